@@ -1,0 +1,64 @@
+import path from "node:path";
+import { subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import type { HardhatUserConfig } from "hardhat/config";
+import "@nomicfoundation/hardhat-toolbox";
+
+/**
+ * The Solidity compiler comes from the pinned npm `solc` package (solc-js), never from a download.
+ * This is Hardhat's documented recipe for a custom compiler; see
+ * https://hardhat.org/hardhat-runner/docs/other-guides/using-custom-solc
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const SOLC_VERSION: string = require("solc/package.json").version;
+
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) => {
+  if (args.solcVersion === SOLC_VERSION) {
+    return {
+      compilerPath: path.join(path.dirname(require.resolve("solc/package.json")), "soljson.js"),
+      isSolcJs: true,
+      version: args.solcVersion,
+      longVersion: args.solcVersion,
+    };
+  }
+  return runSuper();
+});
+
+/** The EVM version that the reference consortium chain (Hyperledger Besu, QBFT) runs. */
+const HARDFORK = "cancun";
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: {
+      optimizer: { enabled: true, runs: 200 },
+      evmVersion: HARDFORK,
+    },
+  },
+  networks: {
+    hardhat: {
+      hardfork: HARDFORK,
+    },
+    localhost: {
+      url: process.env.CROSSPROOF_RPC_URL ?? "http://127.0.0.1:8545",
+    },
+  },
+  paths: {
+    sources: "./contracts",
+    tests: "./test",
+    cache: "./cache",
+    artifacts: "./artifacts",
+  },
+  typechain: {
+    outDir: "typechain-types",
+    target: "ethers-v6",
+  },
+  mocha: {
+    timeout: 120_000,
+  },
+  gasReporter: {
+    enabled: false,
+  },
+};
+
+export default config;

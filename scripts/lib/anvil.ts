@@ -1,0 +1,137 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { JsonRpcProvider } from "ethers";
+
+/** Anvil's well-known development mnemonic: its keys are public, never use them outside a local chain. */
+export const ANVIL_MNEMONIC = "test test test test test test test test test test test junk";
+/** Account 0 of {@link ANVIL_MNEMONIC}: the local deployer. */
+export const ANVIL_DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+/** The hardfork the reference consortium chain (Hyperledger Besu, QBFT) runs; hardhat.config.ts uses the same. */
+export const CHAIN_HARDFORK = "cancun";
+
+export interface AnvilOptions {
+  /** Port to listen on (127.0.0.1 only). */
+  port: number;
+  chainId?: number;
+  /** File the chain state is loaded from and saved to; absent = in memory only. */
+  stateFile?: string;
+  /** Seconds between periodic state dumps (so a crash loses little); default 5. */
+  stateInterval?: number;
+  /** Called with each line Anvil prints. */
+  onOutput?: (line: string) => void;
+}
+
+export interface RunningAnvil {
+  url: string;
+  process: ChildProcess;
+  /** Stops Anvil (it saves its state first) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Path of the Anvil binary shipped by the `@foundry-rs/anvil` npm package for this platform. */
+export function anvilBinary(): string {
+  const platforms: Record<string, Record<string, string>> = {
+    linux: { x64: "linux-amd64", arm64: "linux-arm64" },
+    darwin: { x64: "darwin-amd64", arm64: "darwin-arm64" },
+    win32: { x64: "win32-amd64" },
+  };
+  const suffix = platforms[process.platform]?.[process.arch];
+  if (suffix === undefined) throw new Error(`Anvil has no binary for ${process.platform}/${process.arch}`);
+  const pkg = require.resolve(`@foundry-rs/anvil-${suffix}/package.json`);
+  const bin = path.join(path.dirname(pkg), "bin", process.platform === "win32" ? "anvil.exe" : "anvil");
+  if (!existsSync(bin)) throw new Error(`Anvil binary missing at ${bin}: run npm install`);
+  return bin;
+}
+
+/** Waits until a JSON-RPC endpoint answers `eth_chainId`. */
+export async function waitForRpc(
+  url: string,
+  timeoutMs = 30_000,
+  isAlive: () => boolean = () => true,
+): Promise<bigint> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline && isAlive()) {
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      });
+      const body = (await res.json()) as { result?: string };
+      if (body.result !== undefined) return BigInt(body.result);
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no JSON-RPC answer at ${url}: ${String(lastError ?? "process exited")}`);
+}
+
+/** True when something already answers JSON-RPC at `url`. */
+export async function rpcAnswers(url: string): Promise<boolean> {
+  try {
+    await waitForRpc(url, 500);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts Anvil from the npm package, on the consortium's hardfork, and waits until it answers. */
+export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
+  const args = [
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(opts.port),
+    "--chain-id",
+    String(opts.chainId ?? 31337),
+    "--hardfork",
+    CHAIN_HARDFORK,
+    "--mnemonic",
+    ANVIL_MNEMONIC,
+    "--accounts",
+    "10",
+  ];
+  if (opts.stateFile !== undefined) {
+    mkdirSync(path.dirname(opts.stateFile), { recursive: true });
+    args.push("--state", opts.stateFile, "--state-interval", String(opts.stateInterval ?? 5));
+    args.push("--preserve-historical-states");
+  }
+  const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once("exit", () => ((exited = true), resolve())));
+  const forward = (chunk: Buffer) => {
+    for (const line of chunk.toString("utf8").split("\n")) if (line.trim() !== "") opts.onOutput?.(line);
+  };
+  child.stdout?.on("data", forward);
+  child.stderr?.on("data", forward);
+  const url = `http://127.0.0.1:${opts.port}`;
+  try {
+    await waitForRpc(url, 30_000, () => !exited);
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw err;
+  }
+  return {
+    url,
+    process: child,
+    async stop() {
+      if (exited) return;
+      child.kill("SIGINT");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** A provider for a local chain that polls fast. */
+export function localProvider(url: string): JsonRpcProvider {
+  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 });
+  provider.pollingInterval = 100;
+  return provider;
+}

@@ -1,0 +1,162 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { createHash } from "node:crypto";
+import { type BaseContract, type ContractTransactionResponse, type Signer } from "ethers";
+import { consortiumConstructorArgs, type ConsortiumConfig } from "../../sdk/src";
+import { Consortium__factory } from "../../typechain-types";
+
+/** One deployed contract in a deployment file. */
+export interface DeployedContract {
+  address: string;
+  transactionHash: string;
+  blockNumber: number;
+}
+
+/** The deployment file: where each crossproof contract lives on one chain. */
+export interface DeploymentRecord {
+  /** Format version of this file. */
+  version: 1;
+  chainId: number;
+  deployer: string;
+  /** SHA-256 of the canonical founding configuration the Consortium was deployed with. */
+  consortiumConfigHash: string;
+  consortiumName: string;
+  contracts: Record<string, DeployedContract>;
+  updatedAt: string;
+}
+
+export interface DeployParameters {
+  signer: Signer;
+  config: ConsortiumConfig;
+  /** Where the deployment is recorded; read first, so a second run reuses what exists. */
+  deploymentFile: string;
+  log?: (line: string) => void;
+}
+
+export interface DeployResult {
+  record: DeploymentRecord;
+  deployed: string[];
+  reused: string[];
+}
+
+interface StepContext {
+  signer: Signer;
+  config: ConsortiumConfig;
+  /** Contracts deployed or reused so far, by name. */
+  contracts: Record<string, DeployedContract>;
+}
+
+interface Step {
+  name: string;
+  deploy: (ctx: StepContext) => Promise<BaseContract>;
+}
+
+/** The contracts, in dependency order. */
+const STEPS: Step[] = [
+  {
+    name: "Consortium",
+    deploy: ({ signer, config }) => {
+      const args = consortiumConstructorArgs(config);
+      return new Consortium__factory(signer).deploy(
+        args.founders,
+        args.quorumNumerator,
+        args.quorumDenominator,
+        args.votingPeriod,
+      );
+    },
+  },
+];
+
+/** SHA-256 of the founding configuration, keys sorted, so the record says which configuration founded the chain. */
+export function configHash(config: ConsortiumConfig): string {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : v !== null && typeof v === "object"
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return (
+    "0x" +
+    createHash("sha256")
+      .update(JSON.stringify(sort(config)))
+      .digest("hex")
+  );
+}
+
+export function readDeployment(file: string): DeploymentRecord | undefined {
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, "utf8")) as DeploymentRecord;
+}
+
+function writeDeployment(file: string, record: DeploymentRecord): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, JSON.stringify(record, null, 2) + "\n");
+  renameSync(tmp, file);
+}
+
+/**
+ * Deploys every crossproof contract that is not already deployed on the signer's chain, and records them in the
+ * deployment file. Idempotent: a contract recorded for this chain whose code is still there is reused.
+ */
+export async function deployCrossproof(p: DeployParameters): Promise<DeployResult> {
+  const log = p.log ?? (() => {});
+  const provider = p.signer.provider;
+  if (provider === null) throw new Error("the deployer signer has no provider");
+  const chainId = Number((await provider.getNetwork()).chainId);
+  const deployer = await p.signer.getAddress();
+  const hash = configHash(p.config);
+  const previous = readDeployment(p.deploymentFile);
+  const record: DeploymentRecord =
+    previous !== undefined && previous.chainId === chainId
+      ? previous
+      : {
+          version: 1,
+          chainId,
+          deployer,
+          consortiumConfigHash: hash,
+          consortiumName: p.config.name,
+          contracts: {},
+          updatedAt: new Date().toISOString(),
+        };
+  const deployed: string[] = [];
+  const reused: string[] = [];
+  for (const step of STEPS) {
+    const existing = record.contracts[step.name];
+    if (existing !== undefined && (await provider.getCode(existing.address)) !== "0x") {
+      reused.push(step.name);
+      log(`${step.name}: reusing ${existing.address}`);
+      continue;
+    }
+    const contract = await step.deploy({ signer: p.signer, config: p.config, contracts: record.contracts });
+    if (step.name === "Consortium") {
+      record.consortiumConfigHash = hash;
+      record.consortiumName = p.config.name;
+      record.deployer = deployer;
+    }
+    const tx = contract.deploymentTransaction() as ContractTransactionResponse;
+    const receipt = await tx.wait();
+    if (receipt === null || receipt.status !== 1) throw new Error(`${step.name}: deployment failed`);
+    record.contracts[step.name] = {
+      address: await contract.getAddress(),
+      transactionHash: receipt.hash,
+      blockNumber: receipt.blockNumber,
+    };
+    record.updatedAt = new Date().toISOString();
+    writeDeployment(p.deploymentFile, record);
+    deployed.push(step.name);
+    log(`${step.name}: deployed at ${record.contracts[step.name]!.address} (gas ${receipt.gasUsed})`);
+  }
+  if (record.consortiumConfigHash !== hash) {
+    log(
+      "warning: the Consortium on this chain was founded with another configuration; " +
+        "membership changes now go through governance proposals",
+    );
+  }
+  writeDeployment(p.deploymentFile, record);
+  return { record, deployed, reused };
+}

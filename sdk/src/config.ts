@@ -1,0 +1,91 @@
+import { readFileSync } from "node:fs";
+import { getAddress } from "ethers";
+import { z } from "zod";
+import { Role, type RoleName } from "./constants";
+import { CrossproofError } from "./errors";
+import { toJurisdiction, type JurisdictionHex } from "./jurisdiction";
+import { memberNameHash } from "./governance";
+
+const roleName = z.enum(Object.keys(Role) as [RoleName, ...RoleName[]]);
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "an Ethereum address")
+  .transform((a) => getAddress(a.toLowerCase()));
+
+/** The founding configuration of a consortium (see `config/demo-consortium.json`). */
+export const consortiumConfigSchema = z
+  .object({
+    name: z.string().min(1),
+    quorum: z
+      .object({ numerator: z.number().int().min(1).max(65535), denominator: z.number().int().min(1).max(65535) })
+      .refine((q) => q.numerator <= q.denominator, "quorum numerator must not exceed the denominator"),
+    votingPeriodSeconds: z
+      .number()
+      .int()
+      .min(3600)
+      .max(2 ** 32 - 1),
+    founders: z
+      .array(
+        z.object({
+          name: z.string().min(1),
+          jurisdiction: z.string().regex(/^[A-Z]{2}$/, "an ISO 3166-1 alpha-2 code"),
+          roles: z.array(roleName).min(1),
+          key: address,
+        }),
+      )
+      .min(1)
+      .refine((f) => f.some((m) => m.roles.includes("GOVERNOR")), "at least one founder must be a GOVERNOR")
+      .refine((f) => new Set(f.map((m) => m.key)).size === f.length, "founder keys must be distinct"),
+  })
+  .strict();
+
+export type ConsortiumConfig = z.infer<typeof consortiumConfigSchema>;
+
+/** The Consortium constructor's arguments. */
+export interface ConsortiumConstructorArgs {
+  founders: { jurisdiction: JurisdictionHex; roles: number; nameHash: string; key: string }[];
+  quorumNumerator: number;
+  quorumDenominator: number;
+  votingPeriod: number;
+}
+
+/** Validates a consortium configuration object. */
+export function parseConsortiumConfig(value: unknown): ConsortiumConfig {
+  const r = consortiumConfigSchema.safeParse(value);
+  if (!r.success) {
+    throw new CrossproofError(
+      "CONFIG_INVALID",
+      `invalid consortium configuration: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+      { cause: r.error },
+    );
+  }
+  return r.data;
+}
+
+/** Reads and validates a consortium configuration file. */
+export function loadConsortiumConfig(path: string): ConsortiumConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (cause) {
+    throw new CrossproofError("CONFIG_INVALID", `cannot read consortium configuration ${path}: ${String(cause)}`, {
+      cause,
+    });
+  }
+  return parseConsortiumConfig(raw);
+}
+
+/** Maps a configuration to the Consortium constructor's arguments. */
+export function consortiumConstructorArgs(config: ConsortiumConfig): ConsortiumConstructorArgs {
+  return {
+    founders: config.founders.map((f) => ({
+      jurisdiction: toJurisdiction(f.jurisdiction),
+      roles: f.roles.reduce((m, r) => m | Role[r], 0),
+      nameHash: memberNameHash(f.name),
+      key: f.key,
+    })),
+    quorumNumerator: config.quorum.numerator,
+    quorumDenominator: config.quorum.denominator,
+    votingPeriod: config.votingPeriodSeconds,
+  };
+}

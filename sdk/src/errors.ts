@@ -1,0 +1,45 @@
+/**
+ * Every error the SDK throws is a {@link CrossproofError} with a `code` that callers can `switch` on.
+ * The gateway maps each code to one HTTP status and an RFC 9457 problem document.
+ */
+export type CrossproofErrorCode =
+  | "INVALID_ARGUMENT"
+  | "INVALID_JURISDICTION"
+  | "INVALID_MANIFEST"
+  | "MANIFEST_HASH_MISMATCH"
+  | "FILE_HASH_MISMATCH"
+  | "FILE_READ_ERROR"
+  | "ENCRYPTION_ERROR"
+  | "DECRYPTION_FAILED"
+  | "NOT_A_RECIPIENT"
+  | "CONTENT_NOT_FOUND"
+  | "CONTENT_STORE_ERROR"
+  | "CID_MISMATCH"
+  | "SIGNATURE_INVALID"
+  | "MERKLE_PROOF_INVALID"
+  | "MERKLE_LEAF_NOT_FOUND"
+  | "CHAIN_ERROR"
+  | "CONTRACT_REVERTED"
+  | "DEPLOYMENT_NOT_FOUND"
+  | "CONFIG_INVALID";
+
+export class CrossproofError extends Error {
+  override readonly name = "CrossproofError";
+  readonly code: CrossproofErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    code: CrossproofErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details;
+  }
+}
+
+/** True when `err` is a {@link CrossproofError}, optionally with the given code. */
+export function isCrossproofError(err: unknown, code?: CrossproofErrorCode): err is CrossproofError {
+  return err instanceof CrossproofError && (code === undefined || err.code === code);
+}

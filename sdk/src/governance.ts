@@ -1,0 +1,85 @@
+import { AbiCoder, id as keccakUtf8 } from "ethers";
+import { ProposalKind, roleMask, type RoleName } from "./constants";
+import { CrossproofError } from "./errors";
+import { toJurisdiction } from "./jurisdiction";
+
+const coder = AbiCoder.defaultAbiCoder();
+
+/** A governance proposal, ready for `Consortium.propose(kind, payload)`. */
+export interface EncodedProposal {
+  kind: number;
+  payload: string;
+}
+
+/** The arguments of each proposal kind, in the domain's words. */
+export type ProposalParameters =
+  | { kind: "AdmitMember"; jurisdiction: string; roles: readonly RoleName[]; name: string; key: string }
+  | { kind: "SuspendMember" | "ReinstateMember" | "RemoveMember"; memberId: bigint | number }
+  | { kind: "SetRoles"; memberId: bigint | number; roles: readonly RoleName[] }
+  | {
+      kind: "AddKey";
+      memberId: bigint | number;
+      key: string;
+      /** unix seconds; 0 or absent = from execution */
+      validFrom?: number;
+      /** unix seconds; 0 or absent = open-ended */
+      validUntil?: number;
+    }
+  | { kind: "RevokeKey"; memberId: bigint | number; key: string }
+  | { kind: "SetGovernanceParameters"; quorumNumerator: number; quorumDenominator: number; votingPeriod: number };
+
+/** keccak256 of a member's official name, as stored on chain (the name stays off chain). */
+export function memberNameHash(name: string): string {
+  return keccakUtf8(name.normalize("NFC"));
+}
+
+/**
+ * ABI-encodes a governance proposal.
+ * @example
+ * const p = encodeProposal({ kind: "SuspendMember", memberId: 3 });
+ * await consortium.propose(p.kind, p.payload);
+ */
+export function encodeProposal(p: ProposalParameters): EncodedProposal {
+  try {
+    switch (p.kind) {
+      case "AdmitMember":
+        return {
+          kind: ProposalKind.AdmitMember,
+          payload: coder.encode(
+            ["bytes2", "uint8", "bytes32", "address"],
+            [toJurisdiction(p.jurisdiction), roleMask(p.roles), memberNameHash(p.name), p.key],
+          ),
+        };
+      case "SuspendMember":
+      case "ReinstateMember":
+      case "RemoveMember":
+        return { kind: ProposalKind[p.kind], payload: coder.encode(["uint64"], [p.memberId]) };
+      case "SetRoles":
+        return {
+          kind: ProposalKind.SetRoles,
+          payload: coder.encode(["uint64", "uint8"], [p.memberId, roleMask(p.roles)]),
+        };
+      case "AddKey":
+        return {
+          kind: ProposalKind.AddKey,
+          payload: coder.encode(
+            ["uint64", "address", "uint48", "uint48"],
+            [p.memberId, p.key, p.validFrom ?? 0, p.validUntil ?? 0],
+          ),
+        };
+      case "RevokeKey":
+        return { kind: ProposalKind.RevokeKey, payload: coder.encode(["uint64", "address"], [p.memberId, p.key]) };
+      case "SetGovernanceParameters":
+        return {
+          kind: ProposalKind.SetGovernanceParameters,
+          payload: coder.encode(
+            ["uint16", "uint16", "uint32"],
+            [p.quorumNumerator, p.quorumDenominator, p.votingPeriod],
+          ),
+        };
+    }
+  } catch (cause) {
+    if (cause instanceof CrossproofError) throw cause;
+    throw new CrossproofError("INVALID_ARGUMENT", `cannot encode ${p.kind} proposal: ${String(cause)}`, { cause });
+  }
+}

@@ -1,0 +1,60 @@
+import { ethers } from "hardhat";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { consortiumConstructorArgs, parseConsortiumConfig, type ConsortiumConfig } from "../../sdk/src";
+import type { Consortium } from "../../typechain-types";
+
+export const WEEK = 7 * 24 * 3600;
+
+export interface ConsortiumFixture {
+  consortium: Consortium;
+  deployer: HardhatEthersSigner;
+  /** FR agency + governor, member 1 */
+  frAgency: HardhatEthersSigner;
+  /** DE court + governor, member 2 */
+  deCourt: HardhatEthersSigner;
+  /** NL operator + governor, member 3 */
+  nlOperator: HardhatEthersSigner;
+  /** US platform, member 4 */
+  usPlatform: HardhatEthersSigner;
+  /** ES registry, member 5 */
+  esRegistry: HardhatEthersSigner;
+  /** Keys that belong to nobody yet. */
+  spare: HardhatEthersSigner[];
+  config: ConsortiumConfig;
+}
+
+/** Five founders in five jurisdictions, three of them governors, quorum 2/3, one-week votes. */
+export async function consortiumFixture(): Promise<ConsortiumFixture> {
+  const [deployer, frAgency, deCourt, nlOperator, usPlatform, esRegistry, ...spare] = await ethers.getSigners();
+  const config = parseConsortiumConfig({
+    name: "test consortium",
+    quorum: { numerator: 2, denominator: 3 },
+    votingPeriodSeconds: WEEK,
+    founders: [
+      { name: "FR agency", jurisdiction: "FR", roles: ["AGENCY", "GOVERNOR"], key: frAgency!.address },
+      { name: "DE court", jurisdiction: "DE", roles: ["COURT", "GOVERNOR"], key: deCourt!.address },
+      { name: "NL operator", jurisdiction: "NL", roles: ["OPERATOR", "GOVERNOR"], key: nlOperator!.address },
+      { name: "US platform", jurisdiction: "US", roles: ["PLATFORM"], key: usPlatform!.address },
+      { name: "ES registry", jurisdiction: "ES", roles: ["REGISTRY"], key: esRegistry!.address },
+    ],
+  });
+  const args = consortiumConstructorArgs(config);
+  const consortium = await ethers.deployContract("Consortium", [
+    args.founders,
+    args.quorumNumerator,
+    args.quorumDenominator,
+    args.votingPeriod,
+  ]);
+  await consortium.waitForDeployment();
+  return {
+    consortium: consortium as unknown as Consortium,
+    deployer: deployer!,
+    frAgency: frAgency!,
+    deCourt: deCourt!,
+    nlOperator: nlOperator!,
+    usPlatform: usPlatform!,
+    esRegistry: esRegistry!,
+    spare,
+    config,
+  };
+}
