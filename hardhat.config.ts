@@ -31,8 +31,9 @@ const config: HardhatUserConfig = {
   solidity: {
     version: SOLC_VERSION,
     settings: {
-      optimizer: { enabled: true, runs: 200 },
+      optimizer: { enabled: true, runs: 10_000 },
       evmVersion: HARDFORK,
+      viaIR: true,
     },
   },
   networks: {

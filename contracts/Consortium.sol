@@ -105,13 +105,15 @@ contract Consortium is IConsortium {
     /// @inheritdoc IConsortium
     function signerInfo(address key) external view returns (SignerInfo memory info) {
         SigningKey memory k = _keys[key];
-        if (k.memberId == 0) return info;
-        Member storage m = _members[k.memberId];
         uint48 nowTs = uint48(block.timestamp);
         info.memberId = k.memberId;
-        info.roles = m.roles;
-        info.jurisdiction = m.jurisdiction;
-        info.authorized = m.status == MemberStatus.Active && k.validFrom <= nowTs && nowTs < k.validUntil;
+        info.roles = k.roles;
+        info.jurisdiction = k.jurisdiction;
+        info.authorized =
+            k.memberId != 0 &&
+            k.status == MemberStatus.Active &&
+            k.validFrom <= nowTs &&
+            nowTs < k.validUntil;
     }
 
     /// @inheritdoc IConsortium
@@ -318,15 +320,14 @@ contract Consortium is IConsortium {
     function _requireCaller(uint8 roles) private view returns (uint64 memberId, bytes2 jurisdiction) {
         SigningKey storage k = _keys[msg.sender];
         memberId = k.memberId;
-        Member storage m = _members[memberId];
         if (
             memberId == 0 ||
-            m.status != MemberStatus.Active ||
+            k.status != MemberStatus.Active ||
             block.timestamp < k.validFrom ||
             block.timestamp >= k.validUntil
         ) revert ConsortiumUnauthorizedKey(msg.sender);
-        if (m.roles & roles != roles) revert ConsortiumMissingRole(memberId, roles);
-        jurisdiction = m.jurisdiction;
+        if (k.roles & roles != roles) revert ConsortiumMissingRole(memberId, roles);
+        jurisdiction = k.jurisdiction;
     }
 
     function _existingMember(uint64 memberId) private view returns (Member storage m) {
@@ -378,6 +379,8 @@ contract Consortium is IConsortium {
         m.status = status;
         m.statusSince = nowTs;
         _history[id].push(StatusChange({status: status, since: nowTs}));
+        address[] storage keys = _memberKeys[id];
+        for (uint256 i = 0; i < keys.length; ++i) _keys[keys[i]].status = status;
         emit MemberStatusChanged(id, status, nowTs);
     }
 
@@ -393,6 +396,8 @@ contract Consortium is IConsortium {
             else --_activeGovernors;
         }
         m.roles = roles;
+        address[] storage keys = _memberKeys[id];
+        for (uint256 i = 0; i < keys.length; ++i) _keys[keys[i]].roles = roles;
         emit MemberRolesChanged(id, roles);
     }
 
@@ -408,7 +413,15 @@ contract Consortium is IConsortium {
         if (validFrom >= validUntil || validUntil <= block.timestamp) {
             revert ConsortiumInvalidKeyWindow(validFrom, validUntil);
         }
-        _keys[key] = SigningKey({memberId: id, validFrom: validFrom, validUntil: validUntil});
+        Member storage m = _members[id];
+        _keys[key] = SigningKey({
+            memberId: id,
+            validFrom: validFrom,
+            validUntil: validUntil,
+            roles: m.roles,
+            status: m.status,
+            jurisdiction: m.jurisdiction
+        });
         _memberKeys[id].push(key);
         emit KeyAdded(id, key, validFrom, validUntil);
     }

@@ -67,12 +67,12 @@ async function main(): Promise<void> {
   const statusNames = ["none", "active", "suspended", "removed"];
   console.log("");
   console.log(`crossproof is ready (${deployed.length > 0 ? "deployed now" : "existing deployment reused"})`);
-  console.log(`  chain       ${anvil.url}  (chain id ${record.chainId}, Anvil)`);
+  console.log(`  chain             ${anvil.url}  (chain id ${record.chainId}, Anvil)`);
   for (const [name, c] of Object.entries(record.contracts)) {
-    console.log(`  ${name.padEnd(11)} ${c.address}`);
+    console.log(`  ${name.padEnd(17)} ${c.address}`);
   }
-  console.log(`  deployment  ${deploymentFile}`);
-  console.log(`  consortium  ${record.consortiumName}`);
+  console.log(`  deployment        ${deploymentFile}`);
+  console.log(`  consortium        ${record.consortiumName}`);
   for (let id = 1; id <= count; ++id) {
     const m = await consortium.getMember(id);
     const keys = await consortium.keysOf(id);

@@ -64,7 +64,9 @@ interface IConsortium {
         uint48 since;
     }
 
-    /// @dev A signing key. A key belongs to one member for ever and is never reused.
+    /// @dev A signing key. A key belongs to one member for ever and is never reused. The key record also carries a
+    /// copy of its member's roles, status and jurisdiction, kept in sync on every change, so that a registry learns
+    /// everything about a signer from one storage slot (every signed write pays for this read).
     struct SigningKey {
         // The member the key signs for (0 = unknown key).
         uint64 memberId;
@@ -72,6 +74,12 @@ interface IConsortium {
         uint48 validFrom;
         // First second at which they no longer count (type(uint48).max = open-ended).
         uint48 validUntil;
+        // The member's roles now (copy).
+        uint8 roles;
+        // The member's status now (copy).
+        MemberStatus status;
+        // The member's jurisdiction (copy).
+        bytes2 jurisdiction;
     }
 
     /// @dev What a registry needs to know about a signer, in one call.

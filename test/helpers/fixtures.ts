@@ -1,7 +1,15 @@
 import { ethers } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { consortiumConstructorArgs, parseConsortiumConfig, type ConsortiumConfig } from "../../sdk/src";
-import type { Consortium } from "../../typechain-types";
+import { createHash } from "node:crypto";
+import type { TypedDataDomain } from "ethers";
+import {
+  consortiumConstructorArgs,
+  contractDomain,
+  parseConsortiumConfig,
+  type ConsortiumConfig,
+  type Hex,
+} from "../../sdk/src";
+import type { Consortium, EvidenceRegistry } from "../../typechain-types";
 
 export const WEEK = 7 * 24 * 3600;
 
@@ -57,4 +65,30 @@ export async function consortiumFixture(): Promise<ConsortiumFixture> {
     spare,
     config,
   };
+}
+
+export interface EvidenceFixture extends ConsortiumFixture {
+  registry: EvidenceRegistry;
+  domain: TypedDataDomain;
+}
+
+/** The consortium fixture plus an EvidenceRegistry bound to it. */
+export async function evidenceFixture(): Promise<EvidenceFixture> {
+  const base = await consortiumFixture();
+  const registry = (await ethers.deployContract("EvidenceRegistry", [
+    await base.consortium.getAddress(),
+  ])) as unknown as EvidenceRegistry;
+  const { chainId } = await ethers.provider.getNetwork();
+  return { ...base, registry, domain: contractDomain("EvidenceRegistry", chainId, await registry.getAddress()) };
+}
+
+/** A real CIDv1 (raw, sha256) of `seed`, in the binary form the contracts store. */
+export function cidOf(seed: string): Hex {
+  const digest = createHash("sha256").update(seed).digest();
+  return `0x01551220${digest.toString("hex")}` as Hex;
+}
+
+/** A distinct bytes32 for `seed`. */
+export function hashOf(seed: string): Hex {
+  return ethers.id(seed) as Hex;
 }

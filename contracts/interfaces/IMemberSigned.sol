@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IConsortium} from "./IConsortium.sol";
+
+/**
+ * @title IMemberSigned
+ * @notice Every write to a crossproof registry is a request signed (EIP-712) by a member key and submitted by any
+ * relayer. The signer, not the relayer, is the actor. `nonces(signer)` (OpenZeppelin {Nonces}) gives the next
+ * nonce. The domain binds the signature to the chain and the contract;
+ * a deadline bounds its life; a per-signer nonce (where a request is not unique by itself) stops replay.
+ */
+interface IMemberSigned {
+    /// @dev The request's deadline has passed.
+    error SignedRequestExpired(uint48 deadline);
+    /// @dev The signature is malformed or does not recover to an address.
+    error SignedRequestInvalidSignature();
+    /// @dev The recovered signer is not a key, valid now, of an active member.
+    error SignedRequestUnauthorizedSigner(address signer);
+    /// @dev The signer's member holds none of the roles the action allows.
+    error SignedRequestMissingRole(uint64 memberId, uint8 allowedRoles);
+
+    /// @notice The Consortium that says who signers are.
+    function consortium() external view returns (IConsortium);
+}

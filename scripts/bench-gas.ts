@@ -1,0 +1,133 @@
+/**
+ * Gas benchmark (`npm run bench:gas`): what each crossproof write costs on an EVM chain, measured on Hardhat's
+ * in-process network (cancun), relayed by an account that is not the signer.
+ *
+ * Targets (issue 3): a signed, relayed anchorEvidence ≤ 100,000 gas; anchorBatch ≤ 60 gas per item at 1,000 items.
+ */
+import { ethers } from "hardhat";
+import {
+  CustodyEventType,
+  EvidenceBatch,
+  contractDomain,
+  consortiumConstructorArgs,
+  loadConsortiumConfig,
+  signEvidenceRequest,
+  toJurisdiction,
+  type Hex,
+} from "../sdk/src";
+import type { Consortium, EvidenceRegistry } from "../typechain-types";
+
+const cid = (seed: string) => ("0x01551220" + ethers.sha256(ethers.toUtf8Bytes(seed)).slice(2)) as Hex;
+
+async function main(): Promise<void> {
+  const [relayer, frAgency, deCourt, usPlatform] = await ethers.getSigners();
+  const config = loadConsortiumConfig("config/demo-consortium.json");
+  const args = consortiumConstructorArgs(config);
+  const consortium = (await ethers.deployContract("Consortium", [
+    args.founders,
+    args.quorumNumerator,
+    args.quorumDenominator,
+    args.votingPeriod,
+  ])) as unknown as Consortium;
+  const registry = (await ethers.deployContract("EvidenceRegistry", [
+    await consortium.getAddress(),
+  ])) as unknown as EvidenceRegistry;
+  const domain = contractDomain(
+    "EvidenceRegistry",
+    (await ethers.provider.getNetwork()).chainId,
+    await registry.getAddress(),
+  );
+  const rows: [string, bigint, string][] = [];
+  const now = async () => (await ethers.provider.getBlock("latest"))!.timestamp;
+
+  // Single anchor (measured on the second one, so no first-write-to-contract effects are counted).
+  let anchorGas = 0n;
+  for (let i = 0; i < 3; ++i) {
+    const t = await now();
+    const s = await signEvidenceRequest(frAgency!, domain, "AnchorEvidence", {
+      contentHash: ethers.sha256(ethers.toUtf8Bytes(`package ${i}`)) as Hex,
+      packageCid: cid(`encrypted ${i}`),
+      category: 1,
+      jurisdiction: toJurisdiction("FR"),
+      caseRef: ethers.id(`case ${i}`) as Hex,
+      collectedAt: t - 3600,
+      supersedes: ethers.ZeroHash as Hex,
+      deadline: t + 3600,
+    });
+    const r = await (await registry.connect(relayer).anchorEvidence(s.request, s.signature)).wait();
+    anchorGas = r!.gasUsed;
+  }
+  rows.push([
+    "anchorEvidence (signed, relayed)",
+    anchorGas,
+    anchorGas <= 100_000n ? "target ≤ 100,000: met" : "target ≤ 100,000: MISSED",
+  ]);
+
+  for (const n of [1, 100, 1000, 10_000]) {
+    const batch = EvidenceBatch.build(Array.from({ length: n }, (_, i) => ethers.id(`record ${n} ${i}`)));
+    const t = await now();
+    const s = await signEvidenceRequest(usPlatform!, domain, "AnchorBatch", {
+      root: batch.root,
+      count: batch.count,
+      manifestCid: cid(`manifest ${n}`),
+      category: 4,
+      jurisdiction: toJurisdiction("US"),
+      deadline: t + 3600,
+    });
+    const r = await (await registry.connect(relayer).anchorBatch(s.request, s.signature)).wait();
+    const perItem = Number(r!.gasUsed) / n;
+    const note =
+      n === 1000
+        ? `${perItem.toFixed(1)} gas/item; target ≤ 60: ${perItem <= 60 ? "met" : "MISSED"}`
+        : `${perItem.toFixed(1)} gas/item`;
+    rows.push([`anchorBatch (${n} items)`, r!.gasUsed, note]);
+    if (n === 1000) {
+      const leaf = ethers.id(`record ${n} 500`);
+      const proofGas = await registry.verifyInclusion.estimateGas(batch.root, leaf, batch.proof(leaf));
+      rows.push([
+        "verifyInclusion (1,000-item batch, eth_call)",
+        proofGas,
+        `proof of ${batch.proof(leaf).length} hashes`,
+      ]);
+    }
+  }
+
+  const id = ethers.sha256(ethers.toUtf8Bytes("package 0")) as Hex;
+  const custody = async (by: typeof frAgency, type: number, counterparty: number, label: string) => {
+    const t = await now();
+    const s = await signEvidenceRequest(by!, domain, "RecordCustody", {
+      evidenceId: id,
+      eventType: type,
+      counterparty,
+      occurredAt: t,
+      detailsHash: ethers.id(label) as Hex,
+      nonce: await registry.nonces(by!.address),
+      deadline: t + 3600,
+    });
+    const r = await (await registry.connect(relayer).recordCustody(s.request, s.signature)).wait();
+    rows.push([`recordCustody ${label}`, r!.gasUsed, ""]);
+  };
+  await custody(frAgency, CustodyEventType.Collected, 0, "(first event)");
+  await custody(frAgency, CustodyEventType.Sealed, 0, "(next event)");
+  await custody(frAgency, CustodyEventType.Transferred, 2, "(transfer)");
+  await custody(deCourt, CustodyEventType.Received, 1, "(receipt)");
+
+  const t = await now();
+  const e = await signEvidenceRequest(deCourt!, domain, "Endorse", {
+    evidenceId: id,
+    verdict: 1,
+    reportHash: ethers.id("report") as Hex,
+    nonce: await registry.nonces(deCourt!.address),
+    deadline: t + 3600,
+  });
+  const er = await (await registry.connect(relayer).endorse(e.request, e.signature)).wait();
+  rows.push(["endorse", er!.gasUsed, ""]);
+
+  console.log("| operation | gas | note |\n| --- | ---: | --- |");
+  for (const [op, gas, note] of rows) console.log(`| ${op} | ${gas.toLocaleString("en-US")} | ${note} |`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,226 @@
+import { AbiCoder, keccak256, verifyTypedData, type Signer, type TypedDataDomain, type TypedDataField } from "ethers";
+import { CrossproofError } from "./errors";
+
+/** A hex string (`0x…`). */
+export type Hex = `0x${string}`;
+
+/**
+ * EIP-712 types of every signed request, exactly as the contracts hash them. One table per contract; each
+ * contract has its own domain (name, version "1", chain id, contract address).
+ */
+export const EvidenceRegistryTypes = {
+  AnchorEvidence: [
+    { name: "contentHash", type: "bytes32" },
+    { name: "packageCid", type: "bytes" },
+    { name: "category", type: "uint8" },
+    { name: "jurisdiction", type: "bytes2" },
+    { name: "caseRef", type: "bytes32" },
+    { name: "collectedAt", type: "uint48" },
+    { name: "supersedes", type: "bytes32" },
+    { name: "deadline", type: "uint48" },
+  ],
+  AnchorBatch: [
+    { name: "root", type: "bytes32" },
+    { name: "count", type: "uint32" },
+    { name: "manifestCid", type: "bytes" },
+    { name: "category", type: "uint8" },
+    { name: "jurisdiction", type: "bytes2" },
+    { name: "deadline", type: "uint48" },
+  ],
+  RecordCustody: [
+    { name: "evidenceId", type: "bytes32" },
+    { name: "eventType", type: "uint8" },
+    { name: "counterparty", type: "uint64" },
+    { name: "occurredAt", type: "uint48" },
+    { name: "detailsHash", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  Endorse: [
+    { name: "evidenceId", type: "bytes32" },
+    { name: "verdict", type: "uint8" },
+    { name: "reportHash", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  Retract: [
+    { name: "id", type: "bytes32" },
+    { name: "reasonHash", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+} as const satisfies Record<string, readonly TypedDataField[]>;
+
+/** The EIP-712 domain names of the crossproof contracts. */
+export const DomainName = {
+  EvidenceRegistry: "crossproof EvidenceRegistry",
+} as const;
+
+/** A contract's EIP-712 domain. */
+export function contractDomain(
+  contract: keyof typeof DomainName,
+  chainId: bigint | number,
+  verifyingContract: string,
+): TypedDataDomain {
+  return { name: DomainName[contract], version: "1", chainId, verifyingContract };
+}
+
+/** Request bodies, field for field as the contracts take them. */
+export interface AnchorEvidenceRequest {
+  contentHash: Hex;
+  packageCid: Hex;
+  category: number;
+  jurisdiction: Hex;
+  caseRef: Hex;
+  collectedAt: number;
+  supersedes: Hex;
+  deadline: number;
+}
+export interface AnchorBatchRequest {
+  root: Hex;
+  count: number;
+  manifestCid: Hex;
+  category: number;
+  jurisdiction: Hex;
+  deadline: number;
+}
+export interface RecordCustodyRequest {
+  evidenceId: Hex;
+  eventType: number;
+  counterparty: bigint | number;
+  occurredAt: number;
+  detailsHash: Hex;
+  nonce: bigint | number;
+  deadline: number;
+}
+export interface EndorseRequest {
+  evidenceId: Hex;
+  verdict: number;
+  reportHash: Hex;
+  nonce: bigint | number;
+  deadline: number;
+}
+export interface RetractRequest {
+  id: Hex;
+  reasonHash: Hex;
+  nonce: bigint | number;
+  deadline: number;
+}
+
+/** Maps each primary type to its request body. */
+export interface EvidenceRegistryRequests {
+  AnchorEvidence: AnchorEvidenceRequest;
+  AnchorBatch: AnchorBatchRequest;
+  RecordCustody: RecordCustodyRequest;
+  Endorse: EndorseRequest;
+  Retract: RetractRequest;
+}
+
+/** A request and its signature, ready for any relayer. */
+export interface SignedRequest<T> {
+  primaryType: string;
+  domain: TypedDataDomain;
+  request: T;
+  signature: Hex;
+  /** The key that signed (as recovered locally). */
+  signer: string;
+}
+
+function typesFor(
+  table: Record<string, readonly TypedDataField[]>,
+  primaryType: string,
+): Record<string, TypedDataField[]> {
+  const fields = table[primaryType];
+  if (fields === undefined) throw new CrossproofError("INVALID_ARGUMENT", `unknown request type ${primaryType}`);
+  return { [primaryType]: [...fields] };
+}
+
+/**
+ * Signs an EvidenceRegistry request with any ethers `Signer` (a wallet, a hardware key, a KMS adapter).
+ * @example
+ * const signed = await signEvidenceRequest(wallet, domain, "AnchorEvidence", request);
+ * await registry.anchorEvidence(signed.request, signed.signature);
+ */
+export async function signEvidenceRequest<K extends keyof EvidenceRegistryRequests>(
+  signer: Signer,
+  domain: TypedDataDomain,
+  primaryType: K,
+  request: EvidenceRegistryRequests[K],
+): Promise<SignedRequest<EvidenceRegistryRequests[K]>> {
+  const types = typesFor(EvidenceRegistryTypes, primaryType);
+  const signature = (await signer.signTypedData(domain, types, request as unknown as Record<string, unknown>)) as Hex;
+  return {
+    primaryType,
+    domain,
+    request,
+    signature,
+    signer: verifyTypedData(domain, types, request as unknown as Record<string, unknown>, signature),
+  };
+}
+
+/** Recovers the key that signed an EvidenceRegistry request, offline. */
+export function recoverEvidenceRequestSigner<K extends keyof EvidenceRegistryRequests>(
+  domain: TypedDataDomain,
+  primaryType: K,
+  request: EvidenceRegistryRequests[K],
+  signature: string,
+): string {
+  try {
+    return verifyTypedData(
+      domain,
+      typesFor(EvidenceRegistryTypes, primaryType),
+      request as unknown as Record<string, unknown>,
+      signature,
+    );
+  } catch (cause) {
+    throw new CrossproofError("SIGNATURE_INVALID", `cannot recover the signer of ${primaryType}`, { cause });
+  }
+}
+
+const coder = AbiCoder.defaultAbiCoder();
+
+/** Custody event types, as in `IEvidenceRegistry.CustodyEventType`. */
+export const CustodyEventType = {
+  Collected: 0,
+  Acquired: 1,
+  HashVerified: 2,
+  Sealed: 3,
+  Transferred: 4,
+  Received: 5,
+  Accessed: 6,
+  Analyzed: 7,
+  Disclosed: 8,
+  Returned: 9,
+  TransferCancelled: 10,
+} as const;
+export type CustodyEventTypeName = keyof typeof CustodyEventType;
+
+/** Endorsement verdicts, as in `IEvidenceRegistry.Verdict`. */
+export const Verdict = { None: 0, Recognised: 1, Challenged: 2 } as const;
+
+/** Evidence status, as in `IEvidenceRegistry.EvidenceStatus`. */
+export const EvidenceStatus = { None: 0, Active: 1, Retracted: 2, Superseded: 3 } as const;
+
+/** Mirror of `EvidenceRegistry.custodyEventHash`: each custody event chains to the previous one. */
+export function custodyEventHash(e: {
+  previous: string;
+  evidenceId: string;
+  sequence: number;
+  eventType: number;
+  actor: bigint | number;
+  counterparty: bigint | number;
+  occurredAt: number;
+  detailsHash: string;
+}): Hex {
+  return keccak256(
+    coder.encode(
+      ["bytes32", "bytes32", "uint32", "uint8", "uint64", "uint64", "uint48", "bytes32"],
+      [e.previous, e.evidenceId, e.sequence, e.eventType, e.actor, e.counterparty, e.occurredAt, e.detailsHash],
+    ),
+  ) as Hex;
+}
+
+/** Mirror of the EvidenceRegistry commitment to a record's event-only fields. */
+export function recordFieldsHash(signer: string, packageCid: string, caseRef: string): Hex {
+  return keccak256(coder.encode(["address", "bytes32", "bytes32"], [signer, keccak256(packageCid), caseRef])) as Hex;
+}
