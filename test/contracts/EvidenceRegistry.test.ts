@@ -132,7 +132,11 @@ describe("EvidenceRegistry", function () {
       const f = await loadFixture(evidenceFixture);
       const request = await anchorRequest();
       const otherChain = contractDomain("EvidenceRegistry", 1, await f.registry.getAddress());
-      const otherContract = contractDomain("EvidenceRegistry", f.domain.chainId!, await f.consortium.getAddress());
+      const otherContract = contractDomain(
+        "EvidenceRegistry",
+        BigInt(f.domain.chainId!),
+        await f.consortium.getAddress(),
+      );
       for (const domain of [otherChain, otherContract, { ...f.domain, version: "2" }]) {
         const signed = await signEvidenceRequest(f.frAgency, domain, "AnchorEvidence", request);
         await expect(f.registry.anchorEvidence(request, signed.signature)).to.be.revertedWithCustomError(
