@@ -6,3 +6,4 @@ export * from "./config";
 export * from "./eip712";
 export * from "./merkle";
 export * from "./cid";
+export * from "./store";

@@ -1,0 +1,21 @@
+/**
+ * ESM-only dependencies whose package `exports` offer no condition that `require()` can load (Node 20 `require(esm)`
+ * follows "require"/"module-sync"/"default", and these packages declare only "import", or point "module-sync" at a
+ * file they do not ship). They are loaded once with a real dynamic `import()`.
+ */
+type Canonicalize = (value: unknown) => string | undefined;
+
+let canonicalizeModule: Promise<Canonicalize> | undefined;
+let fsBlockstoreModule: Promise<typeof import("blockstore-fs")> | undefined;
+
+/** RFC 8785 JSON Canonicalization Scheme (the `canonicalize` package, by one of the RFC's authors). */
+export function loadCanonicalize(): Promise<Canonicalize> {
+  canonicalizeModule ??= import("canonicalize").then((m) => m.default as unknown as Canonicalize);
+  return canonicalizeModule;
+}
+
+/** `blockstore-fs`: one file per block on disk. */
+export function loadFsBlockstore(): Promise<typeof import("blockstore-fs")> {
+  fsBlockstoreModule ??= import("blockstore-fs");
+  return fsBlockstoreModule;
+}

@@ -1,0 +1,264 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { FsBlockstore } from "blockstore-fs";
+import { BlackHoleBlockstore } from "blockstore-core/black-hole";
+import { importer, type ImportCandidate, type ImporterOptions } from "ipfs-unixfs-importer";
+import { exporter } from "ipfs-unixfs-exporter";
+import { create as createKuboClient, type KuboRPCClient } from "kubo-rpc-client";
+import { CID } from "multiformats/cid";
+import { CrossproofError } from "./errors";
+import { loadFsBlockstore } from "./esm";
+
+/** Bytes to store: a buffer, or a stream of chunks (consumed once, in constant memory). */
+export type ByteSource = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/** One file of a directory to store, at a relative path such as `files/0`. */
+export interface DirectoryEntry {
+  path: string;
+  content: ByteSource;
+}
+
+/**
+ * A content-addressed store: `put` returns the CID, `get` streams the bytes back. Two implementations give the
+ * same CIDs for the same bytes: {@link EmbeddedContentStore} (on disk) and {@link KuboContentStore} (a Kubo node).
+ */
+export interface ContentStore {
+  readonly kind: "embedded" | "kubo";
+  /** Stores one file; returns its CID (CIDv1, base32). */
+  put(content: ByteSource): Promise<string>;
+  /** Stores files under one directory; returns the directory's CID. */
+  putDirectory(entries: readonly DirectoryEntry[]): Promise<string>;
+  /** Streams a file by CID, or by `CID/path/inside/a/directory`. */
+  get(cidPath: string): AsyncIterable<Uint8Array>;
+  /** Reads a (small) file into memory, refusing more than `maxBytes`. */
+  getBytes(cidPath: string, maxBytes?: number): Promise<Uint8Array>;
+  /** Whether the store holds the root block of `cid`. */
+  has(cid: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * The import recipe: IPIP-499 profile `unixfs-v1-2025` — CIDv1, raw leaves, SHA-256, 1 MiB chunks, balanced DAG
+ * of at most 1024 links, HAMT directories above 256 KiB. A Kubo node yields the same CIDs once its import
+ * profile is set (`ipfs config profile apply unixfs-v1-2025`), and {@link KuboContentStore} passes the same
+ * parameters with every `add`.
+ */
+export const IMPORT_PROFILE = "unixfs-v1-2025" as const;
+const IMPORT_OPTIONS: ImporterOptions = { profile: IMPORT_PROFILE, cidVersion: 1, rawLeaves: true };
+const KUBO_ADD_OPTIONS = { cidVersion: 1, rawLeaves: true, chunker: "size-1048576", hashAlg: "sha2-256" } as const;
+
+const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
+
+function checkRelativePath(p: string): void {
+  if (p === "" || p.startsWith("/") || p.split("/").some((s) => s === "" || s === "." || s === "..")) {
+    throw new CrossproofError("INVALID_ARGUMENT", `not a relative path inside a directory: ${JSON.stringify(p)}`);
+  }
+}
+
+function parseCidPath(cidPath: string): { cid: CID; rest: string } {
+  const stripped = cidPath.replace(/^\/ipfs\//, "");
+  const [head, ...rest] = stripped.split("/");
+  try {
+    return { cid: CID.parse(head!), rest: rest.join("/") };
+  } catch (cause) {
+    throw new CrossproofError("INVALID_ARGUMENT", `not a CID: ${head}`, { cause });
+  }
+}
+
+async function collect(source: AsyncIterable<Uint8Array>, maxBytes: number, what: string): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const c of source) {
+    total += c.byteLength;
+    if (total > maxBytes) throw new CrossproofError("CONTENT_STORE_ERROR", `${what} is larger than ${maxBytes} bytes`);
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function lastCid(source: AsyncIterable<{ cid: CID; path?: string }>, rootPath?: string): Promise<string> {
+  let root: CID | undefined;
+  for await (const entry of source) {
+    if (rootPath === undefined || entry.path === rootPath) root = entry.cid;
+  }
+  if (root === undefined) throw new CrossproofError("CONTENT_STORE_ERROR", "the importer produced no root");
+  return root.toString();
+}
+
+/** The CID that {@link ContentStore.put} would return for `content`, without storing anything. */
+export async function computeCid(content: ByteSource): Promise<string> {
+  return lastCid(importer([{ content }], new BlackHoleBlockstore(), IMPORT_OPTIONS));
+}
+
+/** The CID that {@link ContentStore.putDirectory} would return, without storing anything. */
+export async function computeDirectoryCid(entries: readonly DirectoryEntry[]): Promise<string> {
+  return lastCid(importDirectory(entries, new BlackHoleBlockstore()), "");
+}
+
+function importDirectory(entries: readonly DirectoryEntry[], blockstore: Parameters<typeof importer>[1]) {
+  entries.forEach((e) => checkRelativePath(e.path));
+  const candidates: ImportCandidate[] = entries.map((e) => ({ path: e.path, content: e.content }));
+  return importer(candidates, blockstore, {
+    ...IMPORT_OPTIONS,
+    wrapWithDirectory: true,
+  });
+}
+
+/**
+ * The embedded store: UnixFS blocks in a folder on disk (one file per block), imported with the same recipe as
+ * Kubo so that the CIDs agree. For one machine; production uses {@link KuboContentStore}.
+ * @example
+ * const store = await EmbeddedContentStore.open(".crossproof/content");
+ * const cid = await store.put(fs.createReadStream("capture.mp4"));
+ */
+export class EmbeddedContentStore implements ContentStore {
+  readonly kind = "embedded" as const;
+
+  private constructor(private readonly blockstore: FsBlockstore) {}
+
+  static async open(directory: string): Promise<EmbeddedContentStore> {
+    const dir = path.resolve(directory);
+    try {
+      mkdirSync(dir, { recursive: true });
+      const { FsBlockstore } = await loadFsBlockstore();
+      const blockstore = new FsBlockstore(dir);
+      await blockstore.open();
+      return new EmbeddedContentStore(blockstore);
+    } catch (cause) {
+      throw new CrossproofError("CONTENT_STORE_ERROR", `cannot open the content store at ${dir}`, { cause });
+    }
+  }
+
+  async put(content: ByteSource): Promise<string> {
+    return this.wrap("put", () => lastCid(importer([{ content }], this.blockstore, IMPORT_OPTIONS)));
+  }
+
+  async putDirectory(entries: readonly DirectoryEntry[]): Promise<string> {
+    return this.wrap("putDirectory", () => lastCid(importDirectory(entries, this.blockstore), ""));
+  }
+
+  async *get(cidPath: string): AsyncIterable<Uint8Array> {
+    parseCidPath(cidPath);
+    let entry;
+    try {
+      entry = await exporter(cidPath.replace(/^\/ipfs\//, ""), this.blockstore);
+    } catch (cause) {
+      throw notFoundOr(cause, cidPath);
+    }
+    if (entry.type !== "file" && entry.type !== "raw" && entry.type !== "identity") {
+      throw new CrossproofError("INVALID_ARGUMENT", `${cidPath} is a ${entry.type}, not a file`);
+    }
+    try {
+      yield* entry.content();
+    } catch (cause) {
+      throw notFoundOr(cause, cidPath);
+    }
+  }
+
+  async getBytes(cidPath: string, maxBytes = DEFAULT_MAX_BYTES): Promise<Uint8Array> {
+    return collect(this.get(cidPath), maxBytes, cidPath);
+  }
+
+  async has(cid: string): Promise<boolean> {
+    return this.blockstore.has(parseCidPath(cid).cid);
+  }
+
+  async close(): Promise<void> {
+    await this.blockstore.close();
+  }
+
+  private async wrap<T>(op: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (cause) {
+      if (cause instanceof CrossproofError) throw cause;
+      throw new CrossproofError("CONTENT_STORE_ERROR", `content store ${op} failed: ${String(cause)}`, { cause });
+    }
+  }
+}
+
+function notFoundOr(cause: unknown, cidPath: string): CrossproofError {
+  if (cause instanceof CrossproofError) return cause;
+  const name = (cause as { name?: string; code?: string } | null)?.name ?? "";
+  const code = (cause as { code?: string } | null)?.code ?? "";
+  if (
+    /NotFound/i.test(name) ||
+    /NOT_FOUND|ERR_NOT_FOUND|ENOENT/.test(code) ||
+    /not found|no link/i.test(String(cause))
+  ) {
+    return new CrossproofError("CONTENT_NOT_FOUND", `not in the content store: ${cidPath}`, { cause });
+  }
+  return new CrossproofError("CONTENT_STORE_ERROR", `cannot read ${cidPath}: ${String(cause)}`, { cause });
+}
+
+/**
+ * A Kubo (go-ipfs) node over its RPC API (`kubo-rpc-client`), for production: content is pinned on the node and
+ * replicated as the operator configures (IPFS Cluster, several nodes). Set the node's import profile to
+ * `unixfs-v1-2025` so that every tool that adds content there agrees on CIDs; this store passes the profile's
+ * parameters explicitly anyway.
+ * @example
+ * const store = new KuboContentStore("http://127.0.0.1:5001");
+ */
+export class KuboContentStore implements ContentStore {
+  readonly kind = "kubo" as const;
+  private readonly client: KuboRPCClient;
+
+  constructor(url: string, options: { timeoutMs?: number } = {}) {
+    this.client = createKuboClient({ url, timeout: options.timeoutMs ?? 120_000 });
+  }
+
+  async put(content: ByteSource): Promise<string> {
+    try {
+      const r = await this.client.add(content as Parameters<KuboRPCClient["add"]>[0], {
+        ...KUBO_ADD_OPTIONS,
+        pin: true,
+      });
+      return r.cid.toV1().toString();
+    } catch (cause) {
+      throw new CrossproofError("CONTENT_STORE_ERROR", `Kubo add failed: ${String(cause)}`, { cause });
+    }
+  }
+
+  async putDirectory(entries: readonly DirectoryEntry[]): Promise<string> {
+    entries.forEach((e) => checkRelativePath(e.path));
+    try {
+      let root: CID | undefined;
+      for await (const r of this.client.addAll(
+        entries.map((e) => ({ path: e.path, content: e.content as Parameters<KuboRPCClient["add"]>[0] })) as Parameters<
+          KuboRPCClient["addAll"]
+        >[0],
+        { ...KUBO_ADD_OPTIONS, pin: true, wrapWithDirectory: true },
+      )) {
+        if (r.path === "") root = r.cid;
+      }
+      if (root === undefined) throw new Error("Kubo returned no directory");
+      return root.toV1().toString();
+    } catch (cause) {
+      throw new CrossproofError("CONTENT_STORE_ERROR", `Kubo add failed: ${String(cause)}`, { cause });
+    }
+  }
+
+  async *get(cidPath: string): AsyncIterable<Uint8Array> {
+    parseCidPath(cidPath);
+    try {
+      yield* this.client.cat(cidPath);
+    } catch (cause) {
+      throw notFoundOr(cause, cidPath);
+    }
+  }
+
+  async getBytes(cidPath: string, maxBytes = DEFAULT_MAX_BYTES): Promise<Uint8Array> {
+    return collect(this.get(cidPath), maxBytes, cidPath);
+  }
+
+  async has(cid: string): Promise<boolean> {
+    try {
+      await this.client.block.stat(parseCidPath(cid).cid, { offline: true, timeout: 10_000 } as never);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,111 @@
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import {
+  EmbeddedContentStore,
+  computeCid,
+  computeDirectoryCid,
+  isCrossproofError,
+  type DirectoryEntry,
+} from "../../sdk/src";
+import { collect, deterministicStream } from "../helpers/streams";
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+describe("content store", function () {
+  this.timeout(300_000);
+
+  describe("CIDs are the ones Kubo gives", function () {
+    // Expected values from Kubo's own tests: test/sharness/t0114-gateway-subdomains (ipfs add --cid-version 1)
+    // and test/cli/cid_profiles_test.go (IPIP-499 profile unixfs-v1-2025, the import recipe used here).
+    it("single-block files (raw leaf)", async function () {
+      expect(await computeCid(utf8("hello\n"))).to.equal("bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am");
+      expect(await computeCid(utf8("hello world"))).to.equal(
+        "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e",
+      );
+      expect(await computeCid(deterministicStream(1_048_576, "chunk-v1-seed"))).to.equal(
+        "bafkreiacndfy443ter6qr2tmbbdhadvxxheowwf75s6zehscklu6ezxmta",
+      );
+    });
+
+    it("multi-block files (balanced DAG, 1 MiB chunks, 1024 links)", async function () {
+      expect(await computeCid(deterministicStream(1_048_577, "chunk-v1-seed"))).to.equal(
+        "bafybeigmix7t42i6jacydtquhet7srwvgpizfg7gjbq7627d35mjomtu64",
+      );
+      // 1 GiB + 1 byte, streamed: two levels of DAG nodes.
+      expect(await computeCid(deterministicStream(1024 * 1_048_576 + 1, "v1-2025-seed"))).to.equal(
+        "bafybeibdsi225ugbkmpbdohnxioyab6jsqrmkts3twhpvfnzp77xtzpyhe",
+      );
+    });
+
+    it("directories (dag-pb, CIDv1)", async function () {
+      // The t0114 "testdirlisting" tree.
+      const entries: DirectoryEntry[] = [
+        { path: "api/file.txt", content: utf8("I am a txt file\n") },
+        { path: "hello", content: utf8("hello\n") },
+        { path: "ipfs/file.txt", content: utf8("I am a txt file\n") },
+        { path: "ipfs/ipns/bar", content: utf8("text-file-content\n") },
+      ];
+      expect(await computeDirectoryCid(entries)).to.equal(
+        "bafybeiht6dtwk3les7vqm6ibpvz6qpohidvlshsfyr7l5mpysdw2vmbbhe",
+      );
+    });
+  });
+
+  describe("EmbeddedContentStore", function () {
+    let dir: string;
+    let store: EmbeddedContentStore;
+    before(async () => {
+      dir = mkdtempSync(path.join(tmpdir(), "crossproof-store-"));
+      store = await EmbeddedContentStore.open(dir);
+    });
+    after(async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("stores and returns files and directory entries by CID, with the computed CIDs", async function () {
+      const cid = await store.put(deterministicStream(3 * 1_048_576 + 5, "embedded"));
+      expect(cid).to.equal(await computeCid(deterministicStream(3 * 1_048_576 + 5, "embedded")));
+      expect(await store.has(cid)).to.equal(true);
+      const back = await collect(store.get(cid));
+      expect(back.equals(await collect(deterministicStream(3 * 1_048_576 + 5, "embedded")))).to.equal(true);
+
+      const entries = [
+        { path: "envelope.json", content: utf8('{"a":1}') },
+        { path: "files/0", content: utf8("zero") },
+      ];
+      const root = await store.putDirectory(entries);
+      expect(root).to.equal(await computeDirectoryCid(entries));
+      expect(Buffer.from(await store.getBytes(`${root}/files/0`)).toString()).to.equal("zero");
+      expect(Buffer.from(await store.getBytes(`/ipfs/${root}/envelope.json`)).toString()).to.equal('{"a":1}');
+    });
+
+    it("says clearly what is missing or malformed", async function () {
+      const absent = await computeCid(utf8("never stored"));
+      expect(await store.has(absent)).to.equal(false);
+      await collect(store.get(absent)).then(
+        () => expect.fail("read an absent CID"),
+        (err: unknown) => expect(isCrossproofError(err, "CONTENT_NOT_FOUND"), String(err)).to.equal(true),
+      );
+      await collect(store.get("not-a-cid")).then(
+        () => expect.fail("read a malformed CID"),
+        (err: unknown) => expect(isCrossproofError(err, "INVALID_ARGUMENT")).to.equal(true),
+      );
+      await store.putDirectory([{ path: "../escape", content: utf8("x") }]).then(
+        () => expect.fail("stored a path outside the directory"),
+        (err: unknown) => expect(isCrossproofError(err, "INVALID_ARGUMENT")).to.equal(true),
+      );
+      const root = await store.putDirectory([{ path: "a/b", content: utf8("x") }]);
+      await store.getBytes(`${root}/a`).then(
+        () => expect.fail("read a directory as a file"),
+        (err: unknown) => expect(isCrossproofError(err, "INVALID_ARGUMENT")).to.equal(true),
+      );
+      await store.getBytes(`${root}/a/b`, 0).then(
+        () => expect.fail("read past maxBytes"),
+        (err: unknown) => expect(isCrossproofError(err, "CONTENT_STORE_ERROR")).to.equal(true),
+      );
+    });
+  });
+});
