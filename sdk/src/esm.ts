@@ -3,10 +3,12 @@
  * follows "require"/"module-sync"/"default", and these packages declare only "import", or point "module-sync" at a
  * file they do not ship). They are loaded once with a real dynamic `import()`.
  */
+import type * as FsBlockstoreModule from "blockstore-fs";
+
 type Canonicalize = (value: unknown) => string | undefined;
 
 let canonicalizeModule: Promise<Canonicalize> | undefined;
-let fsBlockstoreModule: Promise<typeof import("blockstore-fs")> | undefined;
+let fsBlockstoreModule: Promise<typeof FsBlockstoreModule> | undefined;
 
 /** RFC 8785 JSON Canonicalization Scheme (the `canonicalize` package, by one of the RFC's authors). */
 export function loadCanonicalize(): Promise<Canonicalize> {
@@ -15,7 +17,7 @@ export function loadCanonicalize(): Promise<Canonicalize> {
 }
 
 /** `blockstore-fs`: one file per block on disk. */
-export function loadFsBlockstore(): Promise<typeof import("blockstore-fs")> {
+export function loadFsBlockstore(): Promise<typeof FsBlockstoreModule> {
   fsBlockstoreModule ??= import("blockstore-fs");
   return fsBlockstoreModule;
 }
