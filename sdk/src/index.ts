@@ -7,3 +7,6 @@ export * from "./eip712";
 export * from "./merkle";
 export * from "./cid";
 export * from "./store";
+export * from "./hash";
+export * from "./manifest";
+export * from "./package";

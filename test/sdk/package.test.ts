@@ -1,0 +1,242 @@
+import { expect } from "chai";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { generateX25519Identity, identityToRecipient } from "age-encryption";
+import {
+  EmbeddedContentStore,
+  EvidenceCategory,
+  buildManifest,
+  decryptStream,
+  encryptStream,
+  generateRecipientKey,
+  isCrossproofError,
+  manifestHash,
+  openPackage,
+  readPackageHeader,
+  sealPackage,
+  sha256Hex,
+  type CrossproofErrorCode,
+  type EvidenceManifest,
+  type PackageFileSource,
+  type RecipientPrivateKey,
+  type RecipientPublicKey,
+} from "../../sdk/src";
+import { collect, deterministicStream } from "../helpers/streams";
+
+async function expectCode(promise: Promise<unknown>, code: CrossproofErrorCode): Promise<void> {
+  await promise.then(
+    () => expect.fail(`expected ${code}`),
+    (err: unknown) => expect(isCrossproofError(err, code), `expected ${code}, got ${String(err)}`).to.equal(true),
+  );
+}
+
+const acquisition = {
+  tool: { name: "crossproof-capture", version: "1.0.0" },
+  method: "screen-recording" as const,
+  collector: { name: "Officer A" },
+  collectedAt: "2026-11-28T10:15:00+01:00",
+  source: { url: "https://streams.example/live/123" },
+  jurisdiction: { collecting: "FR" },
+};
+
+/** age v1 layout: text header ending in "--- <mac>\n", a 16-byte nonce, then 64 KiB + 16-byte chunks. */
+function payloadStart(ciphertext: Buffer): number {
+  const mac = ciphertext.indexOf("\n--- ");
+  return ciphertext.indexOf("\n", mac + 1) + 1 + 16;
+}
+const CHUNK = 64 * 1024 + 16;
+
+describe("evidence packages (encryption for recipients)", function () {
+  this.timeout(600_000);
+  let dir: string;
+  let store: EmbeddedContentStore;
+  let de: { publicKey: RecipientPublicKey; privateKey: RecipientPrivateKey };
+  let fr: { publicKey: RecipientPublicKey; privateKey: RecipientPrivateKey };
+  let outsider: { publicKey: RecipientPublicKey; privateKey: RecipientPrivateKey };
+  let files: PackageFileSource[];
+  let manifest: EvidenceManifest;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "crossproof-package-"));
+    store = await EmbeddedContentStore.open(path.join(dir, "store"));
+    de = await generateRecipientKey("de-court", "X25519");
+    fr = await generateRecipientKey("fr-agency", "P-256");
+    outsider = await generateRecipientKey("outsider");
+    writeFileSync(path.join(dir, "capture.mp4"), await collect(deterministicStream(5 * 1024 * 1024 + 3, "capture")));
+    writeFileSync(path.join(dir, "notes.txt"), "seal no. 4711, hash verified on site\n");
+    files = [
+      { path: "capture.mp4", source: path.join(dir, "capture.mp4") },
+      { path: "docs/notes.txt", source: path.join(dir, "notes.txt") },
+    ];
+    manifest = await buildManifest({ files, category: EvidenceCategory.VIDEO_CAPTURE, acquisition });
+  });
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("seals for several recipients; each opens it with its own key and gets the same verified files", async function () {
+    const sealed = await sealPackage({ manifest, files, recipients: [de.publicKey, fr.publicKey], store });
+    expect(sealed.contentHash).to.equal(await manifestHash(manifest));
+    expect(await readPackageHeader(store, sealed.cid)).to.deep.equal({
+      format: "crossproof-package/1",
+      contentHash: sealed.contentHash,
+      recipients: ["de-court", "fr-agency"],
+    });
+    for (const who of [de, fr]) {
+      const out = path.join(dir, `out-${who.privateKey.kid}`);
+      const opened = await openPackage({
+        cid: sealed.cid,
+        store,
+        recipientKey: who.privateKey,
+        outputDir: out,
+        expectedContentHash: sealed.contentHash,
+      });
+      expect(opened.manifest).to.deep.equal(manifest);
+      expect(readFileSync(path.join(out, "capture.mp4")).equals(readFileSync(files[0]!.source))).to.equal(true);
+      expect(readFileSync(path.join(out, "docs/notes.txt"), "utf8")).to.equal("seal no. 4711, hash verified on site\n");
+      expect(opened.files.map((f) => sha256Hex(readFileSync(f.outputPath)))).to.deep.equal(
+        manifest.files.map((f) => f.sha256),
+      );
+    }
+    // Nothing in the store is plaintext.
+    const stored = await collect(store.get(`${sealed.cid}/files/1`));
+    expect(stored.includes(Buffer.from("seal no. 4711"))).to.equal(false);
+  });
+
+  it("refuses keys that are not recipients, impostor keys and a package that is not the anchored one", async function () {
+    const sealed = await sealPackage({ manifest, files, recipients: [de.publicKey], store });
+    const out = path.join(dir, "refused");
+    await expectCode(
+      openPackage({ cid: sealed.cid, store, recipientKey: outsider.privateKey, outputDir: out }),
+      "NOT_A_RECIPIENT",
+    );
+    // Another key presented under the recipient's key id.
+    await expectCode(
+      openPackage({
+        cid: sealed.cid,
+        store,
+        recipientKey: { ...outsider.privateKey, kid: "de-court" },
+        outputDir: out,
+      }),
+      "DECRYPTION_FAILED",
+    );
+    await expectCode(
+      openPackage({
+        cid: sealed.cid,
+        store,
+        recipientKey: de.privateKey,
+        outputDir: out,
+        expectedContentHash: `0x${"00".repeat(32)}`,
+      }),
+      "MANIFEST_HASH_MISMATCH",
+    );
+  });
+
+  it("refuses to seal a file that changed after the manifest was built, and loses nothing", async function () {
+    const changing = path.join(dir, "changing.txt");
+    writeFileSync(changing, "original");
+    const m = await buildManifest({ files: [{ path: "c.txt", source: changing }], category: 1, acquisition });
+    writeFileSync(changing, "tampered");
+    await expectCode(
+      sealPackage({ manifest: m, files: [{ path: "c.txt", source: changing }], recipients: [de.publicKey], store }),
+      "FILE_HASH_MISMATCH",
+    );
+    await expectCode(sealPackage({ manifest, files, recipients: [], store }), "INVALID_ARGUMENT");
+    await expectCode(
+      sealPackage({ manifest, files: files.slice(1), recipients: [de.publicKey], store }),
+      "INVALID_ARGUMENT",
+    );
+  });
+
+  it("detects a tampered envelope and tampered file streams in a stored package", async function () {
+    const sealed = await sealPackage({ manifest, files, recipients: [de.publicKey], store });
+    const envelope = JSON.parse((await collect(store.get(`${sealed.cid}/envelope.jwe.json`))).toString("utf8"));
+    const file0 = await collect(store.get(`${sealed.cid}/files/0`));
+    const file1 = await collect(store.get(`${sealed.cid}/files/1`));
+    const rebuild = (env: unknown, f0: Uint8Array) =>
+      store.putDirectory([
+        { path: "envelope.jwe.json", content: new TextEncoder().encode(JSON.stringify(env)) },
+        { path: "files/0", content: f0 },
+        { path: "files/1", content: file1 },
+      ]);
+    const out = path.join(dir, "tampered");
+
+    const badEnvelope = { ...envelope, ciphertext: "A" + envelope.ciphertext.slice(1) };
+    await expectCode(
+      openPackage({ cid: await rebuild(badEnvelope, file0), store, recipientKey: de.privateKey, outputDir: out }),
+      "DECRYPTION_FAILED",
+    );
+    const flipped = Buffer.from(file0);
+    flipped[payloadStart(flipped) + 3 * CHUNK + 100]! ^= 1;
+    await expectCode(
+      openPackage({ cid: await rebuild(envelope, flipped), store, recipientKey: de.privateKey, outputDir: out }),
+      "DECRYPTION_FAILED",
+    );
+    // The damaged file never appears under its name.
+    expect(() => readFileSync(path.join(out, "capture.mp4"))).to.throw(/ENOENT/);
+  });
+
+  describe("age streams", function () {
+    let identity: string;
+    let recipient: string;
+    let plain: Buffer;
+    let cipher: Buffer;
+    before(async () => {
+      identity = await generateX25519Identity();
+      recipient = await identityToRecipient(identity);
+      plain = await collect(deterministicStream(10 * 64 * 1024 + 123, "chunks"));
+      cipher = await collect(
+        encryptStream(
+          (async function* () {
+            yield plain;
+          })(),
+          recipient,
+        ),
+      );
+    });
+    const decrypt = (c: Buffer) =>
+      collect(
+        decryptStream(
+          (async function* () {
+            yield c;
+          })(),
+          identity,
+        ),
+      );
+
+    it("round-trips", async function () {
+      expect((await decrypt(cipher)).equals(plain)).to.equal(true);
+    });
+
+    it("detects a flipped bit, a truncation at or inside a chunk, and reordered chunks", async function () {
+      const start = payloadStart(cipher);
+      const flipped = Buffer.from(cipher);
+      flipped[start + 2 * CHUNK + 7]! ^= 0x80;
+      await expectCode(decrypt(flipped), "DECRYPTION_FAILED");
+      await expectCode(decrypt(cipher.subarray(0, cipher.length - 50)), "DECRYPTION_FAILED");
+      await expectCode(decrypt(cipher.subarray(0, start + 5 * CHUNK)), "DECRYPTION_FAILED");
+      const reordered = Buffer.concat([
+        cipher.subarray(0, start + CHUNK),
+        cipher.subarray(start + 2 * CHUNK, start + 3 * CHUNK),
+        cipher.subarray(start + CHUNK, start + 2 * CHUNK),
+        cipher.subarray(start + 3 * CHUNK),
+      ]);
+      expect(reordered.length).to.equal(cipher.length);
+      await expectCode(decrypt(reordered), "DECRYPTION_FAILED");
+      const other = await generateX25519Identity();
+      await expectCode(
+        collect(
+          decryptStream(
+            (async function* () {
+              yield cipher;
+            })(),
+            other,
+          ),
+        ),
+        "DECRYPTION_FAILED",
+      );
+    });
+  });
+});
