@@ -10,3 +10,6 @@ export * from "./store";
 export * from "./hash";
 export * from "./manifest";
 export * from "./package";
+export * from "./contract-errors";
+export * from "./custody";
+export * from "./evidence-client";
