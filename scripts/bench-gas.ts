@@ -37,7 +37,12 @@ async function main(): Promise<void> {
     (await ethers.provider.getNetwork()).chainId,
     await registry.getAddress(),
   );
-  const rows: [string, bigint, string][] = [];
+  const rows = {
+    push([op, gas, note]: [string, bigint, string]) {
+      console.log(`| ${op} | ${gas.toLocaleString("en-US")} | ${note} |`);
+    },
+  };
+  console.log("| operation | gas | note |\n| --- | ---: | --- |");
   const now = async () => (await ethers.provider.getBlock("latest"))!.timestamp;
 
   // Single anchor (measured on the second one, so no first-write-to-contract effects are counted).
@@ -122,9 +127,6 @@ async function main(): Promise<void> {
   });
   const er = await (await registry.connect(relayer).endorse(e.request, e.signature)).wait();
   rows.push(["endorse", er!.gasUsed, ""]);
-
-  console.log("| operation | gas | note |\n| --- | ---: | --- |");
-  for (const [op, gas, note] of rows) console.log(`| ${op} | ${gas.toLocaleString("en-US")} | ${note} |`);
 }
 
 main().catch((err: unknown) => {
