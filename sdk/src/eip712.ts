@@ -54,6 +54,8 @@ export const EvidenceRegistryTypes = {
 /** The EIP-712 domain names of the crossproof contracts. */
 export const DomainName = {
   EvidenceRegistry: "crossproof EvidenceRegistry",
+  LicenseRegistry: "crossproof LicenseRegistry",
+  AssistanceDesk: "crossproof AssistanceDesk",
 } as const;
 
 /** A contract's EIP-712 domain. */
@@ -136,26 +138,50 @@ function typesFor(
 }
 
 /**
- * Signs an EvidenceRegistry request with any ethers `Signer` (a wallet, a hardware key, a KMS adapter).
+ * Signs any request of a crossproof contract with any ethers `Signer` (a wallet, a hardware key, a KMS adapter),
+ * given that contract's type table.
+ */
+export async function signTypedRequest<T>(
+  signer: Signer,
+  domain: TypedDataDomain,
+  table: Record<string, readonly TypedDataField[]>,
+  primaryType: string,
+  request: T,
+): Promise<SignedRequest<T>> {
+  const types = typesFor(table, primaryType);
+  const value = request as unknown as Record<string, unknown>;
+  const signature = (await signer.signTypedData(domain, types, value)) as Hex;
+  return { primaryType, domain, request, signature, signer: verifyTypedData(domain, types, value, signature) };
+}
+
+/** Recovers, offline, the key that signed a request of a crossproof contract. */
+export function recoverTypedRequestSigner(
+  domain: TypedDataDomain,
+  table: Record<string, readonly TypedDataField[]>,
+  primaryType: string,
+  request: unknown,
+  signature: string,
+): string {
+  try {
+    return verifyTypedData(domain, typesFor(table, primaryType), request as Record<string, unknown>, signature);
+  } catch (cause) {
+    throw new CrossproofError("SIGNATURE_INVALID", `cannot recover the signer of ${primaryType}`, { cause });
+  }
+}
+
+/**
+ * Signs an EvidenceRegistry request with any ethers `Signer`.
  * @example
  * const signed = await signEvidenceRequest(wallet, domain, "AnchorEvidence", request);
  * await registry.anchorEvidence(signed.request, signed.signature);
  */
-export async function signEvidenceRequest<K extends keyof EvidenceRegistryRequests>(
+export function signEvidenceRequest<K extends keyof EvidenceRegistryRequests>(
   signer: Signer,
   domain: TypedDataDomain,
   primaryType: K,
   request: EvidenceRegistryRequests[K],
 ): Promise<SignedRequest<EvidenceRegistryRequests[K]>> {
-  const types = typesFor(EvidenceRegistryTypes, primaryType);
-  const signature = (await signer.signTypedData(domain, types, request as unknown as Record<string, unknown>)) as Hex;
-  return {
-    primaryType,
-    domain,
-    request,
-    signature,
-    signer: verifyTypedData(domain, types, request as unknown as Record<string, unknown>, signature),
-  };
+  return signTypedRequest(signer, domain, EvidenceRegistryTypes, primaryType, request);
 }
 
 /** Recovers the key that signed an EvidenceRegistry request, offline. */
@@ -165,16 +191,7 @@ export function recoverEvidenceRequestSigner<K extends keyof EvidenceRegistryReq
   request: EvidenceRegistryRequests[K],
   signature: string,
 ): string {
-  try {
-    return verifyTypedData(
-      domain,
-      typesFor(EvidenceRegistryTypes, primaryType),
-      request as unknown as Record<string, unknown>,
-      signature,
-    );
-  } catch (cause) {
-    throw new CrossproofError("SIGNATURE_INVALID", `cannot recover the signer of ${primaryType}`, { cause });
-  }
+  return recoverTypedRequestSigner(domain, EvidenceRegistryTypes, primaryType, request, signature);
 }
 
 const coder = AbiCoder.defaultAbiCoder();

@@ -13,3 +13,4 @@ export * from "./package";
 export * from "./contract-errors";
 export * from "./custody";
 export * from "./evidence-client";
+export * from "./licensing";

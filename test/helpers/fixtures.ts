@@ -9,7 +9,7 @@ import {
   type ConsortiumConfig,
   type Hex,
 } from "../../sdk/src";
-import type { Consortium, EvidenceRegistry } from "../../typechain-types";
+import type { Consortium, EvidenceRegistry, LicenseRegistry } from "../../typechain-types";
 
 export const WEEK = 7 * 24 * 3600;
 
@@ -91,4 +91,34 @@ export function cidOf(seed: string): Hex {
 /** A distinct bytes32 for `seed`. */
 export function hashOf(seed: string): Hex {
   return ethers.id(seed) as Hex;
+}
+
+export interface LicenceFixture extends ConsortiumFixture {
+  licences: LicenseRegistry;
+  domain: TypedDataDomain;
+  holder: HardhatEthersSigner;
+  label: HardhatEthersSigner;
+  distributor: HardhatEthersSigner;
+  platform: HardhatEthersSigner;
+  outsider: HardhatEthersSigner;
+}
+
+/** The consortium fixture plus a LicenseRegistry; rights holder and licensees are plain accounts, not members. */
+export async function licenceFixture(): Promise<LicenceFixture> {
+  const base = await consortiumFixture();
+  const licences = (await ethers.deployContract("LicenseRegistry", [
+    await base.consortium.getAddress(),
+  ])) as unknown as LicenseRegistry;
+  const { chainId } = await ethers.provider.getNetwork();
+  const [holder, label, distributor, platform, outsider] = base.spare;
+  return {
+    ...base,
+    licences,
+    domain: contractDomain("LicenseRegistry", chainId, await licences.getAddress()),
+    holder: holder!,
+    label: label!,
+    distributor: distributor!,
+    platform: platform!,
+    outsider: outsider!,
+  };
 }
