@@ -11,11 +11,13 @@ import {
   contractDomain,
   consortiumConstructorArgs,
   loadConsortiumConfig,
+  licenceId,
   signEvidenceRequest,
+  signLicenceRequest,
   toJurisdiction,
   type Hex,
 } from "../sdk/src";
-import type { Consortium, EvidenceRegistry } from "../typechain-types";
+import type { Consortium, EvidenceRegistry, LicenseRegistry } from "../typechain-types";
 
 const cid = (seed: string) => ("0x01551220" + ethers.sha256(ethers.toUtf8Bytes(seed)).slice(2)) as Hex;
 
@@ -127,6 +129,64 @@ async function main(): Promise<void> {
   });
   const er = await (await registry.connect(relayer).endorse(e.request, e.signature)).wait();
   rows.push(["endorse", er!.gasUsed, ""]);
+
+  // Licensing: a chain of 8 licences (the maximum depth), each granted by the previous licensee.
+  const licences = (await ethers.deployContract("LicenseRegistry", [
+    await consortium.getAddress(),
+  ])) as unknown as LicenseRegistry;
+  const lDomain = contractDomain(
+    "LicenseRegistry",
+    (await ethers.provider.getNetwork()).chainId,
+    await licences.getAddress(),
+  );
+  const accounts = (await ethers.getSigners()).slice(8, 17);
+  const work = ethers.id("bench work") as Hex;
+  const reg = await signLicenceRequest(accounts[0]!, lDomain, "RegisterWork", {
+    contentHash: work,
+    fingerprintHash: ethers.ZeroHash as Hex,
+    rightsHolder: accounts[0]!.address,
+    originJurisdiction: toJurisdiction("FR"),
+    metadataCid: cid("work metadata"),
+    deadline: (await now()) + 3600,
+  });
+  const regR = await (await licences.connect(relayer).registerWork(reg.request, reg.signature)).wait();
+  rows.push(["registerWork (signed by the rights holder, relayed)", regR!.gasUsed, ""]);
+  const t0 = await now();
+  let parent = ethers.ZeroHash as Hex;
+  const ids: Hex[] = [];
+  for (let depth = 1; depth <= 8; ++depth) {
+    const request = {
+      workId: work,
+      parentId: parent,
+      licensor: accounts[depth - 1]!.address,
+      licensee: accounts[depth]!.address,
+      rights: 0b111,
+      grantType: 0,
+      sublicensable: true,
+      start: t0,
+      end: t0 + 365 * 24 * 3600,
+      worldwide: false,
+      territories: ["FR", "DE", "ES", "IT"].map(toJurisdiction),
+      agreementHash: ethers.ZeroHash as Hex,
+      salt: ethers.id(`salt ${depth}`) as Hex,
+      deadline: t0 + 3600,
+    };
+    const g = await signLicenceRequest(accounts[depth - 1]!, lDomain, "GrantLicence", request);
+    const r = await (await licences.connect(relayer).grantLicence(g.request, g.signature)).wait();
+    parent = licenceId(work, parent, request.licensor, request.licensee, request.salt);
+    ids.push(parent);
+    if (depth === 1 || depth === 4 || depth === 8) {
+      rows.push([
+        `grantLicence at depth ${depth} (4 territories)`,
+        r!.gasUsed,
+        depth === 1 ? "root licence" : "sublicence",
+      ]);
+    }
+  }
+  for (const depth of [1, 4, 8]) {
+    const gas = await licences.verifyAuthorization.estimateGas(ids[depth - 1]!, 2, toJurisdiction("DE"), t0 + 10);
+    rows.push([`verifyAuthorization at depth ${depth} (eth_call)`, gas, "includes the 21,000 call base"]);
+  }
 }
 
 main().catch((err: unknown) => {

@@ -3,7 +3,7 @@ import path from "node:path";
 import { createHash } from "node:crypto";
 import { type BaseContract, type ContractTransactionResponse, type Signer } from "ethers";
 import { consortiumConstructorArgs, type ConsortiumConfig } from "../../sdk/src";
-import { Consortium__factory, EvidenceRegistry__factory } from "../../typechain-types";
+import { Consortium__factory, EvidenceRegistry__factory, LicenseRegistry__factory } from "../../typechain-types";
 
 /** One deployed contract in a deployment file. */
 export interface DeployedContract {
@@ -68,6 +68,10 @@ const STEPS: Step[] = [
   {
     name: "EvidenceRegistry",
     deploy: ({ signer, contracts }) => new EvidenceRegistry__factory(signer).deploy(contracts.Consortium!.address),
+  },
+  {
+    name: "LicenseRegistry",
+    deploy: ({ signer, contracts }) => new LicenseRegistry__factory(signer).deploy(contracts.Consortium!.address),
   },
 ];
 
