@@ -28,6 +28,8 @@ contract Consortium is IConsortium {
     mapping(uint256 proposalId => mapping(uint64 memberId => bool)) private _voted;
     uint256 private _proposalCount;
 
+    mapping(bytes32 key => uint256) private _parameters;
+
     mapping(uint256 agreementId => Agreement) private _agreements;
     mapping(uint256 agreementId => Suspension[]) private _suspensions;
     mapping(bytes4 fromTo => uint256[]) private _agreementsByPair;
@@ -135,6 +137,11 @@ contract Consortium is IConsortium {
     // ----------------------------------------------------------------------------------------------------------------
     // Governance
     // ----------------------------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IConsortium
+    function parameter(bytes32 key) external view returns (uint256) {
+        return _parameters[key];
+    }
 
     /// @inheritdoc IConsortium
     function governanceParameters() external view returns (uint16, uint16, uint32) {
@@ -476,6 +483,8 @@ contract Consortium is IConsortium {
             if (n == 0 || d == 0 || n > d || period < _MIN_VOTING_PERIOD) {
                 revert ConsortiumInvalidGovernanceParameters(n, d, period);
             }
+        } else if (kind == ProposalKind.SetParameter) {
+            if (bytes32(payload[:32]) == bytes32(0)) revert ConsortiumInvalidProposal(kind);
         } else {
             // Every other kind starts with the member id.
             _existingMember(abi.decode(payload[:32], (uint64)));
@@ -484,7 +493,9 @@ contract Consortium is IConsortium {
 
     function _payloadWords(ProposalKind kind) private pure returns (uint256) {
         if (kind == ProposalKind.AdmitMember || kind == ProposalKind.AddKey) return 4;
-        if (kind == ProposalKind.SetRoles || kind == ProposalKind.RevokeKey) return 2;
+        if (kind == ProposalKind.SetRoles || kind == ProposalKind.RevokeKey || kind == ProposalKind.SetParameter) {
+            return 2;
+        }
         if (kind == ProposalKind.SetGovernanceParameters) return 3;
         return 1;
     }
@@ -513,9 +524,13 @@ contract Consortium is IConsortium {
         } else if (kind == ProposalKind.RevokeKey) {
             (uint64 id, address key) = abi.decode(d, (uint64, address));
             _revokeKey(id, key, false);
-        } else {
+        } else if (kind == ProposalKind.SetGovernanceParameters) {
             (uint16 n, uint16 den, uint32 period) = abi.decode(d, (uint16, uint16, uint32));
             _setGovernanceParameters(n, den, period);
+        } else {
+            (bytes32 key, uint256 value) = abi.decode(d, (bytes32, uint256));
+            _parameters[key] = value;
+            emit ParameterChanged(key, value);
         }
         emit ProposalExecuted(proposalId);
     }

@@ -6,7 +6,9 @@
  */
 import { ethers } from "hardhat";
 import {
+  AssistanceClient,
   CustodyEventType,
+  assistanceRequestId,
   EvidenceBatch,
   contractDomain,
   consortiumConstructorArgs,
@@ -17,7 +19,7 @@ import {
   toJurisdiction,
   type Hex,
 } from "../sdk/src";
-import type { Consortium, EvidenceRegistry, LicenseRegistry } from "../typechain-types";
+import type { AssistanceDesk, Consortium, EvidenceRegistry, LicenseRegistry } from "../typechain-types";
 
 const cid = (seed: string) => ("0x01551220" + ethers.sha256(ethers.toUtf8Bytes(seed)).slice(2)) as Hex;
 
@@ -187,6 +189,37 @@ async function main(): Promise<void> {
     const gas = await licences.verifyAuthorization.estimateGas(ids[depth - 1]!, 2, toJurisdiction("DE"), t0 + 10);
     rows.push([`verifyAuthorization at depth ${depth} (eth_call)`, gas, "includes the 21,000 call base"]);
   }
+
+  // Assistance: FR agency (member 1) asks the US platform (member 3 in the demo consortium).
+  const desk = (await ethers.deployContract("AssistanceDesk", [
+    await consortium.getAddress(),
+  ])) as unknown as AssistanceDesk;
+  const assistance = await AssistanceClient.connect(await desk.getAddress(), relayer!);
+  const issued = await assistance.signIssue(frAgency!, {
+    addressee: 3,
+    kind: "Produce",
+    caseRef: ethers.id("case") as Hex,
+    evidenceIds: [id],
+    firstUpload: "US",
+    primaryDissemination: "FR",
+    dataCategories: ["SUBSCRIBER", "DISSEMINATION_RECORDS"],
+    legalBasisHash: ethers.id("legal basis") as Hex,
+  });
+  const issueR = await (await assistance.submit(issued, relayer!)).wait();
+  rows.push(["issue (assistance request, one evidence reference)", issueR.receipt.gasUsed, ""]);
+  const requestId = assistanceRequestId(1, 3, issued.request.salt);
+  const ackR = await (
+    await assistance.submit(await assistance.signAcknowledge(usPlatform!, { requestId }), relayer!)
+  ).wait();
+  rows.push(["acknowledge", ackR.receipt.gasUsed, ""]);
+  const resp = await assistance.signRespond(usPlatform!, {
+    requestId,
+    outcome: "Fulfilled",
+    responseHash: ethers.id("response") as Hex,
+    responseCid: "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am",
+  });
+  const respR = await (await assistance.submit(resp, relayer!)).wait();
+  rows.push(["respond (fulfilled)", respR.receipt.gasUsed, ""]);
 }
 
 main().catch((err: unknown) => {

@@ -41,7 +41,9 @@ interface IConsortium {
         /// (uint64 memberId, address key)
         RevokeKey,
         /// (uint16 numerator, uint16 denominator, uint32 votingPeriod)
-        SetGovernanceParameters
+        SetGovernanceParameters,
+        /// (bytes32 key, uint256 value): a named parameter the registries read (e.g. assistance deadlines)
+        SetParameter
     }
 
     /// @dev A member as stored. Packed into one slot (plus the name hash).
@@ -187,6 +189,8 @@ interface IConsortium {
     event VoteCast(uint256 indexed proposalId, uint64 indexed memberId, bool support);
     /// @dev A proposal passed and took effect.
     event ProposalExecuted(uint256 indexed proposalId);
+    /// @dev A named parameter changed.
+    event ParameterChanged(bytes32 indexed key, uint256 value);
     /// @dev The quorum or voting period changed.
     event GovernanceParametersChanged(uint16 quorumNumerator, uint16 quorumDenominator, uint32 votingPeriod);
     /// @dev A recognition agreement was proposed (the proposing side's approval is included).
@@ -304,6 +308,9 @@ interface IConsortium {
     // ----------------------------------------------------------------------------------------------------------------
     // Governance
     // ----------------------------------------------------------------------------------------------------------------
+
+    /// @notice A named parameter set by governance (0 = unset: the reader applies its default).
+    function parameter(bytes32 key) external view returns (uint256);
 
     /// @notice Quorum numerator, denominator and voting period in seconds.
     function governanceParameters() external view returns (uint16 numerator, uint16 denominator, uint32 votingPeriod);

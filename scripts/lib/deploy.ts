@@ -3,7 +3,12 @@ import path from "node:path";
 import { createHash } from "node:crypto";
 import { type BaseContract, type ContractTransactionResponse, type Signer } from "ethers";
 import { consortiumConstructorArgs, type ConsortiumConfig } from "../../sdk/src";
-import { Consortium__factory, EvidenceRegistry__factory, LicenseRegistry__factory } from "../../typechain-types";
+import {
+  AssistanceDesk__factory,
+  Consortium__factory,
+  EvidenceRegistry__factory,
+  LicenseRegistry__factory,
+} from "../../typechain-types";
 
 /** One deployed contract in a deployment file. */
 export interface DeployedContract {
@@ -72,6 +77,10 @@ const STEPS: Step[] = [
   {
     name: "LicenseRegistry",
     deploy: ({ signer, contracts }) => new LicenseRegistry__factory(signer).deploy(contracts.Consortium!.address),
+  },
+  {
+    name: "AssistanceDesk",
+    deploy: ({ signer, contracts }) => new AssistanceDesk__factory(signer).deploy(contracts.Consortium!.address),
   },
 ];
 

@@ -31,6 +31,7 @@ export const ProposalKind = {
   AddKey: 5,
   RevokeKey: 6,
   SetGovernanceParameters: 7,
+  SetParameter: 8,
 } as const;
 export type ProposalKindName = keyof typeof ProposalKind;
 

@@ -26,7 +26,18 @@ export type ProposalParameters =
       validUntil?: number;
     }
   | { kind: "RevokeKey"; memberId: bigint | number; key: string }
-  | { kind: "SetGovernanceParameters"; quorumNumerator: number; quorumDenominator: number; votingPeriod: number };
+  | { kind: "SetGovernanceParameters"; quorumNumerator: number; quorumDenominator: number; votingPeriod: number }
+  | {
+      kind: "SetParameter";
+      /** A parameter name such as `crossproof.assistance.responseWindow` (see {@link parameterKey}). */
+      name: string;
+      value: bigint | number;
+    };
+
+/** The on-chain key of a named parameter: keccak256 of its name. */
+export function parameterKey(name: string): string {
+  return keccakUtf8(name);
+}
 
 /** keccak256 of a member's official name, as stored on chain (the name stays off chain). */
 export function memberNameHash(name: string): string {
@@ -76,6 +87,11 @@ export function encodeProposal(p: ProposalParameters): EncodedProposal {
             ["uint16", "uint16", "uint32"],
             [p.quorumNumerator, p.quorumDenominator, p.votingPeriod],
           ),
+        };
+      case "SetParameter":
+        return {
+          kind: ProposalKind.SetParameter,
+          payload: coder.encode(["bytes32", "uint256"], [parameterKey(p.name), p.value]),
         };
     }
   } catch (cause) {

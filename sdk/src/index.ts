@@ -14,3 +14,4 @@ export * from "./contract-errors";
 export * from "./custody";
 export * from "./evidence-client";
 export * from "./licensing";
+export * from "./assistance";

@@ -10,6 +10,7 @@ import {
   encodeProposal,
   loadConsortiumConfig,
   memberNameHash,
+  parameterKey,
   parseConsortiumConfig,
   toJurisdiction,
   type ProposalParameters,
@@ -369,6 +370,21 @@ describe("Consortium", function () {
       await expect(f.consortium.connect(f.frAgency).propose(e.kind, e.payload))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumLastGovernor")
         .withArgs(1);
+    });
+
+    it("sets named parameters for the registries by vote", async function () {
+      const f = await loadFixture(consortiumFixture);
+      const name = "crossproof.assistance.responseWindow";
+      const id = await propose(f, f.frAgency, { kind: "SetParameter", name, value: 48 * 3600 });
+      expect(await f.consortium.parameter(parameterKey(name))).to.equal(0n);
+      await expect(f.consortium.connect(f.deCourt).vote(id, true))
+        .to.emit(f.consortium, "ParameterChanged")
+        .withArgs(parameterKey(name), 48 * 3600);
+      expect(await f.consortium.parameter(parameterKey(name))).to.equal(BigInt(48 * 3600));
+      const zeroKey = ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256"], [ethers.ZeroHash, 1]);
+      await expect(f.consortium.connect(f.frAgency).propose(ProposalKind.SetParameter, zeroKey))
+        .to.be.revertedWithCustomError(f.consortium, "ConsortiumInvalidProposal")
+        .withArgs(ProposalKind.SetParameter);
     });
 
     it("adds keys with a validity window and revokes them by vote", async function () {

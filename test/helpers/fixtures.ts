@@ -3,13 +3,14 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { createHash } from "node:crypto";
 import type { TypedDataDomain } from "ethers";
 import {
+  AssistanceClient,
   consortiumConstructorArgs,
   contractDomain,
   parseConsortiumConfig,
   type ConsortiumConfig,
   type Hex,
 } from "../../sdk/src";
-import type { Consortium, EvidenceRegistry, LicenseRegistry } from "../../typechain-types";
+import type { AssistanceDesk, Consortium, EvidenceRegistry, LicenseRegistry } from "../../typechain-types";
 
 export const WEEK = 7 * 24 * 3600;
 
@@ -121,4 +122,19 @@ export async function licenceFixture(): Promise<LicenceFixture> {
     platform: platform!,
     outsider: outsider!,
   };
+}
+
+export interface AssistanceFixture extends ConsortiumFixture {
+  desk: AssistanceDesk;
+  client: AssistanceClient;
+}
+
+/** The consortium fixture plus an AssistanceDesk and an SDK client for it. */
+export async function assistanceFixture(): Promise<AssistanceFixture> {
+  const base = await consortiumFixture();
+  const desk = (await ethers.deployContract("AssistanceDesk", [
+    await base.consortium.getAddress(),
+  ])) as unknown as AssistanceDesk;
+  const client = await AssistanceClient.connect(await desk.getAddress(), base.deployer);
+  return { ...base, desk, client };
 }

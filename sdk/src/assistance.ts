@@ -1,0 +1,484 @@
+import {
+  AbiCoder,
+  keccak256,
+  type ContractRunner,
+  type ContractTransactionReceipt,
+  type LogDescription,
+  type Provider,
+  type Signer,
+  type TypedDataDomain,
+  type TypedDataField,
+} from "ethers";
+import { AssistanceDesk__factory, type AssistanceDesk } from "../../typechain-types";
+import { cidToBytes } from "./cid";
+import { toCrossproofError } from "./contract-errors";
+import { contractDomain, signTypedRequest, type Hex, type SignedRequest } from "./eip712";
+import { CrossproofError } from "./errors";
+import type { SubmittedRequest } from "./evidence-client";
+import { fromJurisdiction, toJurisdiction } from "./jurisdiction";
+
+/** What is asked, as in `IAssistanceDesk.Kind`. */
+export const AssistanceKind = { Preserve: 0, Produce: 1, Takedown: 2 } as const;
+export type AssistanceKindName = keyof typeof AssistanceKind;
+
+/** Request states, as in `IAssistanceDesk.State` (Overdue is only ever derived from time). */
+export const AssistanceStates = [
+  "None",
+  "Issued",
+  "Acknowledged",
+  "Overdue",
+  "Fulfilled",
+  "PartiallyFulfilled",
+  "Refused",
+  "Withdrawn",
+] as const;
+export type AssistanceStateName = (typeof AssistanceStates)[number];
+const stateCode = (s: AssistanceStateName) => AssistanceStates.indexOf(s);
+
+/** Data categories asked for (bitmask). */
+export const DataCategory = { SUBSCRIBER: 1, TRAFFIC: 2, CONTENT: 4, DISSEMINATION_RECORDS: 8 } as const;
+export type DataCategoryName = keyof typeof DataCategory;
+
+/** Refusal grounds codes. */
+export const RefusalGrounds = {
+  NO_LEGAL_BASIS: 1,
+  DATA_NOT_HELD: 2,
+  DISPROPORTIONATE: 3,
+  FUNDAMENTAL_RIGHTS: 4,
+  NOT_COMPETENT: 5,
+  CONFLICTING_OBLIGATION: 6,
+  OTHER: 255,
+} as const;
+export type RefusalGroundsName = keyof typeof RefusalGrounds;
+
+/** The consortium defaults when governance set nothing (seconds). */
+export const AssistanceDefaults = {
+  responseWindow: 72 * 3600,
+  emergencyResponseWindow: 8 * 3600,
+  retentionPeriod: 90 * 24 * 3600,
+} as const;
+
+/** Names of the Consortium parameters the desk reads (see `encodeProposal({ kind: "SetParameter" })`). */
+export const AssistanceParameters = {
+  responseWindow: "crossproof.assistance.responseWindow",
+  emergencyResponseWindow: "crossproof.assistance.emergencyResponseWindow",
+  retentionPeriod: "crossproof.assistance.retentionPeriod",
+} as const;
+
+/** EIP-712 types of the AssistanceDesk requests. */
+export const AssistanceDeskTypes = {
+  IssueAssistance: [
+    { name: "addressee", type: "uint64" },
+    { name: "kind", type: "uint8" },
+    { name: "emergency", type: "bool" },
+    { name: "justificationHash", type: "bytes32" },
+    { name: "caseRef", type: "bytes32" },
+    { name: "evidenceIds", type: "bytes32[]" },
+    { name: "contentRefsHash", type: "bytes32" },
+    { name: "dataCategories", type: "uint8" },
+    { name: "firstUpload", type: "bytes2" },
+    { name: "primaryDissemination", type: "bytes2" },
+    { name: "legalBasisHash", type: "bytes32" },
+    { name: "agreementId", type: "uint32" },
+    { name: "salt", type: "bytes32" },
+    { name: "deadline", type: "uint48" },
+  ],
+  AcknowledgeAssistance: [
+    { name: "requestId", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  RespondAssistance: [
+    { name: "requestId", type: "bytes32" },
+    { name: "outcome", type: "uint8" },
+    { name: "responseHash", type: "bytes32" },
+    { name: "responseCid", type: "bytes" },
+    { name: "refusalGrounds", type: "uint8" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  WithdrawAssistance: [
+    { name: "requestId", type: "bytes32" },
+    { name: "reasonHash", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  ExtendRetention: [
+    { name: "requestId", type: "bytes32" },
+    { name: "retentionUntil", type: "uint48" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+} as const satisfies Record<string, readonly TypedDataField[]>;
+
+export interface IssueAssistanceRequest {
+  addressee: bigint | number;
+  kind: number;
+  emergency: boolean;
+  justificationHash: Hex;
+  caseRef: Hex;
+  evidenceIds: Hex[];
+  contentRefsHash: Hex;
+  dataCategories: number;
+  firstUpload: Hex;
+  primaryDissemination: Hex;
+  legalBasisHash: Hex;
+  agreementId: number;
+  salt: Hex;
+  deadline: number;
+}
+export interface AcknowledgeAssistanceRequest {
+  requestId: Hex;
+  nonce: bigint | number;
+  deadline: number;
+}
+export interface RespondAssistanceRequest {
+  requestId: Hex;
+  outcome: number;
+  responseHash: Hex;
+  responseCid: Hex;
+  refusalGrounds: number;
+  nonce: bigint | number;
+  deadline: number;
+}
+export interface WithdrawAssistanceRequest {
+  requestId: Hex;
+  reasonHash: Hex;
+  nonce: bigint | number;
+  deadline: number;
+}
+export interface ExtendRetentionRequest {
+  requestId: Hex;
+  retentionUntil: number;
+  nonce: bigint | number;
+  deadline: number;
+}
+export interface AssistanceDeskRequests {
+  IssueAssistance: IssueAssistanceRequest;
+  AcknowledgeAssistance: AcknowledgeAssistanceRequest;
+  RespondAssistance: RespondAssistanceRequest;
+  WithdrawAssistance: WithdrawAssistanceRequest;
+  ExtendRetention: ExtendRetentionRequest;
+}
+
+/** Signs an AssistanceDesk request with the acting member's key. */
+export function signAssistanceRequest<K extends keyof AssistanceDeskRequests>(
+  signer: Signer,
+  domain: TypedDataDomain,
+  primaryType: K,
+  request: AssistanceDeskRequests[K],
+): Promise<SignedRequest<AssistanceDeskRequests[K]>> {
+  return signTypedRequest(signer, domain, AssistanceDeskTypes, primaryType, request);
+}
+
+/** Mirror of `AssistanceDesk.requestIdOf`. */
+export function assistanceRequestId(requester: bigint | number, addressee: bigint | number, salt: string): Hex {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(["uint64", "uint64", "bytes32"], [requester, addressee, salt]),
+  ) as Hex;
+}
+
+/** Response windows and retention in seconds. */
+export interface AssistanceWindows {
+  responseWindow: number;
+  emergencyResponseWindow: number;
+  retentionPeriod: number;
+}
+
+/**
+ * The deadline and retention end of a request issued at `issuedAt` (unix seconds), as the desk computes them.
+ * The deadline is the last second an answer is on time.
+ */
+export function computeAssistanceDeadlines(
+  issuedAt: number,
+  emergency: boolean,
+  windows: AssistanceWindows = AssistanceDefaults,
+): { deadline: number; retentionUntil: number } {
+  return {
+    deadline: issuedAt + (emergency ? windows.emergencyResponseWindow : windows.responseWindow),
+    retentionUntil: issuedAt + windows.retentionPeriod,
+  };
+}
+
+/** Mirror of `AssistanceDesk.stateAt`: an open request past its deadline reads Overdue. */
+export function assistanceStateAt(
+  request: { state: AssistanceStateName; deadline: number },
+  atTime: number,
+): AssistanceStateName {
+  const open = request.state === "Issued" || request.state === "Acknowledged";
+  return open && atTime > request.deadline ? "Overdue" : request.state;
+}
+
+/** A request read back from the chain, in the domain's words. */
+export interface AssistanceRequestView {
+  requestId: Hex;
+  requester: bigint;
+  addressee: bigint;
+  kind: AssistanceKindName;
+  emergency: boolean;
+  /** Stored state. */
+  state: AssistanceStateName;
+  /** State now, by chain time (Overdue derived). */
+  stateNow: AssistanceStateName;
+  dataCategories: DataCategoryName[];
+  firstUpload: string;
+  primaryDissemination: string;
+  issuedAt: number;
+  deadline: number;
+  retentionUntil: number;
+  acknowledgedAt: number;
+  respondedAt: number;
+  late: boolean;
+  refusalGrounds: RefusalGroundsName | undefined;
+  agreementId: number;
+  referencesHash: Hex;
+  responseHash: Hex;
+  /** Seconds left to answer (negative when overdue; undefined once closed). */
+  secondsLeft: number | undefined;
+}
+
+const ZERO32 = `0x${"00".repeat(32)}` as Hex;
+
+/**
+ * Talks to an AssistanceDesk: signs every transition for the acting member, submits through any relayer, reads
+ * requests with their derived state, and lists a member's open, overdue and due-soon requests.
+ */
+export class AssistanceClient {
+  private constructor(
+    readonly desk: AssistanceDesk,
+    readonly domain: TypedDataDomain,
+    private readonly provider: Provider,
+  ) {}
+
+  static async connect(
+    address: string,
+    runner: ContractRunner & { provider: Provider | null },
+  ): Promise<AssistanceClient> {
+    const provider = runner.provider ?? (runner as unknown as Provider);
+    try {
+      const { chainId } = await provider.getNetwork();
+      if ((await provider.getCode(address)) === "0x") {
+        throw new CrossproofError("DEPLOYMENT_NOT_FOUND", `no contract at ${address}`);
+      }
+      return new AssistanceClient(
+        AssistanceDesk__factory.connect(address, runner),
+        contractDomain("AssistanceDesk", chainId, address),
+        provider,
+      );
+    } catch (err) {
+      throw toCrossproofError(err, [], "connecting to the AssistanceDesk");
+    }
+  }
+
+  async chainTime(): Promise<number> {
+    const b = await this.provider.getBlock("latest");
+    if (b === null) throw new CrossproofError("CHAIN_ERROR", "no latest block");
+    return b.timestamp;
+  }
+
+  private async deadline(validFor = 3600) {
+    return (await this.chainTime()) + validFor;
+  }
+
+  private async nonceOf(signer: Signer) {
+    return this.desk.nonces(await signer.getAddress());
+  }
+
+  async signIssue(
+    signer: Signer,
+    p: {
+      addressee: bigint | number;
+      kind: AssistanceKindName;
+      emergency?: boolean;
+      justificationHash?: string;
+      caseRef: string;
+      evidenceIds?: readonly string[];
+      contentRefsHash?: string;
+      dataCategories?: readonly DataCategoryName[];
+      firstUpload: string;
+      primaryDissemination: string;
+      legalBasisHash: string;
+      agreementId?: number;
+      salt?: string;
+      validFor?: number;
+    },
+  ) {
+    return signAssistanceRequest(signer, this.domain, "IssueAssistance", {
+      addressee: p.addressee,
+      kind: AssistanceKind[p.kind],
+      emergency: p.emergency ?? false,
+      justificationHash: (p.justificationHash ?? ZERO32) as Hex,
+      caseRef: p.caseRef as Hex,
+      evidenceIds: (p.evidenceIds ?? []) as Hex[],
+      contentRefsHash: (p.contentRefsHash ?? ZERO32) as Hex,
+      dataCategories: (p.dataCategories ?? []).reduce((m, c) => m | DataCategory[c], 0),
+      firstUpload: toJurisdiction(p.firstUpload),
+      primaryDissemination: toJurisdiction(p.primaryDissemination),
+      legalBasisHash: p.legalBasisHash as Hex,
+      agreementId: p.agreementId ?? 0,
+      salt: (p.salt ?? keccak256(crypto.getRandomValues(new Uint8Array(32)))) as Hex,
+      deadline: await this.deadline(p.validFor),
+    });
+  }
+
+  async signAcknowledge(signer: Signer, p: { requestId: string; validFor?: number }) {
+    return signAssistanceRequest(signer, this.domain, "AcknowledgeAssistance", {
+      requestId: p.requestId as Hex,
+      nonce: await this.nonceOf(signer),
+      deadline: await this.deadline(p.validFor),
+    });
+  }
+
+  async signRespond(
+    signer: Signer,
+    p: {
+      requestId: string;
+      outcome: "Fulfilled" | "PartiallyFulfilled" | "Refused";
+      responseHash?: string;
+      responseCid?: string;
+      refusalGrounds?: RefusalGroundsName;
+      validFor?: number;
+    },
+  ) {
+    return signAssistanceRequest(signer, this.domain, "RespondAssistance", {
+      requestId: p.requestId as Hex,
+      outcome: stateCode(p.outcome),
+      responseHash: (p.responseHash ?? ZERO32) as Hex,
+      responseCid: p.responseCid === undefined ? "0x" : cidToBytes(p.responseCid),
+      refusalGrounds: p.refusalGrounds === undefined ? 0 : RefusalGrounds[p.refusalGrounds],
+      nonce: await this.nonceOf(signer),
+      deadline: await this.deadline(p.validFor),
+    });
+  }
+
+  async signWithdraw(signer: Signer, p: { requestId: string; reasonHash: string; validFor?: number }) {
+    return signAssistanceRequest(signer, this.domain, "WithdrawAssistance", {
+      requestId: p.requestId as Hex,
+      reasonHash: p.reasonHash as Hex,
+      nonce: await this.nonceOf(signer),
+      deadline: await this.deadline(p.validFor),
+    });
+  }
+
+  async signExtendRetention(
+    signer: Signer,
+    p: { requestId: string; retentionUntil: Date | number; validFor?: number },
+  ) {
+    const until = p.retentionUntil instanceof Date ? Math.floor(p.retentionUntil.getTime() / 1000) : p.retentionUntil;
+    return signAssistanceRequest(signer, this.domain, "ExtendRetention", {
+      requestId: p.requestId as Hex,
+      retentionUntil: until,
+      nonce: await this.nonceOf(signer),
+      deadline: await this.deadline(p.validFor),
+    });
+  }
+
+  async submit<K extends keyof AssistanceDeskRequests>(
+    signed: SignedRequest<AssistanceDeskRequests[K]>,
+    relayer: Signer,
+  ): Promise<SubmittedRequest> {
+    const d = this.desk.connect(relayer);
+    const iface = this.desk.interface;
+    const calls: Record<
+      string,
+      () => Promise<{ hash: string; wait(c?: number): Promise<ContractTransactionReceipt | null> }>
+    > = {
+      IssueAssistance: () => d.issue(signed.request as IssueAssistanceRequest, signed.signature),
+      AcknowledgeAssistance: () => d.acknowledge(signed.request as AcknowledgeAssistanceRequest, signed.signature),
+      RespondAssistance: () => d.respond(signed.request as RespondAssistanceRequest, signed.signature),
+      WithdrawAssistance: () => d.withdraw(signed.request as WithdrawAssistanceRequest, signed.signature),
+      ExtendRetention: () => d.extendRetention(signed.request as ExtendRetentionRequest, signed.signature),
+    };
+    const call = calls[signed.primaryType];
+    if (call === undefined) throw new CrossproofError("INVALID_ARGUMENT", `unknown request ${signed.primaryType}`);
+    let tx;
+    try {
+      tx = await call();
+    } catch (err) {
+      throw toCrossproofError(err, [iface], signed.primaryType);
+    }
+    const sent = tx;
+    return {
+      hash: sent.hash,
+      async wait(confirmations?: number) {
+        let receipt: ContractTransactionReceipt | null;
+        try {
+          receipt = await sent.wait(confirmations);
+        } catch (err) {
+          throw toCrossproofError(err, [iface], signed.primaryType);
+        }
+        if (receipt === null) throw new CrossproofError("CHAIN_ERROR", "no receipt");
+        const events = receipt.logs
+          .map((l) => {
+            try {
+              return iface.parseLog(l);
+            } catch {
+              return null;
+            }
+          })
+          .filter((e): e is LogDescription => e !== null);
+        return { receipt, events };
+      },
+    };
+  }
+
+  /** A request with its state now (Overdue derived by chain time) and the time left to answer. */
+  async getRequest(requestId: string): Promise<AssistanceRequestView | undefined> {
+    const q = await this.desk.getRequest(requestId);
+    if (Number(q.state) === 0) return undefined;
+    const now = await this.chainTime();
+    const state = AssistanceStates[Number(q.state)]!;
+    const deadline = Number(q.deadline);
+    const stateNow = assistanceStateAt({ state, deadline }, now);
+    const grounds = Number(q.refusalGrounds);
+    return {
+      requestId: requestId.toLowerCase() as Hex,
+      requester: q.requester,
+      addressee: q.addressee,
+      kind: (Object.keys(AssistanceKind) as AssistanceKindName[])[Number(q.kind)]!,
+      emergency: q.emergency,
+      state,
+      stateNow,
+      dataCategories: (Object.keys(DataCategory) as DataCategoryName[]).filter(
+        (c) => (Number(q.dataCategories) & DataCategory[c]) !== 0,
+      ),
+      firstUpload: fromJurisdiction(q.firstUpload),
+      primaryDissemination: fromJurisdiction(q.primaryDissemination),
+      issuedAt: Number(q.issuedAt),
+      deadline,
+      retentionUntil: Number(q.retentionUntil),
+      acknowledgedAt: Number(q.acknowledgedAt),
+      respondedAt: Number(q.respondedAt),
+      late: q.late,
+      refusalGrounds:
+        grounds === 0
+          ? undefined
+          : (Object.keys(RefusalGrounds) as RefusalGroundsName[]).find((k) => RefusalGrounds[k] === grounds),
+      agreementId: Number(q.agreementId),
+      referencesHash: q.referencesHash as Hex,
+      responseHash: q.responseHash as Hex,
+      secondsLeft: state === "Issued" || state === "Acknowledged" ? deadline - now : undefined,
+    };
+  }
+
+  /**
+   * A member's open requests (as addressee by default): all of them, or those overdue, or those due within
+   * `dueWithin` seconds; pages through the member's whole list.
+   */
+  async openRequests(
+    memberId: bigint | number,
+    p: { asAddressee?: boolean; filter?: "open" | "overdue" | "dueSoon"; dueWithin?: number; atTime?: number } = {},
+  ): Promise<Hex[]> {
+    const asAddressee = p.asAddressee ?? true;
+    const filter = { open: 0, overdue: 1, dueSoon: 2 }[p.filter ?? "open"];
+    const at = p.atTime ?? (await this.chainTime());
+    const total = Number(await this.desk.requestCount(memberId, asAddressee));
+    const out: Hex[] = [];
+    const page = 200;
+    for (let offset = 0; offset < total; offset += page) {
+      const ids = await this.desk.openRequests(memberId, asAddressee, filter, at, p.dueWithin ?? 0, offset, page);
+      out.push(...(ids as Hex[]));
+    }
+    return out;
+  }
+}
