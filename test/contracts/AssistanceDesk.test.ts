@@ -58,7 +58,14 @@ async function issue(
   });
   const member = (await f.consortium.signerInfo(by.address)).memberId;
   const id = assistanceRequestId(member, signed.request.addressee, signed.request.salt);
-  return { id, signed, tx: f.desk.connect(f.deployer).issue(signed.request, signed.signature) };
+  return {
+    id,
+    signed,
+    /** Sends the request (on each access). */
+    get tx() {
+      return f.desk.connect(f.deployer).issue(signed.request, signed.signature);
+    },
+  };
 }
 
 async function respond(

@@ -45,7 +45,13 @@ async function anchorRequest(overrides: Partial<AnchorEvidenceRequest> = {}): Pr
 
 async function anchor(f: EvidenceFixture, by: HardhatEthersSigner, overrides: Partial<AnchorEvidenceRequest> = {}) {
   const signed = await signEvidenceRequest(by, f.domain, "AnchorEvidence", await anchorRequest(overrides));
-  return { signed, tx: f.registry.connect(f.deployer).anchorEvidence(signed.request, signed.signature) };
+  return {
+    signed,
+    /** Sends the request (on each access). */
+    get tx() {
+      return f.registry.connect(f.deployer).anchorEvidence(signed.request, signed.signature);
+    },
+  };
 }
 
 async function custody(
@@ -68,7 +74,13 @@ async function custody(
     ...overrides,
   };
   const signed = await signEvidenceRequest(by, f.domain, "RecordCustody", request);
-  return { signed, tx: f.registry.connect(f.deployer).recordCustody(signed.request, signed.signature) };
+  return {
+    signed,
+    /** Sends the request (on each access). */
+    get tx() {
+      return f.registry.connect(f.deployer).recordCustody(signed.request, signed.signature);
+    },
+  };
 }
 
 describe("EvidenceRegistry", function () {
@@ -380,7 +392,7 @@ describe("EvidenceRegistry", function () {
         await anchor(f, f.frAgency)
       ).tx;
       const { signed } = await custody(f, f.frAgency, id, CustodyEventType.Collected);
-      await f.registry.recordCustody(signed.request, signed.signature);
+      await f.registry.recordCustody(signed.request, signed.signature); // sent once
       expect(await f.registry.nonces(f.frAgency.address)).to.equal(1n);
       await expect(f.registry.recordCustody(signed.request, signed.signature))
         .to.be.revertedWithCustomError(f.registry, "InvalidAccountNonce")

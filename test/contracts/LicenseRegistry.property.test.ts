@@ -78,7 +78,13 @@ async function grantScope(f: LicenceFixture, by: HardhatEthersSigner, to: string
   };
   const signed = await signLicenceRequest(by, f.domain, "GrantLicence", request);
   const id = licenceId(WORK, parentId, by.address, to, request.salt);
-  return { id, tx: f.licences.grantLicence(signed.request, signed.signature) };
+  return {
+    id,
+    /** Sends the request (on each access). */
+    get tx() {
+      return f.licences.grantLicence(signed.request, signed.signature);
+    },
+  };
 }
 
 /** Builds the chain; returns the leaf's id, scope and licensee. */

@@ -81,7 +81,14 @@ async function grant(
   const request = await grantRequest(o.licensor ?? by.address, licensee, o);
   const signed = await signLicenceRequest(signer, f.domain, "GrantLicence", request);
   const id = licenceId(request.workId, request.parentId, request.licensor, request.licensee, request.salt);
-  return { id, request, tx: f.licences.connect(f.deployer).grantLicence(signed.request, signed.signature) };
+  return {
+    id,
+    request,
+    /** Sends the request (on each access). */
+    get tx() {
+      return f.licences.connect(f.deployer).grantLicence(signed.request, signed.signature);
+    },
+  };
 }
 
 async function revoke(f: LicenceFixture, by: HardhatEthersSigner, id: Hex) {
