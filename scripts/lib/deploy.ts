@@ -49,6 +49,8 @@ interface StepContext {
   config: ConsortiumConfig;
   /** Contracts deployed or reused so far, by name. */
   contracts: Record<string, DeployedContract>;
+  /** Transaction overrides (the nonce, tracked here rather than asked of a possibly caching provider). */
+  overrides: { nonce: number };
 }
 
 interface Step {
@@ -60,27 +62,31 @@ interface Step {
 const STEPS: Step[] = [
   {
     name: "Consortium",
-    deploy: ({ signer, config }) => {
+    deploy: ({ signer, config, overrides }) => {
       const args = consortiumConstructorArgs(config);
       return new Consortium__factory(signer).deploy(
         args.founders,
         args.quorumNumerator,
         args.quorumDenominator,
         args.votingPeriod,
+        overrides,
       );
     },
   },
   {
     name: "EvidenceRegistry",
-    deploy: ({ signer, contracts }) => new EvidenceRegistry__factory(signer).deploy(contracts.Consortium!.address),
+    deploy: ({ signer, contracts, overrides }) =>
+      new EvidenceRegistry__factory(signer).deploy(contracts.Consortium!.address, overrides),
   },
   {
     name: "LicenseRegistry",
-    deploy: ({ signer, contracts }) => new LicenseRegistry__factory(signer).deploy(contracts.Consortium!.address),
+    deploy: ({ signer, contracts, overrides }) =>
+      new LicenseRegistry__factory(signer).deploy(contracts.Consortium!.address, overrides),
   },
   {
     name: "AssistanceDesk",
-    deploy: ({ signer, contracts }) => new AssistanceDesk__factory(signer).deploy(contracts.Consortium!.address),
+    deploy: ({ signer, contracts, overrides }) =>
+      new AssistanceDesk__factory(signer).deploy(contracts.Consortium!.address, overrides),
   },
 ];
 
@@ -142,6 +148,7 @@ export async function deployCrossproof(p: DeployParameters): Promise<DeployResul
         };
   const deployed: string[] = [];
   const reused: string[] = [];
+  let nonce: number | undefined;
   for (const step of STEPS) {
     const existing = record.contracts[step.name];
     if (existing !== undefined && (await provider.getCode(existing.address)) !== "0x") {
@@ -149,7 +156,13 @@ export async function deployCrossproof(p: DeployParameters): Promise<DeployResul
       log(`${step.name}: reusing ${existing.address}`);
       continue;
     }
-    const contract = await step.deploy({ signer: p.signer, config: p.config, contracts: record.contracts });
+    nonce ??= await provider.getTransactionCount(deployer, "pending");
+    const contract = await step.deploy({
+      signer: p.signer,
+      config: p.config,
+      contracts: record.contracts,
+      overrides: { nonce: nonce++ },
+    });
     if (step.name === "Consortium") {
       record.consortiumConfigHash = hash;
       record.consortiumName = p.config.name;
