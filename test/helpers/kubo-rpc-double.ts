@@ -1,0 +1,107 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { EmbeddedContentStore, type DirectoryEntry } from "../../sdk/src";
+
+/**
+ * A test double of a Kubo node's RPC API — only the calls `KuboContentStore` makes (`add`, `cat`, `block/stat`),
+ * speaking Kubo's wire format (multipart upload, NDJSON answers, `{Message, Code, Type}` errors). No Kubo binary can
+ * be installed from the npm registry here, so this stands in for one. It refuses any `add` whose import parameters
+ * differ from the IPIP-499 `unixfs-v1-2025` recipe, so a client sending the wrong options fails loudly; storage and
+ * CIDs come from the embedded store (whose CIDs are checked against Kubo's published vectors elsewhere).
+ */
+export class KuboRpcDouble {
+  readonly addCalls: URLSearchParams[] = [];
+  private server: Server | undefined;
+
+  private constructor(private readonly store: EmbeddedContentStore) {}
+
+  static async start(storeDir: string): Promise<{ double: KuboRpcDouble; url: string }> {
+    const double = new KuboRpcDouble(await EmbeddedContentStore.open(storeDir));
+    double.server = createServer((req, res) => {
+      double.handle(req, res).catch((err: unknown) => double.error(res, 500, String(err)));
+    });
+    await new Promise<void>((resolve) => double.server!.listen(0, "127.0.0.1", resolve));
+    const { port } = double.server.address() as AddressInfo;
+    return { double, url: `http://127.0.0.1:${port}` };
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+    await this.store.close();
+  }
+
+  private error(res: ServerResponse, status: number, message: string): void {
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify({ Message: message, Code: 0, Type: "error" }));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://x");
+    if (req.method !== "POST") return this.error(res, 405, "only POST");
+    switch (url.pathname) {
+      case "/api/v0/add":
+        return this.add(req, res, url.searchParams);
+      case "/api/v0/cat":
+        return this.cat(res, url.searchParams.get("arg") ?? "");
+      case "/api/v0/block/stat":
+        return this.stat(res, url.searchParams.get("arg") ?? "");
+      default:
+        return this.error(res, 404, `unknown command ${url.pathname}`);
+    }
+  }
+
+  private async add(req: IncomingMessage, res: ServerResponse, params: URLSearchParams): Promise<void> {
+    this.addCalls.push(params);
+    const expected: Record<string, string> = {
+      "cid-version": "1",
+      "raw-leaves": "true",
+      chunker: "size-1048576",
+      hash: "sha2-256",
+      pin: "true",
+    };
+    for (const [k, v] of Object.entries(expected)) {
+      if (params.get(k) !== v) return this.error(res, 400, `add: ${k}=${params.get(k)} (this node imports with ${v})`);
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const form = await new Response(Buffer.concat(chunks), {
+      headers: { "content-type": req.headers["content-type"] ?? "" },
+    }).formData();
+    const files: DirectoryEntry[] = [];
+    for (const [, value] of form.entries()) {
+      if (typeof value === "string" || value.type === "application/x-directory") continue;
+      files.push({ path: decodeURIComponent(value.name), content: new Uint8Array(await value.arrayBuffer()) });
+    }
+    const lines: object[] = [];
+    if (params.get("wrap-with-directory") === "true") {
+      const root = await this.store.putDirectory(files);
+      lines.push({ Name: "", Hash: root, Size: "0" });
+    } else {
+      for (const f of files) lines.push({ Name: f.path, Hash: await this.store.put(f.content), Size: "0" });
+    }
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+  }
+
+  private async cat(res: ServerResponse, path: string): Promise<void> {
+    let started = false;
+    try {
+      for await (const chunk of this.store.get(path)) {
+        if (!started) res.writeHead(200, { "content-type": "text/plain" });
+        started = true;
+        res.write(chunk);
+      }
+      if (!started) res.writeHead(200, { "content-type": "text/plain" });
+      res.end();
+    } catch {
+      this.error(res, 500, `block was not found locally (offline): ipld: could not find ${path}`);
+    }
+  }
+
+  private async stat(res: ServerResponse, cid: string): Promise<void> {
+    if (!(await this.store.has(cid))) return this.error(res, 500, `block was not found locally (offline): ${cid}`);
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ Key: cid, Size: 1 }));
+  }
+}
