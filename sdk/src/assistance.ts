@@ -2,8 +2,6 @@ import {
   AbiCoder,
   keccak256,
   type ContractRunner,
-  type ContractTransactionReceipt,
-  type LogDescription,
   type Provider,
   type Signer,
   type TypedDataDomain,
@@ -11,10 +9,9 @@ import {
 } from "ethers";
 import { AssistanceDesk__factory, type AssistanceDesk } from "../../typechain-types";
 import { cidToBytes } from "./cid";
-import { toCrossproofError } from "./contract-errors";
-import { contractDomain, signTypedRequest, type Hex, type SignedRequest } from "./eip712";
+import { chainTimeOf, resolveContract, submitRequest, type SubmittedRequest } from "./contract-client";
+import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
-import type { SubmittedRequest } from "./evidence-client";
 import { fromJurisdiction, toJurisdiction } from "./jurisdiction";
 
 /** What is asked, as in `IAssistanceDesk.Kind`. */
@@ -254,26 +251,12 @@ export class AssistanceClient {
     address: string,
     runner: ContractRunner & { provider: Provider | null },
   ): Promise<AssistanceClient> {
-    const provider = runner.provider ?? (runner as unknown as Provider);
-    try {
-      const { chainId } = await provider.getNetwork();
-      if ((await provider.getCode(address)) === "0x") {
-        throw new CrossproofError("DEPLOYMENT_NOT_FOUND", `no contract at ${address}`);
-      }
-      return new AssistanceClient(
-        AssistanceDesk__factory.connect(address, runner),
-        contractDomain("AssistanceDesk", chainId, address),
-        provider,
-      );
-    } catch (err) {
-      throw toCrossproofError(err, [], "connecting to the AssistanceDesk");
-    }
+    const { provider, domain } = await resolveContract("AssistanceDesk", address, runner);
+    return new AssistanceClient(AssistanceDesk__factory.connect(address, runner), domain, provider);
   }
 
-  async chainTime(): Promise<number> {
-    const b = await this.provider.getBlock("latest");
-    if (b === null) throw new CrossproofError("CHAIN_ERROR", "no latest block");
-    return b.timestamp;
+  chainTime(): Promise<number> {
+    return chainTimeOf(this.provider);
   }
 
   private async deadline(validFor = 3600) {
@@ -378,48 +361,23 @@ export class AssistanceClient {
     relayer: Signer,
   ): Promise<SubmittedRequest> {
     const d = this.desk.connect(relayer);
-    const iface = this.desk.interface;
-    const calls: Record<
-      string,
-      () => Promise<{ hash: string; wait(c?: number): Promise<ContractTransactionReceipt | null> }>
-    > = {
-      IssueAssistance: () => d.issue(signed.request as IssueAssistanceRequest, signed.signature),
-      AcknowledgeAssistance: () => d.acknowledge(signed.request as AcknowledgeAssistanceRequest, signed.signature),
-      RespondAssistance: () => d.respond(signed.request as RespondAssistanceRequest, signed.signature),
-      WithdrawAssistance: () => d.withdraw(signed.request as WithdrawAssistanceRequest, signed.signature),
-      ExtendRetention: () => d.extendRetention(signed.request as ExtendRetentionRequest, signed.signature),
-    };
-    const call = calls[signed.primaryType];
-    if (call === undefined) throw new CrossproofError("INVALID_ARGUMENT", `unknown request ${signed.primaryType}`);
-    let tx;
-    try {
-      tx = await call();
-    } catch (err) {
-      throw toCrossproofError(err, [iface], signed.primaryType);
-    }
-    const sent = tx;
-    return {
-      hash: sent.hash,
-      async wait(confirmations?: number) {
-        let receipt: ContractTransactionReceipt | null;
-        try {
-          receipt = await sent.wait(confirmations);
-        } catch (err) {
-          throw toCrossproofError(err, [iface], signed.primaryType);
-        }
-        if (receipt === null) throw new CrossproofError("CHAIN_ERROR", "no receipt");
-        const events = receipt.logs
-          .map((l) => {
-            try {
-              return iface.parseLog(l);
-            } catch {
-              return null;
-            }
-          })
-          .filter((e): e is LogDescription => e !== null);
-        return { receipt, events };
-      },
-    };
+    const sig = signed.signature;
+    return submitRequest(signed.primaryType, this.desk.interface, () => {
+      switch (signed.primaryType) {
+        case "IssueAssistance":
+          return d.issue(signed.request as IssueAssistanceRequest, sig);
+        case "AcknowledgeAssistance":
+          return d.acknowledge(signed.request as AcknowledgeAssistanceRequest, sig);
+        case "RespondAssistance":
+          return d.respond(signed.request as RespondAssistanceRequest, sig);
+        case "WithdrawAssistance":
+          return d.withdraw(signed.request as WithdrawAssistanceRequest, sig);
+        case "ExtendRetention":
+          return d.extendRetention(signed.request as ExtendRetentionRequest, sig);
+        default:
+          throw new CrossproofError("INVALID_ARGUMENT", `unknown request ${signed.primaryType}`);
+      }
+    });
   }
 
   /** A request with its state now (Overdue derived by chain time) and the time left to answer. */

@@ -5,7 +5,6 @@ import {
   toUtf8Bytes,
   type ContractRunner,
   type ContractTransactionReceipt,
-  type LogDescription,
   type Provider,
   type Signer,
   type TypedDataDomain,
@@ -13,11 +12,11 @@ import {
 import { EvidenceRegistry__factory, type EvidenceRegistry } from "../../typechain-types";
 import { cidFromBytes, cidToBytes } from "./cid";
 import { toCrossproofError } from "./contract-errors";
+import { chainTimeOf, resolveContract, submitRequest, type SubmittedRequest } from "./contract-client";
 import { verifyCustodyChain, type CustodyEvent, type CustodyVerification } from "./custody";
 import {
   CustodyEventType,
   EvidenceStatus,
-  contractDomain,
   signEvidenceRequest,
   type AnchorBatchRequest,
   type AnchorEvidenceRequest,
@@ -68,12 +67,6 @@ export interface EvidenceRecord {
   fieldsMatchCommitment: boolean;
 }
 
-/** A submitted request: the transaction hash, and a way to wait for its receipt and decoded events. */
-export interface SubmittedRequest {
-  hash: string;
-  wait(confirmations?: number): Promise<{ receipt: ContractTransactionReceipt; events: LogDescription[] }>;
-}
-
 export interface AnchorEvidenceParameters {
   contentHash: string;
   /** CID of the encrypted package (string form). */
@@ -118,27 +111,13 @@ export class EvidenceClient {
     address: string,
     runner: ContractRunner & { provider: Provider | null },
   ): Promise<EvidenceClient> {
-    const provider = (runner as { provider: Provider | null }).provider ?? (runner as unknown as Provider);
-    if (provider === null) throw new CrossproofError("INVALID_ARGUMENT", "the runner has no provider");
-    try {
-      const { chainId } = await provider.getNetwork();
-      const code = await provider.getCode(address);
-      if (code === "0x") throw new CrossproofError("DEPLOYMENT_NOT_FOUND", `no contract at ${address}`);
-      return new EvidenceClient(
-        EvidenceRegistry__factory.connect(address, runner),
-        contractDomain("EvidenceRegistry", chainId, address),
-        provider,
-      );
-    } catch (err) {
-      throw toCrossproofError(err, [], "connecting to the EvidenceRegistry");
-    }
+    const { provider, domain } = await resolveContract("EvidenceRegistry", address, runner);
+    return new EvidenceClient(EvidenceRegistry__factory.connect(address, runner), domain, provider);
   }
 
   /** Chain time (latest block), the clock deadlines are checked against. */
-  async chainTime(): Promise<number> {
-    const block = await this.provider.getBlock("latest");
-    if (block === null) throw new CrossproofError("CHAIN_ERROR", "no latest block");
-    return block.timestamp;
+  chainTime(): Promise<number> {
+    return chainTimeOf(this.provider);
   }
 
   async nonce(key: string): Promise<bigint> {
@@ -251,37 +230,14 @@ export class EvidenceClient {
     if (method === undefined) throw new CrossproofError("INVALID_ARGUMENT", `unknown request ${signed.primaryType}`);
     const registry = this.registry.connect(relayer) as unknown as Record<
       string,
-      (r: unknown, s: string) => Promise<{ hash: string; wait(c?: number): Promise<ContractTransactionReceipt | null> }>
+      (
+        r: unknown,
+        sig: string,
+      ) => Promise<{ hash: string; wait(c?: number): Promise<ContractTransactionReceipt | null> }>
     >;
-    const iface = this.registry.interface;
-    let tx;
-    try {
-      tx = await registry[method as string]!(signed.request, signed.signature);
-    } catch (err) {
-      throw toCrossproofError(err, [iface], signed.primaryType);
-    }
-    return {
-      hash: tx.hash,
-      async wait(confirmations?: number) {
-        let receipt: ContractTransactionReceipt | null;
-        try {
-          receipt = await tx.wait(confirmations);
-        } catch (err) {
-          throw toCrossproofError(err, [iface], signed.primaryType);
-        }
-        if (receipt === null) throw new CrossproofError("CHAIN_ERROR", `${signed.primaryType}: no receipt`);
-        const events = receipt.logs
-          .map((l) => {
-            try {
-              return iface.parseLog(l);
-            } catch {
-              return null;
-            }
-          })
-          .filter((e): e is LogDescription => e !== null);
-        return { receipt, events };
-      },
-    };
+    return submitRequest(signed.primaryType, this.registry.interface, () =>
+      registry[method as string]!(signed.request, signed.signature),
+    );
   }
 
   /** The record of `contentHash` with its anchoring event, or undefined when it was never anchored. */

@@ -11,6 +11,7 @@ export * from "./hash";
 export * from "./manifest";
 export * from "./package";
 export * from "./contract-errors";
+export * from "./contract-client";
 export * from "./custody";
 export * from "./evidence-client";
 export * from "./licensing";

@@ -2,8 +2,6 @@ import {
   AbiCoder,
   keccak256,
   type ContractRunner,
-  type ContractTransactionReceipt,
-  type LogDescription,
   type Provider,
   type Signer,
   type TypedDataDomain,
@@ -11,11 +9,10 @@ import {
 } from "ethers";
 import { LicenseRegistry__factory, type LicenseRegistry } from "../../typechain-types";
 import { cidToBytes } from "./cid";
-import { toCrossproofError } from "./contract-errors";
-import { contractDomain, signTypedRequest, type Hex, type SignedRequest } from "./eip712";
+import { chainTimeOf, resolveContract, submitRequest, type SubmittedRequest } from "./contract-client";
+import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
 import { fromJurisdiction, toJurisdiction } from "./jurisdiction";
-import type { SubmittedRequest } from "./evidence-client";
 
 /** Rights a licence can grant (bitmask), as in `ILicenseRegistry`. */
 export const Right = {
@@ -275,26 +272,12 @@ export class LicenceClient {
     address: string,
     runner: ContractRunner & { provider: Provider | null },
   ): Promise<LicenceClient> {
-    const provider = runner.provider ?? (runner as unknown as Provider);
-    try {
-      const { chainId } = await provider.getNetwork();
-      if ((await provider.getCode(address)) === "0x") {
-        throw new CrossproofError("DEPLOYMENT_NOT_FOUND", `no contract at ${address}`);
-      }
-      return new LicenceClient(
-        LicenseRegistry__factory.connect(address, runner),
-        contractDomain("LicenseRegistry", chainId, address),
-        provider,
-      );
-    } catch (err) {
-      throw toCrossproofError(err, [], "connecting to the LicenseRegistry");
-    }
+    const { provider, domain } = await resolveContract("LicenseRegistry", address, runner);
+    return new LicenceClient(LicenseRegistry__factory.connect(address, runner), domain, provider);
   }
 
-  async chainTime(): Promise<number> {
-    const b = await this.provider.getBlock("latest");
-    if (b === null) throw new CrossproofError("CHAIN_ERROR", "no latest block");
-    return b.timestamp;
+  chainTime(): Promise<number> {
+    return chainTimeOf(this.provider);
   }
 
   async signRegisterWork(
@@ -383,54 +366,23 @@ export class LicenceClient {
   /** Submits a signed request (two signatures for an assignment: holder's, then new holder's). */
   async submit(signed: SignedRequest<unknown>, relayer: Signer, secondSignature?: string): Promise<SubmittedRequest> {
     const r = this.registry.connect(relayer);
-    const iface = this.registry.interface;
-    let tx;
-    try {
+    return submitRequest(signed.primaryType, this.registry.interface, () => {
       switch (signed.primaryType) {
         case "RegisterWork":
-          tx = await r.registerWork(signed.request as RegisterWorkRequest, signed.signature);
-          break;
+          return r.registerWork(signed.request as RegisterWorkRequest, signed.signature);
         case "AssignWork":
           if (secondSignature === undefined) {
             throw new CrossproofError("INVALID_ARGUMENT", "an assignment needs the new holder's signature too");
           }
-          tx = await r.assignWork(signed.request as AssignWorkRequest, signed.signature, secondSignature);
-          break;
+          return r.assignWork(signed.request as AssignWorkRequest, signed.signature, secondSignature);
         case "GrantLicence":
-          tx = await r.grantLicence(signed.request as GrantLicenceRequest, signed.signature);
-          break;
+          return r.grantLicence(signed.request as GrantLicenceRequest, signed.signature);
         case "RevokeLicence":
-          tx = await r.revokeLicence(signed.request as RevokeLicenceRequest, signed.signature);
-          break;
+          return r.revokeLicence(signed.request as RevokeLicenceRequest, signed.signature);
         default:
           throw new CrossproofError("INVALID_ARGUMENT", `unknown request ${signed.primaryType}`);
       }
-    } catch (err) {
-      throw toCrossproofError(err, [iface], signed.primaryType);
-    }
-    const sent = tx;
-    return {
-      hash: sent.hash,
-      async wait(confirmations?: number) {
-        let receipt: ContractTransactionReceipt | null;
-        try {
-          receipt = await sent.wait(confirmations);
-        } catch (err) {
-          throw toCrossproofError(err, [iface], signed.primaryType);
-        }
-        if (receipt === null) throw new CrossproofError("CHAIN_ERROR", "no receipt");
-        const events = receipt.logs
-          .map((l) => {
-            try {
-              return iface.parseLog(l);
-            } catch {
-              return null;
-            }
-          })
-          .filter((e): e is LogDescription => e !== null);
-        return { receipt, events };
-      },
-    };
+    });
   }
 
   /** A licence with its grant event's fields (territory codes, agreement hash). */

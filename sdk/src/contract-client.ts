@@ -1,0 +1,87 @@
+import type {
+  ContractRunner,
+  ContractTransactionReceipt,
+  Interface,
+  LogDescription,
+  Provider,
+  TypedDataDomain,
+} from "ethers";
+import { toCrossproofError } from "./contract-errors";
+import { type DomainName, contractDomain } from "./eip712";
+import { CrossproofError } from "./errors";
+
+/** A submitted request: the transaction hash, and a way to wait for its receipt and decoded events. */
+export interface SubmittedRequest {
+  hash: string;
+  wait(confirmations?: number): Promise<{ receipt: ContractTransactionReceipt; events: LogDescription[] }>;
+}
+
+/** What a contract's write method returns (ethers `ContractTransactionResponse`, narrowed). */
+interface SentTransaction {
+  hash: string;
+  wait(confirmations?: number): Promise<ContractTransactionReceipt | null>;
+}
+
+/** The provider behind a runner, and the EIP-712 domain of a deployed crossproof contract (its code must exist). */
+export async function resolveContract(
+  contract: keyof typeof DomainName,
+  address: string,
+  runner: ContractRunner & { provider: Provider | null },
+): Promise<{ provider: Provider; domain: TypedDataDomain }> {
+  const provider = runner.provider ?? (runner as unknown as Provider);
+  try {
+    const { chainId } = await provider.getNetwork();
+    if ((await provider.getCode(address)) === "0x") {
+      throw new CrossproofError("DEPLOYMENT_NOT_FOUND", `no ${contract} at ${address}`);
+    }
+    return { provider, domain: contractDomain(contract, chainId, address) };
+  } catch (err) {
+    throw toCrossproofError(err, [], `connecting to the ${contract}`);
+  }
+}
+
+/** Chain time (latest block): the clock that deadlines are checked against. */
+export async function chainTimeOf(provider: Provider): Promise<number> {
+  const block = await provider.getBlock("latest");
+  if (block === null) throw new CrossproofError("CHAIN_ERROR", "no latest block");
+  return block.timestamp;
+}
+
+/**
+ * Sends a signed request through `send` and returns its hash and a `wait` that decodes the contract's events.
+ * A refusal by the contract, when sending or mined, becomes `CONTRACT_REVERTED` naming the custom error.
+ */
+export async function submitRequest(
+  action: string,
+  iface: Interface,
+  send: () => Promise<SentTransaction>,
+): Promise<SubmittedRequest> {
+  let tx: SentTransaction;
+  try {
+    tx = await send();
+  } catch (err) {
+    throw toCrossproofError(err, [iface], action);
+  }
+  return {
+    hash: tx.hash,
+    async wait(confirmations?: number) {
+      let receipt: ContractTransactionReceipt | null;
+      try {
+        receipt = await tx.wait(confirmations);
+      } catch (err) {
+        throw toCrossproofError(err, [iface], action);
+      }
+      if (receipt === null) throw new CrossproofError("CHAIN_ERROR", `${action}: no receipt`);
+      const events = receipt.logs
+        .map((l) => {
+          try {
+            return iface.parseLog(l);
+          } catch {
+            return null;
+          }
+        })
+        .filter((e): e is LogDescription => e !== null);
+      return { receipt, events };
+    },
+  };
+}
