@@ -1,0 +1,221 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { HDNodeWallet, Mnemonic, id as keccakText, type Provider, type Wallet } from "ethers";
+import {
+  AssistanceClient,
+  EmbeddedContentStore,
+  EvidenceCategory,
+  EvidenceClient,
+  LicenceClient,
+  buildManifest,
+  caseReferenceHash,
+  computeCid,
+  generateRecipientKey,
+  licenceId,
+  openPackage,
+  sealPackage,
+  sha256Hex,
+} from "../../sdk/src";
+import { ANVIL_MNEMONIC } from "./anvil";
+import type { DeploymentRecord } from "./deploy";
+
+export interface DemoParameters {
+  provider: Provider;
+  deployment: DeploymentRecord;
+  /** Folder for the demo's files, content store and opened packages. */
+  workDir: string;
+  log?: (line: string) => void;
+}
+
+export interface DemoResult {
+  evidenceId: string;
+  packageCid: string;
+  licenceId: string;
+  assistanceRequestId: string;
+}
+
+/** Anvil development account `index` (demo keys only: they are public). */
+export function devAccount(index: number, provider: Provider): Wallet {
+  const w = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(ANVIL_MNEMONIC), `m/44'/60'/0'/0/${index}`);
+  return w.connect(provider) as unknown as Wallet;
+}
+
+/**
+ * The demo scenario on the demo consortium (`config/demo-consortium.json`): the FR agency captures and anchors
+ * evidence of an infringing live stream and hands it to the DE court, which opens and recognises it; a rights
+ * holder's licensing chain is checked for the platform's stream; the FR agency asks the US platform for the
+ * uploader's data and the platform answers on the record.
+ */
+export async function runDemo(p: DemoParameters): Promise<DemoResult> {
+  const log = p.log ?? (() => {});
+  const relayer = devAccount(0, p.provider);
+  const frAgency = devAccount(1, p.provider); // member 1, FR, AGENCY + GOVERNOR
+  const deCourt = devAccount(2, p.provider); // member 2, DE, COURT + GOVERNOR
+  const usPlatform = devAccount(3, p.provider); // member 3, US, PLATFORM
+  const rightsHolder = devAccount(6, p.provider); // not a member: a plain account
+  const label = devAccount(7, p.provider);
+  const c = p.deployment.contracts;
+  const evidence = await EvidenceClient.connect(c.EvidenceRegistry!.address, p.provider);
+  const licences = await LicenceClient.connect(c.LicenseRegistry!.address, p.provider);
+  const assistance = await AssistanceClient.connect(c.AssistanceDesk!.address, p.provider);
+  const run = `${Date.now()}`;
+  mkdirSync(p.workDir, { recursive: true });
+  const store = await EmbeddedContentStore.open(path.join(p.workDir, "content"));
+  try {
+    // 1. Evidence: capture, package, encrypt for the FR agency and the DE court, store, anchor.
+    log("1. The FR agency packages a capture of an infringing live stream");
+    const capture = path.join(p.workDir, `capture-${run}.webm`);
+    writeFileSync(capture, Buffer.from(`demo capture ${run} `.repeat(50_000)));
+    const files = [{ path: "capture.webm", source: capture }];
+    const manifest = await buildManifest({
+      files,
+      category: EvidenceCategory.LIVE_STREAM_RECORDING,
+      acquisition: {
+        tool: { name: "crossproof-demo-capture", version: "1.0" },
+        method: "screen-recording",
+        collector: { name: "Officer Martin (demo)", organisation: "Agence FR (demo)", memberId: 1 },
+        collectedAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+        source: { url: "https://streams.example/live/42", platform: "Streamly", account: "uploader-77" },
+        jurisdiction: { collecting: "FR", firstUpload: "US", primaryDissemination: "FR" },
+      },
+    });
+    const frKey = await generateRecipientKey("fr-agency");
+    const deKey = await generateRecipientKey("de-court");
+    const sealed = await sealPackage({ manifest, files, recipients: [frKey.publicKey, deKey.publicKey], store });
+    log(`   package hash ${sealed.contentHash}`);
+    log(`   encrypted package ${sealed.cid}`);
+    const caseRef = caseReferenceHash("FR-2026-0042", keccakText("demo case salt"));
+    const anchor = await evidence.signAnchorEvidence(frAgency, {
+      contentHash: sealed.contentHash,
+      packageCid: sealed.cid,
+      category: EvidenceCategory.LIVE_STREAM_RECORDING,
+      jurisdiction: "FR",
+      caseRef,
+      collectedAt: (await evidence.chainTime()) - 60,
+    });
+    const anchored = await (await evidence.submit(anchor, relayer)).wait();
+    log(`   anchored by member 1 (signed by ${frAgency.address}, relayed), tx ${anchored.receipt.hash}`);
+
+    // 2. Custody: collected, sealed, transferred to the DE court, received; the court opens it and records access.
+    log("2. Chain of custody FR agency → DE court");
+    const custody = async (
+      who: Wallet,
+      eventType: "Collected" | "Sealed" | "Transferred" | "Received" | "Accessed",
+      counterparty = 0,
+    ) =>
+      (
+        await evidence.submit(
+          await evidence.signCustody(who, { evidenceId: sealed.contentHash, eventType, counterparty }),
+          relayer,
+        )
+      ).wait();
+    await custody(frAgency, "Collected");
+    await custody(frAgency, "Sealed");
+    await custody(frAgency, "Transferred", 2);
+    await custody(deCourt, "Received", 1);
+    const record = await evidence.getEvidence(sealed.contentHash);
+    const opened = await openPackage({
+      cid: record!.packageCid,
+      store,
+      recipientKey: deKey.privateKey,
+      outputDir: path.join(p.workDir, `opened-${run}`),
+      expectedContentHash: record!.contentHash,
+    });
+    await custody(deCourt, "Accessed");
+    const chain = await evidence.custodyChain(sealed.contentHash);
+    log(`   DE court opened ${opened.files.length} file(s), hashes verified against the anchored manifest`);
+    log(
+      `   custody: ${chain.events.length} events, intact ${chain.verification.intact}, complete ${chain.verification.complete}`,
+    );
+    await (
+      await evidence.submit(
+        await evidence.signEndorsement(deCourt, {
+          evidenceId: sealed.contentHash,
+          verdict: "Recognised",
+          reportHash: `0x${sha256Hex(`verification report ${run}`)}`,
+        }),
+        relayer,
+      )
+    ).wait();
+    log("   DE court recorded its recognition of the FR evidence");
+
+    // 3. Licensing: the rights holder registers the work and licenses a label, which sublicenses the platform.
+    log("3. Licensing chain rights holder → label → platform");
+    const work = `0x${sha256Hex(`reference copy of the match broadcast ${run}`)}`;
+    await (
+      await licences.submit(
+        await licences.signRegisterWork(rightsHolder, {
+          contentHash: work,
+          rightsHolder: rightsHolder.address,
+          originJurisdiction: "ES",
+          metadataCid: await computeCid(new TextEncoder().encode(`work metadata ${run}`)),
+        }),
+        relayer,
+      )
+    ).wait();
+    const now = await licences.chainTime();
+    const root = await licences.signGrant(rightsHolder, {
+      workId: work,
+      licensee: label.address,
+      rights: ["BROADCAST", "MAKE_AVAILABLE"],
+      territories: ["EU"],
+      start: now,
+      end: now + 365 * 86400,
+      sublicensable: true,
+    });
+    await (await licences.submit(root, relayer)).wait();
+    const rootId = licenceId(work, `0x${"00".repeat(32)}`, rightsHolder.address, label.address, root.request.salt);
+    const sub = await licences.signGrant(label, {
+      workId: work,
+      parentId: rootId,
+      licensee: usPlatform.address,
+      rights: ["BROADCAST"],
+      territories: ["FR", "DE"],
+      start: now,
+      end: now + 180 * 86400,
+    });
+    await (await licences.submit(sub, relayer)).wait();
+    const leaf = licenceId(work, rootId, label.address, usPlatform.address, sub.request.salt);
+    for (const territory of ["FR", "US"]) {
+      const e = await licences.explainAuthorization(leaf, "BROADCAST", territory, now + 10);
+      log(`   ${e.summary}`);
+    }
+
+    // 4. Assistance: the FR agency asks the US platform for the uploader's data; the platform answers on record.
+    log("4. Assistance request FR agency → US platform");
+    const issued = await assistance.signIssue(frAgency, {
+      addressee: 3,
+      kind: "Produce",
+      caseRef,
+      evidenceIds: [sealed.contentHash],
+      dataCategories: ["SUBSCRIBER", "DISSEMINATION_RECORDS"],
+      firstUpload: "US",
+      primaryDissemination: "FR",
+      legalBasisHash: keccakText("demo legal basis"),
+    });
+    const issuedRx = await (await assistance.submit(issued, relayer)).wait();
+    const requestId = issuedRx.events.find((e) => e.name === "AssistanceRequested")!.args.requestId as string;
+    const view = await assistance.getRequest(requestId);
+    log(
+      `   request ${requestId.slice(0, 10)}…: ${view!.stateNow}, due ${new Date(view!.deadline * 1000).toISOString()}`,
+    );
+    await (await assistance.submit(await assistance.signAcknowledge(usPlatform, { requestId }), relayer)).wait();
+    const responseFile = new TextEncoder().encode(`subscriber record of uploader-77 ${run}`);
+    await (
+      await assistance.submit(
+        await assistance.signRespond(usPlatform, {
+          requestId,
+          outcome: "Fulfilled",
+          responseHash: `0x${sha256Hex(responseFile)}`,
+          responseCid: await store.put(responseFile),
+        }),
+        relayer,
+      )
+    ).wait();
+    const answered = await assistance.getRequest(requestId);
+    log(`   answered: ${answered!.state}${answered!.late ? " (late)" : " (on time)"}`);
+    return { evidenceId: sealed.contentHash, packageCid: sealed.cid, licenceId: leaf, assistanceRequestId: requestId };
+  } finally {
+    await store.close();
+  }
+}
