@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {Roles, Assurance, Jurisdictions} from "./base/Common.sol";
 
@@ -9,8 +12,33 @@ import {Roles, Assurance, Jurisdictions} from "./base/Common.sol";
  * @notice Members, jurisdictions, roles, signing keys, one-member-one-vote governance and bilateral recognition
  * agreements. The deployer founds the consortium in the constructor and keeps no power afterwards.
  */
-contract Consortium is IConsortium {
+contract Consortium is IConsortium, EIP712, Nonces {
     uint48 private constant _OPEN_ENDED = type(uint48).max;
+
+    bytes32 private constant _REVOKE_OWN_KEY_TYPEHASH = keccak256(
+        "RevokeOwnKey(uint64 memberId,address key,uint256 nonce,uint48 deadline)"
+    );
+    bytes32 private constant _PROPOSE_TYPEHASH = keccak256(
+        "Propose(uint8 kind,bytes payload,uint256 nonce,uint48 deadline)"
+    );
+    bytes32 private constant _VOTE_TYPEHASH = keccak256(
+        "Vote(uint256 proposalId,bool support,uint256 nonce,uint48 deadline)"
+    );
+    bytes32 private constant _TERMS_TYPEHASH = keccak256(
+        "AgreementTerms(bytes2 from,bytes2 to,uint64 categories,uint8 minAssurance,uint48 effectiveFrom,"
+        "uint48 expiresAt,uint32 responseWindow,uint32 emergencyResponseWindow,bytes32 textHash)"
+    );
+    bytes32 private constant _PROPOSE_AGREEMENT_TYPEHASH = keccak256(
+        "ProposeAgreement(AgreementTerms terms,uint256 nonce,uint48 deadline)AgreementTerms(bytes2 from,bytes2 to,"
+        "uint64 categories,uint8 minAssurance,uint48 effectiveFrom,uint48 expiresAt,uint32 responseWindow,"
+        "uint32 emergencyResponseWindow,bytes32 textHash)"
+    );
+    bytes32 private constant _APPROVE_AGREEMENT_TYPEHASH = keccak256(
+        "ApproveAgreement(uint256 agreementId,uint256 nonce,uint48 deadline)"
+    );
+    bytes32 private constant _SUSPEND_AGREEMENT_TYPEHASH = keccak256(
+        "SetAgreementSuspended(uint256 agreementId,bool suspended,uint256 nonce,uint48 deadline)"
+    );
     uint32 private constant _MIN_VOTING_PERIOD = 1 hours;
 
     mapping(uint64 memberId => Member) private _members;
@@ -45,7 +73,7 @@ contract Consortium is IConsortium {
         uint16 quorumNumerator,
         uint16 quorumDenominator,
         uint32 votingPeriod
-    ) {
+    ) EIP712("crossproof Consortium", "1") {
         if (founders.length == 0) revert ConsortiumInvalidFounding();
         _setGovernanceParameters(quorumNumerator, quorumDenominator, votingPeriod);
         for (uint256 i = 0; i < founders.length; ++i) {
@@ -128,10 +156,20 @@ contract Consortium is IConsortium {
     // ----------------------------------------------------------------------------------------------------------------
 
     /// @inheritdoc IConsortium
-    function revokeOwnKey(uint64 memberId, address key) external {
-        (uint64 caller, ) = _requireCaller(0);
-        if (caller != memberId) revert ConsortiumKeyNotOfMember(memberId, msg.sender);
+    function revokeOwnKey(uint64 memberId, address key, Authorization calldata auth) external {
+        (uint64 caller, , address signer) = _authorize(
+            keccak256(abi.encode(_REVOKE_OWN_KEY_TYPEHASH, memberId, key, auth.nonce, auth.deadline)),
+            auth,
+            0
+        );
+        if (caller != memberId) revert ConsortiumKeyNotOfMember(memberId, signer);
         _revokeKey(memberId, key, true);
+    }
+
+    /// @notice The EIP-712 domain separator of this contract on this chain.
+    // solhint-disable-next-line func-name-mixedcase
+    function DOMAIN_SEPARATOR() external view returns (bytes32) {
+        return _domainSeparatorV4();
     }
 
     // ----------------------------------------------------------------------------------------------------------------
@@ -149,8 +187,16 @@ contract Consortium is IConsortium {
     }
 
     /// @inheritdoc IConsortium
-    function propose(ProposalKind kind, bytes calldata payload) external returns (uint256 proposalId) {
-        (uint64 proposer, ) = _requireCaller(Roles.GOVERNOR);
+    function propose(
+        ProposalKind kind,
+        bytes calldata payload,
+        Authorization calldata auth
+    ) external returns (uint256 proposalId) {
+        (uint64 proposer, , ) = _authorize(
+            keccak256(abi.encode(_PROPOSE_TYPEHASH, kind, keccak256(payload), auth.nonce, auth.deadline)),
+            auth,
+            Roles.GOVERNOR
+        );
         _validateProposal(kind, payload);
         proposalId = ++_proposalCount;
         uint48 expiresAt = uint48(block.timestamp) + _votingPeriod;
@@ -165,8 +211,12 @@ contract Consortium is IConsortium {
     }
 
     /// @inheritdoc IConsortium
-    function vote(uint256 proposalId, bool support) external {
-        (uint64 voter, ) = _requireCaller(Roles.GOVERNOR);
+    function vote(uint256 proposalId, bool support, Authorization calldata auth) external {
+        (uint64 voter, , ) = _authorize(
+            keccak256(abi.encode(_VOTE_TYPEHASH, proposalId, support, auth.nonce, auth.deadline)),
+            auth,
+            Roles.GOVERNOR
+        );
         Proposal storage p = _openProposal(proposalId);
         if (_voted[proposalId][voter]) revert ConsortiumAlreadyVoted(proposalId, voter);
         _castVote(proposalId, p, voter, support);
@@ -199,8 +249,15 @@ contract Consortium is IConsortium {
     // ----------------------------------------------------------------------------------------------------------------
 
     /// @inheritdoc IConsortium
-    function proposeAgreement(AgreementTerms calldata terms) external returns (uint256 agreementId) {
-        (uint64 caller, bytes2 side) = _requireCaller(Roles.GOVERNOR);
+    function proposeAgreement(
+        AgreementTerms calldata terms,
+        Authorization calldata auth
+    ) external returns (uint256 agreementId) {
+        (uint64 caller, bytes2 side, ) = _authorize(
+            keccak256(abi.encode(_PROPOSE_AGREEMENT_TYPEHASH, _termsHash(terms), auth.nonce, auth.deadline)),
+            auth,
+            Roles.GOVERNOR
+        );
         if (
             !Jurisdictions.isValid(terms.from) ||
             !Jurisdictions.isValid(terms.to) ||
@@ -221,8 +278,12 @@ contract Consortium is IConsortium {
     }
 
     /// @inheritdoc IConsortium
-    function approveAgreement(uint256 agreementId) external {
-        (uint64 caller, bytes2 side) = _requireCaller(Roles.GOVERNOR);
+    function approveAgreement(uint256 agreementId, Authorization calldata auth) external {
+        (uint64 caller, bytes2 side, ) = _authorize(
+            keccak256(abi.encode(_APPROVE_AGREEMENT_TYPEHASH, agreementId, auth.nonce, auth.deadline)),
+            auth,
+            Roles.GOVERNOR
+        );
         Agreement storage a = _existingAgreement(agreementId);
         if (side == a.terms.from) {
             if (a.approvedByFrom != 0) revert ConsortiumAgreementAlreadyApproved(agreementId, side);
@@ -241,8 +302,12 @@ contract Consortium is IConsortium {
     }
 
     /// @inheritdoc IConsortium
-    function setAgreementSuspended(uint256 agreementId, bool suspended) external {
-        (uint64 caller, bytes2 side) = _requireCaller(Roles.GOVERNOR);
+    function setAgreementSuspended(uint256 agreementId, bool suspended, Authorization calldata auth) external {
+        (uint64 caller, bytes2 side, ) = _authorize(
+            keccak256(abi.encode(_SUSPEND_AGREEMENT_TYPEHASH, agreementId, suspended, auth.nonce, auth.deadline)),
+            auth,
+            Roles.GOVERNOR
+        );
         Agreement storage a = _existingAgreement(agreementId);
         if (side != a.terms.from && side != a.terms.to) revert ConsortiumNotAgreementParty(agreementId, side);
         if (a.concludedAt == 0 || a.suspended == suspended) revert ConsortiumAgreementStateUnchanged(agreementId);
@@ -323,18 +388,48 @@ contract Consortium is IConsortium {
     // Internals
     // ----------------------------------------------------------------------------------------------------------------
 
-    /// @dev The caller must be a key valid now of an active member holding all of `roles`.
-    function _requireCaller(uint8 roles) private view returns (uint64 memberId, bytes2 jurisdiction) {
-        SigningKey storage k = _keys[msg.sender];
+    /**
+     * @dev Verifies a member's signed request: deadline, signature, nonce, and that the signer is a key valid now of an
+     * active member holding all of `roles`.
+     */
+    function _authorize(
+        bytes32 structHash,
+        Authorization calldata auth,
+        uint8 roles
+    ) private returns (uint64 memberId, bytes2 jurisdiction, address key) {
+        if (block.timestamp > auth.deadline) revert ConsortiumRequestExpired(auth.deadline);
+        ECDSA.RecoverError err;
+        (key, err, ) = ECDSA.tryRecoverCalldata(_hashTypedDataV4(structHash), auth.signature);
+        if (err != ECDSA.RecoverError.NoError) revert ConsortiumInvalidSignature();
+        SigningKey storage k = _keys[key];
         memberId = k.memberId;
         if (
             memberId == 0 ||
             k.status != MemberStatus.Active ||
             block.timestamp < k.validFrom ||
             block.timestamp >= k.validUntil
-        ) revert ConsortiumUnauthorizedKey(msg.sender);
+        ) revert ConsortiumUnauthorizedKey(key);
         if (k.roles & roles != roles) revert ConsortiumMissingRole(memberId, roles);
         jurisdiction = k.jurisdiction;
+        _useCheckedNonce(key, auth.nonce);
+    }
+
+    function _termsHash(AgreementTerms calldata t) private pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    _TERMS_TYPEHASH,
+                    t.from,
+                    t.to,
+                    t.categories,
+                    t.minAssurance,
+                    t.effectiveFrom,
+                    t.expiresAt,
+                    t.responseWindow,
+                    t.emergencyResponseWindow,
+                    t.textHash
+                )
+            );
     }
 
     function _existingMember(uint64 memberId) private view returns (Member storage m) {

@@ -8,6 +8,9 @@ pragma solidity ^0.8.24;
  *
  * Every other crossproof contract asks this one "who signed this, and may they do that?".
  *
+ * Every write by a member is an EIP-712 request signed by one of its keys (see {Authorization}), with a per-key
+ * nonce and a deadline, so that any relayer can submit it. `execute` is open to anyone.
+ *
  * Time is `uint48` unix seconds throughout. A jurisdiction is an ISO 3166-1 alpha-2 code as `bytes2` ("FR" is
  * `0x4652`).
  */
@@ -94,6 +97,16 @@ interface IConsortium {
         bytes2 jurisdiction;
         // True when the key is valid now and the member is active now.
         bool authorized;
+    }
+
+    /// @dev The signature part of a member's request (EIP-712, domain "crossproof Consortium" version "1"): any
+    /// relayer may submit it; the signer, not the relayer, is the actor.
+    struct Authorization {
+        // The signer's next nonce (see `nonces`).
+        uint256 nonce;
+        // Last second the request may be executed.
+        uint48 deadline;
+        bytes signature;
     }
 
     /// @dev Founding member, set once by the constructor.
@@ -212,8 +225,12 @@ interface IConsortium {
     // Errors
     // ----------------------------------------------------------------------------------------------------------------
 
-    /// @dev The caller's key is not a valid key of an active member right now.
+    /// @dev The signing key is not a valid key of an active member right now.
     error ConsortiumUnauthorizedKey(address key);
+    /// @dev The request's deadline has passed.
+    error ConsortiumRequestExpired(uint48 deadline);
+    /// @dev The signature is malformed.
+    error ConsortiumInvalidSignature();
     /// @dev The member lacks a role the action needs.
     error ConsortiumMissingRole(uint64 memberId, uint8 neededRoles);
     /// @dev No such member.
@@ -298,12 +315,12 @@ interface IConsortium {
     /**
      * @notice A member revokes one of its own keys at once, without a vote (key compromise).
      * @dev Requirements:
-     * - the caller is a valid key of `memberId`, active now (it may be `key` itself);
+     * - the signer is a valid key of `memberId`, active now (it may be `key` itself);
      * - `key` belongs to `memberId` and is not yet revoked.
      *
      * Emits a {KeyRevoked} event.
      */
-    function revokeOwnKey(uint64 memberId, address key) external;
+    function revokeOwnKey(uint64 memberId, address key, Authorization calldata auth) external;
 
     // ----------------------------------------------------------------------------------------------------------------
     // Governance
@@ -318,11 +335,15 @@ interface IConsortium {
     /**
      * @notice A GOVERNOR proposes a change; the proposal counts the proposer's yes vote and executes at once if
      * that alone reaches the quorum.
-     * @dev Requirements: the caller is a valid key of an active GOVERNOR; the payload is valid for `kind`.
+     * @dev Requirements: the signer is a valid key of an active GOVERNOR; the payload is valid for `kind`.
      *
      * Emits a {ProposalCreated} and a {VoteCast} event.
      */
-    function propose(ProposalKind kind, bytes calldata payload) external returns (uint256 proposalId);
+    function propose(
+        ProposalKind kind,
+        bytes calldata payload,
+        Authorization calldata auth
+    ) external returns (uint256 proposalId);
 
     /**
      * @notice A GOVERNOR votes; the vote that reaches the quorum executes the proposal.
@@ -330,7 +351,7 @@ interface IConsortium {
      *
      * Emits a {VoteCast} event, and a {ProposalExecuted} event when it passes.
      */
-    function vote(uint256 proposalId, bool support) external;
+    function vote(uint256 proposalId, bool support, Authorization calldata auth) external;
 
     /// @notice Executes a proposal that reached the quorum (e.g. after the number of governors fell).
     function execute(uint256 proposalId) external;
@@ -352,20 +373,23 @@ interface IConsortium {
      * @notice A GOVERNOR of one of the two jurisdictions proposes an agreement; this counts as its side's approval.
      * @dev Emits {AgreementProposed} and {AgreementApproved}.
      */
-    function proposeAgreement(AgreementTerms calldata terms) external returns (uint256 agreementId);
+    function proposeAgreement(
+        AgreementTerms calldata terms,
+        Authorization calldata auth
+    ) external returns (uint256 agreementId);
 
     /**
      * @notice A GOVERNOR of the other jurisdiction approves; the agreement is then concluded.
      * @dev Emits {AgreementApproved} and {AgreementConcluded}.
      */
-    function approveAgreement(uint256 agreementId) external;
+    function approveAgreement(uint256 agreementId, Authorization calldata auth) external;
 
     /**
      * @notice A GOVERNOR of either side suspends a concluded agreement; only a GOVERNOR of the side that
      * suspended it can resume it. History is kept, so {isRecognized} still answers for earlier times.
      * @dev Emits {AgreementSuspensionChanged}.
      */
-    function setAgreementSuspended(uint256 agreementId, bool suspended) external;
+    function setAgreementSuspended(uint256 agreementId, bool suspended, Authorization calldata auth) external;
 
     /// @notice The agreement.
     function getAgreement(uint256 agreementId) external view returns (Agreement memory);

@@ -53,6 +53,7 @@ export const EvidenceRegistryTypes = {
 
 /** The EIP-712 domain names of the crossproof contracts. */
 export const DomainName = {
+  Consortium: "crossproof Consortium",
   EvidenceRegistry: "crossproof EvidenceRegistry",
   LicenseRegistry: "crossproof LicenseRegistry",
   AssistanceDesk: "crossproof AssistanceDesk",
@@ -128,13 +129,23 @@ export interface SignedRequest<T> {
   signer: string;
 }
 
+/** The type table a primary type needs: itself and every struct type it references, recursively. */
 function typesFor(
   table: Record<string, readonly TypedDataField[]>,
   primaryType: string,
 ): Record<string, TypedDataField[]> {
-  const fields = table[primaryType];
-  if (fields === undefined) throw new CrossproofError("INVALID_ARGUMENT", `unknown request type ${primaryType}`);
-  return { [primaryType]: [...fields] };
+  if (table[primaryType] === undefined) {
+    throw new CrossproofError("INVALID_ARGUMENT", `unknown request type ${primaryType}`);
+  }
+  const out: Record<string, TypedDataField[]> = {};
+  const visit = (name: string) => {
+    const fields = table[name];
+    if (fields === undefined || out[name] !== undefined) return;
+    out[name] = [...fields];
+    for (const f of fields) visit(f.type.replace(/\[\d*\]$/, ""));
+  };
+  visit(primaryType);
+  return out;
 }
 
 /**

@@ -16,3 +16,4 @@ export * from "./custody";
 export * from "./evidence-client";
 export * from "./licensing";
 export * from "./assistance";
+export * from "./consortium-client";

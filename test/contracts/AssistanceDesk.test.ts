@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import * as gov from "../helpers/governance";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
@@ -178,8 +179,8 @@ describe("AssistanceDesk", function () {
         .to.be.revertedWithCustomError(f.desk, "AssistanceInvalidAddressee")
         .withArgs(99);
       const p = encodeProposal({ kind: "SuspendMember", memberId: 4 });
-      await f.consortium.connect(f.frAgency).propose(p.kind, p.payload);
-      await f.consortium.connect(f.deCourt).vote(await f.consortium.proposalCount(), true);
+      await gov.propose(f, f.frAgency, p.kind, p.payload);
+      await gov.vote(f, f.deCourt, await f.consortium.proposalCount(), true);
       await expect((await issue(f, f.frAgency)).tx)
         .to.be.revertedWithCustomError(f.desk, "AssistanceInvalidAddressee")
         .withArgs(4);
@@ -331,8 +332,8 @@ describe("AssistanceDesk", function () {
         [AssistanceParameters.retentionPeriod, 180 * DAY],
       ] as const) {
         const p = encodeProposal({ kind: "SetParameter", name, value });
-        await f.consortium.connect(f.frAgency).propose(p.kind, p.payload);
-        await f.consortium.connect(f.deCourt).vote(await f.consortium.proposalCount(), true);
+        await gov.propose(f, f.frAgency, p.kind, p.payload);
+        await gov.vote(f, f.deCourt, await f.consortium.proposalCount(), true);
       }
       expect(await f.desk.windowsFor(0)).to.deep.equal([48n * 3600n, 8n * 3600n, 180n * 86400n]);
       const a = await issue(f, f.frAgency);
@@ -355,13 +356,13 @@ describe("AssistanceDesk", function () {
         emergencyResponseWindow: 2 * HOUR,
         textHash: hashOf("FR-DE"),
       };
-      await f.consortium.connect(f.frAgency).proposeAgreement(terms);
+      await gov.proposeAgreement(f, f.frAgency, terms);
       const agreementId = Number(await f.consortium.agreementCount());
       // The DE court asks the FR agency, naming an agreement only one side approved: refused.
       await expect((await issue(f, f.deCourt, { addressee: 1, agreementId })).tx)
         .to.be.revertedWithCustomError(f.desk, "AssistanceAgreementNotInForce")
         .withArgs(agreementId);
-      await f.consortium.connect(f.deCourt).approveAgreement(agreementId);
+      await gov.approveAgreement(f, f.deCourt, agreementId);
       const a = await issue(f, f.deCourt, { addressee: 1, agreementId });
       await a.tx;
       let q = await f.desk.getRequest(a.id);
@@ -380,7 +381,7 @@ describe("AssistanceDesk", function () {
         .to.be.revertedWithCustomError(f.desk, "AssistanceAgreementNotInForce")
         .withArgs(agreementId);
       // A suspended agreement does not either.
-      await f.consortium.connect(f.frAgency).setAgreementSuspended(agreementId, true);
+      await gov.setAgreementSuspended(f, f.frAgency, agreementId, true);
       await expect((await issue(f, f.deCourt, { addressee: 1, agreementId })).tx)
         .to.be.revertedWithCustomError(f.desk, "AssistanceAgreementNotInForce")
         .withArgs(agreementId);

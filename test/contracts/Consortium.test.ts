@@ -1,8 +1,12 @@
 import { expect } from "chai";
+import * as gov from "../helpers/governance";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   Assurance,
+  ConsortiumClient,
+  isCrossproofError,
+  type AssuranceName,
   MemberStatus,
   ProposalKind,
   Role,
@@ -25,7 +29,7 @@ const US = toJurisdiction("US");
 
 async function propose(f: ConsortiumFixture, by: HardhatEthersSigner, p: ProposalParameters): Promise<bigint> {
   const e = encodeProposal(p);
-  await f.consortium.connect(by).propose(e.kind, e.payload);
+  await gov.propose(f, by, e.kind, e.payload);
   return f.consortium.proposalCount();
 }
 
@@ -50,10 +54,10 @@ describe("Consortium", function () {
     it("leaves the deployer without any power", async function () {
       const f = await loadFixture(consortiumFixture);
       const e = encodeProposal({ kind: "SuspendMember", memberId: 1 });
-      await expect(f.consortium.connect(f.deployer).propose(e.kind, e.payload))
+      await expect(gov.propose(f, f.deployer, e.kind, e.payload))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumUnauthorizedKey")
         .withArgs(f.deployer.address);
-      await expect(f.consortium.connect(f.deployer).revokeOwnKey(1, f.frAgency.address)).to.be.revertedWithCustomError(
+      await expect(gov.revokeOwnKey(f, f.deployer, 1, f.frAgency.address)).to.be.revertedWithCustomError(
         f.consortium,
         "ConsortiumUnauthorizedKey",
       );
@@ -133,10 +137,10 @@ describe("Consortium", function () {
       const beforeRotation = await time.latest();
       await time.increase(100);
       const id = await propose(f, f.frAgency, { kind: "AddKey", memberId: 4, key: newKey.address });
-      await f.consortium.connect(f.deCourt).vote(id, true);
+      await gov.vote(f, f.deCourt, id, true);
       const added = await time.latest();
       await time.increase(100);
-      await f.consortium.connect(f.usPlatform).revokeOwnKey(4, oldKey);
+      await gov.revokeOwnKey(f, f.usPlatform, 4, oldKey);
       const revokedAt = await time.latest();
       await time.increase(100);
 
@@ -157,7 +161,7 @@ describe("Consortium", function () {
       const active = await time.latest();
       await time.increase(10);
       const id = await propose(f, f.frAgency, { kind: "SuspendMember", memberId: 4 });
-      await f.consortium.connect(f.deCourt).vote(id, true);
+      await gov.vote(f, f.deCourt, id, true);
       const suspended = await time.latest();
       expect(await f.consortium.isValidSigner(4, f.usPlatform.address, active)).to.equal(true);
       expect(await f.consortium.isValidSigner(4, f.usPlatform.address, suspended)).to.equal(false);
@@ -168,20 +172,87 @@ describe("Consortium", function () {
 
     it("lets a member revoke its own key at once, and only its own", async function () {
       const f = await loadFixture(consortiumFixture);
-      await expect(f.consortium.connect(f.usPlatform).revokeOwnKey(1, f.frAgency.address))
+      await expect(gov.revokeOwnKey(f, f.usPlatform, 1, f.frAgency.address))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumKeyNotOfMember")
         .withArgs(1, f.usPlatform.address);
-      await expect(f.consortium.connect(f.usPlatform).revokeOwnKey(4, f.frAgency.address))
+      await expect(gov.revokeOwnKey(f, f.usPlatform, 4, f.frAgency.address))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumKeyNotOfMember")
         .withArgs(4, f.frAgency.address);
-      const tx = f.consortium.connect(f.usPlatform).revokeOwnKey(4, f.usPlatform.address);
+      const tx = gov.revokeOwnKey(f, f.usPlatform, 4, f.usPlatform.address);
       await expect(tx)
         .to.emit(f.consortium, "KeyRevoked")
         .withArgs(4, f.usPlatform.address, (await time.latest()) + 1, true);
       // The revoked key can no longer act, not even to revoke itself again.
+      await expect(gov.revokeOwnKey(f, f.usPlatform, 4, f.usPlatform.address)).to.be.revertedWithCustomError(
+        f.consortium,
+        "ConsortiumUnauthorizedKey",
+      );
+    });
+  });
+
+  describe("signed requests (EIP-712, relayed)", function () {
+    it("takes the signer, not the relayer, as the actor, and refuses replays, expired and malformed requests", async function () {
+      const f = await loadFixture(consortiumFixture);
+      const client = await ConsortiumClient.connect(await f.consortium.getAddress(), f.deployer);
+      const signed = await client.signPropose(f.frAgency, { kind: "SuspendMember", memberId: 4 });
+      // Relayed by an account that is no member at all.
+      const relayer = f.spare[5]!;
+      const { events } = await (await client.submit(signed, relayer)).wait();
+      expect(events.map((e) => e.name)).to.deep.equal(["ProposalCreated", "VoteCast"]);
+      expect((await f.consortium.getProposal(1)).proposer).to.equal(1n);
+      expect(await f.consortium.nonces(f.frAgency.address)).to.equal(1n);
+      // The same signed request again: its nonce is spent.
+      await client.submit(signed, relayer).then(
+        () => expect.fail("replayed"),
+        (err: unknown) => {
+          expect(isCrossproofError(err, "CONTRACT_REVERTED")).to.equal(true);
+          expect((err as { details: { error: string } }).details.error).to.equal("InvalidAccountNonce");
+        },
+      );
+      const late = await client.signVote(f.deCourt, 1, true, { validFor: 10 });
+      await time.increase(11);
       await expect(
-        f.consortium.connect(f.usPlatform).revokeOwnKey(4, f.usPlatform.address),
-      ).to.be.revertedWithCustomError(f.consortium, "ConsortiumUnauthorizedKey");
+        f.consortium.vote(1, true, {
+          nonce: late.request.nonce,
+          deadline: late.request.deadline,
+          signature: late.signature,
+        }),
+      )
+        .to.be.revertedWithCustomError(f.consortium, "ConsortiumRequestExpired")
+        .withArgs(late.request.deadline);
+      const fresh = await client.signVote(f.deCourt, 1, true);
+      const auth = { nonce: fresh.request.nonce, deadline: fresh.request.deadline, signature: fresh.signature };
+      await expect(f.consortium.vote(1, true, { ...auth, signature: "0x1234" })).to.be.revertedWithCustomError(
+        f.consortium,
+        "ConsortiumInvalidSignature",
+      );
+      // A signature over other values recovers another key, which is nobody's.
+      await expect(f.consortium.vote(1, false, auth)).to.be.revertedWithCustomError(
+        f.consortium,
+        "ConsortiumUnauthorizedKey",
+      );
+      await expect(f.consortium.vote(1, true, auth))
+        .to.emit(f.consortium, "ProposalExecuted")
+        .withArgs(1);
+    });
+
+    it("signs agreement terms as a nested EIP-712 struct", async function () {
+      const f = await loadFixture(consortiumFixture);
+      const client = await ConsortiumClient.connect(await f.consortium.getAddress(), f.deployer);
+      const terms = {
+        from: "FR",
+        to: "DE",
+        categories: [1, 2],
+        minAssurance: ["SIGNED_BY_VALID_KEY", "COMPLETE_CUSTODY"] as AssuranceName[],
+        textHash: ethers.id("text"),
+      };
+      await (await client.submit(await client.signProposeAgreement(f.frAgency, terms), f.deployer)).wait();
+      await (await client.submit(await client.signApproveAgreement(f.deCourt, 1), f.deployer)).wait();
+      const a = await f.consortium.getAgreement(1);
+      expect(a.terms.categories).to.equal(0b110n);
+      expect(a.terms.minAssurance).to.equal(3n);
+      expect(a.concludedAt).to.be.greaterThan(0n);
+      expect(await f.consortium.isRecognized(FR, DE, 2, await time.latest())).to.equal(true);
     });
   });
 
@@ -196,13 +267,13 @@ describe("Consortium", function () {
         name: "Tribunale di Milano",
         key: newcomer.address,
       });
-      await expect(f.consortium.connect(f.frAgency).propose(e.kind, e.payload))
+      await expect(gov.propose(f, f.frAgency, e.kind, e.payload))
         .to.emit(f.consortium, "ProposalCreated")
         .and.to.emit(f.consortium, "VoteCast")
         .withArgs(1, 1, true)
         .and.not.to.emit(f.consortium, "MemberAdmitted");
       expect((await f.consortium.getProposal(1)).yesVotes).to.equal(1);
-      await expect(f.consortium.connect(f.deCourt).vote(1, true))
+      await expect(gov.vote(f, f.deCourt, 1, true))
         .to.emit(f.consortium, "MemberAdmitted")
         .withArgs(6, toJurisdiction("IT"), Role.COURT, memberNameHash("Tribunale di Milano"))
         .and.to.emit(f.consortium, "ProposalExecuted")
@@ -214,18 +285,18 @@ describe("Consortium", function () {
     it("refuses proposals from non-members, non-governors and malformed payloads", async function () {
       const f = await loadFixture(consortiumFixture);
       const e = encodeProposal({ kind: "SuspendMember", memberId: 1 });
-      await expect(f.consortium.connect(f.spare[0]!).propose(e.kind, e.payload)).to.be.revertedWithCustomError(
+      await expect(gov.propose(f, f.spare[0]!, e.kind, e.payload)).to.be.revertedWithCustomError(
         f.consortium,
         "ConsortiumUnauthorizedKey",
       );
-      await expect(f.consortium.connect(f.usPlatform).propose(e.kind, e.payload))
+      await expect(gov.propose(f, f.usPlatform, e.kind, e.payload))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumMissingRole")
         .withArgs(4, Role.GOVERNOR);
-      await expect(f.consortium.connect(f.frAgency).propose(ProposalKind.SuspendMember, "0x1234"))
+      await expect(gov.propose(f, f.frAgency, ProposalKind.SuspendMember, "0x1234"))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumInvalidProposal")
         .withArgs(ProposalKind.SuspendMember);
       const unknown = encodeProposal({ kind: "SuspendMember", memberId: 99 });
-      await expect(f.consortium.connect(f.frAgency).propose(unknown.kind, unknown.payload))
+      await expect(gov.propose(f, f.frAgency, unknown.kind, unknown.payload))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumUnknownMember")
         .withArgs(99);
       const reused = encodeProposal({
@@ -235,7 +306,7 @@ describe("Consortium", function () {
         name: "x",
         key: f.usPlatform.address,
       });
-      await expect(f.consortium.connect(f.frAgency).propose(reused.kind, reused.payload))
+      await expect(gov.propose(f, f.frAgency, reused.kind, reused.payload))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumKeyUnavailable")
         .withArgs(f.usPlatform.address);
       const badQuorum = encodeProposal({
@@ -244,19 +315,20 @@ describe("Consortium", function () {
         quorumDenominator: 3,
         votingPeriod: WEEK,
       });
-      await expect(
-        f.consortium.connect(f.frAgency).propose(badQuorum.kind, badQuorum.payload),
-      ).to.be.revertedWithCustomError(f.consortium, "ConsortiumInvalidGovernanceParameters");
+      await expect(gov.propose(f, f.frAgency, badQuorum.kind, badQuorum.payload)).to.be.revertedWithCustomError(
+        f.consortium,
+        "ConsortiumInvalidGovernanceParameters",
+      );
     });
 
     it("counts one vote per member", async function () {
       const f = await loadFixture(consortiumFixture);
       const id = await propose(f, f.frAgency, { kind: "SuspendMember", memberId: 4 });
-      await expect(f.consortium.connect(f.frAgency).vote(id, true))
+      await expect(gov.vote(f, f.frAgency, id, true))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumAlreadyVoted")
         .withArgs(id, 1);
-      await f.consortium.connect(f.deCourt).vote(id, false);
-      await expect(f.consortium.connect(f.deCourt).vote(id, true))
+      await gov.vote(f, f.deCourt, id, false);
+      await expect(gov.vote(f, f.deCourt, id, true))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumAlreadyVoted")
         .withArgs(id, 2);
       expect(await f.consortium.hasVoted(id, 2)).to.equal(true);
@@ -270,15 +342,15 @@ describe("Consortium", function () {
       const id = await propose(f, f.frAgency, { kind: "SuspendMember", memberId: 4 });
       const p = await f.consortium.getProposal(id);
       await time.increaseTo(p.expiresAt);
-      await expect(f.consortium.connect(f.deCourt).vote(id, true))
+      await expect(gov.vote(f, f.deCourt, id, true))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumProposalExpired")
         .withArgs(id, p.expiresAt);
       const id2 = await propose(f, f.frAgency, { kind: "SuspendMember", memberId: 4 });
-      await f.consortium.connect(f.deCourt).vote(id2, true);
-      await expect(f.consortium.connect(f.nlOperator).vote(id2, true))
+      await gov.vote(f, f.deCourt, id2, true);
+      await expect(gov.vote(f, f.nlOperator, id2, true))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumProposalAlreadyExecuted")
         .withArgs(id2);
-      await expect(f.consortium.connect(f.nlOperator).vote(77, true))
+      await expect(gov.vote(f, f.nlOperator, 77, true))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumUnknownProposal")
         .withArgs(77);
     });
@@ -286,14 +358,14 @@ describe("Consortium", function () {
     it("does not let a suspended governor vote or propose", async function () {
       const f = await loadFixture(consortiumFixture);
       const id = await propose(f, f.frAgency, { kind: "SuspendMember", memberId: 3 });
-      await f.consortium.connect(f.deCourt).vote(id, true);
+      await gov.vote(f, f.deCourt, id, true);
       expect(await f.consortium.activeGovernorCount()).to.equal(2);
       const next = await propose(f, f.frAgency, { kind: "SuspendMember", memberId: 4 });
-      await expect(f.consortium.connect(f.nlOperator).vote(next, true))
+      await expect(gov.vote(f, f.nlOperator, next, true))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumUnauthorizedKey")
         .withArgs(f.nlOperator.address);
       const e = encodeProposal({ kind: "SuspendMember", memberId: 4 });
-      await expect(f.consortium.connect(f.nlOperator).propose(e.kind, e.payload)).to.be.revertedWithCustomError(
+      await expect(gov.propose(f, f.nlOperator, e.kind, e.payload)).to.be.revertedWithCustomError(
         f.consortium,
         "ConsortiumUnauthorizedKey",
       );
@@ -308,7 +380,7 @@ describe("Consortium", function () {
         .withArgs(pending, 1, 3);
       // Remove NL's governor role: 2 governors left, and 1 of 2 is still below 2/3.
       const demote = await propose(f, f.deCourt, { kind: "SetRoles", memberId: 3, roles: ["OPERATOR"] });
-      await f.consortium.connect(f.nlOperator).vote(demote, true);
+      await gov.vote(f, f.nlOperator, demote, true);
       expect(await f.consortium.activeGovernorCount()).to.equal(2);
       await expect(f.consortium.execute(pending)).to.be.revertedWithCustomError(
         f.consortium,
@@ -321,7 +393,7 @@ describe("Consortium", function () {
         quorumDenominator: 2,
         votingPeriod: WEEK,
       });
-      await f.consortium.connect(f.frAgency).vote(q, true);
+      await gov.vote(f, f.frAgency, q, true);
       expect((await f.consortium.getProposal(q)).executed).to.equal(true);
       await expect(f.consortium.execute(pending)).to.emit(f.consortium, "ProposalExecuted").withArgs(pending);
       expect((await f.consortium.getMember(4)).roles).to.equal(BigInt(Role.PLATFORM | Role.AGENCY));
@@ -331,12 +403,12 @@ describe("Consortium", function () {
       const f = await loadFixture(consortiumFixture);
       const pass = async (p: ProposalParameters) => {
         const id = await propose(f, f.frAgency, p);
-        await f.consortium.connect(f.deCourt).vote(id, true);
+        await gov.vote(f, f.deCourt, id, true);
       };
       await pass({ kind: "SuspendMember", memberId: 4 });
       // Proposing to suspend a suspended member is accepted, but it cannot pass.
       const failing = await propose(f, f.frAgency, { kind: "SuspendMember", memberId: 4 });
-      await expect(f.consortium.connect(f.deCourt).vote(failing, true))
+      await expect(gov.vote(f, f.deCourt, failing, true))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumInvalidMemberStatus")
         .withArgs(4, MemberStatus.Suspended);
       await pass({ kind: "ReinstateMember", memberId: 4 });
@@ -349,7 +421,7 @@ describe("Consortium", function () {
         MemberStatus.Removed,
       ]);
       const reinstate = await propose(f, f.frAgency, { kind: "ReinstateMember", memberId: 4 });
-      await expect(f.consortium.connect(f.deCourt).vote(reinstate, true))
+      await expect(gov.vote(f, f.deCourt, reinstate, true))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumInvalidMemberStatus")
         .withArgs(4, MemberStatus.Removed);
     });
@@ -362,12 +434,12 @@ describe("Consortium", function () {
         quorumDenominator: 3,
         votingPeriod: WEEK,
       });
-      await f.consortium.connect(f.deCourt).vote(q, true);
+      await gov.vote(f, f.deCourt, q, true);
       await propose(f, f.frAgency, { kind: "RemoveMember", memberId: 2 });
       await propose(f, f.frAgency, { kind: "RemoveMember", memberId: 3 });
       expect(await f.consortium.activeGovernorCount()).to.equal(1);
       const e = encodeProposal({ kind: "SuspendMember", memberId: 1 });
-      await expect(f.consortium.connect(f.frAgency).propose(e.kind, e.payload))
+      await expect(gov.propose(f, f.frAgency, e.kind, e.payload))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumLastGovernor")
         .withArgs(1);
     });
@@ -377,12 +449,12 @@ describe("Consortium", function () {
       const name = "crossproof.assistance.responseWindow";
       const id = await propose(f, f.frAgency, { kind: "SetParameter", name, value: 48 * 3600 });
       expect(await f.consortium.parameter(parameterKey(name))).to.equal(0n);
-      await expect(f.consortium.connect(f.deCourt).vote(id, true))
+      await expect(gov.vote(f, f.deCourt, id, true))
         .to.emit(f.consortium, "ParameterChanged")
         .withArgs(parameterKey(name), 48 * 3600);
       expect(await f.consortium.parameter(parameterKey(name))).to.equal(BigInt(48 * 3600));
       const zeroKey = ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256"], [ethers.ZeroHash, 1]);
-      await expect(f.consortium.connect(f.frAgency).propose(ProposalKind.SetParameter, zeroKey))
+      await expect(gov.propose(f, f.frAgency, ProposalKind.SetParameter, zeroKey))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumInvalidProposal")
         .withArgs(ProposalKind.SetParameter);
     });
@@ -392,27 +464,27 @@ describe("Consortium", function () {
       const key = f.spare[1]!;
       const from = (await time.latest()) + 1000;
       const id = await propose(f, f.frAgency, { kind: "AddKey", memberId: 5, key: key.address, validFrom: from });
-      await expect(f.consortium.connect(f.deCourt).vote(id, true))
+      await expect(gov.vote(f, f.deCourt, id, true))
         .to.emit(f.consortium, "KeyAdded")
         .withArgs(5, key.address, from, 2n ** 48n - 1n);
       expect((await f.consortium.signerInfo(key.address)).authorized).to.equal(false);
       await time.increaseTo(from);
       expect((await f.consortium.signerInfo(key.address)).authorized).to.equal(true);
       const revoke = await propose(f, f.frAgency, { kind: "RevokeKey", memberId: 5, key: key.address });
-      await expect(f.consortium.connect(f.deCourt).vote(revoke, true))
+      await expect(gov.vote(f, f.deCourt, revoke, true))
         .to.emit(f.consortium, "KeyRevoked")
         .withArgs(5, key.address, (await time.latest()) + 1, false);
       const again = await propose(f, f.frAgency, { kind: "RevokeKey", memberId: 5, key: key.address });
-      await expect(f.consortium.connect(f.deCourt).vote(again, true))
+      await expect(gov.vote(f, f.deCourt, again, true))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumKeyAlreadyRevoked")
         .withArgs(key.address);
       const wrongMember = await propose(f, f.frAgency, { kind: "RevokeKey", memberId: 4, key: key.address });
-      await expect(f.consortium.connect(f.deCourt).vote(wrongMember, true))
+      await expect(gov.vote(f, f.deCourt, wrongMember, true))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumKeyNotOfMember")
         .withArgs(4, key.address);
       // A revoked key is never handed to anyone again.
       const reuse = await propose(f, f.frAgency, { kind: "AddKey", memberId: 4, key: key.address });
-      await expect(f.consortium.connect(f.deCourt).vote(reuse, true))
+      await expect(gov.vote(f, f.deCourt, reuse, true))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumKeyUnavailable")
         .withArgs(key.address);
       const past = await propose(f, f.frAgency, {
@@ -422,7 +494,7 @@ describe("Consortium", function () {
         validFrom: 1,
         validUntil: 2,
       });
-      await expect(f.consortium.connect(f.deCourt).vote(past, true))
+      await expect(gov.vote(f, f.deCourt, past, true))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumInvalidKeyWindow")
         .withArgs(1, 2);
     });
@@ -446,7 +518,7 @@ describe("Consortium", function () {
         textHash: ethers.id("FR-DE agreement text"),
         ...overrides,
       };
-      await f.consortium.connect(f.frAgency).proposeAgreement(terms);
+      await gov.proposeAgreement(f, f.frAgency, terms);
       return { id: await f.consortium.agreementCount(), terms };
     }
 
@@ -456,13 +528,13 @@ describe("Consortium", function () {
       await time.increaseTo(terms.effectiveFrom);
       // Approved by one side only: not in force.
       expect(await f.consortium.isRecognized(FR, DE, CATEGORY_VIDEO, terms.effectiveFrom)).to.equal(false);
-      await expect(f.consortium.connect(f.frAgency).approveAgreement(id))
+      await expect(gov.approveAgreement(f, f.frAgency, id))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumAgreementAlreadyApproved")
         .withArgs(id, FR);
-      await expect(f.consortium.connect(f.nlOperator).approveAgreement(id))
+      await expect(gov.approveAgreement(f, f.nlOperator, id))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumNotAgreementParty")
         .withArgs(id, NL);
-      await expect(f.consortium.connect(f.deCourt).approveAgreement(id))
+      await expect(gov.approveAgreement(f, f.deCourt, id))
         .to.emit(f.consortium, "AgreementApproved")
         .withArgs(id, DE, 2)
         .and.to.emit(f.consortium, "AgreementConcluded");
@@ -493,10 +565,10 @@ describe("Consortium", function () {
         emergencyResponseWindow: 0,
         textHash: ethers.ZeroHash,
       };
-      await expect(f.consortium.connect(f.usPlatform).proposeAgreement(terms))
+      await expect(gov.proposeAgreement(f, f.usPlatform, terms))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumMissingRole")
         .withArgs(4, Role.GOVERNOR);
-      await expect(f.consortium.connect(f.nlOperator).proposeAgreement(terms))
+      await expect(gov.proposeAgreement(f, f.nlOperator, terms))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumNotAgreementParty")
         .withArgs(1, NL);
       for (const bad of [
@@ -506,11 +578,12 @@ describe("Consortium", function () {
         { minAssurance: 0xff },
         { expiresAt: now - 1 },
       ]) {
-        await expect(
-          f.consortium.connect(f.frAgency).proposeAgreement({ ...terms, ...bad }),
-        ).to.be.revertedWithCustomError(f.consortium, "ConsortiumInvalidAgreement");
+        await expect(gov.proposeAgreement(f, f.frAgency, { ...terms, ...bad })).to.be.revertedWithCustomError(
+          f.consortium,
+          "ConsortiumInvalidAgreement",
+        );
       }
-      await expect(f.consortium.connect(f.frAgency).approveAgreement(9))
+      await expect(gov.approveAgreement(f, f.frAgency, 9))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumUnknownAgreement")
         .withArgs(9);
     });
@@ -518,24 +591,24 @@ describe("Consortium", function () {
     it("keeps suspension history so earlier times still answer truthfully", async function () {
       const f = await loadFixture(consortiumFixture);
       const { id } = await proposeFrToDe(f, { effectiveFrom: 0, expiresAt: 0 });
-      await expect(f.consortium.connect(f.frAgency).setAgreementSuspended(id, true))
+      await expect(gov.setAgreementSuspended(f, f.frAgency, id, true))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumAgreementStateUnchanged")
         .withArgs(id);
-      await f.consortium.connect(f.deCourt).approveAgreement(id);
+      await gov.approveAgreement(f, f.deCourt, id);
       const inForce = await time.latest();
       await time.increase(10);
-      await f.consortium.connect(f.deCourt).setAgreementSuspended(id, true);
+      await gov.setAgreementSuspended(f, f.deCourt, id, true);
       const suspendedAt = await time.latest();
       await time.increase(10);
       // Only the side that suspended may resume.
-      await expect(f.consortium.connect(f.frAgency).setAgreementSuspended(id, false))
+      await expect(gov.setAgreementSuspended(f, f.frAgency, id, false))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumNotAgreementParty")
         .withArgs(id, FR);
-      await expect(f.consortium.connect(f.usPlatform).setAgreementSuspended(id, false)).to.be.revertedWithCustomError(
+      await expect(gov.setAgreementSuspended(f, f.usPlatform, id, false)).to.be.revertedWithCustomError(
         f.consortium,
         "ConsortiumMissingRole",
       );
-      await f.consortium.connect(f.deCourt).setAgreementSuspended(id, false);
+      await gov.setAgreementSuspended(f, f.deCourt, id, false);
       const resumedAt = await time.latest();
       expect(await f.consortium.isRecognized(FR, DE, CATEGORY_VIDEO, inForce)).to.equal(true);
       expect(await f.consortium.isRecognized(FR, DE, CATEGORY_VIDEO, suspendedAt)).to.equal(false);
@@ -551,7 +624,7 @@ describe("Consortium", function () {
     it("is not in force for a non-party pair or before effectiveFrom", async function () {
       const f = await loadFixture(consortiumFixture);
       const { id, terms } = await proposeFrToDe(f);
-      await f.consortium.connect(f.deCourt).approveAgreement(id);
+      await gov.approveAgreement(f, f.deCourt, id);
       expect(await f.consortium.agreementInForce(id, CATEGORY_VIDEO, terms.effectiveFrom - 1)).to.equal(false);
       expect(await f.consortium.agreementInForce(id, CATEGORY_VIDEO, terms.effectiveFrom)).to.equal(true);
       expect(await f.consortium.agreementInForce(id, 64, terms.effectiveFrom)).to.equal(false);

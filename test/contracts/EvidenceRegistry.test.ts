@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import * as gov from "../helpers/governance";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
@@ -177,14 +178,14 @@ describe("EvidenceRegistry", function () {
         .withArgs(5, Role.AGENCY | Role.COURT | Role.PLATFORM);
       // Signed while the key was valid, submitted after it was revoked: refused.
       const signed = await signEvidenceRequest(f.usPlatform, f.domain, "AnchorEvidence", await anchorRequest());
-      await f.consortium.connect(f.usPlatform).revokeOwnKey(4, f.usPlatform.address);
+      await gov.revokeOwnKey(f, f.usPlatform, 4, f.usPlatform.address);
       await expect(f.registry.anchorEvidence(signed.request, signed.signature))
         .to.be.revertedWithCustomError(f.registry, "SignedRequestUnauthorizedSigner")
         .withArgs(f.usPlatform.address);
       // A suspended member cannot anchor.
       const p = encodeProposal({ kind: "SuspendMember", memberId: 2 });
-      await f.consortium.connect(f.frAgency).propose(p.kind, p.payload);
-      await f.consortium.connect(f.nlOperator).vote(await f.consortium.proposalCount(), true);
+      await gov.propose(f, f.frAgency, p.kind, p.payload);
+      await gov.vote(f, f.nlOperator, await f.consortium.proposalCount(), true);
       await expect((await anchor(f, f.deCourt)).tx)
         .to.be.revertedWithCustomError(f.registry, "SignedRequestUnauthorizedSigner")
         .withArgs(f.deCourt.address);
