@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadConsortiumConfig } from "../../sdk/src";
-import { localProvider, startAnvil, type RunningAnvil } from "../../scripts/lib/anvil";
+import { type RunningAnvil, freePort, localProvider, startAnvil } from "../../scripts/lib/anvil";
 import { deployCrossproof } from "../../scripts/lib/deploy";
 import { devAccount, runDemo } from "../../scripts/lib/demo";
 
@@ -14,7 +14,7 @@ describe("demo scenario (npm run demo) on a real Anvil process", function () {
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "crossproof-demo-"));
-    anvil = await startAnvil({ port: 23_000 + (process.pid % 20_000) });
+    anvil = await startAnvil({ port: await freePort() });
   });
   after(async () => {
     await anvil.stop();

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ANVIL_DEPLOYER_KEY, localProvider, startAnvil, type RunningAnvil } from "../../scripts/lib/anvil";
+import { ANVIL_DEPLOYER_KEY, type RunningAnvil, freePort, localProvider, startAnvil } from "../../scripts/lib/anvil";
 import type { DeploymentRecord } from "../../scripts/lib/deploy";
 
 /** Runs `npm run deploy`'s script as an operator would, against a JSON-RPC URL. */
@@ -22,7 +22,7 @@ describe("scripts/deploy.ts against a JSON-RPC chain (real Anvil process)", func
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "crossproof-deploy-"));
-    anvil = await startAnvil({ port: 22_000 + (process.pid % 20_000), chainId: 1337 });
+    anvil = await startAnvil({ port: await freePort(), chainId: 1337 });
   });
   after(async () => {
     await anvil.stop();

@@ -15,7 +15,7 @@ import {
   openPackage,
   sealPackage,
 } from "../../sdk/src";
-import { ANVIL_MNEMONIC, localProvider, startAnvil, type RunningAnvil } from "../../scripts/lib/anvil";
+import { ANVIL_MNEMONIC, type RunningAnvil, freePort, localProvider, startAnvil } from "../../scripts/lib/anvil";
 import { deployCrossproof } from "../../scripts/lib/deploy";
 
 function anvilKey(index: number, provider: ReturnType<typeof localProvider>): Wallet {
@@ -32,7 +32,7 @@ describe("evidence flow end to end (real Anvil over JSON-RPC, embedded content s
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "crossproof-flow-"));
-    anvil = await startAnvil({ port: 21_000 + (process.pid % 20_000) });
+    anvil = await startAnvil({ port: await freePort() });
     provider = localProvider(anvil.url);
     store = await EmbeddedContentStore.open(path.join(dir, "content"));
   });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Consortium__factory } from "../../typechain-types";
-import { localProvider } from "../../scripts/lib/anvil";
+import { freePort, localProvider } from "../../scripts/lib/anvil";
 import type { DeploymentRecord } from "../../scripts/lib/deploy";
 
 interface Run {
@@ -50,10 +50,11 @@ function startOnce(env: NodeJS.ProcessEnv, whileUp: () => Promise<void>): Promis
 describe("npm start (embedded chain, real Anvil process)", function () {
   this.timeout(240_000);
   let dataDir: string;
-  const port = 20_000 + (process.pid % 20_000);
+  let port = 0;
 
-  before(() => {
+  before(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), "crossproof-start-"));
+    port = await freePort();
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
