@@ -12,7 +12,6 @@ import {
   computeCid,
   generateRecipientKey,
   licenceId,
-  openPackage,
   sealPackage,
   sha256Hex,
 } from "../../sdk/src";
@@ -100,7 +99,7 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
     log("2. Chain of custody FR agency → DE court");
     const custody = async (
       who: Wallet,
-      eventType: "Collected" | "Sealed" | "Transferred" | "Received" | "Accessed",
+      eventType: "Collected" | "Sealed" | "Transferred" | "Received",
       counterparty = 0,
     ) =>
       (
@@ -113,15 +112,14 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
     await custody(frAgency, "Sealed");
     await custody(frAgency, "Transferred", 2);
     await custody(deCourt, "Received", 1);
-    const record = await evidence.getEvidence(sealed.contentHash);
-    const opened = await openPackage({
-      cid: record!.packageCid,
+    const { opened } = await evidence.openAndRecordAccess({
+      evidenceId: sealed.contentHash,
       store,
       recipientKey: deKey.privateKey,
       outputDir: path.join(p.workDir, `opened-${run}`),
-      expectedContentHash: record!.contentHash,
+      signer: deCourt,
+      relayer,
     });
-    await custody(deCourt, "Accessed");
     const chain = await evidence.custodyChain(sealed.contentHash);
     log(`   DE court opened ${opened.files.length} file(s), hashes verified against the anchored manifest`);
     log(

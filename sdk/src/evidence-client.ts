@@ -28,7 +28,10 @@ import {
 } from "./eip712";
 import { CrossproofError } from "./errors";
 import { fromJurisdiction, toJurisdiction } from "./jurisdiction";
+import { sha256Hex } from "./hash";
 import type { EvidenceBatch } from "./merkle";
+import { openPackage, type OpenedPackage, type RecipientPrivateKey } from "./package";
+import type { ContentStore } from "./store";
 
 const ZERO = ZeroHash as Hex;
 const DEFAULT_VALIDITY = 3600;
@@ -294,6 +297,40 @@ export class EvidenceClient {
       blockNumber: l.blockNumber,
     }));
     return { events, verification: verifyCustodyChain(evidenceId, e.memberId, events, state.head) };
+  }
+
+  /**
+   * What a recipient (a foreign court, say) does on receiving evidence, in one call: reads the anchored record,
+   * opens the package it points to with its own key — refusing a package whose manifest is not the anchored one and
+   * any file that does not match it — and records the access on chain as an `Accessed` custody event whose details
+   * hash is the SHA-256 of the opened files' list.
+   */
+  async openAndRecordAccess(p: {
+    evidenceId: string;
+    store: ContentStore;
+    recipientKey: RecipientPrivateKey;
+    outputDir: string;
+    /** The recipient member's signing key. */
+    signer: Signer;
+    relayer: Signer;
+  }): Promise<{ record: EvidenceRecord; opened: OpenedPackage; accessTransaction: string }> {
+    const record = await this.getEvidence(p.evidenceId);
+    if (record === undefined) throw new CrossproofError("INVALID_ARGUMENT", `no evidence record ${p.evidenceId}`);
+    const opened = await openPackage({
+      cid: record.packageCid,
+      store: p.store,
+      recipientKey: p.recipientKey,
+      outputDir: p.outputDir,
+      expectedContentHash: record.contentHash,
+    });
+    const details = `0x${sha256Hex(JSON.stringify(opened.files.map((f) => [f.path, f.size, f.sha256])))}`;
+    const signed = await this.signCustody(p.signer, {
+      evidenceId: record.contentHash,
+      eventType: "Accessed",
+      detailsHash: details,
+    });
+    const { receipt } = await (await this.submit(signed, p.relayer)).wait();
+    return { record, opened, accessTransaction: receipt.hash };
   }
 
   /** Whether a record hash is under an active batch root, checked by the contract. */

@@ -12,7 +12,6 @@ import {
   generateRecipientKey,
   isCrossproofError,
   loadConsortiumConfig,
-  openPackage,
   sealPackage,
 } from "../../sdk/src";
 import { ANVIL_MNEMONIC, type RunningAnvil, freePort, localProvider, startAnvil } from "../../scripts/lib/anvil";
@@ -143,16 +142,16 @@ describe("evidence flow end to end (real Anvil over JSON-RPC, embedded content s
     // 4. The DE court opens the package it found through the anchor, checks it against the anchored hash, and
     //    records its access.
     const out = path.join(dir, "de-court");
-    const opened = await openPackage({
-      cid: onChain!.packageCid,
+    const { opened } = await client.openAndRecordAccess({
+      evidenceId: sealed.contentHash,
       store,
       recipientKey: deKeys.privateKey,
       outputDir: out,
-      expectedContentHash: onChain!.contentHash,
+      signer: deCourt,
+      relayer,
     });
     expect(readFileSync(path.join(out, "page.html"), "utf8")).to.equal("<html>infringing stream</html>");
     expect(opened.files.length).to.equal(2);
-    await submitCustody(deCourt, "Accessed");
 
     chain = await client.custodyChain(sealed.contentHash);
     expect(chain.events.length).to.equal(5);
