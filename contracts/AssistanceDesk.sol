@@ -106,8 +106,7 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
             Roles.ALL,
             r.nonce
         );
-        Request storage q = _existing(r.requestId);
-        if (q.addressee != s.memberId) revert AssistanceNotAddressee(r.requestId, s.memberId);
+        Request storage q = _ofAddressee(r.requestId, s.memberId);
         if (q.state != State.Issued) revert AssistanceInvalidState(r.requestId, q.state);
         q.state = State.Acknowledged;
         q.acknowledgedAt = uint48(block.timestamp);
@@ -134,10 +133,8 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
             Roles.ALL,
             r.nonce
         );
-        Request storage q = _existing(r.requestId);
-        if (q.addressee != s.memberId) revert AssistanceNotAddressee(r.requestId, s.memberId);
-        if (q.state != State.Issued && q.state != State.Acknowledged)
-            revert AssistanceInvalidState(r.requestId, q.state);
+        Request storage q = _ofAddressee(r.requestId, s.memberId);
+        _requireOpen(r.requestId, q);
         if (r.outcome == State.Refused) {
             if (r.refusalGrounds == 0) revert AssistanceInvalidOutcome(r.outcome);
         } else if (r.outcome == State.Fulfilled || r.outcome == State.PartiallyFulfilled) {
@@ -179,10 +176,8 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
             Roles.ALL,
             r.nonce
         );
-        Request storage q = _existing(r.requestId);
-        if (q.requester != s.memberId) revert AssistanceNotRequester(r.requestId, s.memberId);
-        if (q.state != State.Issued && q.state != State.Acknowledged)
-            revert AssistanceInvalidState(r.requestId, q.state);
+        Request storage q = _ofRequester(r.requestId, s.memberId);
+        _requireOpen(r.requestId, q);
         q.state = State.Withdrawn;
         emit AssistanceWithdrawn(r.requestId, s.memberId, r.reasonHash);
     }
@@ -196,8 +191,7 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
             Roles.ALL,
             r.nonce
         );
-        Request storage q = _existing(r.requestId);
-        if (q.requester != s.memberId) revert AssistanceNotRequester(r.requestId, s.memberId);
+        Request storage q = _ofRequester(r.requestId, s.memberId);
         if (q.state == State.Withdrawn) revert AssistanceInvalidState(r.requestId, q.state);
         if (r.retentionUntil <= q.retentionUntil || block.timestamp >= q.retentionUntil) {
             revert AssistanceInvalidRetention(r.retentionUntil);
@@ -218,7 +212,7 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
     /// @inheritdoc IAssistanceDesk
     function stateAt(bytes32 requestId, uint48 atTime) public view returns (State) {
         Request storage q = _requests[requestId];
-        if ((q.state == State.Issued || q.state == State.Acknowledged) && atTime > q.deadline) return State.Overdue;
+        if (_isOpen(q.state) && atTime > q.deadline) return State.Overdue;
         return q.state;
     }
 
@@ -255,7 +249,7 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
         uint256 n = 0;
         for (uint256 i = offset; i < end; ++i) {
             Request storage q = _requests[list[i]];
-            if (q.state != State.Issued && q.state != State.Acknowledged) continue;
+            if (!_isOpen(q.state)) continue;
             bool overdue = atTime > q.deadline;
             if (
                 filter == 0 ||
@@ -275,6 +269,25 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
     function _existing(bytes32 requestId) private view returns (Request storage q) {
         q = _requests[requestId];
         if (q.state == State.None) revert AssistanceUnknown(requestId);
+    }
+
+    function _ofAddressee(bytes32 requestId, uint64 memberId) private view returns (Request storage q) {
+        q = _existing(requestId);
+        if (q.addressee != memberId) revert AssistanceNotAddressee(requestId, memberId);
+    }
+
+    function _ofRequester(bytes32 requestId, uint64 memberId) private view returns (Request storage q) {
+        q = _existing(requestId);
+        if (q.requester != memberId) revert AssistanceNotRequester(requestId, memberId);
+    }
+
+    /// @dev Issued or acknowledged: still waiting for an answer.
+    function _isOpen(State state) private pure returns (bool) {
+        return state == State.Issued || state == State.Acknowledged;
+    }
+
+    function _requireOpen(bytes32 requestId, Request storage q) private view {
+        if (!_isOpen(q.state)) revert AssistanceInvalidState(requestId, q.state);
     }
 
     function _issueStructHash(IssueRequest calldata r) private pure returns (bytes32) {

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {ILicenseRegistry} from "./interfaces/ILicenseRegistry.sol";
@@ -67,11 +66,7 @@ contract LicenseRegistry is ILicenseRegistry, MemberSigned {
         uint64 registrar = 0;
         if (!SignatureChecker.isValidSignatureNowCalldata(r.rightsHolder, digest, signature)) {
             // Not the rights holder's own signature: it must be a REGISTRY member's key.
-            (address key, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signature);
-            IConsortium.SignerInfo memory info =
-                err == ECDSA.RecoverError.NoError
-                    ? consortium().signerInfo(key)
-                    : IConsortium.SignerInfo(0, 0, 0, false);
+            (, address key, IConsortium.SignerInfo memory info) = _recoverMember(digest, signature);
             if (!info.authorized || info.roles & Roles.REGISTRY == 0) revert LicenceInvalidSignature(r.rightsHolder);
             registeredBy = key;
             registrar = info.memberId;
@@ -274,10 +269,6 @@ contract LicenseRegistry is ILicenseRegistry, MemberSigned {
     // ----------------------------------------------------------------------------------------------------------------
     // Internals
     // ----------------------------------------------------------------------------------------------------------------
-
-    function _checkDeadline(uint48 deadline) private view {
-        if (block.timestamp > deadline) revert SignedRequestExpired(deadline);
-    }
 
     function _existingWork(bytes32 workId) private view returns (Work storage w) {
         w = _works[workId];

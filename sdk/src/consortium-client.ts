@@ -1,7 +1,7 @@
 import type { ContractRunner, Provider, Signer, TypedDataDomain, TypedDataField } from "ethers";
 import { Consortium__factory, type Consortium } from "../../typechain-types";
 import { assuranceMask, type AssuranceName } from "./constants";
-import { chainTimeOf, resolveContract, submitRequest, type SubmittedRequest } from "./contract-client";
+import { deadlineFrom, resolveContract, submitRequest, toUnixSeconds, type SubmittedRequest } from "./contract-client";
 import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
 import { encodeProposal, type ProposalParameters } from "./governance";
@@ -99,8 +99,7 @@ export type ProposeAgreementRequest = Auth & { terms: AgreementTermsStruct };
 export type ApproveAgreementRequest = Auth & { agreementId: bigint | number };
 export type SetAgreementSuspendedRequest = Auth & { agreementId: bigint | number; suspended: boolean };
 
-const secs = (d: Date | number | undefined) =>
-  d === undefined ? 0 : d instanceof Date ? Math.floor(d.getTime() / 1000) : d;
+const secs = (d: Date | number | undefined) => (d === undefined ? 0 : toUnixSeconds(d));
 
 /** Maps agreement terms in the domain's words to the contract's struct. */
 export function agreementTerms(t: AgreementTermsInput): AgreementTermsStruct {
@@ -142,10 +141,10 @@ export class ConsortiumClient {
     return new ConsortiumClient(Consortium__factory.connect(address, runner), domain, provider);
   }
 
-  private async auth(signer: Signer, validFor = 3600, nonce?: bigint): Promise<Auth> {
+  private async auth(signer: Signer, validFor?: number, nonce?: bigint): Promise<Auth> {
     return {
       nonce: nonce ?? (await this.consortium.nonces(await signer.getAddress())),
-      deadline: (await chainTimeOf(this.provider)) + validFor,
+      deadline: await deadlineFrom(this.provider, validFor),
     };
   }
 

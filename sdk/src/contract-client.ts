@@ -47,6 +47,19 @@ export async function chainTimeOf(provider: Provider): Promise<number> {
   return block.timestamp;
 }
 
+/** How long a signed request stays valid unless the caller says otherwise: one hour of chain time. */
+export const DEFAULT_REQUEST_VALIDITY = 3600;
+
+/** A request deadline `validFor` seconds after the latest block's time (the clock the contracts check). */
+export async function deadlineFrom(provider: Provider, validFor: number = DEFAULT_REQUEST_VALIDITY): Promise<number> {
+  return (await chainTimeOf(provider)) + validFor;
+}
+
+/** Unix seconds from a Date or from seconds already. */
+export function toUnixSeconds(t: Date | number): number {
+  return t instanceof Date ? Math.floor(t.getTime() / 1000) : t;
+}
+
 /**
  * Sends a signed request through `send` and returns its hash and a `wait` that decodes the contract's events.
  * A refusal by the contract, when sending or mined, becomes `CONTRACT_REVERTED` naming the custom error.

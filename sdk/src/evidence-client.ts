@@ -12,11 +12,20 @@ import {
 import { EvidenceRegistry__factory, type EvidenceRegistry } from "../../typechain-types";
 import { cidFromBytes, cidToBytes } from "./cid";
 import { toCrossproofError } from "./contract-errors";
-import { chainTimeOf, resolveContract, submitRequest, type SubmittedRequest } from "./contract-client";
+import {
+  DEFAULT_REQUEST_VALIDITY,
+  chainTimeOf,
+  deadlineFrom,
+  resolveContract,
+  submitRequest,
+  toUnixSeconds,
+  type SubmittedRequest,
+} from "./contract-client";
 import { verifyCustodyChain, type CustodyEvent, type CustodyVerification } from "./custody";
 import {
   CustodyEventType,
   EvidenceStatus,
+  recordFieldsHash,
   signEvidenceRequest,
   type AnchorBatchRequest,
   type AnchorEvidenceRequest,
@@ -34,7 +43,6 @@ import { openPackage, type OpenedPackage, type RecipientPrivateKey } from "./pac
 import type { ContentStore } from "./store";
 
 const ZERO = ZeroHash as Hex;
-const DEFAULT_VALIDITY = 3600;
 
 /**
  * The hash of a case reference as it goes on chain. Case numbers are short and guessable, so they are hashed with
@@ -128,17 +136,15 @@ export class EvidenceClient {
   }
 
   async signAnchorEvidence(signer: Signer, p: AnchorEvidenceParameters): Promise<SignedRequest<AnchorEvidenceRequest>> {
-    const now = await this.chainTime();
-    const collectedAt = p.collectedAt instanceof Date ? Math.floor(p.collectedAt.getTime() / 1000) : p.collectedAt;
     return signEvidenceRequest(signer, this.domain, "AnchorEvidence", {
       contentHash: p.contentHash.toLowerCase() as Hex,
       packageCid: cidToBytes(p.packageCid),
       category: p.category,
       jurisdiction: toJurisdiction(p.jurisdiction),
       caseRef: p.caseRef as Hex,
-      collectedAt,
+      collectedAt: toUnixSeconds(p.collectedAt),
       supersedes: (p.supersedes ?? ZERO) as Hex,
-      deadline: now + (p.validFor ?? DEFAULT_VALIDITY),
+      deadline: await deadlineFrom(this.provider, p.validFor),
     });
   }
 
@@ -146,14 +152,13 @@ export class EvidenceClient {
     signer: Signer,
     p: { batch: EvidenceBatch; manifestCid: string; category: number; jurisdiction: string; validFor?: number },
   ): Promise<SignedRequest<AnchorBatchRequest>> {
-    const now = await this.chainTime();
     return signEvidenceRequest(signer, this.domain, "AnchorBatch", {
       root: p.batch.root,
       count: p.batch.count,
       manifestCid: cidToBytes(p.manifestCid),
       category: p.category,
       jurisdiction: toJurisdiction(p.jurisdiction),
-      deadline: now + (p.validFor ?? DEFAULT_VALIDITY),
+      deadline: await deadlineFrom(this.provider, p.validFor),
     });
   }
 
@@ -174,20 +179,14 @@ export class EvidenceClient {
     },
   ): Promise<SignedRequest<RecordCustodyRequest>> {
     const now = await this.chainTime();
-    const occurredAt =
-      p.occurredAt === undefined
-        ? now
-        : p.occurredAt instanceof Date
-          ? Math.floor(p.occurredAt.getTime() / 1000)
-          : p.occurredAt;
     return signEvidenceRequest(signer, this.domain, "RecordCustody", {
       evidenceId: p.evidenceId as Hex,
       eventType: CustodyEventType[p.eventType],
       counterparty: p.counterparty ?? 0,
-      occurredAt,
+      occurredAt: p.occurredAt === undefined ? now : toUnixSeconds(p.occurredAt),
       detailsHash: (p.detailsHash ?? ZERO) as Hex,
       nonce: p.nonce ?? (await this.nonce(await signer.getAddress())),
-      deadline: now + (p.validFor ?? DEFAULT_VALIDITY),
+      deadline: now + (p.validFor ?? DEFAULT_REQUEST_VALIDITY),
     });
   }
 
@@ -201,23 +200,21 @@ export class EvidenceClient {
       validFor?: number;
     },
   ) {
-    const now = await this.chainTime();
     return signEvidenceRequest(signer, this.domain, "Endorse", {
       evidenceId: p.evidenceId as Hex,
       verdict: p.verdict === "Recognised" ? 1 : 2,
       reportHash: p.reportHash as Hex,
       nonce: p.nonce ?? (await this.nonce(await signer.getAddress())),
-      deadline: now + (p.validFor ?? DEFAULT_VALIDITY),
+      deadline: await deadlineFrom(this.provider, p.validFor),
     });
   }
 
   async signRetraction(signer: Signer, p: { id: string; reasonHash: string; nonce?: bigint; validFor?: number }) {
-    const now = await this.chainTime();
     return signEvidenceRequest(signer, this.domain, "Retract", {
       id: p.id as Hex,
       reasonHash: p.reasonHash as Hex,
       nonce: p.nonce ?? (await this.nonce(await signer.getAddress())),
-      deadline: now + (p.validFor ?? DEFAULT_VALIDITY),
+      deadline: await deadlineFrom(this.provider, p.validFor),
     });
   }
 
@@ -269,7 +266,7 @@ export class EvidenceClient {
         supersededBy: (await this.registry.supersededBy(contentHash)) as Hex,
         transactionHash: log.transactionHash,
         blockNumber: log.blockNumber,
-        fieldsMatchCommitment: await this.registry.recordFieldsMatch(contentHash, a.signer, a.packageCid, a.caseRef),
+        fieldsMatchCommitment: e.fieldsHash === recordFieldsHash(a.signer, a.packageCid, a.caseRef),
       };
     } catch (err) {
       throw toCrossproofError(err, [this.registry.interface], "reading the record");

@@ -9,7 +9,14 @@ import {
 } from "ethers";
 import { LicenseRegistry__factory, type LicenseRegistry } from "../../typechain-types";
 import { cidToBytes } from "./cid";
-import { chainTimeOf, resolveContract, submitRequest, type SubmittedRequest } from "./contract-client";
+import {
+  chainTimeOf,
+  deadlineFrom,
+  resolveContract,
+  submitRequest,
+  toUnixSeconds,
+  type SubmittedRequest,
+} from "./contract-client";
 import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
 import { fromJurisdiction, toJurisdiction } from "./jurisdiction";
@@ -297,7 +304,7 @@ export class LicenceClient {
       rightsHolder: p.rightsHolder,
       originJurisdiction: toJurisdiction(p.originJurisdiction),
       metadataCid: cidToBytes(p.metadataCid),
-      deadline: (await this.chainTime()) + (p.validFor ?? 3600),
+      deadline: await deadlineFrom(this.provider, p.validFor),
     });
   }
 
@@ -309,7 +316,7 @@ export class LicenceClient {
       to: p.to,
       agreementHash: p.agreementHash as Hex,
       nonce: await this.registry.nonces(p.from),
-      deadline: (await this.chainTime()) + (p.validFor ?? 3600),
+      deadline: await deadlineFrom(this.provider, p.validFor),
     } satisfies AssignWorkRequest;
   }
 
@@ -333,7 +340,6 @@ export class LicenceClient {
       validFor?: number;
     },
   ) {
-    const secs = (d: Date | number) => (d instanceof Date ? Math.floor(d.getTime() / 1000) : d);
     const worldwide = p.worldwide ?? false;
     return signLicenceRequest(signer, this.domain, "GrantLicence", {
       workId: p.workId as Hex,
@@ -343,13 +349,13 @@ export class LicenceClient {
       rights: rightsMask(p.rights),
       grantType: GrantType[p.grantType ?? "NonExclusive"],
       sublicensable: p.sublicensable ?? false,
-      start: secs(p.start),
-      end: secs(p.end),
+      start: toUnixSeconds(p.start),
+      end: toUnixSeconds(p.end),
       worldwide,
       territories: worldwide ? [] : expandTerritories(p.territories ?? []).map(toJurisdiction),
       agreementHash: (p.agreementHash ?? `0x${"00".repeat(32)}`) as Hex,
       salt: (p.salt ?? keccak256(crypto.getRandomValues(new Uint8Array(32)))) as Hex,
-      deadline: (await this.chainTime()) + (p.validFor ?? 3600),
+      deadline: await deadlineFrom(this.provider, p.validFor),
     });
   }
 
@@ -359,7 +365,7 @@ export class LicenceClient {
       licenceId: p.licenceId as Hex,
       reasonHash: p.reasonHash as Hex,
       nonce: await this.registry.nonces(licensor),
-      deadline: (await this.chainTime()) + (p.validFor ?? 3600),
+      deadline: await deadlineFrom(this.provider, p.validFor),
     });
   }
 
@@ -420,7 +426,7 @@ export class LicenceClient {
     territory: string,
     atTime: Date | number,
   ): Promise<AuthorizationExplanation> {
-    const t = atTime instanceof Date ? Math.floor(atTime.getTime() / 1000) : atTime;
+    const t = toUnixSeconds(atTime);
     const code = toJurisdiction(territory);
     const [reasonCode, failedAt] = await this.registry.verifyAuthorization(id, Right[right], code, t);
     const links = await this.registry.chainAt(id, Right[right], code, t);
