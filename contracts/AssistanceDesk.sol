@@ -3,6 +3,8 @@ pragma solidity ^0.8.24;
 
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IAssistanceDesk} from "./interfaces/IAssistanceDesk.sol";
+import {IConsortiumGovernance} from "./interfaces/IConsortiumGovernance.sol";
+import {IRecognitionAgreements} from "./interfaces/IRecognitionAgreements.sol";
 import {MemberSigned} from "./base/MemberSigned.sol";
 import {Roles, Jurisdictions} from "./base/Common.sol";
 
@@ -45,7 +47,7 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
     mapping(uint64 memberId => bytes32[]) private _byRequester;
     mapping(uint64 memberId => bytes32[]) private _byAddressee;
 
-    constructor(IConsortium consortium_) MemberSigned("crossproof AssistanceDesk", "1", consortium_) {}
+    constructor(IConsortium consortium_) MemberSigned("crossproof AssistanceDesk", consortium_, consortium_.consortiumId()) {}
 
     // ----------------------------------------------------------------------------------------------------------------
     // Writes
@@ -224,7 +226,7 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
     /// @inheritdoc IAssistanceDesk
     function windowsFor(uint32 agreementId) external view returns (uint32, uint32, uint32) {
         if (agreementId == 0) return _defaults();
-        IConsortium.Agreement memory a = consortium().getAgreement(agreementId);
+        IRecognitionAgreements.Agreement memory a = _agreementsContract().getAgreement(agreementId);
         return _windows(agreementId, a.terms.from, a.terms.to);
     }
 
@@ -324,7 +326,7 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
     }
 
     function _defaults() private view returns (uint32 window, uint32 emergencyWindow, uint32 retention) {
-        IConsortium c = consortium();
+        IConsortiumGovernance c = IConsortiumGovernance(consortium().governance());
         window = uint32(_orDefault(c.parameter(RESPONSE_WINDOW_KEY), DEFAULT_RESPONSE_WINDOW));
         emergencyWindow = uint32(
             _orDefault(c.parameter(EMERGENCY_RESPONSE_WINDOW_KEY), DEFAULT_EMERGENCY_RESPONSE_WINDOW)
@@ -344,8 +346,8 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
     ) private view returns (uint32 window, uint32 emergencyWindow, uint32 retention) {
         (window, emergencyWindow, retention) = _defaults();
         if (agreementId == 0) return (window, emergencyWindow, retention);
-        IConsortium.Agreement memory ag = consortium().getAgreement(agreementId);
-        IConsortium.AgreementTerms memory t = ag.terms;
+        IRecognitionAgreements.Agreement memory ag = _agreementsContract().getAgreement(agreementId);
+        IRecognitionAgreements.AgreementTerms memory t = ag.terms;
         bool parties = (t.from == a && t.to == b) || (t.from == b && t.to == a);
         if (
             !parties ||
@@ -356,6 +358,10 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
         ) revert AssistanceAgreementNotInForce(agreementId);
         if (t.responseWindow != 0) window = t.responseWindow;
         if (t.emergencyResponseWindow != 0) emergencyWindow = t.emergencyResponseWindow;
+    }
+
+    function _agreementsContract() private view returns (IRecognitionAgreements) {
+        return IRecognitionAgreements(consortium().agreements());
     }
 
     function _emitRequested(bytes32 requestId, IssueRequest calldata r, Request storage q) private {

@@ -41,7 +41,7 @@ contract EvidenceRegistry is IEvidenceRegistry, MemberSigned {
     mapping(bytes32 evidenceId => Custody) private _custody;
     mapping(bytes32 evidenceId => mapping(uint64 memberId => Endorsement)) private _endorsements;
 
-    constructor(IConsortium consortium_) MemberSigned("crossproof EvidenceRegistry", "1", consortium_) {}
+    constructor(IConsortium consortium_) MemberSigned("crossproof EvidenceRegistry", consortium_, consortium_.consortiumId()) {}
 
     // ----------------------------------------------------------------------------------------------------------------
     // Writes

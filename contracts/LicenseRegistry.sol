@@ -40,7 +40,7 @@ contract LicenseRegistry is ILicenseRegistry, MemberSigned {
     /// @dev Exclusive and sole grants per work, checked for conflicts at every grant of that work.
     mapping(bytes32 workId => bytes32[]) private _restrictive;
 
-    constructor(IConsortium consortium_) MemberSigned("crossproof LicenseRegistry", "1", consortium_) {}
+    constructor(IConsortium consortium_) MemberSigned("crossproof LicenseRegistry", consortium_, consortium_.consortiumId()) {}
 
     // ----------------------------------------------------------------------------------------------------------------
     // Writes
@@ -49,7 +49,7 @@ contract LicenseRegistry is ILicenseRegistry, MemberSigned {
     /// @inheritdoc ILicenseRegistry
     function registerWork(RegisterWorkRequest calldata r, bytes calldata signature) external {
         _checkDeadline(r.deadline);
-        bytes32 digest = _hashTypedDataV4(
+        bytes32 digest = _hashTypedData(
             keccak256(
                 abi.encode(
                     _REGISTER_TYPEHASH,
@@ -99,7 +99,7 @@ contract LicenseRegistry is ILicenseRegistry, MemberSigned {
         bytes calldata toSignature
     ) external {
         _checkDeadline(r.deadline);
-        bytes32 digest = _hashTypedDataV4(
+        bytes32 digest = _hashTypedData(
             keccak256(abi.encode(_ASSIGN_TYPEHASH, r.workId, r.from, r.to, r.agreementHash, r.nonce, r.deadline))
         );
         if (!SignatureChecker.isValidSignatureNowCalldata(r.from, digest, fromSignature)) {
@@ -162,7 +162,7 @@ contract LicenseRegistry is ILicenseRegistry, MemberSigned {
         _checkDeadline(r.deadline);
         Licence storage lic = _licences[r.licenceId];
         if (lic.licensor == address(0)) revert LicenceUnknown(r.licenceId);
-        bytes32 digest = _hashTypedDataV4(
+        bytes32 digest = _hashTypedData(
             keccak256(abi.encode(_REVOKE_TYPEHASH, r.licenceId, r.reasonHash, r.nonce, r.deadline))
         );
         if (!SignatureChecker.isValidSignatureNowCalldata(lic.licensor, digest, signature)) {
@@ -295,7 +295,7 @@ contract LicenseRegistry is ILicenseRegistry, MemberSigned {
             r.salt,
             r.deadline
         );
-        return _hashTypedDataV4(keccak256(bytes.concat(head, tail)));
+        return _hashTypedData(keccak256(bytes.concat(head, tail)));
     }
 
     function _territorySet(GrantRequest calldata r) private pure returns (uint256[3] memory set) {

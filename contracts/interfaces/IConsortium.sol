@@ -3,16 +3,19 @@ pragma solidity ^0.8.24;
 
 /**
  * @title IConsortium
- * @notice The permissioned core of crossproof: who the members are, where they sit, what they may do, which keys
- * sign for them (and when), how they govern themselves, and which jurisdictions recognise each other's evidence.
+ * @notice The permissioned core of crossproof: who the members are, where they sit, what they may do and which keys
+ * sign for them (and when). Every other crossproof contract asks this one "who signed this, and may they do that?".
  *
- * Every other crossproof contract asks this one "who signed this, and may they do that?".
+ * The consortium is three contracts (each under the EIP-170 size limit): this one (members and keys), the
+ * {IConsortiumGovernance} (one-member-one-vote proposals that change members, keys and parameters) and the
+ * {IRecognitionAgreements} (bilateral recognition between jurisdictions). This contract names the other two
+ * ({governance}, {agreements}); they are linked once, right after deployment, by the deployer, who keeps no power.
  *
- * Every write by a member is an EIP-712 request signed by one of its keys (see {Authorization}), with a per-key
- * nonce and a deadline, so that any relayer can submit it. `execute` is open to anyone.
+ * Member writes here — revoking or adding one's own key — are EIP-712 requests signed by a member key (see
+ * {IMemberSigned}); everything else changes only through a passed governance proposal.
  *
- * Time is `uint48` unix seconds throughout. A jurisdiction is an ISO 3166-1 alpha-2 code as `bytes2` ("FR" is
- * `0x4652`).
+ * Time is `uint48` unix seconds throughout. A jurisdiction is an officially assigned ISO 3166-1 alpha-2 code as
+ * `bytes2` ("FR" is `0x4652`).
  */
 interface IConsortium {
     // ----------------------------------------------------------------------------------------------------------------
@@ -27,31 +30,21 @@ interface IConsortium {
         Removed
     }
 
-    /// @dev What a governance proposal does when it passes. The payload is ABI-encoded as documented per kind.
-    enum ProposalKind {
-        /// (bytes2 jurisdiction, uint8 roles, bytes32 nameHash, address initialKey)
-        AdmitMember,
-        /// (uint64 memberId)
-        SuspendMember,
-        /// (uint64 memberId)
-        ReinstateMember,
-        /// (uint64 memberId)
-        RemoveMember,
-        /// (uint64 memberId, uint8 roles)
-        SetRoles,
-        /// (uint64 memberId, address key, uint48 validFrom, uint48 validUntil); validUntil 0 = open-ended
-        AddKey,
-        /// (uint64 memberId, address key)
-        RevokeKey,
-        /// (uint16 numerator, uint16 denominator, uint32 votingPeriod)
-        SetGovernanceParameters,
-        /// (bytes32 key, uint256 value): a named parameter the registries read (e.g. assistance deadlines)
-        SetParameter
+    /// @dev Who added a key.
+    enum KeyOrigin {
+        // A founding member's key, set by the constructor.
+        Founding,
+        // The initial key of a member admitted by governance.
+        Admission,
+        // The member itself, signing with one of its valid keys, and the new key proving possession.
+        Member,
+        // A governance override (e.g. a member that lost every key).
+        Governance
     }
 
     /// @dev A member as stored. Packed into one slot (plus the name hash).
     struct Member {
-        // ISO 3166-1 alpha-2 code of the member's home jurisdiction.
+        // ISO 3166-1 alpha-2 code of the member's home jurisdiction: the collecting jurisdiction of its evidence.
         bytes2 jurisdiction;
         // Role flags, see the ROLE_* constants.
         uint8 roles;
@@ -87,7 +80,7 @@ interface IConsortium {
         bytes2 jurisdiction;
     }
 
-    /// @dev What a registry needs to know about a signer, in one call.
+    /// @dev What a contract needs to know about a signer, in one call.
     struct SignerInfo {
         // The member the key signs for (0 = unknown key).
         uint64 memberId;
@@ -95,18 +88,12 @@ interface IConsortium {
         uint8 roles;
         // The member's jurisdiction.
         bytes2 jurisdiction;
-        // True when the key is valid now and the member is active now.
+        // The member's status now.
+        MemberStatus status;
+        // The key is within its validity window now.
+        bool keyValid;
+        // The key is valid now and the member is active now.
         bool authorized;
-    }
-
-    /// @dev The signature part of a member's request (EIP-712, domain "crossproof Consortium" version "1"): any
-    /// relayer may submit it; the signer, not the relayer, is the actor.
-    struct Authorization {
-        // The signer's next nonce (see `nonces`).
-        uint256 nonce;
-        // Last second the request may be executed.
-        uint48 deadline;
-        bytes signature;
     }
 
     /// @dev Founding member, set once by the constructor.
@@ -117,127 +104,62 @@ interface IConsortium {
         address key;
     }
 
-    /// @dev A governance proposal.
-    struct Proposal {
-        ProposalKind kind;
-        // Member id of the proposer.
-        uint64 proposer;
-        uint48 createdAt;
-        // Votes after this second are refused; an unexecuted proposal is then expired.
-        uint48 expiresAt;
-        uint32 yesVotes;
-        uint32 noVotes;
-        bool executed;
-        // ABI-encoded arguments, see {ProposalKind}.
-        bytes payload;
+    /// @dev Signed by a valid key of `memberId` (active or suspended): revoke `key`, one of the member's keys.
+    struct RevokeOwnKeyRequest {
+        uint64 memberId;
+        address key;
+        uint256 nonce;
+        uint48 deadline;
     }
 
-    /// @dev Terms of a recognition agreement: evidence of `categories` collected in `from` is recognised in `to`.
-    struct AgreementTerms {
-        // Collecting jurisdiction.
-        bytes2 from;
-        // Recognising jurisdiction.
-        bytes2 to;
-        // Bitmask of evidence categories covered (bit i = category i).
-        uint64 categories;
-        // Minimum assurance, see the ASSURANCE_* constants.
-        uint8 minAssurance;
-        // First second the agreement can be in force.
-        uint48 effectiveFrom;
-        // First second it is no longer in force (0 = no expiry).
-        uint48 expiresAt;
-        // Deadline to answer an assistance request between the two (seconds; 0 = consortium default).
-        uint32 responseWindow;
-        // The same for emergency requests (seconds; 0 = consortium default).
-        uint32 emergencyResponseWindow;
-        // keccak256 of the signed agreement text.
-        bytes32 textHash;
-    }
-
-    /// @dev A recognition agreement and its approval state.
-    struct Agreement {
-        AgreementTerms terms;
-        // Member of `terms.from` that approved it (0 = not yet).
-        uint64 approvedByFrom;
-        // Member of `terms.to` that approved it (0 = not yet).
-        uint64 approvedByTo;
-        // When the second side approved (0 = not yet in force).
-        uint48 concludedAt;
-        // Suspended now, by either side.
-        bool suspended;
-    }
-
-    /// @dev A closed or open interval during which an agreement was suspended.
-    struct Suspension {
-        uint48 since;
-        // 0 = still suspended.
-        uint48 until;
-        // The side that suspended it; only that side can resume it.
-        bytes2 by;
+    /// @dev Signed by a valid key of `memberId` (active) and by `key` itself (proof of possession).
+    struct AddOwnKeyRequest {
+        uint64 memberId;
+        address key;
+        // 0 = from the block that adds it; otherwise not in the past.
+        uint48 validFrom;
+        // 0 = open-ended.
+        uint48 validUntil;
+        uint256 nonce;
+        uint48 deadline;
     }
 
     // ----------------------------------------------------------------------------------------------------------------
     // Events
     // ----------------------------------------------------------------------------------------------------------------
 
+    /// @dev The governance and agreements contracts were linked (once).
+    event ConsortiumLinked(address governance, address agreements);
     /// @dev A member was admitted (by the constructor or a passed proposal).
     event MemberAdmitted(uint64 indexed memberId, bytes2 indexed jurisdiction, uint8 roles, bytes32 nameHash);
     /// @dev A member's status changed.
     event MemberStatusChanged(uint64 indexed memberId, MemberStatus status, uint48 since);
     /// @dev A member's roles changed.
     event MemberRolesChanged(uint64 indexed memberId, uint8 roles);
-    /// @dev A signing key was added for a member.
-    event KeyAdded(uint64 indexed memberId, address indexed key, uint48 validFrom, uint48 validUntil);
+    /// @dev A signing key was added for a member; `origin` says by whom.
+    event KeyAdded(
+        uint64 indexed memberId,
+        address indexed key,
+        uint48 validFrom,
+        uint48 validUntil,
+        KeyOrigin origin
+    );
     /// @dev A signing key was revoked; signatures made before `revokedAt` still count.
     event KeyRevoked(uint64 indexed memberId, address indexed key, uint48 revokedAt, bool selfRevoked);
-    /// @dev A proposal was made (the proposer's yes vote is included).
-    event ProposalCreated(
-        uint256 indexed proposalId,
-        ProposalKind indexed kind,
-        uint64 indexed proposer,
-        uint48 expiresAt,
-        bytes payload
-    );
-    /// @dev A governor voted.
-    event VoteCast(uint256 indexed proposalId, uint64 indexed memberId, bool support);
-    /// @dev A proposal passed and took effect.
-    event ProposalExecuted(uint256 indexed proposalId);
-    /// @dev A named parameter changed.
-    event ParameterChanged(bytes32 indexed key, uint256 value);
-    /// @dev The quorum or voting period changed.
-    event GovernanceParametersChanged(uint16 quorumNumerator, uint16 quorumDenominator, uint32 votingPeriod);
-    /// @dev A recognition agreement was proposed (the proposing side's approval is included).
-    event AgreementProposed(
-        uint256 indexed agreementId,
-        bytes2 indexed from,
-        bytes2 indexed to,
-        uint64 proposedBy,
-        AgreementTerms terms
-    );
-    /// @dev One side approved an agreement.
-    event AgreementApproved(uint256 indexed agreementId, bytes2 indexed side, uint64 indexed memberId);
-    /// @dev Both sides approved: the agreement is concluded (in force from `effectiveFrom`).
-    event AgreementConcluded(uint256 indexed agreementId, uint48 concludedAt);
-    /// @dev An agreement was suspended or resumed by a member of either side.
-    event AgreementSuspensionChanged(uint256 indexed agreementId, bool suspended, uint64 indexed memberId, uint48 at);
 
     // ----------------------------------------------------------------------------------------------------------------
     // Errors
     // ----------------------------------------------------------------------------------------------------------------
 
-    /// @dev The signing key is not a valid key of an active member right now.
-    error ConsortiumUnauthorizedKey(address key);
-    /// @dev The request's deadline has passed.
-    error ConsortiumRequestExpired(uint48 deadline);
-    /// @dev The signature is malformed.
-    error ConsortiumInvalidSignature();
-    /// @dev The member lacks a role the action needs.
-    error ConsortiumMissingRole(uint64 memberId, uint8 neededRoles);
+    /// @dev Only the linked governance contract may do this.
+    error ConsortiumOnlyGovernance(address caller);
+    /// @dev Linking was already done, is not the deployer's, or names contracts of another consortium.
+    error ConsortiumInvalidLink();
     /// @dev No such member.
     error ConsortiumUnknownMember(uint64 memberId);
-    /// @dev The member's status does not allow this transition.
+    /// @dev The member's status does not allow this.
     error ConsortiumInvalidMemberStatus(uint64 memberId, MemberStatus status);
-    /// @dev The jurisdiction is not an ISO 3166-1 alpha-2 code (two upper-case ASCII letters).
+    /// @dev The jurisdiction is not an officially assigned ISO 3166-1 alpha-2 code.
     error ConsortiumInvalidJurisdiction(bytes2 jurisdiction);
     /// @dev Role flags outside the defined ones, or none.
     error ConsortiumInvalidRoles(uint8 roles);
@@ -245,41 +167,47 @@ interface IConsortium {
     error ConsortiumKeyUnavailable(address key);
     /// @dev The key is not a key of that member.
     error ConsortiumKeyNotOfMember(uint64 memberId, address key);
-    /// @dev The key's validity window is empty or already over.
+    /// @dev The key's validity window is empty, starts in the past or is already over.
     error ConsortiumInvalidKeyWindow(uint48 validFrom, uint48 validUntil);
     /// @dev The key is already revoked or expired.
     error ConsortiumKeyAlreadyRevoked(address key);
-    /// @dev The change would leave the consortium without an active governor.
+    /// @dev The member already has the maximum number of live keys ({MAX_LIVE_KEYS}).
+    error ConsortiumTooManyKeys(uint64 memberId);
+    /// @dev The new key's proof-of-possession signature is not by that key.
+    error ConsortiumKeyNotProven(address key);
+    /// @dev The change would leave the consortium without a governor able to sign (active, with a valid key).
     error ConsortiumLastGovernor(uint64 memberId);
-    /// @dev Quorum must be a fraction in (0, 1] and the voting period at least one hour.
-    error ConsortiumInvalidGovernanceParameters(uint16 numerator, uint16 denominator, uint32 votingPeriod);
-    /// @dev Founding members were empty or without a governor.
+    /// @dev Founding members were empty or without a governor, or the consortium id is zero.
     error ConsortiumInvalidFounding();
-    /// @dev The proposal payload does not decode or is invalid for its kind.
-    error ConsortiumInvalidProposal(ProposalKind kind);
-    /// @dev No such proposal.
-    error ConsortiumUnknownProposal(uint256 proposalId);
-    /// @dev The member already voted on this proposal.
-    error ConsortiumAlreadyVoted(uint256 proposalId, uint64 memberId);
-    /// @dev The proposal's voting period is over.
-    error ConsortiumProposalExpired(uint256 proposalId, uint48 expiredAt);
-    /// @dev The proposal was already executed.
-    error ConsortiumProposalAlreadyExecuted(uint256 proposalId);
-    /// @dev The proposal has not reached the quorum.
-    error ConsortiumQuorumNotReached(uint256 proposalId, uint32 yesVotes, uint32 activeGovernors);
-    /// @dev Agreement terms are invalid (same jurisdiction twice, no category, empty term, ...).
-    error ConsortiumInvalidAgreement();
-    /// @dev No such agreement.
-    error ConsortiumUnknownAgreement(uint256 agreementId);
-    /// @dev The member's jurisdiction is not a party to the agreement.
-    error ConsortiumNotAgreementParty(uint256 agreementId, bytes2 jurisdiction);
-    /// @dev That side already approved the agreement.
-    error ConsortiumAgreementAlreadyApproved(uint256 agreementId, bytes2 side);
-    /// @dev The agreement is already in the requested suspension state, or not concluded.
-    error ConsortiumAgreementStateUnchanged(uint256 agreementId);
 
     // ----------------------------------------------------------------------------------------------------------------
-    // Members and keys
+    // Consortium
+    // ----------------------------------------------------------------------------------------------------------------
+
+    /**
+     * @notice The consortium id: chosen at founding (a hash of the founding configuration and a random value), it is
+     * the salt of every crossproof EIP-712 domain of this consortium.
+     */
+    function consortiumId() external view returns (bytes32);
+
+    /// @notice The governance contract (zero until linked).
+    function governance() external view returns (address);
+
+    /// @notice The recognition agreements contract (zero until linked).
+    function agreements() external view returns (address);
+
+    /**
+     * @notice Links the governance and agreements contracts, once, by the deployer; both must name this contract.
+     * @dev Emits {ConsortiumLinked}.
+     */
+    function link(address governance_, address agreements_) external;
+
+    /// @notice The most keys a member may hold at once (not revoked, not expired).
+    // solhint-disable-next-line func-name-mixedcase
+    function MAX_LIVE_KEYS() external pure returns (uint256);
+
+    // ----------------------------------------------------------------------------------------------------------------
+    // Members and keys: views
     // ----------------------------------------------------------------------------------------------------------------
 
     /// @notice The member record.
@@ -297,7 +225,7 @@ interface IConsortium {
     /// @notice The key record (memberId 0 = unknown key).
     function getKey(address key) external view returns (SigningKey memory);
 
-    /// @notice All keys ever registered for a member.
+    /// @notice The member's live keys: not revoked, and not yet pruned after expiry (every key is in the events).
     function keysOf(uint64 memberId) external view returns (address[] memory);
 
     /**
@@ -309,114 +237,56 @@ interface IConsortium {
     /// @notice Who `key` signs for and whether it may act now, in one call (for the registries).
     function signerInfo(address key) external view returns (SignerInfo memory);
 
-    /// @notice Number of active members holding the GOVERNOR role.
-    function activeGovernorCount() external view returns (uint32);
+    /// @notice Whether the member is a governor able to act now: active, GOVERNOR, with a key valid now.
+    function isEligibleGovernor(uint64 memberId) external view returns (bool);
+
+    /// @notice The governors able to act now (see {isEligibleGovernor}): the quorum's denominator.
+    function eligibleGovernorCount() external view returns (uint32);
+
+    // ----------------------------------------------------------------------------------------------------------------
+    // Members and keys: self-service
+    // ----------------------------------------------------------------------------------------------------------------
 
     /**
-     * @notice A member revokes one of its own keys at once, without a vote (key compromise).
+     * @notice A member revokes one of its own keys at once, without a vote (key compromise), its last one included.
      * @dev Requirements:
-     * - the signer is a valid key of `memberId`, active now (it may be `key` itself);
-     * - `key` belongs to `memberId` and is not yet revoked.
+     * - the signer is a key of `memberId` valid now; the member is active or suspended (a suspended member can still
+     *   revoke a compromised key; the key stays revoked when the member is reinstated);
+     * - `key` is a live key of `memberId`;
+     * - it is not the last valid key of the last governor able to act.
      *
      * Emits a {KeyRevoked} event.
      */
-    function revokeOwnKey(uint64 memberId, address key, Authorization calldata auth) external;
-
-    // ----------------------------------------------------------------------------------------------------------------
-    // Governance
-    // ----------------------------------------------------------------------------------------------------------------
-
-    /// @notice A named parameter set by governance (0 = unset: the reader applies its default).
-    function parameter(bytes32 key) external view returns (uint256);
-
-    /// @notice Quorum numerator, denominator and voting period in seconds.
-    function governanceParameters() external view returns (uint16 numerator, uint16 denominator, uint32 votingPeriod);
+    function revokeOwnKey(RevokeOwnKeyRequest calldata request, bytes calldata signature) external;
 
     /**
-     * @notice A GOVERNOR proposes a change; the proposal counts the proposer's yes vote and executes at once if
-     * that alone reaches the quorum.
-     * @dev Requirements: the signer is a valid key of an active GOVERNOR; the payload is valid for `kind`.
+     * @notice A member adds a key of its own, signed by one of its valid keys and by the new key.
+     * @dev Requirements: active member; the new key is unused and proves possession; the window does not start in
+     * the past; fewer than {MAX_LIVE_KEYS} live keys.
      *
-     * Emits a {ProposalCreated} and a {VoteCast} event.
+     * Emits a {KeyAdded} event with origin `Member`.
      */
-    function propose(
-        ProposalKind kind,
-        bytes calldata payload,
-        Authorization calldata auth
-    ) external returns (uint256 proposalId);
-
-    /**
-     * @notice A GOVERNOR votes; the vote that reaches the quorum executes the proposal.
-     * @dev Requirements: active GOVERNOR; the proposal exists, is unexecuted and unexpired; one vote per member.
-     *
-     * Emits a {VoteCast} event, and a {ProposalExecuted} event when it passes.
-     */
-    function vote(uint256 proposalId, bool support, Authorization calldata auth) external;
-
-    /// @notice Executes a proposal that reached the quorum (e.g. after the number of governors fell).
-    function execute(uint256 proposalId) external;
-
-    /// @notice The proposal.
-    function getProposal(uint256 proposalId) external view returns (Proposal memory);
-
-    /// @notice Whether `memberId` voted on the proposal.
-    function hasVoted(uint256 proposalId, uint64 memberId) external view returns (bool);
-
-    /// @notice Number of proposals ever made (ids run from 1 to this).
-    function proposalCount() external view returns (uint256);
+    function addOwnKey(
+        AddOwnKeyRequest calldata request,
+        bytes calldata signature,
+        bytes calldata keySignature
+    ) external;
 
     // ----------------------------------------------------------------------------------------------------------------
-    // Recognition agreements
+    // Governance-only changes (called by the governance contract when a proposal passes)
     // ----------------------------------------------------------------------------------------------------------------
 
-    /**
-     * @notice A GOVERNOR of one of the two jurisdictions proposes an agreement; this counts as its side's approval.
-     * @dev Emits {AgreementProposed} and {AgreementApproved}.
-     */
-    function proposeAgreement(
-        AgreementTerms calldata terms,
-        Authorization calldata auth
-    ) external returns (uint256 agreementId);
+    /// @notice Checks an admission's fields without changing anything (for proposal validation).
+    function checkAdmission(bytes2 jurisdiction, uint8 roles, address key) external view;
 
-    /**
-     * @notice A GOVERNOR of the other jurisdiction approves; the agreement is then concluded.
-     * @dev Emits {AgreementApproved} and {AgreementConcluded}.
-     */
-    function approveAgreement(uint256 agreementId, Authorization calldata auth) external;
+    function admitMember(bytes2 jurisdiction, uint8 roles, bytes32 nameHash, address key) external returns (uint64);
 
-    /**
-     * @notice A GOVERNOR of either side suspends a concluded agreement; only a GOVERNOR of the side that
-     * suspended it can resume it. History is kept, so {isRecognized} still answers for earlier times.
-     * @dev Emits {AgreementSuspensionChanged}.
-     */
-    function setAgreementSuspended(uint256 agreementId, bool suspended, Authorization calldata auth) external;
+    /// @notice Suspend (Active → Suspended), reinstate (Suspended → Active) or remove (any → Removed).
+    function setMemberStatus(uint64 memberId, MemberStatus status) external;
 
-    /// @notice The agreement.
-    function getAgreement(uint256 agreementId) external view returns (Agreement memory);
+    function setRoles(uint64 memberId, uint8 roles) external;
 
-    /// @notice The agreement's suspension intervals.
-    function suspensionsOf(uint256 agreementId) external view returns (Suspension[] memory);
+    function addKey(uint64 memberId, address key, uint48 validFrom, uint48 validUntil) external;
 
-    /// @notice Agreement ids ever proposed from `from` to `to`.
-    function agreementsBetween(bytes2 from, bytes2 to) external view returns (uint256[] memory);
-
-    /// @notice Number of agreements ever proposed.
-    function agreementCount() external view returns (uint256);
-
-    /// @notice Whether agreement `agreementId` was in force for `category` at `atTime`.
-    function agreementInForce(uint256 agreementId, uint8 category, uint48 atTime) external view returns (bool);
-
-    /**
-     * @notice Whether evidence of `category` collected in `from` was recognised in `to` at `atTime`, and under which
-     * agreement (0 = none). The same jurisdiction always recognises its own evidence (agreement 0).
-     */
-    function recognition(
-        bytes2 from,
-        bytes2 to,
-        uint8 category,
-        uint48 atTime
-    ) external view returns (bool recognized, uint256 agreementId);
-
-    /// @notice Shorthand for {recognition}'s first value.
-    function isRecognized(bytes2 from, bytes2 to, uint8 category, uint48 atTime) external view returns (bool);
+    function revokeKey(uint64 memberId, address key) external;
 }

@@ -5,10 +5,15 @@ import {IConsortium} from "./IConsortium.sol";
 
 /**
  * @title IMemberSigned
- * @notice Every write to a crossproof registry is a request signed (EIP-712) by a member key and submitted by any
- * relayer. The signer, not the relayer, is the actor. `nonces(signer)` (OpenZeppelin {Nonces}) gives the next
- * nonce. The domain binds the signature to the chain and the contract;
- * a deadline bounds its life; a per-signer nonce (where a request is not unique by itself) stops replay.
+ * @notice Every write by a member to a crossproof contract — the Consortium's own governance and agreements
+ * included — is a request signed (EIP-712) by a member key and submitted by any relayer. The signer, not the
+ * relayer, is the actor. `nonces(signer)` (OpenZeppelin {Nonces}) gives the next nonce.
+ *
+ * The EIP-712 domain is `EIP712Domain(string name,string version,uint256 chainId,address verifyingContract,
+ * bytes32 salt)` with `salt` = the consortium id ({IConsortium-consortiumId}), so that two deployments sharing a
+ * chain id and contract addresses (two local chains, a staging copy of production) never accept each other's
+ * requests. A deadline bounds a request's life; a per-signer nonce (where a request is not unique by itself) stops
+ * replay.
  */
 interface IMemberSigned {
     /// @dev The request's deadline has passed.
@@ -22,4 +27,8 @@ interface IMemberSigned {
 
     /// @notice The Consortium that says who signers are.
     function consortium() external view returns (IConsortium);
+
+    /// @notice The EIP-712 domain separator of this contract on this chain, for this consortium.
+    // solhint-disable-next-line func-name-mixedcase
+    function DOMAIN_SEPARATOR() external view returns (bytes32);
 }

@@ -1,13 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { createHash } from "node:crypto";
-import { type BaseContract, type ContractTransactionResponse, type Signer } from "ethers";
+import { createHash, randomBytes } from "node:crypto";
+import { keccak256, type BaseContract, type ContractTransactionResponse, type Signer } from "ethers";
 import { consortiumConstructorArgs, type ConsortiumConfig } from "../../sdk/src";
 import {
   AssistanceDesk__factory,
+  ConsortiumGovernance__factory,
   Consortium__factory,
   EvidenceRegistry__factory,
   LicenseRegistry__factory,
+  RecognitionAgreements__factory,
 } from "../../typechain-types";
 
 /** One deployed contract in a deployment file. */
@@ -20,9 +22,14 @@ export interface DeployedContract {
 /** The deployment file: where each crossproof contract lives on one chain. */
 export interface DeploymentRecord {
   /** Format version of this file. */
-  version: 1;
+  version: 2;
   chainId: number;
   deployer: string;
+  /**
+   * The consortium id: the salt of every EIP-712 domain of this consortium, so that signed requests never replay
+   * on another deployment (a staging copy, another local chain) even with the same chain id and addresses.
+   */
+  consortiumId: string;
   /** SHA-256 of the canonical founding configuration the Consortium was deployed with. */
   consortiumConfigHash: string;
   consortiumName: string;
@@ -47,6 +54,7 @@ export interface DeployResult {
 interface StepContext {
   signer: Signer;
   config: ConsortiumConfig;
+  consortiumId: string;
   /** Contracts deployed or reused so far, by name. */
   contracts: Record<string, DeployedContract>;
   /** Transaction overrides (the nonce, tracked here rather than asked of a possibly caching provider). */
@@ -62,16 +70,26 @@ interface Step {
 const STEPS: Step[] = [
   {
     name: "Consortium",
-    deploy: ({ signer, config, overrides }) => {
+    deploy: ({ signer, config, consortiumId, overrides }) =>
+      new Consortium__factory(signer).deploy(consortiumId, consortiumConstructorArgs(config).founders, overrides),
+  },
+  {
+    name: "ConsortiumGovernance",
+    deploy: ({ signer, config, contracts, overrides }) => {
       const args = consortiumConstructorArgs(config);
-      return new Consortium__factory(signer).deploy(
-        args.founders,
+      return new ConsortiumGovernance__factory(signer).deploy(
+        contracts.Consortium!.address,
         args.quorumNumerator,
         args.quorumDenominator,
         args.votingPeriod,
         overrides,
       );
     },
+  },
+  {
+    name: "RecognitionAgreements",
+    deploy: ({ signer, contracts, overrides }) =>
+      new RecognitionAgreements__factory(signer).deploy(contracts.Consortium!.address, overrides),
   },
   {
     name: "EvidenceRegistry",
@@ -110,6 +128,14 @@ export function configHash(config: ConsortiumConfig): string {
   );
 }
 
+/**
+ * A fresh consortium id: keccak256 of the founding configuration's hash and 32 random bytes, so that two
+ * deployments of the same configuration (production and a staging copy) still differ.
+ */
+export function newConsortiumId(config: ConsortiumConfig): string {
+  return keccak256(Buffer.concat([Buffer.from(configHash(config).slice(2), "hex"), randomBytes(32)]));
+}
+
 export function readDeployment(file: string): DeploymentRecord | undefined {
   if (!existsSync(file)) return undefined;
   return JSON.parse(readFileSync(file, "utf8")) as DeploymentRecord;
@@ -135,12 +161,13 @@ export async function deployCrossproof(p: DeployParameters): Promise<DeployResul
   const hash = configHash(p.config);
   const previous = readDeployment(p.deploymentFile);
   const record: DeploymentRecord =
-    previous !== undefined && previous.chainId === chainId
+    previous !== undefined && previous.version === 2 && previous.chainId === chainId
       ? previous
       : {
-          version: 1,
+          version: 2,
           chainId,
           deployer,
+          consortiumId: newConsortiumId(p.config),
           consortiumConfigHash: hash,
           consortiumName: p.config.name,
           contracts: {},
@@ -151,15 +178,18 @@ export async function deployCrossproof(p: DeployParameters): Promise<DeployResul
   let nonce: number | undefined;
   for (const step of STEPS) {
     const existing = record.contracts[step.name];
-    if (existing !== undefined && (await provider.getCode(existing.address)) !== "0x") {
+    // Every contract depends on the ones before it: once one is new, the rest are deployed anew too.
+    if (deployed.length === 0 && existing !== undefined && (await provider.getCode(existing.address)) !== "0x") {
       reused.push(step.name);
       log(`${step.name}: reusing ${existing.address}`);
       continue;
     }
     nonce ??= await provider.getTransactionCount(deployer, "pending");
+    if (step.name === "Consortium") record.consortiumId = newConsortiumId(p.config);
     const contract = await step.deploy({
       signer: p.signer,
       config: p.config,
+      consortiumId: record.consortiumId,
       contracts: record.contracts,
       overrides: { nonce: nonce++ },
     });
@@ -180,6 +210,18 @@ export async function deployCrossproof(p: DeployParameters): Promise<DeployResul
     writeDeployment(p.deploymentFile, record);
     deployed.push(step.name);
     log(`${step.name}: deployed at ${record.contracts[step.name]!.address} (gas ${receipt.gasUsed})`);
+  }
+  // Link governance and agreements to the Consortium, once (the deployer's last power, given up by using it).
+  const consortium = Consortium__factory.connect(record.contracts.Consortium!.address, p.signer);
+  if ((await consortium.governance()) === "0x0000000000000000000000000000000000000000") {
+    nonce ??= await provider.getTransactionCount(deployer, "pending");
+    const tx = await consortium.link(
+      record.contracts.ConsortiumGovernance!.address,
+      record.contracts.RecognitionAgreements!.address,
+      { nonce: nonce++ },
+    );
+    await tx.wait();
+    log("Consortium: governance and agreements linked");
   }
   if (record.consortiumConfigHash !== hash) {
     log(

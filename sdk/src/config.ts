@@ -1,12 +1,48 @@
 import { readFileSync } from "node:fs";
 import { getAddress } from "ethers";
 import { z } from "zod";
-import { Role, type RoleName } from "./constants";
+import { Assurance, Role, type AssuranceName, type RoleName } from "./constants";
 import { CrossproofError } from "./errors";
-import { toJurisdiction, type JurisdictionHex } from "./jurisdiction";
+import { isJurisdictionCode, toJurisdiction, type JurisdictionHex } from "./jurisdiction";
 import { memberNameHash } from "./governance";
 
 const roleName = z.enum(Object.keys(Role) as [RoleName, ...RoleName[]]);
+const assuranceName = z.enum(Object.keys(Assurance) as [AssuranceName, ...AssuranceName[]]);
+const jurisdictionCode = z.string().refine(isJurisdictionCode, "an assigned ISO 3166-1 alpha-2 code");
+const seconds = z
+  .number()
+  .int()
+  .min(1)
+  .max(2 ** 32 - 1);
+
+/**
+ * A recognition agreement the founding configuration declares between two of its jurisdictions. Only a local
+ * development chain (`npm start`), whose governor keys are known, concludes these by itself; on a real network each
+ * side's governor signs its approval.
+ */
+export const agreementConfigSchema = z
+  .object({
+    /** Collecting jurisdiction. */
+    from: jurisdictionCode,
+    /** Recognising jurisdiction. */
+    to: jurisdictionCode,
+    /** Evidence category indexes (0-63) covered. */
+    categories: z.array(z.number().int().min(0).max(63)).min(1),
+    minAssurance: z.array(assuranceName).default([]),
+    /** With TIMELY_ANCHOR: the most seconds between collection and anchoring. */
+    anchorWindowSeconds: seconds.optional(),
+    responseWindowSeconds: seconds.optional(),
+    emergencyResponseWindowSeconds: seconds.optional(),
+    /** The agreement's text (its keccak256 goes on chain). */
+    text: z.string().min(1),
+  })
+  .strict()
+  .refine((a) => a.from !== a.to, "an agreement is between two different jurisdictions")
+  .refine(
+    (a) => a.minAssurance.includes("TIMELY_ANCHOR") === (a.anchorWindowSeconds !== undefined),
+    "anchorWindowSeconds goes with the TIMELY_ANCHOR flag, and only with it",
+  );
+export type AgreementConfig = z.infer<typeof agreementConfigSchema>;
 const address = z
   .string()
   .regex(/^0x[0-9a-fA-F]{40}$/, "an Ethereum address")
@@ -28,7 +64,7 @@ export const consortiumConfigSchema = z
       .array(
         z.object({
           name: z.string().min(1),
-          jurisdiction: z.string().regex(/^[A-Z]{2}$/, "an ISO 3166-1 alpha-2 code"),
+          jurisdiction: jurisdictionCode,
           roles: z.array(roleName).min(1),
           key: address,
         }),
@@ -36,10 +72,26 @@ export const consortiumConfigSchema = z
       .min(1)
       .refine((f) => f.some((m) => m.roles.includes("GOVERNOR")), "at least one founder must be a GOVERNOR")
       .refine((f) => new Set(f.map((m) => m.key)).size === f.length, "founder keys must be distinct"),
+    recognitionAgreements: z.array(agreementConfigSchema).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const governed = new Set(c.founders.filter((f) => f.roles.includes("GOVERNOR")).map((f) => f.jurisdiction));
+    c.recognitionAgreements.forEach((a, i) => {
+      for (const side of [a.from, a.to]) {
+        if (!governed.has(side)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["recognitionAgreements", i],
+            message: `no founding GOVERNOR in ${side} to approve it`,
+          });
+        }
+      }
+    });
+  });
 
 export type ConsortiumConfig = z.infer<typeof consortiumConfigSchema>;
+export type ConsortiumConfigInput = z.input<typeof consortiumConfigSchema>;
 
 /** The Consortium constructor's arguments. */
 export interface ConsortiumConstructorArgs {

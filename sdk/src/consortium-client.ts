@@ -1,13 +1,20 @@
 import type { ContractRunner, Provider, Signer, TypedDataDomain, TypedDataField } from "ethers";
-import { Consortium__factory, type Consortium } from "../../typechain-types";
-import { assuranceMask, type AssuranceName } from "./constants";
+import {
+  ConsortiumGovernance__factory,
+  Consortium__factory,
+  RecognitionAgreements__factory,
+  type Consortium,
+  type ConsortiumGovernance,
+  type RecognitionAgreements,
+} from "../../typechain-types";
+import { assuranceMask, Assurance, type AssuranceName } from "./constants";
 import { deadlineFrom, resolveContract, submitRequest, toUnixSeconds, type SubmittedRequest } from "./contract-client";
 import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
 import { encodeProposal, type ProposalParameters } from "./governance";
 import { toJurisdiction } from "./jurisdiction";
 
-/** EIP-712 types of the Consortium's signed requests (domain "crossproof Consortium", version "1"). */
+/** EIP-712 types of the Consortium's own requests (members managing their keys). */
 export const ConsortiumTypes = {
   RevokeOwnKey: [
     { name: "memberId", type: "uint64" },
@@ -15,6 +22,18 @@ export const ConsortiumTypes = {
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint48" },
   ],
+  AddOwnKey: [
+    { name: "memberId", type: "uint64" },
+    { name: "key", type: "address" },
+    { name: "validFrom", type: "uint48" },
+    { name: "validUntil", type: "uint48" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+} as const satisfies Record<string, readonly TypedDataField[]>;
+
+/** EIP-712 types of the ConsortiumGovernance's requests. */
+export const GovernanceTypes = {
   Propose: [
     { name: "kind", type: "uint8" },
     { name: "payload", type: "bytes" },
@@ -27,6 +46,10 @@ export const ConsortiumTypes = {
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint48" },
   ],
+} as const satisfies Record<string, readonly TypedDataField[]>;
+
+/** EIP-712 types of the RecognitionAgreements' requests. */
+export const AgreementTypes = {
   ProposeAgreement: [
     { name: "terms", type: "AgreementTerms" },
     { name: "nonce", type: "uint256" },
@@ -37,6 +60,7 @@ export const ConsortiumTypes = {
     { name: "to", type: "bytes2" },
     { name: "categories", type: "uint64" },
     { name: "minAssurance", type: "uint8" },
+    { name: "anchorWindow", type: "uint32" },
     { name: "effectiveFrom", type: "uint48" },
     { name: "expiresAt", type: "uint48" },
     { name: "responseWindow", type: "uint32" },
@@ -62,6 +86,7 @@ export interface AgreementTermsStruct {
   to: Hex;
   categories: bigint;
   minAssurance: number;
+  anchorWindow: number;
   effectiveFrom: number;
   expiresAt: number;
   responseWindow: number;
@@ -78,6 +103,8 @@ export interface AgreementTermsInput {
   /** Evidence category indexes (0-63) covered. */
   categories: readonly number[];
   minAssurance?: readonly AssuranceName[];
+  /** With TIMELY_ANCHOR: the most seconds between the claimed collection and the anchoring. */
+  anchorWindow?: number;
   effectiveFrom?: Date | number;
   /** Absent = no expiry. */
   expiresAt?: Date | number;
@@ -93,11 +120,22 @@ interface Auth {
   deadline: number;
 }
 export type RevokeOwnKeyRequest = Auth & { memberId: bigint | number; key: string };
+export type AddOwnKeyRequest = Auth & {
+  memberId: bigint | number;
+  key: string;
+  validFrom: number;
+  validUntil: number;
+};
 export type ProposeRequest = Auth & { kind: number; payload: string };
 export type VoteRequest = Auth & { proposalId: bigint | number; support: boolean };
 export type ProposeAgreementRequest = Auth & { terms: AgreementTermsStruct };
 export type ApproveAgreementRequest = Auth & { agreementId: bigint | number };
 export type SetAgreementSuspendedRequest = Auth & { agreementId: bigint | number; suspended: boolean };
+
+/** A member's key addition: signed by one of its keys and by the new key. */
+export interface SignedAddOwnKey extends SignedRequest<AddOwnKeyRequest> {
+  keySignature: Hex;
+}
 
 const secs = (d: Date | number | undefined) => (d === undefined ? 0 : toUnixSeconds(d));
 
@@ -105,11 +143,17 @@ const secs = (d: Date | number | undefined) => (d === undefined ? 0 : toUnixSeco
 export function agreementTerms(t: AgreementTermsInput): AgreementTermsStruct {
   const bad = t.categories.find((c) => !Number.isInteger(c) || c < 0 || c > 63);
   if (bad !== undefined) throw new CrossproofError("INVALID_ARGUMENT", `evidence category out of 0-63: ${bad}`);
+  const minAssurance = assuranceMask(t.minAssurance ?? []);
+  const timely = (minAssurance & Assurance.TIMELY_ANCHOR) !== 0;
+  if (timely !== (t.anchorWindow !== undefined && t.anchorWindow > 0)) {
+    throw new CrossproofError("INVALID_ARGUMENT", "anchorWindow goes with the TIMELY_ANCHOR flag, and only with it");
+  }
   return {
     from: toJurisdiction(t.from),
     to: toJurisdiction(t.to),
     categories: t.categories.reduce((m, c) => m | (1n << BigInt(c)), 0n),
-    minAssurance: assuranceMask(t.minAssurance ?? []),
+    minAssurance,
+    anchorWindow: t.anchorWindow ?? 0,
     effectiveFrom: secs(t.effectiveFrom),
     expiresAt: secs(t.expiresAt),
     responseWindow: t.responseWindow ?? 0,
@@ -118,18 +162,23 @@ export function agreementTerms(t: AgreementTermsInput): AgreementTermsStruct {
   };
 }
 
+type Domains = { consortium: TypedDataDomain; governance: TypedDataDomain; agreements: TypedDataDomain };
+
 /**
- * Signs the Consortium's member requests — governance proposals and votes, recognition agreements, revoking one's
- * own key — for any member key, and submits them through any relayer.
+ * Signs the consortium's member requests — governance proposals and votes, recognition agreements, a member's own
+ * key management — for any member key, and submits them through any relayer. The consortium is three contracts
+ * (members and keys, governance, agreements); this client finds the other two from the Consortium's address.
  * @example
- * const c = await ConsortiumClient.connect(address, provider);
+ * const c = await ConsortiumClient.connect(consortiumAddress, provider);
  * const signed = await c.signPropose(governorKey, { kind: "SuspendMember", memberId: 4 });
  * await (await c.submit(signed, relayer)).wait();
  */
 export class ConsortiumClient {
   private constructor(
     readonly consortium: Consortium,
-    readonly domain: TypedDataDomain,
+    readonly governance: ConsortiumGovernance,
+    readonly agreements: RecognitionAgreements,
+    readonly domains: Domains,
     private readonly provider: Provider,
   ) {}
 
@@ -138,35 +187,84 @@ export class ConsortiumClient {
     runner: ContractRunner & { provider: Provider | null },
   ): Promise<ConsortiumClient> {
     const { provider, domain } = await resolveContract("Consortium", address, runner);
-    return new ConsortiumClient(Consortium__factory.connect(address, runner), domain, provider);
+    const consortium = Consortium__factory.connect(address, runner);
+    const [governanceAddress, agreementsAddress] = await Promise.all([
+      consortium.governance(),
+      consortium.agreements(),
+    ]);
+    const [g, a] = await Promise.all([
+      resolveContract("ConsortiumGovernance", governanceAddress, runner),
+      resolveContract("RecognitionAgreements", agreementsAddress, runner),
+    ]);
+    return new ConsortiumClient(
+      consortium,
+      ConsortiumGovernance__factory.connect(governanceAddress, runner),
+      RecognitionAgreements__factory.connect(agreementsAddress, runner),
+      { consortium: domain, governance: g.domain, agreements: a.domain },
+      provider,
+    );
   }
 
-  private async auth(signer: Signer, validFor?: number, nonce?: bigint): Promise<Auth> {
+  private async auth(
+    contract: { nonces(owner: string): Promise<bigint> },
+    signer: Signer,
+    validFor?: number,
+    nonce?: bigint,
+  ): Promise<Auth> {
     return {
-      nonce: nonce ?? (await this.consortium.nonces(await signer.getAddress())),
+      nonce: nonce ?? (await contract.nonces(await signer.getAddress())),
       deadline: await deadlineFrom(this.provider, validFor),
     };
   }
 
-  private sign<T>(signer: Signer, primaryType: keyof typeof ConsortiumTypes, value: T): Promise<SignedRequest<T>> {
-    return signTypedRequest(signer, this.domain, ConsortiumTypes, primaryType, value);
-  }
-
   async signPropose(signer: Signer, proposal: ProposalParameters, o: { validFor?: number; nonce?: bigint } = {}) {
     const p = encodeProposal(proposal);
-    return this.sign<ProposeRequest>(signer, "Propose", { ...p, ...(await this.auth(signer, o.validFor, o.nonce)) });
+    const auth = await this.auth(this.governance, signer, o.validFor, o.nonce);
+    return signTypedRequest<ProposeRequest>(signer, this.domains.governance, GovernanceTypes, "Propose", {
+      ...p,
+      ...auth,
+    });
   }
 
   async signVote(signer: Signer, proposalId: bigint | number, support: boolean, o: { validFor?: number } = {}) {
-    return this.sign<VoteRequest>(signer, "Vote", { proposalId, support, ...(await this.auth(signer, o.validFor)) });
+    const auth = await this.auth(this.governance, signer, o.validFor);
+    return signTypedRequest<VoteRequest>(signer, this.domains.governance, GovernanceTypes, "Vote", {
+      proposalId,
+      support,
+      ...auth,
+    });
   }
 
   async signRevokeOwnKey(signer: Signer, memberId: bigint | number, key: string, o: { validFor?: number } = {}) {
-    return this.sign<RevokeOwnKeyRequest>(signer, "RevokeOwnKey", {
+    const auth = await this.auth(this.consortium, signer, o.validFor);
+    return signTypedRequest<RevokeOwnKeyRequest>(signer, this.domains.consortium, ConsortiumTypes, "RevokeOwnKey", {
       memberId,
       key,
-      ...(await this.auth(signer, o.validFor)),
+      ...auth,
     });
+  }
+
+  /**
+   * A member adds a key: `signer` is one of its valid keys, `newKey` signs the same request to prove possession.
+   * `validFrom` absent = from the block that adds it; `validUntil` absent = open-ended.
+   */
+  async signAddOwnKey(
+    signer: Signer,
+    newKey: Signer,
+    memberId: bigint | number,
+    o: { validFrom?: Date | number; validUntil?: Date | number; validFor?: number } = {},
+  ): Promise<SignedAddOwnKey> {
+    const auth = await this.auth(this.consortium, signer, o.validFor);
+    const request: AddOwnKeyRequest = {
+      memberId,
+      key: await newKey.getAddress(),
+      validFrom: secs(o.validFrom),
+      validUntil: secs(o.validUntil),
+      ...auth,
+    };
+    const signed = await signTypedRequest(signer, this.domains.consortium, ConsortiumTypes, "AddOwnKey", request);
+    const proof = await signTypedRequest(newKey, this.domains.consortium, ConsortiumTypes, "AddOwnKey", request);
+    return { ...signed, keySignature: proof.signature };
   }
 
   async signProposeAgreement(
@@ -178,17 +276,25 @@ export class ConsortiumClient {
       typeof terms.categories === "bigint"
         ? (terms as AgreementTermsStruct)
         : agreementTerms(terms as AgreementTermsInput);
-    return this.sign<ProposeAgreementRequest>(signer, "ProposeAgreement", {
-      terms: struct,
-      ...(await this.auth(signer, o.validFor)),
-    });
+    const auth = await this.auth(this.agreements, signer, o.validFor);
+    return signTypedRequest<ProposeAgreementRequest>(
+      signer,
+      this.domains.agreements,
+      AgreementTypes,
+      "ProposeAgreement",
+      { terms: struct, ...auth },
+    );
   }
 
   async signApproveAgreement(signer: Signer, agreementId: bigint | number, o: { validFor?: number } = {}) {
-    return this.sign<ApproveAgreementRequest>(signer, "ApproveAgreement", {
-      agreementId,
-      ...(await this.auth(signer, o.validFor)),
-    });
+    const auth = await this.auth(this.agreements, signer, o.validFor);
+    return signTypedRequest<ApproveAgreementRequest>(
+      signer,
+      this.domains.agreements,
+      AgreementTypes,
+      "ApproveAgreement",
+      { agreementId, ...auth },
+    );
   }
 
   async signSetAgreementSuspended(
@@ -197,32 +303,47 @@ export class ConsortiumClient {
     suspended: boolean,
     o: { validFor?: number } = {},
   ) {
-    return this.sign<SetAgreementSuspendedRequest>(signer, "SetAgreementSuspended", {
-      agreementId,
-      suspended,
-      ...(await this.auth(signer, o.validFor)),
-    });
+    const auth = await this.auth(this.agreements, signer, o.validFor);
+    return signTypedRequest<SetAgreementSuspendedRequest>(
+      signer,
+      this.domains.agreements,
+      AgreementTypes,
+      "SetAgreementSuspended",
+      { agreementId, suspended, ...auth },
+    );
   }
 
   /** Submits a signed request through `relayer`; refusals become `CONTRACT_REVERTED` with the custom error. */
   async submit(signed: SignedRequest<unknown>, relayer: Signer): Promise<SubmittedRequest> {
-    const c = this.consortium.connect(relayer);
-    const r = signed.request as Auth & Record<string, unknown>;
-    const auth = { nonce: r.nonce, deadline: r.deadline, signature: signed.signature };
-    return submitRequest(signed.primaryType, this.consortium.interface, () => {
+    // The request was built by one of the sign* methods above for its primary type.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const r = signed.request as any;
+    const sig = signed.signature;
+    const consortium = this.consortium.connect(relayer);
+    const governance = this.governance.connect(relayer);
+    const agreements = this.agreements.connect(relayer);
+    const iface =
+      signed.primaryType in GovernanceTypes
+        ? this.governance.interface
+        : signed.primaryType in AgreementTypes
+          ? this.agreements.interface
+          : this.consortium.interface;
+    return submitRequest(signed.primaryType, iface, () => {
       switch (signed.primaryType) {
         case "Propose":
-          return c.propose(r.kind as number, r.payload as string, auth);
+          return governance.propose(r, sig);
         case "Vote":
-          return c.vote(r.proposalId as bigint, r.support as boolean, auth);
+          return governance.vote(r, sig);
         case "RevokeOwnKey":
-          return c.revokeOwnKey(r.memberId as bigint, r.key as string, auth);
+          return consortium.revokeOwnKey(r, sig);
+        case "AddOwnKey":
+          return consortium.addOwnKey(r, sig, (signed as SignedAddOwnKey).keySignature);
         case "ProposeAgreement":
-          return c.proposeAgreement(r.terms as AgreementTermsStruct, auth);
+          return agreements.proposeAgreement(r, sig);
         case "ApproveAgreement":
-          return c.approveAgreement(r.agreementId as bigint, auth);
+          return agreements.approveAgreement(r, sig);
         case "SetAgreementSuspended":
-          return c.setAgreementSuspended(r.agreementId as bigint, r.suspended as boolean, auth);
+          return agreements.setAgreementSuspended(r, sig);
         default:
           throw new CrossproofError("INVALID_ARGUMENT", `unknown request ${signed.primaryType}`);
       }

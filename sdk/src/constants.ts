@@ -9,19 +9,24 @@ export const Role = {
 } as const;
 export type RoleName = keyof typeof Role;
 
-/** Minimum-assurance flags of a recognition agreement, as in `contracts/base/Common.sol`. */
+/**
+ * Minimum-assurance flags of a recognition agreement, as in `contracts/base/Common.sol`. COMPLETE_CUSTODY and
+ * TIMELY_ANCHOR are evaluated on chain when a member endorses a record; BATCH_PROOF_ALLOWED by the verifier.
+ */
 export const Assurance = {
-  SIGNED_BY_VALID_KEY: 1 << 0,
-  COMPLETE_CUSTODY: 1 << 1,
-  BATCH_PROOF_ALLOWED: 1 << 2,
-  TIMELY_ANCHOR: 1 << 3,
+  /** Custody recorded (starting with the collection) and no transfer waiting for its receipt. */
+  COMPLETE_CUSTODY: 1 << 0,
+  /** A record proven only by inclusion in a Merkle batch is acceptable. */
+  BATCH_PROOF_ALLOWED: 1 << 1,
+  /** Anchored within the agreement's anchor window after the claimed collection time. */
+  TIMELY_ANCHOR: 1 << 2,
 } as const;
 export type AssuranceName = keyof typeof Assurance;
 
 /** Member status, as in `IConsortium.MemberStatus`. */
 export const MemberStatus = { None: 0, Active: 1, Suspended: 2, Removed: 3 } as const;
 
-/** Governance proposal kinds, as in `IConsortium.ProposalKind`. */
+/** Governance proposal kinds, as in `IConsortiumGovernance.ProposalKind`. */
 export const ProposalKind = {
   AdmitMember: 0,
   SuspendMember: 1,
@@ -32,6 +37,7 @@ export const ProposalKind = {
   RevokeKey: 6,
   SetGovernanceParameters: 7,
   SetParameter: 8,
+  ResolveWorkDispute: 9,
 } as const;
 export type ProposalKindName = keyof typeof ProposalKind;
 

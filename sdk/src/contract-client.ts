@@ -1,13 +1,14 @@
-import type {
-  ContractRunner,
-  ContractTransactionReceipt,
-  Interface,
-  LogDescription,
-  Provider,
-  TypedDataDomain,
+import {
+  Contract,
+  type ContractRunner,
+  type ContractTransactionReceipt,
+  type Interface,
+  type LogDescription,
+  type Provider,
+  type TypedDataDomain,
 } from "ethers";
 import { toCrossproofError } from "./contract-errors";
-import { type DomainName, contractDomain } from "./eip712";
+import { DOMAIN_VERSION, DomainName, contractDomain, type ContractName } from "./eip712";
 import { CrossproofError } from "./errors";
 
 /** A submitted request: the transaction hash, and a way to wait for its receipt and decoded events. */
@@ -24,7 +25,7 @@ interface SentTransaction {
 
 /** The provider behind a runner, and the EIP-712 domain of a deployed crossproof contract (its code must exist). */
 export async function resolveContract(
-  contract: keyof typeof DomainName,
+  contract: ContractName,
   address: string,
   runner: ContractRunner & { provider: Provider | null },
 ): Promise<{ provider: Provider; domain: TypedDataDomain }> {
@@ -34,11 +35,25 @@ export async function resolveContract(
     if ((await provider.getCode(address)) === "0x") {
       throw new CrossproofError("DEPLOYMENT_NOT_FOUND", `no ${contract} at ${address}`);
     }
-    return { provider, domain: contractDomain(contract, chainId, address) };
+    // ERC-5267: the contract states its own domain; its salt is the consortium id.
+    const [, name, version, , , salt] = await new Contract(address, ERC5267_ABI, provider).getFunction(
+      "eip712Domain",
+    )!();
+    if (name !== DomainName[contract] || version !== DOMAIN_VERSION) {
+      throw new CrossproofError(
+        "DEPLOYMENT_NOT_FOUND",
+        `the contract at ${address} is "${String(name)}" version ${String(version)}, not ${DomainName[contract]} version ${DOMAIN_VERSION}`,
+      );
+    }
+    return { provider, domain: contractDomain(contract, chainId, address, salt as string) };
   } catch (err) {
     throw toCrossproofError(err, [], `connecting to the ${contract}`);
   }
 }
+
+const ERC5267_ABI = [
+  "function eip712Domain() view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions)",
+];
 
 /** Chain time (latest block): the clock that deadlines are checked against. */
 export async function chainTimeOf(provider: Provider): Promise<number> {

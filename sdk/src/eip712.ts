@@ -54,18 +54,28 @@ export const EvidenceRegistryTypes = {
 /** The EIP-712 domain names of the crossproof contracts. */
 export const DomainName = {
   Consortium: "crossproof Consortium",
+  ConsortiumGovernance: "crossproof ConsortiumGovernance",
+  RecognitionAgreements: "crossproof RecognitionAgreements",
   EvidenceRegistry: "crossproof EvidenceRegistry",
   LicenseRegistry: "crossproof LicenseRegistry",
   AssistanceDesk: "crossproof AssistanceDesk",
 } as const;
+export type ContractName = keyof typeof DomainName;
 
-/** A contract's EIP-712 domain. */
+/** The version of every crossproof EIP-712 domain. */
+export const DOMAIN_VERSION = "2";
+
+/**
+ * A contract's EIP-712 domain: name, version, chain id, contract address, and the consortium id as the salt (so a
+ * request signed for one deployment never replays on another with the same chain id and addresses).
+ */
 export function contractDomain(
-  contract: keyof typeof DomainName,
+  contract: ContractName,
   chainId: bigint | number,
   verifyingContract: string,
+  consortiumId: string,
 ): TypedDataDomain {
-  return { name: DomainName[contract], version: "1", chainId, verifyingContract };
+  return { name: DomainName[contract], version: DOMAIN_VERSION, chainId, verifyingContract, salt: consortiumId };
 }
 
 /** Request bodies, field for field as the contracts take them. */

@@ -1,11 +1,11 @@
-import { AbiCoder, id as keccakUtf8 } from "ethers";
+import { AbiCoder, ZeroAddress, id as keccakUtf8 } from "ethers";
 import { ProposalKind, roleMask, type RoleName } from "./constants";
 import { CrossproofError } from "./errors";
 import { toJurisdiction } from "./jurisdiction";
 
 const coder = AbiCoder.defaultAbiCoder();
 
-/** A governance proposal, ready for `Consortium.propose(kind, payload)`. */
+/** A governance proposal, ready for `ConsortiumGovernance.propose({ kind, payload, … })`. */
 export interface EncodedProposal {
   kind: number;
   payload: string;
@@ -32,6 +32,16 @@ export type ProposalParameters =
       /** A parameter name such as `crossproof.assistance.responseWindow` (see {@link parameterKey}). */
       name: string;
       value: bigint | number;
+    }
+  | {
+      kind: "ResolveWorkDispute";
+      /** The LicenseRegistry the dispute was filed with. */
+      licenseRegistry: string;
+      disputeId: bigint | number;
+      /** The holder the work is assigned to by force; absent or the zero address dismisses the dispute. */
+      newHolder?: string;
+      /** Hash of the written decision. */
+      decisionHash: string;
     };
 
 /** The on-chain key of a named parameter: keccak256 of its name. */
@@ -48,7 +58,7 @@ export function memberNameHash(name: string): string {
  * ABI-encodes a governance proposal.
  * @example
  * const p = encodeProposal({ kind: "SuspendMember", memberId: 3 });
- * await consortium.propose(p.kind, p.payload);
+ * const signed = await client.signPropose(governorKey, { kind: "SuspendMember", memberId: 3 });
  */
 export function encodeProposal(p: ProposalParameters): EncodedProposal {
   try {
@@ -92,6 +102,14 @@ export function encodeProposal(p: ProposalParameters): EncodedProposal {
         return {
           kind: ProposalKind.SetParameter,
           payload: coder.encode(["bytes32", "uint256"], [parameterKey(p.name), p.value]),
+        };
+      case "ResolveWorkDispute":
+        return {
+          kind: ProposalKind.ResolveWorkDispute,
+          payload: coder.encode(
+            ["address", "uint256", "address", "bytes32"],
+            [p.licenseRegistry, p.disputeId, p.newHolder ?? ZeroAddress, p.decisionHash],
+          ),
         };
     }
   } catch (cause) {

@@ -1,17 +1,27 @@
+import { iso31661 } from "iso-3166";
 import { CrossproofError } from "./errors";
 
 /** An ISO 3166-1 alpha-2 code, as on chain: `bytes2` hex ("FR" is "0x4652"). */
 export type JurisdictionHex = `0x${string}`;
 
-const CODE = /^[A-Z]{2}$/;
+/** The officially assigned ISO 3166-1 alpha-2 codes (the contracts hold the same set; a test checks both agree). */
+const ASSIGNED: ReadonlySet<string> = new Set(iso31661.map((c) => c.alpha2));
+
+/** True for an officially assigned ISO 3166-1 alpha-2 code ("FR"; not "XX", "fr" or "FRA"). */
+export function isJurisdictionCode(code: string): boolean {
+  return ASSIGNED.has(code);
+}
 
 /**
  * Encodes an ISO 3166-1 alpha-2 code as the contracts store it.
  * @example toJurisdiction("FR") // "0x4652"
  */
 export function toJurisdiction(code: string): JurisdictionHex {
-  if (!CODE.test(code)) {
-    throw new CrossproofError("INVALID_JURISDICTION", `not an ISO 3166-1 alpha-2 code: ${JSON.stringify(code)}`);
+  if (!isJurisdictionCode(code)) {
+    throw new CrossproofError(
+      "INVALID_JURISDICTION",
+      `not an assigned ISO 3166-1 alpha-2 code: ${JSON.stringify(code)}`,
+    );
   }
   return `0x${Buffer.from(code, "ascii").toString("hex")}`;
 }
@@ -23,13 +33,16 @@ export function toJurisdiction(code: string): JurisdictionHex {
 export function fromJurisdiction(hex: string): string {
   const m = /^0x([0-9a-fA-F]{4})$/.exec(hex);
   const code = m ? Buffer.from(m[1]!, "hex").toString("ascii") : "";
-  if (!CODE.test(code)) {
+  if (!isJurisdictionCode(code)) {
     throw new CrossproofError("INVALID_JURISDICTION", `not an encoded ISO 3166-1 alpha-2 code: ${hex}`);
   }
   return code;
 }
 
-/** True for two upper-case ASCII letters. */
-export function isJurisdictionCode(code: string): boolean {
-  return CODE.test(code);
+/** The zero `bytes2`: a jurisdiction that is not stated. */
+export const NO_JURISDICTION: JurisdictionHex = "0x0000";
+
+/** Encodes an optional code: absent → {@link NO_JURISDICTION}. */
+export function toOptionalJurisdiction(code: string | undefined): JurisdictionHex {
+  return code === undefined ? NO_JURISDICTION : toJurisdiction(code);
 }

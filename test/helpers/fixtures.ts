@@ -10,12 +10,23 @@ import {
   type ConsortiumConfig,
   type Hex,
 } from "../../sdk/src";
-import type { AssistanceDesk, Consortium, EvidenceRegistry, LicenseRegistry } from "../../typechain-types";
+import type {
+  AssistanceDesk,
+  Consortium,
+  ConsortiumGovernance,
+  EvidenceRegistry,
+  LicenseRegistry,
+  RecognitionAgreements,
+} from "../../typechain-types";
 
 export const WEEK = 7 * 24 * 3600;
 
 export interface ConsortiumFixture {
   consortium: Consortium;
+  governance: ConsortiumGovernance;
+  agreements: RecognitionAgreements;
+  /** The consortium id (salt of every EIP-712 domain). */
+  consortiumId: Hex;
   deployer: HardhatEthersSigner;
   /** FR agency + governor, member 1 */
   frAgency: HardhatEthersSigner;
@@ -47,16 +58,9 @@ export async function consortiumFixture(): Promise<ConsortiumFixture> {
       { name: "ES registry", jurisdiction: "ES", roles: ["REGISTRY"], key: esRegistry!.address },
     ],
   });
-  const args = consortiumConstructorArgs(config);
-  const consortium = await ethers.deployContract("Consortium", [
-    args.founders,
-    args.quorumNumerator,
-    args.quorumDenominator,
-    args.votingPeriod,
-  ]);
-  await consortium.waitForDeployment();
+  const deployed = await deployConsortium(deployer!, config);
   return {
-    consortium: consortium as unknown as Consortium,
+    ...deployed,
     deployer: deployer!,
     frAgency: frAgency!,
     deCourt: deCourt!,
@@ -66,6 +70,43 @@ export async function consortiumFixture(): Promise<ConsortiumFixture> {
     spare,
     config,
   };
+}
+
+/** A consortium id for tests: fixed per configuration name, so fixtures are deterministic. */
+export function testConsortiumId(config: ConsortiumConfig): Hex {
+  return ethers.id(`crossproof test consortium: ${config.name}`) as Hex;
+}
+
+/** Deploys the three consortium contracts and links them, as `scripts/lib/deploy.ts` does. */
+export async function deployConsortium(
+  deployer: HardhatEthersSigner,
+  config: ConsortiumConfig,
+  consortiumId: Hex = testConsortiumId(config),
+): Promise<{
+  consortium: Consortium;
+  governance: ConsortiumGovernance;
+  agreements: RecognitionAgreements;
+  consortiumId: Hex;
+}> {
+  const args = consortiumConstructorArgs(config);
+  const consortium = (await ethers.deployContract(
+    "Consortium",
+    [consortiumId, args.founders],
+    deployer,
+  )) as unknown as Consortium;
+  const address = await consortium.getAddress();
+  const governance = (await ethers.deployContract(
+    "ConsortiumGovernance",
+    [address, args.quorumNumerator, args.quorumDenominator, args.votingPeriod],
+    deployer,
+  )) as unknown as ConsortiumGovernance;
+  const agreements = (await ethers.deployContract(
+    "RecognitionAgreements",
+    [address],
+    deployer,
+  )) as unknown as RecognitionAgreements;
+  await (await consortium.connect(deployer).link(await governance.getAddress(), await agreements.getAddress())).wait();
+  return { consortium, governance, agreements, consortiumId };
 }
 
 export interface EvidenceFixture extends ConsortiumFixture {
@@ -80,7 +121,7 @@ export async function evidenceFixture(): Promise<EvidenceFixture> {
     await base.consortium.getAddress(),
   ])) as unknown as EvidenceRegistry;
   const { chainId } = await ethers.provider.getNetwork();
-  return { ...base, registry, domain: contractDomain("EvidenceRegistry", chainId, await registry.getAddress()) };
+  return { ...base, registry, domain: contractDomain("EvidenceRegistry", chainId, await registry.getAddress(), base.consortiumId) };
 }
 
 /** A real CIDv1 (raw, sha256) of `seed`, in the binary form the contracts store. */
@@ -115,7 +156,7 @@ export async function licenceFixture(): Promise<LicenceFixture> {
   return {
     ...base,
     licences,
-    domain: contractDomain("LicenseRegistry", chainId, await licences.getAddress()),
+    domain: contractDomain("LicenseRegistry", chainId, await licences.getAddress(), base.consortiumId),
     holder: holder!,
     label: label!,
     distributor: distributor!,
