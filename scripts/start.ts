@@ -12,10 +12,18 @@
  */
 import path from "node:path";
 import { Wallet } from "ethers";
-import { fromJurisdiction, loadConsortiumConfig, Role } from "../sdk/src";
-import { Consortium__factory } from "../typechain-types";
-import { ANVIL_DEPLOYER_KEY, CHAIN_HARDFORK, localProvider, rpcAnswers, startAnvil } from "./lib/anvil";
-import { deployCrossproof } from "./lib/deploy";
+import { Assurance, ConsortiumClient, fromJurisdiction, loadConsortiumConfig, Role } from "../sdk/src";
+import { concludeConfiguredAgreements, listAgreements } from "./lib/agreements";
+import {
+  ANVIL_DEPLOYER_KEY,
+  CHAIN_HARDFORK,
+  devAccountFor,
+  localChainId,
+  localProvider,
+  rpcAnswers,
+  startAnvil,
+} from "./lib/anvil";
+import { configHash, deployCrossproof } from "./lib/deploy";
 
 async function main(): Promise<void> {
   const dataDir = path.resolve(process.env.CROSSPROOF_DATA_DIR ?? ".crossproof");
@@ -29,7 +37,8 @@ async function main(): Promise<void> {
     throw new Error(`something already answers JSON-RPC on port ${port}; stop it or set CROSSPROOF_CHAIN_PORT`);
   }
   console.log(`starting the chain (Anvil, hardfork ${CHAIN_HARDFORK}) with its state in ${stateFile}`);
-  const anvil = await startAnvil({ port, stateFile });
+  const chainId = localChainId(dataDir, configHash(config));
+  const anvil = await startAnvil({ port, stateFile, chainId });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -57,7 +66,17 @@ async function main(): Promise<void> {
     log: (l) => console.log(`  ${l}`),
   });
 
-  const consortium = Consortium__factory.connect(record.contracts.Consortium!.address, provider);
+  await concludeConfiguredAgreements({
+    provider,
+    relayer: signer,
+    record,
+    config,
+    keyFor: (address) => devAccountFor(address, provider),
+    log: (l) => console.log(`  ${l}`),
+  });
+
+  const client = await ConsortiumClient.connect(record.contracts.Consortium!.address, provider);
+  const consortium = client.consortium;
   const count = Number(await consortium.memberCount());
   const roleNames = (mask: bigint) =>
     Object.entries(Role)
@@ -67,18 +86,38 @@ async function main(): Promise<void> {
   const statusNames = ["none", "active", "suspended", "removed"];
   console.log("");
   console.log(`crossproof is ready (${deployed.length > 0 ? "deployed now" : "existing deployment reused"})`);
-  console.log(`  chain             ${anvil.url}  (chain id ${record.chainId}, Anvil)`);
+  console.log(`  chain                  ${anvil.url}  (chain id ${record.chainId}, Anvil)`);
   for (const [name, c] of Object.entries(record.contracts)) {
-    console.log(`  ${name.padEnd(17)} ${c.address}`);
+    console.log(`  ${name.padEnd(22)} ${c.address}`);
   }
-  console.log(`  deployment        ${deploymentFile}`);
-  console.log(`  consortium        ${record.consortiumName}`);
+  console.log(`  deployment             ${deploymentFile}`);
+  console.log(`  consortium             ${record.consortiumName}`);
+  console.log(`  consortium id          ${record.consortiumId}  (the salt of every EIP-712 domain)`);
   for (let id = 1; id <= count; ++id) {
     const m = await consortium.getMember(id);
     const keys = await consortium.keysOf(id);
     console.log(
       `    member ${id}  ${fromJurisdiction(m.jurisdiction)}  ${roleNames(m.roles).padEnd(18)} ` +
         `${statusNames[Number(m.status)]}  key ${keys[keys.length - 1]}`,
+    );
+  }
+  const jurisdictions: string[] = [];
+  for (let id = 1; id <= count; ++id)
+    jurisdictions.push(fromJurisdiction((await consortium.getMember(id)).jurisdiction));
+  const agreements = await listAgreements(client, jurisdictions);
+  const flags = (mask: number) =>
+    Object.entries(Assurance)
+      .filter(([, bit]) => (mask & bit) !== 0)
+      .map(([n]) => n)
+      .join("+") || "none";
+  const hours = (s: number) => (s === 0 ? "default" : `${s / 3600} h`);
+  console.log(`  recognition agreements (${agreements.length})`);
+  for (const a of agreements) {
+    console.log(
+      `    #${a.id}  ${a.from} → ${a.to}  categories ${a.categories.join(",")}  assurance ${flags(a.minAssurance)}` +
+        `${a.anchorWindow > 0 ? ` (anchor within ${hours(a.anchorWindow)})` : ""}` +
+        `  assistance ${hours(a.responseWindow)} / emergency ${hours(a.emergencyResponseWindow)}` +
+        `${a.suspended ? "  SUSPENDED" : ""}`,
     );
   }
   console.log("press Ctrl-C to stop (the chain state is kept)");

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
-import { JsonRpcProvider } from "ethers";
+import { createHash } from "node:crypto";
+import { HDNodeWallet, JsonRpcProvider, Mnemonic, type Provider, type Wallet } from "ethers";
 
 /** Anvil's well-known development mnemonic: its keys are public, never use them outside a local chain. */
 export const ANVIL_MNEMONIC = "test test test test test test test test test test test junk";
@@ -148,4 +149,40 @@ export function localProvider(url: string): JsonRpcProvider {
   const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 });
   provider.pollingInterval = 100;
   return provider;
+}
+
+/** Anvil development account `index` (demo keys only: they are public). */
+export function devAccount(index: number, provider: Provider): Wallet {
+  const w = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(ANVIL_MNEMONIC), `m/44'/60'/0'/0/${index}`);
+  return w.connect(provider) as unknown as Wallet;
+}
+
+/** The development account whose address is `address`, among the ten Anvil creates. */
+export function devAccountFor(address: string, provider: Provider): Wallet | undefined {
+  for (let i = 0; i < 10; ++i) {
+    const w = devAccount(i, provider);
+    if (w.address.toLowerCase() === address.toLowerCase()) return w;
+  }
+  return undefined;
+}
+
+/**
+ * The chain id of a local chain kept in `dataDir`: derived once from the folder's absolute path and the founding
+ * configuration's hash, then kept in `chain/chain-id`, so two local chains (two data folders, two configurations)
+ * never share a chain id — and never accept each other's signed requests.
+ */
+export function localChainId(dataDir: string, configHash: string): number {
+  const file = path.join(dataDir, "chain", "chain-id");
+  if (existsSync(file)) {
+    const kept = Number(readFileSync(file, "utf8").trim());
+    if (Number.isSafeInteger(kept) && kept > 0) return kept;
+  }
+  const digest = createHash("sha256")
+    .update(`${path.resolve(dataDir)}\n${configHash}`)
+    .digest();
+  // 1,000,000 … 2,000,999,999: clear of the public networks' small ids and of Anvil's and Hardhat's 31337.
+  const id = 1_000_000 + (digest.readUInt32BE(0) % 2_000_000_000);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${id}\n`);
+  return id;
 }

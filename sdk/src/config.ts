@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
-import { getAddress } from "ethers";
+import { getAddress, id as keccakUtf8 } from "ethers";
 import { z } from "zod";
 import { Assurance, Role, type AssuranceName, type RoleName } from "./constants";
 import { CrossproofError } from "./errors";
 import { isJurisdictionCode, toJurisdiction, type JurisdictionHex } from "./jurisdiction";
 import { memberNameHash } from "./governance";
+import type { AgreementTermsInput } from "./consortium-client";
 
 const roleName = z.enum(Object.keys(Role) as [RoleName, ...RoleName[]]);
 const assuranceName = z.enum(Object.keys(Assurance) as [AssuranceName, ...AssuranceName[]]);
@@ -139,5 +140,26 @@ export function consortiumConstructorArgs(config: ConsortiumConfig): ConsortiumC
     quorumNumerator: config.quorum.numerator,
     quorumDenominator: config.quorum.denominator,
     votingPeriod: config.votingPeriodSeconds,
+  };
+}
+
+/** The agreement text's hash as recorded on chain: keccak256 of its NFC-normalised UTF-8 bytes. */
+export function agreementTextHash(text: string): string {
+  return keccakUtf8(text.normalize("NFC"));
+}
+
+/** The on-chain terms of an agreement the configuration declares (effective at once, no expiry). */
+export function agreementTermsFromConfig(a: AgreementConfig): AgreementTermsInput {
+  return {
+    from: a.from,
+    to: a.to,
+    categories: a.categories,
+    minAssurance: a.minAssurance,
+    ...(a.anchorWindowSeconds === undefined ? {} : { anchorWindow: a.anchorWindowSeconds }),
+    ...(a.responseWindowSeconds === undefined ? {} : { responseWindow: a.responseWindowSeconds }),
+    ...(a.emergencyResponseWindowSeconds === undefined
+      ? {}
+      : { emergencyResponseWindow: a.emergencyResponseWindowSeconds }),
+    textHash: agreementTextHash(a.text),
   };
 }

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ANVIL_DEPLOYER_KEY, type RunningAnvil, freePort, localProvider, startAnvil } from "../../scripts/lib/anvil";
 import type { DeploymentRecord } from "../../scripts/lib/deploy";
+import { Consortium__factory } from "../../typechain-types";
 
 /** Runs `npm run deploy`'s script as an operator would, against a JSON-RPC URL. */
 function deploy(args: string[], env: NodeJS.ProcessEnv) {
@@ -34,11 +35,18 @@ describe("scripts/deploy.ts against a JSON-RPC chain (real Anvil process)", func
     const args = ["--rpc", anvil.url, "--config", "config/demo-consortium.json", "--out", out];
     const first = deploy(args, { CROSSPROOF_DEPLOYER_KEY: ANVIL_DEPLOYER_KEY });
     expect(first.status, first.stderr).to.equal(0);
-    expect(first.stdout).to.contain("deployed: Consortium, EvidenceRegistry, LicenseRegistry, AssistanceDesk");
+    expect(first.stdout).to.contain(
+      "deployed: Consortium, ConsortiumGovernance, RecognitionAgreements, EvidenceRegistry, LicenseRegistry, AssistanceDesk",
+    );
     const record = JSON.parse(readFileSync(out, "utf8")) as DeploymentRecord;
     expect(record.chainId).to.equal(1337);
     const provider = localProvider(anvil.url);
     for (const c of Object.values(record.contracts)) expect(await provider.getCode(c.address)).not.to.equal("0x");
+    // Linked once; the deployer cannot link again.
+    const consortium = Consortium__factory.connect(record.contracts.Consortium!.address, provider);
+    expect(await consortium.governance()).to.equal(record.contracts.ConsortiumGovernance!.address);
+    expect(await consortium.agreements()).to.equal(record.contracts.RecognitionAgreements!.address);
+    expect(await consortium.consortiumId()).to.equal(record.consortiumId);
     provider.destroy();
 
     const second = deploy(args, { CROSSPROOF_DEPLOYER_KEY: ANVIL_DEPLOYER_KEY });

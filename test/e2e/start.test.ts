@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Consortium__factory } from "../../typechain-types";
-import { freePort, localProvider } from "../../scripts/lib/anvil";
+import { freePort, localChainId, localProvider } from "../../scripts/lib/anvil";
 import type { DeploymentRecord } from "../../scripts/lib/deploy";
 
 interface Run {
@@ -65,7 +65,14 @@ describe("npm start (embedded chain, real Anvil process)", function () {
     expect(first.exitCode).to.equal(0);
     expect(first.output).to.contain("crossproof is ready (deployed now)");
     const record1 = JSON.parse(readFileSync(path.join(dataDir, "deployment.json"), "utf8")) as DeploymentRecord;
-    expect(record1.chainId).to.equal(31337);
+    // A chain id of its own (derived from the data folder and configuration), kept across restarts.
+    expect(record1.chainId).to.be.within(1_000_000, 2_000_999_999);
+    expect(record1.consortiumId).to.match(/^0x[0-9a-f]{64}$/);
+    // The demo configuration's recognition agreements are concluded and listed.
+    expect(first.output).to.contain("recognition agreements (6)");
+    expect(first.output).to.match(
+      /#1 +FR → DE +categories 1,2,3,4,5,6,7,8,9 +assurance COMPLETE_CUSTODY\+TIMELY_ANCHOR/,
+    );
 
     let membersAfterRestart = 0n;
     let admittedEvents = 0;
@@ -83,7 +90,21 @@ describe("npm start (embedded chain, real Anvil process)", function () {
     expect(second.output).to.match(new RegExp(`EvidenceRegistry +${record1.contracts.EvidenceRegistry!.address}`));
     const record2 = JSON.parse(readFileSync(path.join(dataDir, "deployment.json"), "utf8")) as DeploymentRecord;
     expect(record2.contracts).to.deep.equal(record1.contracts);
+    expect(record2.chainId).to.equal(record1.chainId);
+    expect(record2.consortiumId).to.equal(record1.consortiumId);
+    expect(second.output).to.not.contain("concluded");
+    expect(second.output).to.contain("recognition agreements (6)");
     expect(membersAfterRestart).to.equal(5n);
     expect(admittedEvents).to.equal(5);
+  });
+
+  it("gives another data folder another chain id", async function () {
+    const other = mkdtempSync(path.join(tmpdir(), "crossproof-start-"));
+    try {
+      const record = JSON.parse(readFileSync(path.join(dataDir, "deployment.json"), "utf8")) as DeploymentRecord;
+      expect(localChainId(other, record.consortiumConfigHash)).to.not.equal(record.chainId);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,100 @@
+import type { Provider, Signer } from "ethers";
+import {
+  ConsortiumClient,
+  agreementTermsFromConfig,
+  agreementTerms,
+  fromJurisdiction,
+  toJurisdiction,
+  type ConsortiumConfig,
+} from "../../sdk/src";
+import type { DeploymentRecord } from "./deploy";
+
+/** A concluded agreement as `npm start` lists it. */
+export interface AgreementSummary {
+  id: bigint;
+  from: string;
+  to: string;
+  categories: number[];
+  minAssurance: number;
+  anchorWindow: number;
+  responseWindow: number;
+  emergencyResponseWindow: number;
+  concludedAt: number;
+  suspended: boolean;
+}
+
+/**
+ * Concludes the recognition agreements a founding configuration declares, on a chain whose governor keys we hold
+ * (a local development chain): a governor of `from` proposes, a governor of `to` approves. Idempotent: an agreement
+ * with the same terms already concluded between the two is left as it is.
+ */
+export async function concludeConfiguredAgreements(p: {
+  provider: Provider;
+  relayer: Signer;
+  record: DeploymentRecord;
+  config: ConsortiumConfig;
+  /** The signer of a founder key, if we hold it. */
+  keyFor: (address: string) => Signer | undefined;
+  log?: (line: string) => void;
+}): Promise<bigint[]> {
+  const log = p.log ?? (() => {});
+  const client = await ConsortiumClient.connect(p.record.contracts.Consortium!.address, p.provider);
+  const governorOf = (jurisdiction: string): Signer => {
+    const f = p.config.founders.find((m) => m.jurisdiction === jurisdiction && m.roles.includes("GOVERNOR"));
+    const signer = f === undefined ? undefined : p.keyFor(f.key);
+    if (signer === undefined) throw new Error(`no governor key of ${jurisdiction} to conclude its agreements`);
+    return signer;
+  };
+  const ids: bigint[] = [];
+  for (const a of p.config.recognitionAgreements) {
+    const terms = agreementTerms(agreementTermsFromConfig(a));
+    const existing = await client.agreements.agreementsBetween(terms.from, terms.to);
+    let found: bigint | undefined;
+    for (const id of existing) {
+      const g = await client.agreements.getAgreement(id);
+      if (g.terms.textHash === terms.textHash && g.terms.categories === terms.categories) found = id;
+    }
+    if (found !== undefined) {
+      ids.push(found);
+      continue;
+    }
+    const proposed = await (
+      await client.submit(await client.signProposeAgreement(governorOf(a.from), terms), p.relayer)
+    ).wait();
+    const id = proposed.events.find((e) => e.name === "AgreementProposed")!.args.agreementId as bigint;
+    await (await client.submit(await client.signApproveAgreement(governorOf(a.to), id), p.relayer)).wait();
+    log(`recognition agreement ${id} ${a.from} → ${a.to} concluded`);
+    ids.push(id);
+  }
+  return ids;
+}
+
+/** Every concluded agreement between the consortium's jurisdictions. */
+export async function listAgreements(client: ConsortiumClient, jurisdictions: string[]): Promise<AgreementSummary[]> {
+  const out: AgreementSummary[] = [];
+  const codes = [...new Set(jurisdictions)];
+  for (const from of codes) {
+    for (const to of codes) {
+      if (from === to) continue;
+      const ids = await client.agreements.agreementsBetween(toJurisdiction(from), toJurisdiction(to));
+      for (const id of ids) {
+        const g = await client.agreements.getAgreement(id);
+        const categories: number[] = [];
+        for (let c = 0; c < 64; ++c) if ((g.terms.categories >> BigInt(c)) & 1n) categories.push(c);
+        out.push({
+          id,
+          from: fromJurisdiction(g.terms.from),
+          to: fromJurisdiction(g.terms.to),
+          categories,
+          minAssurance: Number(g.terms.minAssurance),
+          anchorWindow: Number(g.terms.anchorWindow),
+          responseWindow: Number(g.terms.responseWindow),
+          emergencyResponseWindow: Number(g.terms.emergencyResponseWindow),
+          concludedAt: Number(g.concludedAt),
+          suspended: g.suspended,
+        });
+      }
+    }
+  }
+  return out.sort((a, b) => Number(a.id - b.id));
+}
