@@ -5,28 +5,41 @@ import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IAssistanceDesk} from "./interfaces/IAssistanceDesk.sol";
 import {IConsortiumGovernance} from "./interfaces/IConsortiumGovernance.sol";
 import {IRecognitionAgreements} from "./interfaces/IRecognitionAgreements.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {MemberSigned} from "./base/MemberSigned.sol";
 import {Roles, Jurisdictions} from "./base/Common.sol";
 
 /**
  * @title AssistanceDesk
- * @notice Cross-border assistance requests with deadlines and retention on record.
+ * @notice Cross-border assistance requests with deadlines and retention on record. The deadline regime is found by
+ * the desk, never named by the requester (see {IAssistanceDesk} for the rule).
  */
 contract AssistanceDesk is IAssistanceDesk, MemberSigned {
     /// @notice Consortium parameter keys (keccak256 of the names) and their defaults.
     bytes32 public constant RESPONSE_WINDOW_KEY = keccak256("crossproof.assistance.responseWindow");
     bytes32 public constant EMERGENCY_RESPONSE_WINDOW_KEY = keccak256("crossproof.assistance.emergencyResponseWindow");
     bytes32 public constant RETENTION_PERIOD_KEY = keccak256("crossproof.assistance.retentionPeriod");
+    bytes32 public constant MAX_RETENTION_PERIOD_KEY = keccak256("crossproof.assistance.maxRetentionPeriod");
     uint32 public constant DEFAULT_RESPONSE_WINDOW = 72 hours;
     uint32 public constant DEFAULT_EMERGENCY_RESPONSE_WINDOW = 8 hours;
     uint32 public constant DEFAULT_RETENTION_PERIOD = 90 days;
+    /**
+     * @notice The default longest retention from issue that extensions may reach: 365 days. Statutory preservation
+     * periods are shorter (Regulation (EU) 2023/1543 Art. 11: 60 days, plus 30 on request; 18 U.S.C. 2703(f): 90 days,
+     * renewable once), but a preservation is kept until the production request behind it is answered, and mutual
+     * legal assistance took about ten months on average by the Commission's 2018 impact assessment for the
+     * e-Evidence proposal. A year covers that with room for delays; a bound at all keeps a member from obliging
+     * another to hold personal data indefinitely (storage limitation: GDPR Art. 5(1)(e), Directive (EU) 2016/680
+     * Art. 4(1)(e)). Governance may set another bound ({MAX_RETENTION_PERIOD_KEY}).
+     */
+    uint32 public constant DEFAULT_MAX_RETENTION_PERIOD = 365 days;
 
     uint8 private constant _ALL_DATA_CATEGORIES = (1 << 4) - 1;
 
     bytes32 private constant _ISSUE_TYPEHASH = keccak256(
-        "IssueAssistance(uint64 addressee,uint8 kind,bool emergency,bytes32 justificationHash,bytes32 caseRef,"
+        "IssueAssistance(uint64 addressee,uint8 kind,uint8 emergencyReason,bytes32 justificationHash,bytes32 caseRef,"
         "bytes32[] evidenceIds,bytes32 contentRefsHash,uint8 dataCategories,bytes2 firstUpload,"
-        "bytes2 primaryDissemination,bytes32 legalBasisHash,uint32 agreementId,bytes32 salt,uint48 deadline)"
+        "bytes2 primaryDissemination,bytes32 legalBasisHash,bytes32 salt,uint48 deadline)"
     );
     bytes32 private constant _ACK_TYPEHASH = keccak256(
         "AcknowledgeAssistance(bytes32 requestId,uint256 nonce,uint48 deadline)"
@@ -43,11 +56,13 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
     );
 
     mapping(bytes32 requestId => Request) private _requests;
-    mapping(bytes32 responseHash => bytes32 requestId) private _responses;
+    mapping(uint64 addressee => mapping(bytes32 responseHash => bytes32 requestId)) private _responses;
     mapping(uint64 memberId => bytes32[]) private _byRequester;
     mapping(uint64 memberId => bytes32[]) private _byAddressee;
 
-    constructor(IConsortium consortium_) MemberSigned("crossproof AssistanceDesk", consortium_, consortium_.consortiumId()) {}
+    constructor(
+        IConsortium consortium_
+    ) MemberSigned("crossproof AssistanceDesk", consortium_, consortium_.consortiumId()) {}
 
     // ----------------------------------------------------------------------------------------------------------------
     // Writes
@@ -58,33 +73,37 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
         Signer memory s = _verifySigned(_issueStructHash(r), signature, r.deadline, Roles.AGENCY | Roles.COURT);
         requestId = requestIdOf(s.memberId, r.addressee, r.salt);
         if (_requests[requestId].state != State.None) revert AssistanceAlreadyExists(requestId);
-        if (r.emergency && r.justificationHash == bytes32(0)) revert AssistanceJustificationRequired();
+        if (r.emergencyReason > uint8(type(EmergencyReason).max)) {
+            revert AssistanceInvalidEmergencyReason(r.emergencyReason);
+        }
+        bool emergency = r.emergencyReason != uint8(EmergencyReason.None);
+        if (emergency && r.justificationHash == bytes32(0)) revert AssistanceJustificationRequired();
         if (
             !Jurisdictions.isValid(r.firstUpload) ||
             !Jurisdictions.isValid(r.primaryDissemination) ||
             r.dataCategories & ~_ALL_DATA_CATEGORIES != 0 ||
             r.legalBasisHash == bytes32(0)
         ) revert AssistanceInvalidRequest();
-        bytes2 addresseeJurisdiction = _checkAddressee(r.addressee, s.memberId);
-        (uint32 window, uint32 emergencyWindow, uint32 retention) = _windows(
-            r.agreementId,
+        AssistanceTerms memory t = _terms(
             s.jurisdiction,
-            addresseeJurisdiction
+            _checkAddressee(r.addressee, s.memberId),
+            !emergency,
+            emergency
         );
         uint48 nowTs = uint48(block.timestamp);
         Request storage q = _requests[requestId];
         q.requester = s.memberId;
         q.addressee = r.addressee;
         q.kind = r.kind;
-        q.emergency = r.emergency;
+        q.emergencyReason = EmergencyReason(r.emergencyReason);
         q.state = State.Issued;
         q.dataCategories = r.dataCategories;
         q.firstUpload = r.firstUpload;
         q.primaryDissemination = r.primaryDissemination;
         q.issuedAt = nowTs;
-        q.deadline = nowTs + (r.emergency ? emergencyWindow : window);
-        q.retentionUntil = nowTs + retention;
-        q.agreementId = r.agreementId;
+        q.deadline = nowTs + (emergency ? t.emergencyResponseWindow : t.responseWindow);
+        q.retentionUntil = nowTs + t.retentionPeriod;
+        q.agreementId = t.agreementId;
         q.referencesHash = keccak256(
             abi.encode(
                 r.caseRef,
@@ -138,7 +157,10 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
         Request storage q = _ofAddressee(r.requestId, s.memberId);
         _requireOpen(r.requestId, q);
         if (r.outcome == State.Refused) {
-            if (r.refusalGrounds == 0) revert AssistanceInvalidOutcome(r.outcome);
+            // A refusal answers nothing: it may not take a response hash from anyone, nor point at a package.
+            if (r.refusalGrounds == 0 || r.responseHash != bytes32(0) || r.responseCid.length != 0) {
+                revert AssistanceInvalidOutcome(r.outcome);
+            }
         } else if (r.outcome == State.Fulfilled || r.outcome == State.PartiallyFulfilled) {
             if (r.responseHash == bytes32(0) || r.responseCid.length == 0 || r.refusalGrounds != 0) {
                 revert AssistanceInvalidOutcome(r.outcome);
@@ -147,8 +169,11 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
             revert AssistanceInvalidOutcome(r.outcome);
         }
         if (r.responseHash != bytes32(0)) {
-            if (_responses[r.responseHash] != bytes32(0)) revert AssistanceResponseReused(r.responseHash);
-            _responses[r.responseHash] = r.requestId;
+            // Unique per addressee: one package answers one request of this addressee; another member's hashes
+            // are no concern of it (nobody can squat a hash someone else will answer with).
+            mapping(bytes32 => bytes32) storage own = _responses[s.memberId];
+            if (own[r.responseHash] != bytes32(0)) revert AssistanceResponseReused(s.memberId, r.responseHash);
+            own[r.responseHash] = r.requestId;
         }
         uint48 nowTs = uint48(block.timestamp);
         bool late = nowTs > q.deadline;
@@ -194,10 +219,14 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
             r.nonce
         );
         Request storage q = _ofRequester(r.requestId, s.memberId);
-        if (q.state == State.Withdrawn) revert AssistanceInvalidState(r.requestId, q.state);
+        // Nothing is to be kept for a request that was refused or withdrawn.
+        if (q.state == State.Refused || q.state == State.Withdrawn) revert AssistanceInvalidState(r.requestId, q.state);
         if (r.retentionUntil <= q.retentionUntil || block.timestamp >= q.retentionUntil) {
             revert AssistanceInvalidRetention(r.retentionUntil);
         }
+        uint48 maxUntil =
+            q.issuedAt + _parameter(_governance(), MAX_RETENTION_PERIOD_KEY, DEFAULT_MAX_RETENTION_PERIOD);
+        if (r.retentionUntil > maxUntil) revert AssistanceRetentionBeyondMaximum(r.retentionUntil, maxUntil);
         q.retentionUntil = r.retentionUntil;
         emit RetentionExtended(r.requestId, r.retentionUntil);
     }
@@ -224,10 +253,16 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
     }
 
     /// @inheritdoc IAssistanceDesk
-    function windowsFor(uint32 agreementId) external view returns (uint32, uint32, uint32) {
-        if (agreementId == 0) return _defaults();
-        IRecognitionAgreements.Agreement memory a = _agreementsContract().getAgreement(agreementId);
-        return _windows(agreementId, a.terms.from, a.terms.to);
+    function requestAnsweredWith(uint64 addressee, bytes32 responseHash) external view returns (bytes32) {
+        return _responses[addressee][responseHash];
+    }
+
+    /// @inheritdoc IAssistanceDesk
+    function termsBetween(
+        bytes2 requesterJurisdiction,
+        bytes2 addresseeJurisdiction
+    ) external view returns (AssistanceTerms memory) {
+        return _terms(requesterJurisdiction, addresseeJurisdiction, true, true);
     }
 
     /// @inheritdoc IAssistanceDesk
@@ -297,7 +332,7 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
             _ISSUE_TYPEHASH,
             r.addressee,
             r.kind,
-            r.emergency,
+            r.emergencyReason,
             r.justificationHash,
             r.caseRef,
             keccak256(abi.encodePacked(r.evidenceIds)),
@@ -308,7 +343,6 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
             r.firstUpload,
             r.primaryDissemination,
             r.legalBasisHash,
-            r.agreementId,
             r.salt,
             r.deadline
         );
@@ -325,43 +359,44 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
         return m.jurisdiction;
     }
 
-    function _defaults() private view returns (uint32 window, uint32 emergencyWindow, uint32 retention) {
-        IConsortiumGovernance c = IConsortiumGovernance(consortium().governance());
-        window = uint32(_orDefault(c.parameter(RESPONSE_WINDOW_KEY), DEFAULT_RESPONSE_WINDOW));
-        emergencyWindow = uint32(
-            _orDefault(c.parameter(EMERGENCY_RESPONSE_WINDOW_KEY), DEFAULT_EMERGENCY_RESPONSE_WINDOW)
-        );
-        retention = uint32(_orDefault(c.parameter(RETENTION_PERIOD_KEY), DEFAULT_RETENTION_PERIOD));
+    /**
+     * @dev The one place the deadline regime is decided: the agreement `assistanceTerms` finds between the two
+     * jurisdictions now (most recently concluded in force, either direction, carrying windows; 0 = none), its non-zero
+     * windows, and the governance parameters (or their defaults) for everything else. Only the windows asked for are
+     * resolved (the other stays 0): a request reads no parameter it does not use.
+     */
+    function _terms(
+        bytes2 requesterJurisdiction,
+        bytes2 addresseeJurisdiction,
+        bool needResponseWindow,
+        bool needEmergencyWindow
+    ) private view returns (AssistanceTerms memory t) {
+        (uint256 agreementId, uint32 window, uint32 emergencyWindow) = IRecognitionAgreements(consortium().agreements())
+            .assistanceTerms(requesterJurisdiction, addresseeJurisdiction);
+        IConsortiumGovernance g = _governance();
+        t.agreementId = SafeCast.toUint32(agreementId);
+        if (needResponseWindow) {
+            t.responseWindow = window != 0 ? window : _parameter(g, RESPONSE_WINDOW_KEY, DEFAULT_RESPONSE_WINDOW);
+        }
+        if (needEmergencyWindow) {
+            t.emergencyResponseWindow =
+                emergencyWindow != 0
+                    ? emergencyWindow
+                    : _parameter(g, EMERGENCY_RESPONSE_WINDOW_KEY, DEFAULT_EMERGENCY_RESPONSE_WINDOW);
+        }
+        t.maxRetentionPeriod = _parameter(g, MAX_RETENTION_PERIOD_KEY, DEFAULT_MAX_RETENTION_PERIOD);
+        uint32 retention = _parameter(g, RETENTION_PERIOD_KEY, DEFAULT_RETENTION_PERIOD);
+        t.retentionPeriod = retention < t.maxRetentionPeriod ? retention : t.maxRetentionPeriod;
     }
 
-    function _orDefault(uint256 value, uint32 fallbackValue) private pure returns (uint256) {
-        return value == 0 || value > type(uint32).max ? fallbackValue : value;
+    function _governance() private view returns (IConsortiumGovernance) {
+        return IConsortiumGovernance(consortium().governance());
     }
 
-    /// @dev Consortium defaults, overridden by an agreement in force between the two jurisdictions.
-    function _windows(
-        uint32 agreementId,
-        bytes2 a,
-        bytes2 b
-    ) private view returns (uint32 window, uint32 emergencyWindow, uint32 retention) {
-        (window, emergencyWindow, retention) = _defaults();
-        if (agreementId == 0) return (window, emergencyWindow, retention);
-        IRecognitionAgreements.Agreement memory ag = _agreementsContract().getAgreement(agreementId);
-        IRecognitionAgreements.AgreementTerms memory t = ag.terms;
-        bool parties = (t.from == a && t.to == b) || (t.from == b && t.to == a);
-        if (
-            !parties ||
-            ag.concludedAt == 0 ||
-            ag.suspended ||
-            block.timestamp < t.effectiveFrom ||
-            (t.expiresAt != 0 && block.timestamp >= t.expiresAt)
-        ) revert AssistanceAgreementNotInForce(agreementId);
-        if (t.responseWindow != 0) window = t.responseWindow;
-        if (t.emergencyResponseWindow != 0) emergencyWindow = t.emergencyResponseWindow;
-    }
-
-    function _agreementsContract() private view returns (IRecognitionAgreements) {
-        return IRecognitionAgreements(consortium().agreements());
+    /// @dev A governance parameter in seconds; unset (0) or beyond uint32 means the default.
+    function _parameter(IConsortiumGovernance g, bytes32 key, uint32 fallbackValue) private view returns (uint32) {
+        uint256 value = g.parameter(key);
+        return value == 0 || value > type(uint32).max ? fallbackValue : uint32(value);
     }
 
     function _emitRequested(bytes32 requestId, IssueRequest calldata r, Request storage q) private {
@@ -370,10 +405,10 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
             q.requester,
             r.addressee,
             r.kind,
-            r.emergency,
+            q.emergencyReason,
             q.deadline,
             q.retentionUntil,
-            r.agreementId,
+            q.agreementId,
             r.caseRef,
             r.evidenceIds,
             r.contentRefsHash,

@@ -8,10 +8,23 @@ import {IMemberSigned} from "./IMemberSigned.sol";
  * @notice Cross-border assistance requests between members — preserve, produce, take down — with their deadlines
  * and retention periods on record, so that answers, late answers and silence are facts on the ledger.
  *
- * Deadlines: a response window (default 72 hours; emergencies 8 hours) set by Consortium governance through the
- * parameters {RESPONSE_WINDOW_KEY} and {EMERGENCY_RESPONSE_WINDOW_KEY}, and overridden by a recognition agreement
- * between the two members' jurisdictions when the request names one that is in force and sets windows. Retention:
- * 90 days by default ({RETENTION_PERIOD_KEY}), extendable by the requester.
+ * Deadlines are not the requester's choice. When a request is issued the desk finds the terms that apply between
+ * the requester's and the addressee's jurisdictions ({termsBetween}), by one rule:
+ * - the recognition agreement is the one `RecognitionAgreements.assistanceTerms` names: among the agreements in
+ *   force now between the two jurisdictions, in either direction, that carry assistance response windows, the most
+ *   recently concluded; agreements suspended, expired or not yet effective are skipped;
+ * - its response window (emergency response window) applies when it is not zero;
+ * - otherwise, and when there is no such agreement (agreement 0), the Consortium's governance parameter applies:
+ *   {RESPONSE_WINDOW_KEY} (default 72 hours) or {EMERGENCY_RESPONSE_WINDOW_KEY} (default 8 hours).
+ * The agreement that applied is stored and emitted with the request.
+ *
+ * The emergency window is open only to a request that states one of the closed list of {EmergencyReason}s (the
+ * grounds of an "emergency situation" in Regulation (EU) 2023/1543, Art. 3(18)) and the hash of its justification;
+ * the reason is stored and emitted.
+ *
+ * Retention: the data is to be kept for {RETENTION_PERIOD_KEY} (default 90 days) from issue. The requester may extend
+ * it while it runs, up to {MAX_RETENTION_PERIOD_KEY} (default 365 days) from issue in total, but not once the
+ * request was refused or withdrawn.
  *
  * Overdue is derived from time: {stateAt} reads a request that is still open after its deadline as Overdue,
  * without anyone calling anything. An answer after the deadline is accepted and recorded as late.
@@ -24,6 +37,19 @@ interface IAssistanceDesk is IMemberSigned {
         Preserve,
         Produce,
         Takedown
+    }
+
+    /**
+     * @dev Why a request is an emergency (8-hour window): the grounds of an "emergency situation" in Regulation
+     * (EU) 2023/1543 (e-Evidence), Art. 3(18) — an imminent threat to the life, or to the physical integrity or
+     * safety, of a person, or to a critical infrastructure (Directive 2008/114/EC, Art. 2(a)) whose disruption or
+     * destruction would result in such a threat. None: not an emergency.
+     */
+    enum EmergencyReason {
+        None,
+        ImminentThreatToLife,
+        ImminentThreatToPhysicalIntegrityOrSafety,
+        CriticalInfrastructure
     }
 
     /// @dev Stored states, plus Overdue, which is only ever derived from time.
@@ -43,7 +69,8 @@ interface IAssistanceDesk is IMemberSigned {
         uint64 requester;
         uint64 addressee;
         Kind kind;
-        bool emergency;
+        // None unless the request took the emergency window.
+        EmergencyReason emergencyReason;
         State state;
         // Bitmask: subscriber 1, traffic 2, content 4, dissemination records 8.
         uint8 dataCategories;
@@ -61,21 +88,23 @@ interface IAssistanceDesk is IMemberSigned {
         bool late;
         // Refusal grounds code (0 unless refused).
         uint8 refusalGrounds;
-        // Recognition agreement whose windows applied (0 = consortium defaults).
+        // Recognition agreement whose windows applied, found by the desk (0 = governance defaults).
         uint32 agreementId;
         // keccak256 of the request's references (see {IssueRequest}).
         bytes32 referencesHash;
-        // SHA-256 of the response package (0 until answered).
+        // SHA-256 of the response package (0 until fulfilled; always 0 when refused).
         bytes32 responseHash;
     }
 
-    /// @dev Signed by the requester (an AGENCY or COURT member).
+    /// @dev Signed by the requester (an AGENCY or COURT member). The deadline regime is not part of it.
     struct IssueRequest {
         // Member the request is addressed to (an active AGENCY or PLATFORM member).
         uint64 addressee;
         Kind kind;
-        bool emergency;
-        // Hash of the emergency justification (required when emergency).
+        // An {EmergencyReason} code (0 = not an emergency). A uint8 rather than the enum, so that a code off the
+        // list is refused with {AssistanceInvalidEmergencyReason} instead of an ABI-decoding revert without data.
+        uint8 emergencyReason;
+        // Hash of the emergency justification (required for an emergency).
         bytes32 justificationHash;
         bytes32 caseRef;
         // Evidence records (content hashes) the request refers to.
@@ -87,8 +116,6 @@ interface IAssistanceDesk is IMemberSigned {
         bytes2 primaryDissemination;
         // Hash of the legal basis document.
         bytes32 legalBasisHash;
-        // Recognition agreement between the two jurisdictions whose windows apply (0 = none).
-        uint32 agreementId;
         // Makes the request id unique; chosen by the requester.
         bytes32 salt;
         uint48 deadline;
@@ -105,11 +132,11 @@ interface IAssistanceDesk is IMemberSigned {
     struct RespondRequest {
         bytes32 requestId;
         State outcome;
-        // SHA-256 of the response package (required unless refused).
+        // SHA-256 of the response package: required unless refused, zero when refused.
         bytes32 responseHash;
-        // Binary CID of the (encrypted) response package.
+        // Binary CID of the (encrypted) response package: required unless refused, empty when refused.
         bytes responseCid;
-        // Required when refused.
+        // Required when refused, zero otherwise.
         uint8 refusalGrounds;
         uint256 nonce;
         uint48 deadline;
@@ -131,12 +158,25 @@ interface IAssistanceDesk is IMemberSigned {
         uint48 deadline;
     }
 
+    /// @dev What a request issued now between two jurisdictions gets (seconds), see {termsBetween}.
+    struct AssistanceTerms {
+        // Recognition agreement whose windows apply (0 = governance defaults only).
+        uint32 agreementId;
+        uint32 responseWindow;
+        uint32 emergencyResponseWindow;
+        // Retention from issue (already capped by `maxRetentionPeriod`).
+        uint32 retentionPeriod;
+        // The longest retention from issue that extensions may reach.
+        uint32 maxRetentionPeriod;
+    }
+
+    /// @dev A request was issued, under agreement `agreementId` (0 = governance defaults).
     event AssistanceRequested(
         bytes32 indexed requestId,
         uint64 indexed requester,
         uint64 indexed addressee,
         Kind kind,
-        bool emergency,
+        EmergencyReason emergencyReason,
         uint48 deadline,
         uint48 retentionUntil,
         uint32 agreementId,
@@ -149,7 +189,9 @@ interface IAssistanceDesk is IMemberSigned {
         bytes32 legalBasisHash,
         bytes32 justificationHash
     );
+    /// @dev The addressee acknowledged receipt (`late`: after the deadline).
     event AssistanceAcknowledged(bytes32 indexed requestId, uint64 indexed addressee, bool late);
+    /// @dev The addressee answered.
     event AssistanceAnswered(
         bytes32 indexed requestId,
         uint64 indexed addressee,
@@ -159,7 +201,9 @@ interface IAssistanceDesk is IMemberSigned {
         bytes responseCid,
         uint8 refusalGrounds
     );
+    /// @dev The requester withdrew an open request.
     event AssistanceWithdrawn(bytes32 indexed requestId, uint64 indexed requester, bytes32 reasonHash);
+    /// @dev The requester extended the retention period.
     event RetentionExtended(bytes32 indexed requestId, uint48 retentionUntil);
 
     /// @dev The request id is taken.
@@ -168,38 +212,81 @@ interface IAssistanceDesk is IMemberSigned {
     error AssistanceUnknown(bytes32 requestId);
     /// @dev The addressee is not an active AGENCY or PLATFORM member, or is the requester.
     error AssistanceInvalidAddressee(uint64 addressee);
+    /// @dev The emergency reason code is not on the list of {EmergencyReason}s.
+    error AssistanceInvalidEmergencyReason(uint8 emergencyReason);
     /// @dev An emergency request needs a justification hash.
     error AssistanceJustificationRequired();
     /// @dev A jurisdiction is not an ISO 3166-1 alpha-2 code, data categories are out of range, or a hash is missing.
     error AssistanceInvalidRequest();
-    /// @dev The named agreement is not concluded, suspended, expired, or not between the two jurisdictions.
-    error AssistanceAgreementNotInForce(uint32 agreementId);
     /// @dev Only the addressee may acknowledge or answer.
     error AssistanceNotAddressee(bytes32 requestId, uint64 memberId);
     /// @dev Only the requester may withdraw or extend retention.
     error AssistanceNotRequester(bytes32 requestId, uint64 memberId);
-    /// @dev The request is no longer open (answered or withdrawn), or already acknowledged.
+    /// @dev The request is not in a state that allows this (answered, refused, withdrawn, already acknowledged).
     error AssistanceInvalidState(bytes32 requestId, State state);
-    /// @dev The outcome is not Fulfilled, PartiallyFulfilled or Refused, or misses its hash or grounds.
+    /**
+     * @dev The outcome is not Fulfilled, PartiallyFulfilled or Refused; an answer misses its response hash or CID,
+     * or carries refusal grounds; a refusal misses its grounds, or carries a response hash or CID.
+     */
     error AssistanceInvalidOutcome(State outcome);
-    /// @dev The response package hash was already used for another answer.
-    error AssistanceResponseReused(bytes32 responseHash);
+    /// @dev The addressee already answered another request with this response package hash.
+    error AssistanceResponseReused(uint64 addressee, bytes32 responseHash);
     /// @dev The new retention end is not later than the current one, or retention has ended.
     error AssistanceInvalidRetention(uint48 retentionUntil);
+    /// @dev The new retention end is beyond the maximum retention from issue.
+    error AssistanceRetentionBeyondMaximum(uint48 retentionUntil, uint48 maxRetentionUntil);
 
-    /// @notice Issues a request. Emits {AssistanceRequested}.
+    /**
+     * @notice Issues a request, under the terms that apply between the two members' jurisdictions now (see
+     * {termsBetween}); the signer's own jurisdiction is the requester's.
+     * @dev Requirements:
+     * - signed by a valid key of an active AGENCY or COURT member;
+     * - the addressee is another active AGENCY or PLATFORM member;
+     * - `emergencyReason` is an {EmergencyReason} code, and a non-zero one comes with a justification hash;
+     * - assigned jurisdiction codes, known data categories, a legal basis hash; a request id not taken.
+     *
+     * Emits an {AssistanceRequested} event.
+     */
     function issue(IssueRequest calldata request, bytes calldata signature) external returns (bytes32 requestId);
 
-    /// @notice The addressee acknowledges receipt. Emits {AssistanceAcknowledged}.
+    /**
+     * @notice The addressee acknowledges receipt.
+     * @dev Requirements: signed by the addressee (nonce consumed); the request is Issued.
+     *
+     * Emits an {AssistanceAcknowledged} event.
+     */
     function acknowledge(AcknowledgeRequest calldata request, bytes calldata signature) external;
 
-    /// @notice The addressee answers (possibly late, possibly without acknowledging first). Emits {AssistanceAnswered}.
+    /**
+     * @notice The addressee answers (possibly late, possibly without acknowledging first).
+     * @dev Requirements:
+     * - signed by the addressee (nonce consumed); the request is open (Issued or Acknowledged, overdue or not);
+     * - Fulfilled or PartiallyFulfilled: a response hash the addressee has not used for another request, a CID,
+     *   no refusal grounds;
+     * - Refused: refusal grounds, and neither a response hash nor a CID (a refusal cannot reserve a hash).
+     *
+     * Emits an {AssistanceAnswered} event.
+     */
     function respond(RespondRequest calldata request, bytes calldata signature) external;
 
-    /// @notice The requester withdraws an open request. Emits {AssistanceWithdrawn}.
+    /**
+     * @notice The requester withdraws an open request.
+     * @dev Requirements: signed by the requester (nonce consumed); the request is open.
+     *
+     * Emits an {AssistanceWithdrawn} event.
+     */
     function withdraw(WithdrawRequest calldata request, bytes calldata signature) external;
 
-    /// @notice The requester extends the retention period. Emits {RetentionExtended}.
+    /**
+     * @notice The requester extends the retention period.
+     * @dev Requirements:
+     * - signed by the requester (nonce consumed); the request was neither refused nor withdrawn;
+     * - retention has not ended, and the new end is later than the current one;
+     * - the new end is at most `issuedAt` + {MAX_RETENTION_PERIOD_KEY} (as governance sets it now; default 365
+     *   days).
+     *
+     * Emits a {RetentionExtended} event.
+     */
     function extendRetention(ExtendRetentionRequest calldata request, bytes calldata signature) external;
 
     /// @notice The stored request.
@@ -211,11 +298,18 @@ interface IAssistanceDesk is IMemberSigned {
     /// @notice The id a request gets: keccak256(abi.encode(requesterMemberId, addressee, salt)).
     function requestIdOf(uint64 requester, uint64 addressee, bytes32 salt) external pure returns (bytes32);
 
-    /// @notice The response windows (normal, emergency) and retention period that apply between two members now,
-    /// with agreement `agreementId` (0 = none).
-    function windowsFor(
-        uint32 agreementId
-    ) external view returns (uint32 responseWindow, uint32 emergencyResponseWindow, uint32 retentionPeriod);
+    /// @notice The request that `addressee` answered with the response package `responseHash` (0 = none).
+    function requestAnsweredWith(uint64 addressee, bytes32 responseHash) external view returns (bytes32);
+
+    /**
+     * @notice The terms a request issued now by a member of `requesterJurisdiction` to a member of
+     * `addresseeJurisdiction` gets: the agreement found by the rule stated above (0 = none) with its non-zero windows,
+     * governance parameters for the rest. {issue} applies exactly these.
+     */
+    function termsBetween(
+        bytes2 requesterJurisdiction,
+        bytes2 addresseeJurisdiction
+    ) external view returns (AssistanceTerms memory);
 
     /// @notice Number of requests a member issued (`asAddressee` false) or received (true).
     function requestCount(uint64 memberId, bool asAddressee) external view returns (uint256);

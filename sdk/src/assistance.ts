@@ -25,6 +25,28 @@ import { fromJurisdiction, toJurisdiction } from "./jurisdiction";
 export const AssistanceKind = { Preserve: 0, Produce: 1, Takedown: 2 } as const;
 export type AssistanceKindName = keyof typeof AssistanceKind;
 
+/**
+ * Why a request is an emergency, as in `IAssistanceDesk.EmergencyReason`: the grounds of an "emergency situation" in
+ * Regulation (EU) 2023/1543 (e-Evidence), Art. 3(18). Only these open the emergency window.
+ */
+export const EmergencyReason = {
+  None: 0,
+  ImminentThreatToLife: 1,
+  ImminentThreatToPhysicalIntegrityOrSafety: 2,
+  CriticalInfrastructure: 3,
+} as const;
+export type EmergencyReasonName = keyof typeof EmergencyReason;
+
+/** The emergency reasons in plain words. */
+export const EmergencyReasonText: Readonly<Record<EmergencyReasonName, string>> = {
+  None: "not an emergency",
+  ImminentThreatToLife: "an imminent threat to the life of a person",
+  ImminentThreatToPhysicalIntegrityOrSafety: "an imminent threat to the physical integrity or safety of a person",
+  CriticalInfrastructure:
+    "an imminent threat to a critical infrastructure whose disruption or destruction would put the life, physical " +
+    "integrity or safety of a person under imminent threat",
+};
+
 /** Request states, as in `IAssistanceDesk.State` (Overdue is only ever derived from time). */
 export const AssistanceStates = [
   "None",
@@ -55,26 +77,47 @@ export const RefusalGrounds = {
 } as const;
 export type RefusalGroundsName = keyof typeof RefusalGrounds;
 
-/** The consortium defaults when governance set nothing (seconds). */
+/** The consortium defaults when governance set nothing (seconds), as in `AssistanceDesk.DEFAULT_*`. */
 export const AssistanceDefaults = {
   responseWindow: 72 * 3600,
   emergencyResponseWindow: 8 * 3600,
   retentionPeriod: 90 * 24 * 3600,
+  /** The longest retention from issue that extensions may reach. */
+  maxRetentionPeriod: 365 * 24 * 3600,
 } as const;
 
-/** Names of the Consortium parameters the desk reads (see `encodeProposal({ kind: "SetParameter" })`). */
+/** Names of the governance parameters the desk reads (see `encodeProposal({ kind: "SetParameter" })`). */
 export const AssistanceParameters = {
   responseWindow: "crossproof.assistance.responseWindow",
   emergencyResponseWindow: "crossproof.assistance.emergencyResponseWindow",
   retentionPeriod: "crossproof.assistance.retentionPeriod",
+  maxRetentionPeriod: "crossproof.assistance.maxRetentionPeriod",
 } as const;
+export type AssistanceParameterName = keyof typeof AssistanceParameters;
+
+/** The code of an enum value by its name; `CrossproofError("INVALID_ARGUMENT")` for a name off the list. */
+function codeOf<N extends string>(values: Readonly<Record<N, number>>, name: string, what: string): number {
+  if (!Object.prototype.hasOwnProperty.call(values, name)) {
+    throw new CrossproofError("INVALID_ARGUMENT", `unknown ${what} "${name}"`, {
+      details: { known: Object.keys(values) },
+    });
+  }
+  return values[name as N];
+}
+
+/** The name of an enum code read from the chain; `CrossproofError("CHAIN_ERROR")` for a code off the list. */
+function nameOf<N extends string>(values: Readonly<Record<N, number>>, code: number | bigint, what: string): N {
+  const name = (Object.keys(values) as N[]).find((k) => values[k] === Number(code));
+  if (name === undefined) throw new CrossproofError("CHAIN_ERROR", `unknown ${what} code ${code}`);
+  return name;
+}
 
 /** EIP-712 types of the AssistanceDesk requests. */
 export const AssistanceDeskTypes = {
   IssueAssistance: [
     { name: "addressee", type: "uint64" },
     { name: "kind", type: "uint8" },
-    { name: "emergency", type: "bool" },
+    { name: "emergencyReason", type: "uint8" },
     { name: "justificationHash", type: "bytes32" },
     { name: "caseRef", type: "bytes32" },
     { name: "evidenceIds", type: "bytes32[]" },
@@ -83,7 +126,6 @@ export const AssistanceDeskTypes = {
     { name: "firstUpload", type: "bytes2" },
     { name: "primaryDissemination", type: "bytes2" },
     { name: "legalBasisHash", type: "bytes32" },
-    { name: "agreementId", type: "uint32" },
     { name: "salt", type: "bytes32" },
     { name: "deadline", type: "uint48" },
   ],
@@ -118,7 +160,8 @@ export const AssistanceDeskTypes = {
 export interface IssueAssistanceRequest {
   addressee: bigint | number;
   kind: number;
-  emergency: boolean;
+  /** An `EmergencyReason` code (0 = not an emergency). */
+  emergencyReason: number;
   justificationHash: Hex;
   caseRef: Hex;
   evidenceIds: Hex[];
@@ -127,7 +170,6 @@ export interface IssueAssistanceRequest {
   firstUpload: Hex;
   primaryDissemination: Hex;
   legalBasisHash: Hex;
-  agreementId: number;
   salt: Hex;
   deadline: number;
 }
@@ -182,25 +224,64 @@ export function assistanceRequestId(requester: bigint | number, addressee: bigin
   ) as Hex;
 }
 
-/** Response windows and retention in seconds. */
-export interface AssistanceWindows {
+/** What a request issued now between two jurisdictions gets (seconds), as `AssistanceDesk.termsBetween` says. */
+export interface AssistanceTerms {
+  /** The recognition agreement whose windows apply (0 = governance defaults only). */
+  agreementId: number;
   responseWindow: number;
   emergencyResponseWindow: number;
+  /** Retention from issue (already capped by `maxRetentionPeriod`). */
   retentionPeriod: number;
+  /** The longest retention from issue that extensions may reach. */
+  maxRetentionPeriod: number;
+}
+
+/** The terms when there is no agreement and governance set nothing. */
+export const DefaultAssistanceTerms: AssistanceTerms = { agreementId: 0, ...AssistanceDefaults };
+
+/**
+ * Mirror of `AssistanceDesk._terms`: combines what `RecognitionAgreements.assistanceTerms` found between the two
+ * jurisdictions (agreement 0 = none) with the governance parameters (by the names in {@link AssistanceParameters};
+ * unset, 0 or beyond uint32 = the default). A zero window in the agreement means the governance value. The agreement
+ * itself is chosen on chain only — this does not choose it.
+ */
+export function applicableAssistanceTerms(
+  agreement: {
+    agreementId: bigint | number;
+    responseWindow: bigint | number;
+    emergencyResponseWindow: bigint | number;
+  },
+  parameters: Partial<Record<AssistanceParameterName, bigint | number>> = {},
+): AssistanceTerms {
+  const param = (name: AssistanceParameterName) => {
+    const v = BigInt(parameters[name] ?? 0);
+    return v === 0n || v > 0xffffffffn ? AssistanceDefaults[name] : Number(v);
+  };
+  const maxRetentionPeriod = param("maxRetentionPeriod");
+  return {
+    agreementId: Number(agreement.agreementId),
+    responseWindow: Number(agreement.responseWindow) || param("responseWindow"),
+    emergencyResponseWindow: Number(agreement.emergencyResponseWindow) || param("emergencyResponseWindow"),
+    retentionPeriod: Math.min(param("retentionPeriod"), maxRetentionPeriod),
+    maxRetentionPeriod,
+  };
 }
 
 /**
- * The deadline and retention end of a request issued at `issuedAt` (unix seconds), as the desk computes them.
- * The deadline is the last second an answer is on time.
+ * The deadline, retention end and the latest retention end extensions may reach, of a request issued at `issuedAt`
+ * (unix seconds) under `terms`, as the desk computes them. The deadline is the last second an answer is on time; the
+ * emergency window applies for any reason but `None`.
  */
 export function computeAssistanceDeadlines(
   issuedAt: number,
-  emergency: boolean,
-  windows: AssistanceWindows = AssistanceDefaults,
-): { deadline: number; retentionUntil: number } {
+  emergencyReason: EmergencyReasonName,
+  terms: Omit<AssistanceTerms, "agreementId"> = AssistanceDefaults,
+): { deadline: number; retentionUntil: number; maxRetentionUntil: number } {
+  const emergency = codeOf(EmergencyReason, emergencyReason, "emergency reason") !== EmergencyReason.None;
   return {
-    deadline: issuedAt + (emergency ? windows.emergencyResponseWindow : windows.responseWindow),
-    retentionUntil: issuedAt + windows.retentionPeriod,
+    deadline: issuedAt + (emergency ? terms.emergencyResponseWindow : terms.responseWindow),
+    retentionUntil: issuedAt + Math.min(terms.retentionPeriod, terms.maxRetentionPeriod),
+    maxRetentionUntil: issuedAt + terms.maxRetentionPeriod,
   };
 }
 
@@ -219,7 +300,8 @@ export interface AssistanceRequestView {
   requester: bigint;
   addressee: bigint;
   kind: AssistanceKindName;
-  emergency: boolean;
+  /** `None`, or the reason the emergency window applied (in plain words: {@link EmergencyReasonText}). */
+  emergencyReason: EmergencyReasonName;
   /** Stored state. */
   state: AssistanceStateName;
   /** State now, by chain time (Overdue derived). */
@@ -234,6 +316,7 @@ export interface AssistanceRequestView {
   respondedAt: number;
   late: boolean;
   refusalGrounds: RefusalGroundsName | undefined;
+  /** The recognition agreement whose windows applied, found by the desk (0 = governance defaults). */
   agreementId: number;
   referencesHash: Hex;
   responseHash: Hex;
@@ -242,6 +325,8 @@ export interface AssistanceRequestView {
 }
 
 const ZERO32 = `0x${"00".repeat(32)}` as Hex;
+/** Absent, empty or all zeros. */
+const isZeroHash = (h: string | undefined) => !h || /^0x0{64}$/.test(h);
 
 /**
  * Talks to an AssistanceDesk: signs every transition for the acting member, submits through any relayer, reads
@@ -279,8 +364,8 @@ export class AssistanceClient {
     p: {
       addressee: bigint | number;
       kind: AssistanceKindName;
-      emergency?: boolean;
-      justificationHash?: string;
+      /** Absent = not an emergency. An emergency states its reason and the hash of its justification. */
+      emergency?: { reason: Exclude<EmergencyReasonName, "None">; justificationHash: string };
       caseRef: string;
       evidenceIds?: readonly string[];
       contentRefsHash?: string;
@@ -288,16 +373,28 @@ export class AssistanceClient {
       firstUpload: string;
       primaryDissemination: string;
       legalBasisHash: string;
-      agreementId?: number;
       salt?: string;
       validFor?: number;
     },
   ) {
+    const emergencyReason =
+      p.emergency === undefined
+        ? EmergencyReason.None
+        : codeOf(EmergencyReason, p.emergency.reason, "emergency reason");
+    if (
+      p.emergency !== undefined &&
+      (emergencyReason === EmergencyReason.None || isZeroHash(p.emergency.justificationHash))
+    ) {
+      throw new CrossproofError(
+        "INVALID_ARGUMENT",
+        "an emergency states one of the emergency reasons and a justification hash",
+      );
+    }
     return signAssistanceRequest(signer, this.domain, "IssueAssistance", {
       addressee: p.addressee,
-      kind: AssistanceKind[p.kind],
-      emergency: p.emergency ?? false,
-      justificationHash: (p.justificationHash ?? ZERO32) as Hex,
+      kind: codeOf(AssistanceKind, p.kind, "assistance kind"),
+      emergencyReason,
+      justificationHash: (p.emergency?.justificationHash ?? ZERO32) as Hex,
       caseRef: p.caseRef as Hex,
       evidenceIds: (p.evidenceIds ?? []) as Hex[],
       contentRefsHash: (p.contentRefsHash ?? ZERO32) as Hex,
@@ -305,7 +402,6 @@ export class AssistanceClient {
       firstUpload: toJurisdiction(p.firstUpload),
       primaryDissemination: toJurisdiction(p.primaryDissemination),
       legalBasisHash: p.legalBasisHash as Hex,
-      agreementId: p.agreementId ?? 0,
       salt: (p.salt ?? keccak256(crypto.getRandomValues(new Uint8Array(32)))) as Hex,
       deadline: await this.deadline(p.validFor),
     });
@@ -319,23 +415,41 @@ export class AssistanceClient {
     });
   }
 
+  /**
+   * Signs an answer: Fulfilled or PartiallyFulfilled with the response package's hash and CID, or Refused with its
+   * grounds and nothing else (a refusal carries no response hash).
+   */
   async signRespond(
     signer: Signer,
-    p: {
-      requestId: string;
-      outcome: "Fulfilled" | "PartiallyFulfilled" | "Refused";
-      responseHash?: string;
-      responseCid?: string;
-      refusalGrounds?: RefusalGroundsName;
-      validFor?: number;
-    },
+    p: { requestId: string; validFor?: number } & (
+      | { outcome: "Fulfilled" | "PartiallyFulfilled"; responseHash: string; responseCid: string }
+      | { outcome: "Refused"; refusalGrounds: RefusalGroundsName }
+    ),
   ) {
+    let answer: { responseHash: Hex; responseCid: Hex; refusalGrounds: number };
+    if (p.outcome === "Refused") {
+      const extra = p as { responseHash?: unknown; responseCid?: unknown };
+      if (extra.responseHash !== undefined || extra.responseCid !== undefined) {
+        throw new CrossproofError("INVALID_ARGUMENT", "a refusal carries no response hash or CID");
+      }
+      answer = {
+        responseHash: ZERO32,
+        responseCid: "0x",
+        refusalGrounds: codeOf(RefusalGrounds, p.refusalGrounds, "refusal grounds"),
+      };
+    } else {
+      if (isZeroHash(p.responseHash) || !p.responseCid || (p as { refusalGrounds?: unknown }).refusalGrounds) {
+        throw new CrossproofError(
+          "INVALID_ARGUMENT",
+          "an answer carries the response package's hash and CID, and no refusal grounds",
+        );
+      }
+      answer = { responseHash: p.responseHash as Hex, responseCid: cidToBytes(p.responseCid), refusalGrounds: 0 };
+    }
     return signAssistanceRequest(signer, this.domain, "RespondAssistance", {
       requestId: p.requestId as Hex,
       outcome: stateCode(p.outcome),
-      responseHash: (p.responseHash ?? ZERO32) as Hex,
-      responseCid: p.responseCid === undefined ? "0x" : cidToBytes(p.responseCid),
-      refusalGrounds: p.refusalGrounds === undefined ? 0 : RefusalGrounds[p.refusalGrounds],
+      ...answer,
       nonce: await this.nonceOf(signer),
       deadline: await this.deadline(p.validFor),
     });
@@ -399,8 +513,8 @@ export class AssistanceClient {
       requestId: requestId.toLowerCase() as Hex,
       requester: q.requester,
       addressee: q.addressee,
-      kind: (Object.keys(AssistanceKind) as AssistanceKindName[])[Number(q.kind)]!,
-      emergency: q.emergency,
+      kind: nameOf(AssistanceKind, q.kind, "assistance kind"),
+      emergencyReason: nameOf(EmergencyReason, q.emergencyReason, "emergency reason"),
       state,
       stateNow,
       dataCategories: (Object.keys(DataCategory) as DataCategoryName[]).filter(
@@ -414,15 +528,36 @@ export class AssistanceClient {
       acknowledgedAt: Number(q.acknowledgedAt),
       respondedAt: Number(q.respondedAt),
       late: q.late,
-      refusalGrounds:
-        grounds === 0
-          ? undefined
-          : (Object.keys(RefusalGrounds) as RefusalGroundsName[]).find((k) => RefusalGrounds[k] === grounds),
+      refusalGrounds: grounds === 0 ? undefined : nameOf(RefusalGrounds, grounds, "refusal grounds"),
       agreementId: Number(q.agreementId),
       referencesHash: q.referencesHash as Hex,
       responseHash: q.responseHash as Hex,
       secondsLeft: state === "Issued" || state === "Acknowledged" ? deadline - now : undefined,
     };
+  }
+
+  /**
+   * The terms a request issued now from `requesterJurisdiction` to `addresseeJurisdiction` gets (the desk's own
+   * `termsBetween`: the agreement it would apply, windows and retention).
+   */
+  async termsBetween(requesterJurisdiction: string, addresseeJurisdiction: string): Promise<AssistanceTerms> {
+    const t = await this.desk.termsBetween(
+      toJurisdiction(requesterJurisdiction),
+      toJurisdiction(addresseeJurisdiction),
+    );
+    return {
+      agreementId: Number(t.agreementId),
+      responseWindow: Number(t.responseWindow),
+      emergencyResponseWindow: Number(t.emergencyResponseWindow),
+      retentionPeriod: Number(t.retentionPeriod),
+      maxRetentionPeriod: Number(t.maxRetentionPeriod),
+    };
+  }
+
+  /** The request `addressee` answered with the response package `responseHash`, if any. */
+  async requestAnsweredWith(addressee: bigint | number, responseHash: string): Promise<Hex | undefined> {
+    const id = (await this.desk.requestAnsweredWith(addressee, responseHash)) as Hex;
+    return isZeroHash(id) ? undefined : id;
   }
 
   /**
