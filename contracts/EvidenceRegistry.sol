@@ -59,7 +59,7 @@ contract EvidenceRegistry is IEvidenceRegistry, MemberSigned {
     // ----------------------------------------------------------------------------------------------------------------
 
     /// @inheritdoc IEvidenceRegistry
-    function anchorEvidence(AnchorRequest calldata r, bytes calldata signature) external {
+    function anchorEvidence(AnchorRequest calldata r, bytes calldata signature) external returns (bytes32 recordId) {
         Signer memory s = _verifySigned(_anchorStructHash(r), signature, r.deadline, _ANCHOR_ROLES);
         if (r.contentHash == bytes32(0) || r.packageCid.length == 0) revert EvidenceInvalidRequest();
         _checkCategory(r.category);
@@ -68,7 +68,7 @@ contract EvidenceRegistry is IEvidenceRegistry, MemberSigned {
             revert EvidenceInvalidJurisdiction(r.primaryDissemination);
         }
         if (r.collectedAt > block.timestamp) revert EvidenceCollectedInFuture(r.collectedAt);
-        bytes32 recordId = recordIdOf(s.memberId, r.contentHash);
+        recordId = recordIdOf(s.memberId, r.contentHash);
         if (_evidence[recordId].status != EvidenceStatus.None) revert EvidenceAlreadyAnchored(recordId);
 
         if (r.supersedes != bytes32(0)) {
@@ -104,7 +104,7 @@ contract EvidenceRegistry is IEvidenceRegistry, MemberSigned {
     }
 
     /// @inheritdoc IEvidenceRegistry
-    function anchorBatch(BatchRequest calldata r, bytes calldata signature) external {
+    function anchorBatch(BatchRequest calldata r, bytes calldata signature) external returns (bytes32 batchId) {
         Signer memory s = _verifySigned(
             keccak256(abi.encode(_BATCH_TYPEHASH, r.root, r.count, keccak256(r.manifestCid), r.category, r.deadline)),
             signature,
@@ -113,7 +113,7 @@ contract EvidenceRegistry is IEvidenceRegistry, MemberSigned {
         );
         if (r.root == bytes32(0) || r.count == 0 || r.manifestCid.length == 0) revert EvidenceInvalidRequest();
         _checkCategory(r.category);
-        bytes32 batchId = batchIdOf(s.memberId, r.root);
+        batchId = batchIdOf(s.memberId, r.root);
         if (_batches[batchId].status != EvidenceStatus.None) revert EvidenceBatchAlreadyAnchored(batchId);
         _batches[batchId] = Batch({
             anchoredAt: uint48(block.timestamp),

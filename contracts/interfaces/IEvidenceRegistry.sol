@@ -340,15 +340,23 @@ interface IEvidenceRegistry is IMemberSigned {
      * - `firstUpload` and `primaryDissemination` each 0x0000 or an assigned ISO 3166-1 alpha-2 code;
      * - a superseded record is active and the same member's.
      *
+     * Returns the new record id ({recordIdOf}`(signer's member id, contentHash)`).
+     *
      * Emits an {EvidenceAnchored} event (and an {EvidenceSuperseded} event).
      */
-    function anchorEvidence(AnchorRequest calldata request, bytes calldata signature) external;
+    function anchorEvidence(
+        AnchorRequest calldata request,
+        bytes calldata signature
+    ) external returns (bytes32 recordId);
 
     /**
      * @notice Anchors a Merkle root over `count` record hashes under the signer's member.
-     * @dev Same signer rules as {anchorEvidence}; a member anchors a root once. Emits a {BatchAnchored} event.
+     * @dev Same signer rules as {anchorEvidence}; a member anchors a root once. Returns the new batch id
+     * ({batchIdOf}`(signer's member id, root)`).
+     *
+     * Emits a {BatchAnchored} event.
      */
-    function anchorBatch(BatchRequest calldata request, bytes calldata signature) external;
+    function anchorBatch(BatchRequest calldata request, bytes calldata signature) external returns (bytes32 batchId);
 
     /**
      * @notice Records a custody event, chained to the previous one.

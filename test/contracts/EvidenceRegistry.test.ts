@@ -201,6 +201,8 @@ describe("EvidenceRegistry", function () {
       const { signed, tx } = await anchor(f, f.frAgency);
       const r = signed.request;
       const recordId = recordIdOf(M.FR, r.contentHash);
+      // The contract returns the id the SDK computes.
+      expect(await f.registry.anchorEvidence.staticCall(r, signed.signature)).to.equal(recordId);
       await expect(tx)
         .to.emit(f.registry, "EvidenceAnchored")
         .withArgs(
@@ -522,7 +524,9 @@ describe("EvidenceRegistry", function () {
       const hashes = Array.from({ length: 1000 }, (_, i) => hashOf(`dissemination record ${i}`));
       const batch = EvidenceBatch.build(hashes);
       const batchId = batchIdOf(M.US, batch.root);
-      await expect(anchorBatch(f, f.usPlatform, batch))
+      const signed = await signEvidenceRequest(f.usPlatform, f.domain, "AnchorBatch", await batchRequest(batch));
+      expect(await f.registry.anchorBatch.staticCall(signed.request, signed.signature)).to.equal(batchId);
+      await expect(f.registry.anchorBatch(signed.request, signed.signature))
         .to.emit(f.registry, "BatchAnchored")
         .withArgs(batchId, batch.root, M.US, f.usPlatform.address, 1000, cidOf("batch manifest"), 4, US);
       const b = await f.registry.getBatch(batchId);
