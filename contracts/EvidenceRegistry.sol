@@ -412,7 +412,7 @@ contract EvidenceRegistry is IEvidenceRegistry, MemberSigned {
             return true;
         }
         if (actor != c.custodian) revert CustodyNotCustodian(r.recordId, actor);
-        if (t == CustodyEventType.TransferCancelled) {
+        if (t == CustodyEventType.TransferCanceled) {
             if (c.pendingRecipient == 0) revert CustodyNoTransferPending(r.recordId);
             if (r.counterparty != c.pendingRecipient) revert CustodyInvalidCounterparty(r.counterparty);
             c.pendingRecipient = 0;

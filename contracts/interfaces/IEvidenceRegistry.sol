@@ -59,7 +59,7 @@ interface IEvidenceRegistry is IMemberSigned {
         // Opens a transfer back to `counterparty`, like Transferred.
         Returned,
         // The sender withdraws a pending transfer.
-        TransferCancelled,
+        TransferCanceled,
         // The anchoring member or the custodian shared the package with `counterparty` (envelope re-wrapped; the
         // details hash commits to the new package CID). The recipient may then record Accessed.
         RecipientAdded
@@ -366,7 +366,7 @@ interface IEvidenceRegistry is IMemberSigned {
      *   (all but Accessed and RecipientAdded) do not predate the previous such event; Accessed and RecipientAdded
      *   do not predate the first event and never move the clock (a late access cannot block the custodian);
      * - Transferred and Returned open a transfer to `counterparty` (an active member), by the custodian;
-     *   Received completes it, signed by that recipient with the sender as counterparty; TransferCancelled
+     *   Received completes it, signed by that recipient with the sender as counterparty; TransferCanceled
      *   withdraws it, by the sender; while a transfer is pending nothing else but the sharing events is recorded;
      * - RecipientAdded, by the anchoring member or the custodian, records `counterparty` (an active member) as a
      *   recipient of the package;

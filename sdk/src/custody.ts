@@ -138,7 +138,7 @@ export function verifyCustodyChain(
       return;
     }
     if (e.actor !== custodian) rules.push(`${n}: member ${e.actor} is not the custodian`);
-    if (e.eventType === CustodyEventType.TransferCancelled) pending = 0n;
+    if (e.eventType === CustodyEventType.TransferCanceled) pending = 0n;
     if (e.eventType === CustodyEventType.Transferred || e.eventType === CustodyEventType.Returned) {
       pending = e.counterparty;
     }

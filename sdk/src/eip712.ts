@@ -248,7 +248,7 @@ export const CustodyEventType = {
   Analyzed: 7,
   Disclosed: 8,
   Returned: 9,
-  TransferCancelled: 10,
+  TransferCanceled: 10,
   RecipientAdded: 11,
 } as const;
 export type CustodyEventTypeName = keyof typeof CustodyEventType;

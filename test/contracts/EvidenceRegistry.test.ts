@@ -737,20 +737,20 @@ describe("EvidenceRegistry", function () {
           .to.be.revertedWithCustomError(f.registry, "CustodyInvalidCounterparty")
           .withArgs(bad);
       }
-      await expect((await custody(f, f.frAgency, id, CustodyEventType.TransferCancelled, M.DE)).tx)
+      await expect((await custody(f, f.frAgency, id, CustodyEventType.TransferCanceled, M.DE)).tx)
         .to.be.revertedWithCustomError(f.registry, "CustodyNoTransferPending")
         .withArgs(id);
       await recordCustody(f, f.frAgency, id, CustodyEventType.Transferred, M.DE);
-      await expect((await custody(f, f.frAgency, id, CustodyEventType.TransferCancelled, M.NL)).tx)
+      await expect((await custody(f, f.frAgency, id, CustodyEventType.TransferCanceled, M.NL)).tx)
         .to.be.revertedWithCustomError(f.registry, "CustodyInvalidCounterparty")
         .withArgs(M.NL);
-      await recordCustody(f, f.frAgency, id, CustodyEventType.TransferCancelled, M.DE);
+      await recordCustody(f, f.frAgency, id, CustodyEventType.TransferCanceled, M.DE);
       const c = await f.registry.custodyOf(id);
       expect([c.custodian, c.pendingRecipient]).to.deep.equal([M.FR, 0n]);
       await expect((await custody(f, f.deCourt, id, CustodyEventType.Received, M.FR)).tx)
         .to.be.revertedWithCustomError(f.registry, "CustodyNoTransferPending")
         .withArgs(id);
-      // A cancelled transfer's recipient never received the package.
+      // A canceled transfer's recipient never received the package.
       expect(await f.registry.isRecipient(id, M.DE)).to.equal(false);
     });
   });
