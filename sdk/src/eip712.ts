@@ -5,15 +5,17 @@ import { CrossproofError } from "./errors";
 export type Hex = `0x${string}`;
 
 /**
- * EIP-712 types of every signed request, exactly as the contracts hash them. One table per contract; each
- * contract has its own domain (name, version "1", chain id, contract address).
+ * EIP-712 types of every EvidenceRegistry request, exactly as the contract hashes them. (Each contract has its own
+ * table and its own domain: name, version, chain id, contract address, consortium id as salt.) The collecting
+ * jurisdiction is not a field: it is always the signing member's own.
  */
 export const EvidenceRegistryTypes = {
   AnchorEvidence: [
     { name: "contentHash", type: "bytes32" },
     { name: "packageCid", type: "bytes" },
     { name: "category", type: "uint8" },
-    { name: "jurisdiction", type: "bytes2" },
+    { name: "firstUpload", type: "bytes2" },
+    { name: "primaryDissemination", type: "bytes2" },
     { name: "caseRef", type: "bytes32" },
     { name: "collectedAt", type: "uint48" },
     { name: "supersedes", type: "bytes32" },
@@ -24,11 +26,10 @@ export const EvidenceRegistryTypes = {
     { name: "count", type: "uint32" },
     { name: "manifestCid", type: "bytes" },
     { name: "category", type: "uint8" },
-    { name: "jurisdiction", type: "bytes2" },
     { name: "deadline", type: "uint48" },
   ],
   RecordCustody: [
-    { name: "evidenceId", type: "bytes32" },
+    { name: "recordId", type: "bytes32" },
     { name: "eventType", type: "uint8" },
     { name: "counterparty", type: "uint64" },
     { name: "occurredAt", type: "uint48" },
@@ -37,14 +38,20 @@ export const EvidenceRegistryTypes = {
     { name: "deadline", type: "uint48" },
   ],
   Endorse: [
-    { name: "evidenceId", type: "bytes32" },
+    { name: "recordId", type: "bytes32" },
     { name: "verdict", type: "uint8" },
     { name: "reportHash", type: "bytes32" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint48" },
   ],
-  Retract: [
-    { name: "id", type: "bytes32" },
+  RetractEvidence: [
+    { name: "recordId", type: "bytes32" },
+    { name: "reasonHash", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  RetractBatch: [
+    { name: "batchId", type: "bytes32" },
     { name: "reasonHash", type: "bytes32" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint48" },
@@ -78,14 +85,20 @@ export function contractDomain(
   return { name: DomainName[contract], version: DOMAIN_VERSION, chainId, verifyingContract, salt: consortiumId };
 }
 
-/** Request bodies, field for field as the contracts take them. */
+/** EvidenceRegistry request bodies, field for field as the contract takes them. */
 export interface AnchorEvidenceRequest {
+  /** SHA-256 of the canonical package manifest. */
   contentHash: Hex;
+  /** Binary CID of the encrypted package. */
   packageCid: Hex;
   category: number;
-  jurisdiction: Hex;
+  /** `bytes2` ISO 3166-1 alpha-2 code, or "0x0000" (not stated). */
+  firstUpload: Hex;
+  /** `bytes2` ISO 3166-1 alpha-2 code, or "0x0000" (not stated). */
+  primaryDissemination: Hex;
   caseRef: Hex;
   collectedAt: number;
+  /** Record id of the same member's earlier record this one replaces (zero hash = none). */
   supersedes: Hex;
   deadline: number;
 }
@@ -94,11 +107,10 @@ export interface AnchorBatchRequest {
   count: number;
   manifestCid: Hex;
   category: number;
-  jurisdiction: Hex;
   deadline: number;
 }
 export interface RecordCustodyRequest {
-  evidenceId: Hex;
+  recordId: Hex;
   eventType: number;
   counterparty: bigint | number;
   occurredAt: number;
@@ -107,26 +119,33 @@ export interface RecordCustodyRequest {
   deadline: number;
 }
 export interface EndorseRequest {
-  evidenceId: Hex;
+  recordId: Hex;
   verdict: number;
   reportHash: Hex;
   nonce: bigint | number;
   deadline: number;
 }
-export interface RetractRequest {
-  id: Hex;
+export interface RetractEvidenceRequest {
+  recordId: Hex;
+  reasonHash: Hex;
+  nonce: bigint | number;
+  deadline: number;
+}
+export interface RetractBatchRequest {
+  batchId: Hex;
   reasonHash: Hex;
   nonce: bigint | number;
   deadline: number;
 }
 
-/** Maps each primary type to its request body. */
+/** Maps each EvidenceRegistry primary type to its request body. */
 export interface EvidenceRegistryRequests {
   AnchorEvidence: AnchorEvidenceRequest;
   AnchorBatch: AnchorBatchRequest;
   RecordCustody: RecordCustodyRequest;
   Endorse: EndorseRequest;
-  Retract: RetractRequest;
+  RetractEvidence: RetractEvidenceRequest;
+  RetractBatch: RetractBatchRequest;
 }
 
 /** A request and its signature, ready for any relayer. */
@@ -229,20 +248,36 @@ export const CustodyEventType = {
   Analyzed: 7,
   Disclosed: 8,
   Returned: 9,
-  TransferCancelled: 10,
+  TransferCanceled: 10,
+  RecipientAdded: 11,
 } as const;
 export type CustodyEventTypeName = keyof typeof CustodyEventType;
 
 /** Endorsement verdicts, as in `IEvidenceRegistry.Verdict`. */
-export const Verdict = { None: 0, Recognised: 1, Challenged: 2 } as const;
+export const Verdict = { None: 0, Recognized: 1, Challenged: 2 } as const;
+export type VerdictName = keyof typeof Verdict;
 
 /** Evidence status, as in `IEvidenceRegistry.EvidenceStatus`. */
 export const EvidenceStatus = { None: 0, Active: 1, Retracted: 2, Superseded: 3 } as const;
 
+/**
+ * Mirror of `EvidenceRegistry.recordIdOf`: records are per member, so the id is keccak256(abi.encode(memberId,
+ * contentHash)) and two members anchoring the same content get two records.
+ * @example recordIdOf(1n, sealed.contentHash)
+ */
+export function recordIdOf(memberId: bigint | number, contentHash: string): Hex {
+  return keccak256(coder.encode(["uint64", "bytes32"], [memberId, contentHash])) as Hex;
+}
+
+/** Mirror of `EvidenceRegistry.batchIdOf`: keccak256(abi.encode(memberId, root)), its own id space. */
+export function batchIdOf(memberId: bigint | number, root: string): Hex {
+  return keccak256(coder.encode(["uint64", "bytes32"], [memberId, root])) as Hex;
+}
+
 /** Mirror of `EvidenceRegistry.custodyEventHash`: each custody event chains to the previous one. */
 export function custodyEventHash(e: {
   previous: string;
-  evidenceId: string;
+  recordId: string;
   sequence: number;
   eventType: number;
   actor: bigint | number;
@@ -253,7 +288,7 @@ export function custodyEventHash(e: {
   return keccak256(
     coder.encode(
       ["bytes32", "bytes32", "uint32", "uint8", "uint64", "uint64", "uint48", "bytes32"],
-      [e.previous, e.evidenceId, e.sequence, e.eventType, e.actor, e.counterparty, e.occurredAt, e.detailsHash],
+      [e.previous, e.recordId, e.sequence, e.eventType, e.actor, e.counterparty, e.occurredAt, e.detailsHash],
     ),
   ) as Hex;
 }
