@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { HDNodeWallet, Mnemonic, id as keccakText, type Provider, type Wallet } from "ethers";
+import { id as keccakText, type Provider, type Wallet } from "ethers";
 import {
   AssistanceClient,
+  ConsortiumClient,
   EmbeddedContentStore,
   EvidenceCategory,
   EvidenceClient,
@@ -13,9 +14,11 @@ import {
   generateRecipientKey,
   licenceId,
   sealPackage,
+  fromJurisdiction,
   sha256Hex,
+  toJurisdiction as toJurisdictionHex,
 } from "../../sdk/src";
-import { ANVIL_MNEMONIC } from "./anvil";
+import { devAccount } from "./anvil";
 import type { DeploymentRecord } from "./deploy";
 
 export interface DemoParameters {
@@ -27,16 +30,14 @@ export interface DemoParameters {
 }
 
 export interface DemoResult {
-  evidenceId: string;
+  /** The FR agency's evidence record (per-member id: recordIdOf(member, contentHash)). */
+  recordId: string;
+  contentHash: string;
+  /** The recognition agreement FR → DE the DE court's endorsement cites. */
+  agreementId: bigint;
   packageCid: string;
   licenceId: string;
   assistanceRequestId: string;
-}
-
-/** Anvil development account `index` (demo keys only: they are public). */
-export function devAccount(index: number, provider: Provider): Wallet {
-  const w = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(ANVIL_MNEMONIC), `m/44'/60'/0'/0/${index}`);
-  return w.connect(provider) as unknown as Wallet;
 }
 
 /**
@@ -88,12 +89,15 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
       contentHash: sealed.contentHash,
       packageCid: sealed.cid,
       category: EvidenceCategory.LIVE_STREAM_RECORDING,
-      jurisdiction: "FR",
+      firstUpload: "US",
+      primaryDissemination: "FR",
       caseRef,
       collectedAt: (await evidence.chainTime()) - 60,
     });
-    const anchored = await (await evidence.submit(anchor, relayer)).wait();
+    const anchored = await (await evidence.anchorEvidence(anchor, relayer)).wait();
+    const recordId = anchored.recordId;
     log(`   anchored by member 1 (signed by ${frAgency.address}, relayed), tx ${anchored.receipt.hash}`);
+    log(`   record ${recordId} (collecting jurisdiction FR: the member's own)`);
 
     // 2. Custody: collected, sealed, transferred to the DE court, received; the court opens it and records access.
     log("2. Chain of custody FR agency → DE court");
@@ -102,40 +106,51 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
       eventType: "Collected" | "Sealed" | "Transferred" | "Received",
       counterparty = 0,
     ) =>
-      (
-        await evidence.submit(
-          await evidence.signCustody(who, { evidenceId: sealed.contentHash, eventType, counterparty }),
-          relayer,
-        )
-      ).wait();
+      (await evidence.submit(await evidence.signCustody(who, { recordId, eventType, counterparty }), relayer)).wait();
     await custody(frAgency, "Collected");
     await custody(frAgency, "Sealed");
     await custody(frAgency, "Transferred", 2);
     await custody(deCourt, "Received", 1);
     const { opened } = await evidence.openAndRecordAccess({
-      evidenceId: sealed.contentHash,
+      recordId,
       store,
       recipientKey: deKey.privateKey,
       outputDir: path.join(p.workDir, `opened-${run}`),
       signer: deCourt,
       relayer,
     });
-    const chain = await evidence.custodyChain(sealed.contentHash);
+    const chain = await evidence.custodyChain(recordId);
     log(`   DE court opened ${opened.files.length} file(s), hashes verified against the anchored manifest`);
-    log(
-      `   custody: ${chain.events.length} events, intact ${chain.verification.intact}, complete ${chain.verification.complete}`,
+    log(`   custody: ${chain.events.length} events, ${chain.verification.status}, intact ${chain.verification.intact}`);
+    // Recognition rests on a recognition agreement FR → DE in force for the category at anchoring time and not
+    // suspended now; the contract finds it, checks its minimum-assurance flags and records its id.
+    const consortium = await ConsortiumClient.connect(await await evidence.registry.consortium(), p.provider);
+    const record = await evidence.getEvidence(recordId);
+    const [recognized, agreementId] = await consortium.agreements.standingRecognition(
+      toJurisdictionHex("FR"),
+      toJurisdictionHex("DE"),
+      EvidenceCategory.LIVE_STREAM_RECORDING,
+      record!.anchoredAt,
     );
-    await (
+    if (!recognized)
+      throw new Error("no recognition agreement FR → DE in force: was npm start's configuration changed?");
+    const agreement = await consortium.agreements.getAgreement(agreementId);
+    const endorsed = await (
       await evidence.submit(
         await evidence.signEndorsement(deCourt, {
-          evidenceId: sealed.contentHash,
-          verdict: "Recognised",
+          recordId,
+          verdict: "Recognized",
           reportHash: `0x${sha256Hex(`verification report ${run}`)}`,
         }),
         relayer,
       )
     ).wait();
-    log("   DE court recorded its recognition of the FR evidence");
+    const cited = endorsed.events.find((e) => e.name === "EvidenceEndorsed")!.args.agreementId as bigint;
+    log(
+      `   DE court recognized the FR evidence under recognition agreement #${cited} ` +
+        `(${fromJurisdiction(agreement.terms.from)} → ${fromJurisdiction(agreement.terms.to)}, ` +
+        `text hash ${agreement.terms.textHash.slice(0, 18)}…, concluded ${new Date(Number(agreement.concludedAt) * 1000).toISOString()})`,
+    );
 
     // 3. Licensing: the rights holder registers the work and licenses a label, which sublicenses the platform.
     log("3. Licensing chain rights holder → label → platform");
@@ -185,7 +200,7 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
       addressee: 3,
       kind: "Produce",
       caseRef,
-      evidenceIds: [sealed.contentHash],
+      evidenceIds: [recordId],
       dataCategories: ["SUBSCRIBER", "DISSEMINATION_RECORDS"],
       firstUpload: "US",
       primaryDissemination: "FR",
@@ -212,7 +227,14 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
     ).wait();
     const answered = await assistance.getRequest(requestId);
     log(`   answered: ${answered!.state}${answered!.late ? " (late)" : " (on time)"}`);
-    return { evidenceId: sealed.contentHash, packageCid: sealed.cid, licenceId: leaf, assistanceRequestId: requestId };
+    return {
+      recordId,
+      contentHash: sealed.contentHash,
+      agreementId: cited,
+      packageCid: sealed.cid,
+      licenceId: leaf,
+      assistanceRequestId: requestId,
+    };
   } finally {
     await store.close();
   }

@@ -3,9 +3,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadConsortiumConfig } from "../../sdk/src";
-import { type RunningAnvil, freePort, localProvider, startAnvil } from "../../scripts/lib/anvil";
+import { concludeConfiguredAgreements } from "../../scripts/lib/agreements";
+import {
+  type RunningAnvil,
+  devAccount,
+  devAccountFor,
+  freePort,
+  localProvider,
+  startAnvil,
+} from "../../scripts/lib/anvil";
 import { deployCrossproof } from "../../scripts/lib/deploy";
-import { devAccount, runDemo } from "../../scripts/lib/demo";
+import { runDemo } from "../../scripts/lib/demo";
 
 describe("demo scenario (npm run demo) on a real Anvil process", function () {
   this.timeout(240_000);
@@ -23,10 +31,19 @@ describe("demo scenario (npm run demo) on a real Anvil process", function () {
 
   it("runs the whole story twice on the demo consortium", async function () {
     const provider = localProvider(anvil.url);
+    const config = loadConsortiumConfig("config/demo-consortium.json");
     const { record } = await deployCrossproof({
       signer: devAccount(0, provider),
-      config: loadConsortiumConfig("config/demo-consortium.json"),
+      config,
       deploymentFile: path.join(dir, "deployment.json"),
+    });
+    // What npm start does on the demo consortium: conclude the configured recognition agreements.
+    const agreements = await concludeConfiguredAgreements({
+      provider,
+      relayer: devAccount(0, provider),
+      record,
+      config,
+      keyFor: (a) => devAccountFor(a, provider),
     });
     const lines: string[] = [];
     const first = await runDemo({
@@ -35,13 +52,19 @@ describe("demo scenario (npm run demo) on a real Anvil process", function () {
       workDir: path.join(dir, "demo"),
       log: (l) => lines.push(l),
     });
-    expect(lines.join("\n")).to.match(/custody: 5 events, intact true, complete true/);
+    const text = lines.join("\n");
+    expect(text).to.match(/custody: 5 events, COMPLETE, intact true/);
+    // The endorsement cites the recognition agreement FR → DE (the first one the configuration declares).
+    expect(first.agreementId).to.equal(agreements[0]);
+    expect(text).to.contain(
+      `DE court recognized the FR evidence under recognition agreement #${agreements[0]} (FR → DE`,
+    );
     expect(lines.join("\n")).to.match(/Authorised: .* held BROADCAST for FR/);
     expect(lines.join("\n")).to.match(/Not authorised at .*covers AT, BE, .*, not US\./);
     expect(lines.join("\n")).to.match(/answered: Fulfilled \(on time\)/);
     // A second run (as a user would do) creates new records rather than colliding with the first.
     const second = await runDemo({ provider, deployment: record, workDir: path.join(dir, "demo") });
-    expect(second.evidenceId).not.to.equal(first.evidenceId);
+    expect(second.recordId).not.to.equal(first.recordId);
     provider.destroy();
   });
 });
