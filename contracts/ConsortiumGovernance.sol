@@ -208,9 +208,9 @@ contract ConsortiumGovernance is IConsortiumGovernance, MemberSigned {
     }
 
     /**
-     * @dev Whether every word of `payload` is the clean ABI encoding of its kind's argument types. Without this, a
-     * payload with dirty high bits in a word that is only decoded at execution (a role, a key, a window) would be
-     * accepted, voted on, and then make the deciding vote revert.
+     * @dev Whether every word of the payload `p` is the clean ABI encoding of its kind's argument types. Without
+     * this, a payload with dirty high bits in a word that is only decoded at execution (a role, a key, a window)
+     * would be accepted, voted on, and then make the deciding vote revert.
      */
     function _cleanWords(ProposalKind kind, bytes calldata p) private pure returns (bool) {
         if (kind == ProposalKind.AdmitMember) {
