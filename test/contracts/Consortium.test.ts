@@ -195,6 +195,10 @@ describe("Consortium", function () {
       expect(() =>
         parseConsortiumConfig({ ...config, founders: [{ ...config.founders[0]!, jurisdiction: "XX" }] }),
       ).to.throw(/assigned ISO 3166-1/);
+      // The key the contract would refuse (ConsortiumKeyUnavailable) is refused before deploying.
+      expect(() =>
+        parseConsortiumConfig({ ...config, founders: [{ ...config.founders[0]!, key: ethers.ZeroAddress }] }),
+      ).to.throw(/zero address/);
     });
 
     it("is linked once, by the deployer, to a governance and agreements of this consortium", async function () {
