@@ -77,6 +77,17 @@ async function signAddOwnKey(
   return { request: full, signature: s.signature, keySignature: proof };
 }
 
+/** US (member 4) holds a second key, is suspended, and revokes that key while suspended. */
+async function revokedWhileSuspended() {
+  const f = await consortiumFixture();
+  const compromised = f.spare[0]!;
+  await gov.addOwnKey(f, f.usPlatform, compromised, 4);
+  await pass(f, { kind: "SuspendMember", memberId: 4 });
+  const revokedAt = await nextBlockAt();
+  await gov.revokeOwnKey(f, f.usPlatform, 4, compromised.address);
+  return { f, compromised, revokedAt };
+}
+
 describe("Consortium", function () {
   describe("founding", function () {
     it("admits the founders with their jurisdiction, roles, name hash and one open-ended key", async function () {
@@ -495,12 +506,11 @@ describe("Consortium", function () {
     });
 
     describe("attack: a suspended member can still revoke its own compromised keys", function () {
-      it("revokes while suspended, and the key stays revoked after reinstatement", async function () {
+      it("revokes it while suspended, although neither of its keys may act otherwise", async function () {
         const f = await loadFixture(consortiumFixture);
         const compromised = f.spare[0]!;
         await gov.addOwnKey(f, f.usPlatform, compromised, 4);
         await pass(f, { kind: "SuspendMember", memberId: 4 });
-        // Suspended: neither key may act for the member…
         for (const k of [f.usPlatform, compromised]) {
           const info = await f.consortium.signerInfo(k.address);
           expect([info.status, info.keyValid, info.authorized]).to.deep.equal([
@@ -512,22 +522,11 @@ describe("Consortium", function () {
         await expect(gov.addOwnKey(f, compromised, f.spare[1]!, 4))
           .to.be.revertedWithCustomError(f.consortium, "SignedRequestUnauthorizedSigner")
           .withArgs(compromised.address);
-        // …but the member can still revoke the compromised one.
         const revokedAt = await nextBlockAt();
         await expect(gov.revokeOwnKey(f, f.usPlatform, 4, compromised.address))
           .to.emit(f.consortium, "KeyRevoked")
           .withArgs(4, compromised.address, revokedAt, true);
-
-        await pass(f, { kind: "ReinstateMember", memberId: 4 });
-        expect((await f.consortium.signerInfo(f.usPlatform.address)).authorized).to.equal(true);
-        const info = await f.consortium.signerInfo(compromised.address);
-        expect([info.memberId, info.keyValid, info.authorized]).to.deep.equal([4n, false, false]);
-        expect((await f.consortium.getKey(compromised.address)).validUntil).to.equal(BigInt(revokedAt));
-        expect(await f.consortium.isValidSigner(4, compromised.address, await time.latest())).to.equal(false);
         expect(await f.consortium.keysOf(4)).to.deep.equal([f.usPlatform.address]);
-        await expect(gov.revokeOwnKey(f, compromised, 4, f.usPlatform.address))
-          .to.be.revertedWithCustomError(f.consortium, "SignedRequestUnauthorizedSigner")
-          .withArgs(compromised.address);
       });
 
       it("but a removed member cannot revoke or add anything", async function () {
@@ -544,35 +543,62 @@ describe("Consortium", function () {
       });
     });
 
-    it(`holds at most MAX_LIVE_KEYS live keys, pruning expired ones`, async function () {
-      const f = await loadFixture(consortiumFixture);
-      const max = Number(await f.consortium.MAX_LIVE_KEYS());
-      const expiresAt = (await time.latest()) + 1000;
-      const shortLived = Array.from({ length: max - 1 }, () => ethers.Wallet.createRandom());
-      for (const k of shortLived) await gov.addOwnKey(f, f.usPlatform, k, 4, { validUntil: expiresAt });
-      expect((await f.consortium.keysOf(4)).length).to.equal(max);
-      const extra = ethers.Wallet.createRandom();
-      await expect(gov.addOwnKey(f, f.usPlatform, extra, 4))
-        .to.be.revertedWithCustomError(f.consortium, "ConsortiumTooManyKeys")
-        .withArgs(4);
-      // Governance overrides are bounded too.
-      const override = await propose(f, f.frAgency, { kind: "AddKey", memberId: 4, key: extra.address });
-      await expect(gov.vote(f, f.deCourt, override, true))
-        .to.be.revertedWithCustomError(f.consortium, "ConsortiumTooManyKeys")
-        .withArgs(4);
-      // Revoking one frees its slot at once.
-      await gov.revokeOwnKey(f, f.usPlatform, 4, shortLived[0]!.address);
-      await gov.addOwnKey(f, f.usPlatform, extra, 4);
-      expect((await f.consortium.keysOf(4)).length).to.equal(max);
-      // Once the short-lived keys expire, the next addition prunes them.
-      await time.increaseTo(expiresAt);
-      const after = ethers.Wallet.createRandom();
-      await gov.addOwnKey(f, f.usPlatform, after, 4);
-      expect([...(await f.consortium.keysOf(4))]).to.have.members([f.usPlatform.address, extra.address, after.address]);
-      // Pruning forgets nothing about the past.
-      const k = await f.consortium.getKey(shortLived[1]!.address);
-      expect([k.memberId, k.validUntil]).to.deep.equal([4n, BigInt(expiresAt)]);
-      expect(await f.consortium.isValidSigner(4, shortLived[1]!.address, expiresAt - 1)).to.equal(true);
+    describe("attack: a key revoked while suspended stays revoked after reinstatement", function () {
+      it("does not come back with its member", async function () {
+        const { f, compromised, revokedAt } = await loadFixture(revokedWhileSuspended);
+        await pass(f, { kind: "ReinstateMember", memberId: 4 });
+        expect((await f.consortium.signerInfo(f.usPlatform.address)).authorized).to.equal(true);
+        const info = await f.consortium.signerInfo(compromised.address);
+        expect([info.memberId, info.keyValid, info.authorized]).to.deep.equal([4n, false, false]);
+        expect((await f.consortium.getKey(compromised.address)).validUntil).to.equal(BigInt(revokedAt));
+        expect(await f.consortium.isValidSigner(4, compromised.address, revokedAt - 1)).to.equal(false); // suspended
+        expect(await f.consortium.isValidSigner(4, compromised.address, await time.latest())).to.equal(false);
+        expect(await f.consortium.keysOf(4)).to.deep.equal([f.usPlatform.address]);
+        // The attacker holding it can do nothing with it.
+        await expect(gov.revokeOwnKey(f, compromised, 4, f.usPlatform.address))
+          .to.be.revertedWithCustomError(f.consortium, "SignedRequestUnauthorizedSigner")
+          .withArgs(compromised.address);
+        await expect(gov.addOwnKey(f, compromised, f.spare[1]!, 4))
+          .to.be.revertedWithCustomError(f.consortium, "SignedRequestUnauthorizedSigner")
+          .withArgs(compromised.address);
+      });
+    });
+
+    describe("attack: a member cannot make key scans unbounded", function () {
+      it("holds at most MAX_LIVE_KEYS live keys, pruning expired ones", async function () {
+        const f = await loadFixture(consortiumFixture);
+        const max = Number(await f.consortium.MAX_LIVE_KEYS());
+        const expiresAt = (await time.latest()) + 1000;
+        const shortLived = Array.from({ length: max - 1 }, () => ethers.Wallet.createRandom());
+        for (const k of shortLived) await gov.addOwnKey(f, f.usPlatform, k, 4, { validUntil: expiresAt });
+        expect((await f.consortium.keysOf(4)).length).to.equal(max);
+        const extra = ethers.Wallet.createRandom();
+        await expect(gov.addOwnKey(f, f.usPlatform, extra, 4))
+          .to.be.revertedWithCustomError(f.consortium, "ConsortiumTooManyKeys")
+          .withArgs(4);
+        // Governance overrides are bounded too.
+        const override = await propose(f, f.frAgency, { kind: "AddKey", memberId: 4, key: extra.address });
+        await expect(gov.vote(f, f.deCourt, override, true))
+          .to.be.revertedWithCustomError(f.consortium, "ConsortiumTooManyKeys")
+          .withArgs(4);
+        // Revoking one frees its slot at once.
+        await gov.revokeOwnKey(f, f.usPlatform, 4, shortLived[0]!.address);
+        await gov.addOwnKey(f, f.usPlatform, extra, 4);
+        expect((await f.consortium.keysOf(4)).length).to.equal(max);
+        // Once the short-lived keys expire, the next addition prunes them.
+        await time.increaseTo(expiresAt);
+        const after = ethers.Wallet.createRandom();
+        await gov.addOwnKey(f, f.usPlatform, after, 4);
+        expect([...(await f.consortium.keysOf(4))]).to.have.members([
+          f.usPlatform.address,
+          extra.address,
+          after.address,
+        ]);
+        // Pruning forgets nothing about the past.
+        const k = await f.consortium.getKey(shortLived[1]!.address);
+        expect([k.memberId, k.validUntil]).to.deep.equal([4n, BigInt(expiresAt)]);
+        expect(await f.consortium.isValidSigner(4, shortLived[1]!.address, expiresAt - 1)).to.equal(true);
+      });
     });
   });
 
@@ -752,87 +778,91 @@ describe("Consortium", function () {
         .withArgs(1, 2, 3);
     });
 
-    it("attack: a request signed for another chain id, contract or consortium is refused", async function () {
-      const f = await loadFixture(consortiumFixture);
-      const client = await gov.client(f);
-      const e = encodeProposal({ kind: "SuspendMember", memberId: 4 });
-      const request = { ...e, nonce: 0n, deadline: (await time.latest()) + 3600 };
-      const real = client.domains.governance;
-      const types = { Propose: [...GovernanceTypes.Propose] };
-      const wrongDomains = {
-        "another chain id": { ...real, chainId: 1n },
-        "another contract": { ...real, verifyingContract: await f.agreements.getAddress() },
-        "another consortium": { ...real, salt: ethers.id("another consortium") },
-        "no salt (a domain without the consortium id)": {
-          name: real.name!,
-          version: real.version!,
-          chainId: real.chainId!,
-          verifyingContract: real.verifyingContract!,
-        },
-      };
-      for (const [what, domain] of Object.entries(wrongDomains)) {
-        const signature = await f.frAgency.signTypedData(domain, types, request);
-        // The contract recovers the signature against its own domain: some other address, nobody's key.
-        const recovered = ethers.verifyTypedData(real, types, request, signature);
-        expect(recovered, what).not.to.equal(f.frAgency.address);
-        await expect(f.governance.propose(request, signature), what)
-          .to.be.revertedWithCustomError(f.governance, "SignedRequestUnauthorizedSigner")
-          .withArgs(recovered);
-      }
-      expect(await f.governance.proposalCount()).to.equal(0n);
-      // The same request signed for the right domain passes.
-      await expect(f.governance.propose(request, await f.frAgency.signTypedData(real, types, request))).to.emit(
-        f.governance,
-        "ProposalCreated",
-      );
+    describe("attack: a request signed for another chain id, contract or consortium is refused", function () {
+      it("recovers another signer, which is nobody's key", async function () {
+        const f = await loadFixture(consortiumFixture);
+        const client = await gov.client(f);
+        const e = encodeProposal({ kind: "SuspendMember", memberId: 4 });
+        const request = { ...e, nonce: 0n, deadline: (await time.latest()) + 3600 };
+        const real = client.domains.governance;
+        const types = { Propose: [...GovernanceTypes.Propose] };
+        const wrongDomains = {
+          "another chain id": { ...real, chainId: 1n },
+          "another contract": { ...real, verifyingContract: await f.agreements.getAddress() },
+          "another consortium": { ...real, salt: ethers.id("another consortium") },
+          "no salt (a domain without the consortium id)": {
+            name: real.name!,
+            version: real.version!,
+            chainId: real.chainId!,
+            verifyingContract: real.verifyingContract!,
+          },
+        };
+        for (const [what, domain] of Object.entries(wrongDomains)) {
+          const signature = await f.frAgency.signTypedData(domain, types, request);
+          // The contract recovers the signature against its own domain: some other address, nobody's key.
+          const recovered = ethers.verifyTypedData(real, types, request, signature);
+          expect(recovered, what).not.to.equal(f.frAgency.address);
+          await expect(f.governance.propose(request, signature), what)
+            .to.be.revertedWithCustomError(f.governance, "SignedRequestUnauthorizedSigner")
+            .withArgs(recovered);
+        }
+        expect(await f.governance.proposalCount()).to.equal(0n);
+        // The same request signed for the right domain passes.
+        await expect(f.governance.propose(request, await f.frAgency.signTypedData(real, types, request))).to.emit(
+          f.governance,
+          "ProposalCreated",
+        );
+      });
     });
 
-    it("attack: two deployments sharing chain id and addresses must not accept each other's requests", async function () {
-      const signers = await ethers.getSigners();
-      const [deployer, fr, de] = signers as [HardhatEthersSigner, HardhatEthersSigner, HardhatEthersSigner];
-      const config = parseConsortiumConfig({
-        name: "replay test",
-        quorum: { numerator: 2, denominator: 3 },
-        votingPeriodSeconds: WEEK,
-        founders: [
-          { name: "FR", jurisdiction: "FR", roles: ["GOVERNOR"], key: fr.address },
-          { name: "DE", jurisdiction: "DE", roles: ["GOVERNOR"], key: de.address },
-        ],
-      });
-      const { chainId } = await ethers.provider.getNetwork();
-      const snapshot: string = await network.provider.send("evm_snapshot");
-      // Deployment A (say, staging) — a request is signed for it.
-      const a = await deployConsortium(deployer, config, ethers.id("consortium A") as Hex);
-      const addressesA = await Promise.all([a.consortium, a.governance, a.agreements].map((c) => c.getAddress()));
-      const signed = await (
-        await ConsortiumClient.connect(addressesA[0]!, deployer)
-      ).signPropose(fr, {
-        kind: "SuspendMember",
-        memberId: 2,
-      });
-      expect(await a.governance.propose.staticCall(signed.request, signed.signature)).to.equal(1n);
-      // Deployment B (say, production) from the same deployer nonce: same chain, same addresses, another id.
-      await network.provider.send("evm_revert", [snapshot]);
-      const b = await deployConsortium(deployer, config, ethers.id("consortium B") as Hex);
-      const addressesB = await Promise.all([b.consortium, b.governance, b.agreements].map((c) => c.getAddress()));
-      expect(addressesB).to.deep.equal(addressesA);
-      expect((await ethers.provider.getNetwork()).chainId).to.equal(chainId);
-      expect(await b.consortium.consortiumId()).not.to.equal(ethers.id("consortium A"));
-      expect((await b.consortium.signerInfo(fr.address)).authorized).to.equal(true);
+    describe("attack: two deployments sharing chain id and addresses must not accept each other's requests", function () {
+      it("refuses a request signed for the other deployment (its consortium id is the domain's salt)", async function () {
+        const signers = await ethers.getSigners();
+        const [deployer, fr, de] = signers as [HardhatEthersSigner, HardhatEthersSigner, HardhatEthersSigner];
+        const config = parseConsortiumConfig({
+          name: "replay test",
+          quorum: { numerator: 2, denominator: 3 },
+          votingPeriodSeconds: WEEK,
+          founders: [
+            { name: "FR", jurisdiction: "FR", roles: ["GOVERNOR"], key: fr.address },
+            { name: "DE", jurisdiction: "DE", roles: ["GOVERNOR"], key: de.address },
+          ],
+        });
+        const { chainId } = await ethers.provider.getNetwork();
+        const snapshot: string = await network.provider.send("evm_snapshot");
+        // Deployment A (say, staging) — a request is signed for it.
+        const a = await deployConsortium(deployer, config, ethers.id("consortium A") as Hex);
+        const addressesA = await Promise.all([a.consortium, a.governance, a.agreements].map((c) => c.getAddress()));
+        const signed = await (
+          await ConsortiumClient.connect(addressesA[0]!, deployer)
+        ).signPropose(fr, {
+          kind: "SuspendMember",
+          memberId: 2,
+        });
+        expect(await a.governance.propose.staticCall(signed.request, signed.signature)).to.equal(1n);
+        // Deployment B (say, production) from the same deployer nonce: same chain, same addresses, another id.
+        await network.provider.send("evm_revert", [snapshot]);
+        const b = await deployConsortium(deployer, config, ethers.id("consortium B") as Hex);
+        const addressesB = await Promise.all([b.consortium, b.governance, b.agreements].map((c) => c.getAddress()));
+        expect(addressesB).to.deep.equal(addressesA);
+        expect((await ethers.provider.getNetwork()).chainId).to.equal(chainId);
+        expect(await b.consortium.consortiumId()).not.to.equal(ethers.id("consortium A"));
+        expect((await b.consortium.signerInfo(fr.address)).authorized).to.equal(true);
 
-      const domainB = (await ConsortiumClient.connect(addressesB[0]!, deployer)).domains.governance;
-      const recovered = ethers.verifyTypedData(
-        domainB,
-        { Propose: [...GovernanceTypes.Propose] },
-        signed.request,
-        signed.signature,
-      );
-      expect(recovered).not.to.equal(fr.address);
-      await expect(b.governance.propose(signed.request, signed.signature))
-        .to.be.revertedWithCustomError(b.governance, "SignedRequestUnauthorizedSigner")
-        .withArgs(recovered);
-      expect(await b.governance.proposalCount()).to.equal(0n);
-      expect(await b.governance.nonces(fr.address)).to.equal(0n);
+        const domainB = (await ConsortiumClient.connect(addressesB[0]!, deployer)).domains.governance;
+        const recovered = ethers.verifyTypedData(
+          domainB,
+          { Propose: [...GovernanceTypes.Propose] },
+          signed.request,
+          signed.signature,
+        );
+        expect(recovered).not.to.equal(fr.address);
+        await expect(b.governance.propose(signed.request, signed.signature))
+          .to.be.revertedWithCustomError(b.governance, "SignedRequestUnauthorizedSigner")
+          .withArgs(recovered);
+        expect(await b.governance.proposalCount()).to.equal(0n);
+        expect(await b.governance.nonces(fr.address)).to.equal(0n);
+      });
     });
   });
 });
