@@ -230,9 +230,10 @@ contract Consortium is IConsortium, MemberSigned {
     function setMemberStatus(uint64 memberId, MemberStatus status) external onlyGovernance {
         Member storage m = _existingMember(memberId);
         MemberStatus old = m.status;
-        bool allowed = (status == MemberStatus.Suspended && old == MemberStatus.Active) ||
-            (status == MemberStatus.Active && old == MemberStatus.Suspended) ||
-            (status == MemberStatus.Removed && old != MemberStatus.Removed);
+        bool allowed =
+            (status == MemberStatus.Suspended && old == MemberStatus.Active) ||
+                (status == MemberStatus.Active && old == MemberStatus.Suspended) ||
+                (status == MemberStatus.Removed && old != MemberStatus.Removed);
         if (!allowed) revert ConsortiumInvalidMemberStatus(memberId, old);
         _setStatus(memberId, status);
     }

@@ -182,7 +182,9 @@ contract ConsortiumGovernance is IConsortiumGovernance, MemberSigned {
 
     /// @dev Checks that a payload decodes for its kind, before anyone votes on it.
     function _validateProposal(ProposalKind kind, bytes calldata payload) private view {
-        if (payload.length != _payloadWords(kind) * 32) revert GovernanceInvalidProposal(kind);
+        if (payload.length != _payloadWords(kind) * 32 || !_cleanWords(kind, payload)) {
+            revert GovernanceInvalidProposal(kind);
+        }
         if (kind == ProposalKind.AdmitMember) {
             (bytes2 j, uint8 roles, , address key) = abi.decode(payload, (bytes2, uint8, bytes32, address));
             _members.checkAdmission(j, roles, key);
@@ -203,6 +205,31 @@ contract ConsortiumGovernance is IConsortiumGovernance, MemberSigned {
                 revert IConsortium.ConsortiumUnknownMember(id);
             }
         }
+    }
+
+    /**
+     * @dev Whether every word of the payload `p` is the clean ABI encoding of its kind's argument types. Without
+     * this, a payload with dirty high bits in a word that is only decoded at execution (a role, a key, a window)
+     * would be accepted, voted on, and then make the deciding vote revert.
+     */
+    function _cleanWords(ProposalKind kind, bytes calldata p) private pure returns (bool) {
+        if (kind == ProposalKind.AdmitMember) {
+            // bytes2 is left-aligned: its low 240 bits must be zero.
+            return uint256(bytes32(p[:32])) << 16 == 0 && _fits(p, 1, 8) && _fits(p, 3, 160);
+        }
+        if (kind == ProposalKind.SetRoles) return _fits(p, 0, 64) && _fits(p, 1, 8);
+        if (kind == ProposalKind.AddKey)
+            return _fits(p, 0, 64) && _fits(p, 1, 160) && _fits(p, 2, 48) && _fits(p, 3, 48);
+        if (kind == ProposalKind.RevokeKey) return _fits(p, 0, 64) && _fits(p, 1, 160);
+        if (kind == ProposalKind.SetGovernanceParameters) return _fits(p, 0, 16) && _fits(p, 1, 16) && _fits(p, 2, 32);
+        if (kind == ProposalKind.SetParameter) return true;
+        if (kind == ProposalKind.ResolveWorkDispute) return _fits(p, 0, 160) && _fits(p, 2, 160);
+        return _fits(p, 0, 64);
+    }
+
+    /// @dev Whether word `i` of `p` holds an unsigned value (or an address) of at most `bits` bits.
+    function _fits(bytes calldata p, uint256 i, uint256 bits) private pure returns (bool) {
+        return uint256(bytes32(p[i * 32:(i + 1) * 32])) >> bits == 0;
     }
 
     function _payloadWords(ProposalKind kind) private pure returns (uint256) {

@@ -160,12 +160,7 @@ contract RecognitionAgreements is IRecognitionAgreements, MemberSigned {
     }
 
     /// @inheritdoc IRecognitionAgreements
-    function recognition(
-        bytes2 from,
-        bytes2 to,
-        uint8 category,
-        uint48 atTime
-    ) external view returns (bool, uint256) {
+    function recognition(bytes2 from, bytes2 to, uint8 category, uint48 atTime) external view returns (bool, uint256) {
         return _find(from, to, category, atTime, false);
     }
 
@@ -248,13 +243,7 @@ contract RecognitionAgreements is IRecognitionAgreements, MemberSigned {
             keccak256(
                 bytes.concat(
                     abi.encode(_TERMS_TYPEHASH, t.from, t.to, t.categories, t.minAssurance, t.anchorWindow),
-                    abi.encode(
-                        t.effectiveFrom,
-                        t.expiresAt,
-                        t.responseWindow,
-                        t.emergencyResponseWindow,
-                        t.textHash
-                    )
+                    abi.encode(t.effectiveFrom, t.expiresAt, t.responseWindow, t.emergencyResponseWindow, t.textHash)
                 )
             );
     }

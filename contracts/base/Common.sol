@@ -47,7 +47,12 @@ library Jurisdictions {
     function isValid(bytes2 code) internal pure returns (bool) {
         if (!isWellFormed(code)) return false;
         uint256 idx = (uint256(uint8(code[0])) - 0x41) * 26 + (uint256(uint8(code[1])) - 0x41);
-        uint256 word = idx < 256 ? _ASSIGNED_0 : idx < 512 ? _ASSIGNED_1 : _ASSIGNED_2;
+        uint256 word =
+            idx < 256
+                ? _ASSIGNED_0
+                : idx < 512
+                    ? _ASSIGNED_1
+                    : _ASSIGNED_2;
         return (word >> (idx & 0xff)) & 1 == 1;
     }
 

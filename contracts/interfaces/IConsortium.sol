@@ -137,13 +137,7 @@ interface IConsortium {
     /// @dev A member's roles changed.
     event MemberRolesChanged(uint64 indexed memberId, uint8 roles);
     /// @dev A signing key was added for a member; `origin` says by whom.
-    event KeyAdded(
-        uint64 indexed memberId,
-        address indexed key,
-        uint48 validFrom,
-        uint48 validUntil,
-        KeyOrigin origin
-    );
+    event KeyAdded(uint64 indexed memberId, address indexed key, uint48 validFrom, uint48 validUntil, KeyOrigin origin);
     /// @dev A signing key was revoked; signatures made before `revokedAt` still count.
     event KeyRevoked(uint64 indexed memberId, address indexed key, uint48 revokedAt, bool selfRevoked);
 

@@ -62,7 +62,7 @@ interface IConsortiumGovernance is IMemberSigned {
         // Member id of the proposer.
         uint64 proposer;
         uint48 createdAt;
-        // Votes after this second are refused; an unexecuted proposal is then expired.
+        // From this second on, votes and execution are refused: an unexecuted proposal is then expired.
         uint48 expiresAt;
         // The quorum in force when the proposal was made.
         uint16 quorumNumerator;

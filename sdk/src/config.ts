@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { getAddress, id as keccakUtf8 } from "ethers";
+import { ZeroAddress, getAddress, id as keccakUtf8 } from "ethers";
 import { z } from "zod";
 import { Assurance, Role, type AssuranceName, type RoleName } from "./constants";
 import { CrossproofError } from "./errors";
@@ -47,7 +47,9 @@ export type AgreementConfig = z.infer<typeof agreementConfigSchema>;
 const address = z
   .string()
   .regex(/^0x[0-9a-fA-F]{40}$/, "an Ethereum address")
-  .transform((a) => getAddress(a.toLowerCase()));
+  .transform((a) => getAddress(a.toLowerCase()))
+  // The Consortium refuses the zero address as a key (ConsortiumKeyUnavailable): say so before deploying.
+  .refine((a) => a !== ZeroAddress, "not the zero address");
 
 /** The founding configuration of a consortium (see `config/demo-consortium.json`). */
 export const consortiumConfigSchema = z
