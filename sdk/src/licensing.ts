@@ -1,7 +1,9 @@
 import {
   AbiCoder,
+  ZeroAddress,
   keccak256,
   type ContractRunner,
+  type LogDescription,
   type Provider,
   type Signer,
   type TypedDataDomain,
@@ -10,6 +12,7 @@ import {
 import { LicenseRegistry__factory, type LicenseRegistry } from "../../typechain-types";
 import { cidToBytes } from "./cid";
 import {
+  DEFAULT_REQUEST_VALIDITY,
   chainTimeOf,
   deadlineFrom,
   resolveContract,
@@ -49,11 +52,21 @@ export const AuthorizationReason = [
   "RIGHT_NOT_GRANTED",
   "TERRITORY_NOT_GRANTED",
   "CHAIN_TOO_DEEP",
+  "TITLE_VOIDED",
 ] as const;
 export type AuthorizationReasonName = (typeof AuthorizationReason)[number];
 
+/** Where a work dispute stands, as in `ILicenseRegistry.DisputeStatus`. */
+export const DisputeStatus = ["None", "Open", "Dismissed", "Upheld"] as const;
+export type DisputeStatusName = (typeof DisputeStatus)[number];
+
 /** The longest licensing chain the registry accepts (the rights holder's grant counts as 1). */
 export const MAX_CHAIN_DEPTH = 8;
+
+/** The most live exclusive and sole licences one parent (one work, for root licences) may have at once. */
+export const MAX_RESTRICTIVE_SIBLINGS = 64;
+
+const ZERO_HASH = `0x${"00".repeat(32)}` as Hex;
 
 /** ORs right names into the on-chain bitmask. */
 export function rightsMask(names: readonly RightName[]): number {
@@ -116,6 +129,7 @@ export const LicenseRegistryTypes = {
     { name: "grantType", type: "uint8" },
     { name: "sublicensable", type: "bool" },
     { name: "start", type: "uint48" },
+    { name: "backdated", type: "bool" },
     { name: "end", type: "uint48" },
     { name: "worldwide", type: "bool" },
     { name: "territories", type: "bytes2[]" },
@@ -126,6 +140,14 @@ export const LicenseRegistryTypes = {
   RevokeLicence: [
     { name: "licenceId", type: "bytes32" },
     { name: "reasonHash", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  FileWorkDispute: [
+    { name: "workId", type: "bytes32" },
+    { name: "claimant", type: "address" },
+    { name: "fromHolding", type: "uint32" },
+    { name: "evidenceHash", type: "bytes32" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint48" },
   ],
@@ -155,7 +177,10 @@ export interface GrantLicenceRequest {
   rights: number;
   grantType: number;
   sublicensable: boolean;
+  /** Unix seconds; 0 = from the grant's block. */
   start: number;
+  /** The licensor states that `start` lies before the grant's block (root licences only). */
+  backdated: boolean;
   end: number;
   worldwide: boolean;
   territories: Hex[];
@@ -169,11 +194,22 @@ export interface RevokeLicenceRequest {
   nonce: bigint | number;
   deadline: number;
 }
+/** Signed by a key of a REGISTRY member. */
+export interface FileWorkDisputeRequest {
+  workId: Hex;
+  claimant: string;
+  /** Index in the work's holder history of the first contested holding (0 = the registration itself). */
+  fromHolding: number;
+  evidenceHash: Hex;
+  nonce: bigint | number;
+  deadline: number;
+}
 export interface LicenseRegistryRequests {
   RegisterWork: RegisterWorkRequest;
   AssignWork: AssignWorkRequest;
   GrantLicence: GrantLicenceRequest;
   RevokeLicence: RevokeLicenceRequest;
+  FileWorkDispute: FileWorkDisputeRequest;
 }
 
 /** Signs a LicenseRegistry request with any ethers `Signer` (the account itself, or a contract wallet's owner key). */
@@ -207,12 +243,47 @@ export interface LicenceView {
   grantType: GrantTypeName;
   sublicensable: boolean;
   start: number;
+  /** The licensor signed a start before the grant's block. */
+  backdated: boolean;
   end: number;
   worldwide: boolean;
   territories: string[];
   depth: number;
   revokedAt: number;
+  /** Root licences: index in the work's holder history of the holding it was granted under. */
+  grantedUnderHolding: number;
   agreementHash: Hex;
+}
+
+/** One entry of a work's holder history. */
+export interface HoldingView {
+  /** Index in the history (what a dispute's `fromHolding` names). */
+  index: number;
+  holder: string;
+  since: number;
+  /** Assigned by force, by governance resolving a dispute. */
+  forced: boolean;
+  /** Voided by a forced assignment: the root licences granted under it authorise nothing. */
+  voided: boolean;
+}
+
+/** A dispute over who holds a work. */
+export interface DisputeView {
+  disputeId: bigint;
+  workId: Hex;
+  claimant: string;
+  filedAt: number;
+  status: DisputeStatusName;
+  fromHolding: number;
+  /** Member id of the REGISTRY member that filed it. */
+  filedBy: bigint;
+  resolvedAt: number;
+}
+
+/** The id of the dispute filed, from the events of a submitted `FileWorkDispute` request. */
+export function filedDisputeId(events: readonly LogDescription[]): bigint | undefined {
+  const ev = events.find((e) => e.name === "WorkDisputeFiled");
+  return ev === undefined ? undefined : (ev.args[0] as bigint);
 }
 
 /** One link of a chain, judged at a time, with a plain-words reason. */
@@ -242,9 +313,27 @@ export interface AuthorizationExplanation {
 const iso = (t: number) => new Date(t * 1000).toISOString().replace(".000Z", "Z");
 const short = (h: string) => `${h.slice(0, 10)}…`;
 
-function explainLink(l: LicenceView, reason: AuthorizationReasonName, right: RightName, territory: string, t: number) {
+function explainLink(
+  l: LicenceView,
+  reason: AuthorizationReasonName,
+  right: RightName,
+  territory: string,
+  t: number,
+  holdings: readonly HoldingView[],
+) {
   const who = `licence ${short(l.licenceId)} (from ${l.licensor} to ${l.licensee})`;
   switch (reason) {
+    case "TITLE_VOIDED": {
+      const forced = holdings.find((h) => h.forced && h.index > l.grantedUnderHolding);
+      const by =
+        forced === undefined
+          ? "by a forced assignment"
+          : `when the consortium's governance assigned the work by force to ${forced.holder} at ${iso(forced.since)}`;
+      return (
+        `${who} was granted under ${l.licensor}'s holding of the work, which was voided ${by}; ` +
+        `a licence from a void title authorises nothing, at any time`
+      );
+    }
     case "OK":
       return `${who} covered ${right} in ${territory} at ${iso(t)}`;
     case "REVOKED":
@@ -320,6 +409,13 @@ export class LicenceClient {
     } satisfies AssignWorkRequest;
   }
 
+  /**
+   * Signs a grant. `start` omitted (or 0) means "from the grant's block"; a start at or before the chain's current
+   * time must be signed `backdated: true` — root licences only — and is then stored and shown as back-dated.
+   * @example
+   * const signed = await client.signGrant(holder, { workId, licensee, rights: ["BROADCAST"], territories: ["EU"],
+   *   end: new Date("2027-01-01") });
+   */
   async signGrant(
     signer: Signer,
     p: {
@@ -330,9 +426,12 @@ export class LicenceClient {
       rights: readonly RightName[];
       grantType?: GrantTypeName;
       sublicensable?: boolean;
-      start: Date | number;
+      /** Omitted or 0: from the grant's block. */
+      start?: Date | number;
+      /** The start lies in the past and the licensor says so (root licences only). */
+      backdated?: boolean;
       end: Date | number;
-      /** ISO codes or groups (`EU`); `["WORLDWIDE"]` or omitted with `worldwide: true` for the world. */
+      /** ISO codes or groups (`EU`); omitted with `worldwide: true` for the world. */
       territories?: readonly string[];
       worldwide?: boolean;
       agreementHash?: string;
@@ -341,21 +440,42 @@ export class LicenceClient {
     },
   ) {
     const worldwide = p.worldwide ?? false;
+    const parentId = (p.parentId ?? ZERO_HASH) as Hex;
+    const start = p.start === undefined ? 0 : toUnixSeconds(p.start);
+    const backdated = p.backdated ?? false;
+    const now = await chainTimeOf(this.provider);
+    if (backdated && parentId !== ZERO_HASH) {
+      throw new CrossproofError("INVALID_ARGUMENT", "only root licences may be back-dated, never sublicences");
+    }
+    if (backdated && (start === 0 || start > now)) {
+      throw new CrossproofError(
+        "INVALID_ARGUMENT",
+        `a back-dated licence needs a start in the past (chain time ${now})`,
+      );
+    }
+    if (!backdated && start !== 0 && start <= now) {
+      throw new CrossproofError(
+        "INVALID_ARGUMENT",
+        `start ${start} is not after the chain's current time ${now}: omit it (from the grant's block), ` +
+          "or sign backdated: true (root licences only)",
+      );
+    }
     return signLicenceRequest(signer, this.domain, "GrantLicence", {
       workId: p.workId as Hex,
-      parentId: (p.parentId ?? `0x${"00".repeat(32)}`) as Hex,
+      parentId,
       licensor: p.licensor ?? (await signer.getAddress()),
       licensee: p.licensee,
       rights: rightsMask(p.rights),
       grantType: GrantType[p.grantType ?? "NonExclusive"],
       sublicensable: p.sublicensable ?? false,
-      start: toUnixSeconds(p.start),
+      start,
+      backdated,
       end: toUnixSeconds(p.end),
       worldwide,
       territories: worldwide ? [] : expandTerritories(p.territories ?? []).map(toJurisdiction),
-      agreementHash: (p.agreementHash ?? `0x${"00".repeat(32)}`) as Hex,
+      agreementHash: (p.agreementHash ?? ZERO_HASH) as Hex,
       salt: (p.salt ?? keccak256(crypto.getRandomValues(new Uint8Array(32)))) as Hex,
-      deadline: await deadlineFrom(this.provider, p.validFor),
+      deadline: now + (p.validFor ?? DEFAULT_REQUEST_VALIDITY),
     });
   }
 
@@ -365,6 +485,40 @@ export class LicenceClient {
       licenceId: p.licenceId as Hex,
       reasonHash: p.reasonHash as Hex,
       nonce: await this.registry.nonces(licensor),
+      deadline: await deadlineFrom(this.provider, p.validFor),
+    });
+  }
+
+  /**
+   * A REGISTRY member's key signs a dispute over who holds a work; governance resolves it (a `ResolveWorkDispute`
+   * proposal, see `encodeProposal`). The dispute id is in the submitted request's events ({@link filedDisputeId}).
+   * @example
+   * const signed = await client.signFileDispute(registryKey, { workId, claimant, evidenceHash });
+   * const { events } = await (await client.submit(signed, relayer)).wait();
+   * const disputeId = filedDisputeId(events);
+   */
+  async signFileDispute(
+    signer: Signer,
+    p: {
+      workId: string;
+      claimant: string;
+      /** Index in the holder history of the first contested holding; 0 (the default) contests the registration. */
+      fromHolding?: number;
+      evidenceHash: string;
+      validFor?: number;
+    },
+  ) {
+    const fromHolding = p.fromHolding ?? 0;
+    if (!Number.isInteger(fromHolding) || fromHolding < 0 || fromHolding > 0xffffffff) {
+      throw new CrossproofError("INVALID_ARGUMENT", `fromHolding must be a holding index, not ${fromHolding}`);
+    }
+    if (p.claimant === ZeroAddress) throw new CrossproofError("INVALID_ARGUMENT", "a dispute needs a claimant");
+    return signLicenceRequest(signer, this.domain, "FileWorkDispute", {
+      workId: p.workId as Hex,
+      claimant: p.claimant,
+      fromHolding,
+      evidenceHash: p.evidenceHash as Hex,
+      nonce: await this.registry.nonces(await signer.getAddress()),
       deadline: await deadlineFrom(this.provider, p.validFor),
     });
   }
@@ -385,6 +539,8 @@ export class LicenceClient {
           return r.grantLicence(signed.request as GrantLicenceRequest, signed.signature);
         case "RevokeLicence":
           return r.revokeLicence(signed.request as RevokeLicenceRequest, signed.signature);
+        case "FileWorkDispute":
+          return r.fileDispute(signed.request as FileWorkDisputeRequest, signed.signature);
         default:
           throw new CrossproofError("INVALID_ARGUMENT", `unknown request ${signed.primaryType}`);
       }
@@ -394,7 +550,7 @@ export class LicenceClient {
   /** A licence with its grant event's fields (territory codes, agreement hash). */
   async getLicence(id: string): Promise<LicenceView | undefined> {
     const l = await this.registry.getLicence(id);
-    if (l.licensor === "0x0000000000000000000000000000000000000000") return undefined;
+    if (l.licensor === ZeroAddress) return undefined;
     const logs = await this.registry.queryFilter(this.registry.filters.LicenceGranted(id));
     const ev = logs[0]?.args;
     return {
@@ -407,12 +563,43 @@ export class LicenceClient {
       grantType: (Object.keys(GrantType) as GrantTypeName[])[Number(l.grantType)]!,
       sublicensable: l.sublicensable,
       start: Number(l.start),
+      backdated: l.backdated,
       end: Number(l.end),
       worldwide: l.worldwide,
       territories: ev === undefined ? [] : [...new Set(ev.territories.map((t: string) => fromJurisdiction(t)))].sort(),
       depth: Number(l.depth),
       revokedAt: Number(l.revokedAt),
-      agreementHash: (ev?.agreementHash ?? `0x${"00".repeat(32)}`) as Hex,
+      grantedUnderHolding: Number(l.grantedUnderHolding),
+      agreementHash: (ev?.agreementHash ?? ZERO_HASH) as Hex,
+    };
+  }
+
+  /** The work's holder history, oldest first, with forced assignments and voided holdings marked. */
+  async getHolders(workId: string): Promise<HoldingView[]> {
+    const holdings = await this.registry.holdersOf(workId);
+    return holdings.map((h, index) => ({
+      index,
+      holder: h.holder,
+      since: Number(h.since),
+      forced: h.forced,
+      voided: h.voided,
+    }));
+  }
+
+  /** A dispute over a work, or undefined if there is none with that id. */
+  async getDispute(disputeId: bigint | number): Promise<DisputeView | undefined> {
+    const d = await this.registry.getDispute(disputeId);
+    const status = DisputeStatus[Number(d.status)]!;
+    if (status === "None") return undefined;
+    return {
+      disputeId: BigInt(disputeId),
+      workId: d.workId as Hex,
+      claimant: d.claimant,
+      filedAt: Number(d.filedAt),
+      status,
+      fromHolding: Number(d.fromHolding),
+      filedBy: d.filedBy,
+      resolvedAt: Number(d.resolvedAt),
     };
   }
 
@@ -431,13 +618,21 @@ export class LicenceClient {
     const [reasonCode, failedAt] = await this.registry.verifyAuthorization(id, Right[right], code, t);
     const links = await this.registry.chainAt(id, Right[right], code, t);
     const reason = AuthorizationReason[Number(reasonCode)]!;
-    const chain: ExplainedLink[] = [];
-    for (const link of links) {
-      const licence = (await this.getLicence(link.licenceId))!;
+    const licences: LicenceView[] = [];
+    for (const link of links) licences.push((await this.getLicence(link.licenceId))!);
+    const workId = licences[0]?.workId;
+    const voided = links.some((l) => AuthorizationReason[Number(l.reason)] === "TITLE_VOIDED");
+    const holdings = voided && workId !== undefined ? await this.getHolders(workId) : [];
+    const chain: ExplainedLink[] = links.map((link, i) => {
+      const licence = licences[i]!;
       const r = AuthorizationReason[Number(link.reason)]!;
-      chain.push({ licence, valid: link.valid, reason: r, explanation: explainLink(licence, r, right, territory, t) });
-    }
-    const workId = chain[0]?.licence.workId;
+      return {
+        licence,
+        valid: link.valid,
+        reason: r,
+        explanation: explainLink(licence, r, right, territory, t, holdings),
+      };
+    });
     const holder = workId === undefined ? undefined : await this.registry.rightsHolderAt(workId, t);
     const leaf = chain.at(-1)?.licence;
     const failing = chain.find((c) => c.licence.licenceId === failedAt.toLowerCase());
