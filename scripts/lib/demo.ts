@@ -172,7 +172,7 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
       licensee: label.address,
       rights: ["BROADCAST", "MAKE_AVAILABLE"],
       territories: ["EU"],
-      start: now,
+      // start omitted: from the grant's block (a past start would be back-dating)
       end: now + 365 * 86400,
       sublicensable: true,
     });
@@ -184,7 +184,7 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
       licensee: usPlatform.address,
       rights: ["BROADCAST"],
       territories: ["FR", "DE"],
-      start: now,
+      // start omitted: from the grant's block
       end: now + 180 * 86400,
     });
     await (await licences.submit(sub, relayer)).wait();

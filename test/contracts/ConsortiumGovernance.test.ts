@@ -4,6 +4,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
 import * as gov from "../helpers/governance";
 import {
+  LicenceClient,
   MemberStatus,
   ProposalKind,
   Role,
@@ -13,8 +14,7 @@ import {
   toJurisdiction,
   type ProposalParameters,
 } from "../../sdk/src";
-import type { TestWorkDisputes } from "../../typechain-types";
-import { consortiumFixture, WEEK, type ConsortiumFixture } from "../helpers/fixtures";
+import { consortiumFixture, licenceFixture, WEEK, type ConsortiumFixture } from "../helpers/fixtures";
 
 /** `IConsortiumGovernance.VoteValue`. */
 const VoteValue = { None: 0n, Yes: 1n, No: 2n } as const;
@@ -356,11 +356,22 @@ describe("ConsortiumGovernance", function () {
     });
 
     it("resolves a work dispute in a licence registry, only while it is open", async function () {
-      const f = await loadFixture(consortiumFixture);
-      const registry = (await ethers.deployContract("TestWorkDisputes", [
-        await f.governance.getAddress(),
-      ])) as unknown as TestWorkDisputes;
-      const licenseRegistry = await registry.getAddress();
+      // The real LicenseRegistry of the same consortium: a REGISTRY member (ES) files the dispute.
+      const f = await loadFixture(licenceFixture);
+      const licenses = await LicenceClient.connect(await f.licences.getAddress(), f.deployer);
+      const licenseRegistry = await f.licences.getAddress();
+      const work = ethers.id("a squatted work");
+      await (
+        await licenses.submit(
+          await licenses.signRegisterWork(f.outsider, {
+            contentHash: work,
+            rightsHolder: f.outsider.address,
+            originJurisdiction: "ES",
+            metadataCid: "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am",
+          }),
+          f.deployer,
+        )
+      ).wait();
       const decisionHash = ethers.id("decision of the arbitration panel");
       const resolve = (disputeId: number, newHolder?: string) =>
         encodeProposal({
@@ -370,31 +381,47 @@ describe("ConsortiumGovernance", function () {
           decisionHash,
           ...(newHolder === undefined ? {} : { newHolder }),
         });
-      const closed = resolve(7);
-      await expect(gov.propose(f, f.frAgency, closed.kind, closed.payload))
+      const notFiled = resolve(1);
+      await expect(gov.propose(f, f.frAgency, notFiled.kind, notFiled.payload))
         .to.be.revertedWithCustomError(f.governance, "GovernanceInvalidProposal")
         .withArgs(ProposalKind.ResolveWorkDispute);
       const notAContract = encodeProposal({
         kind: "ResolveWorkDispute",
         licenseRegistry: f.spare[0]!.address,
-        disputeId: 7,
+        disputeId: 1,
         decisionHash,
       });
       await expect(gov.propose(f, f.frAgency, notAContract.kind, notAContract.payload))
         .to.be.revertedWithCustomError(f.governance, "GovernanceInvalidProposal")
         .withArgs(ProposalKind.ResolveWorkDispute);
-      await registry.fileDispute(7);
+      await (
+        await licenses.submit(
+          await licenses.signFileDispute(f.esRegistry, {
+            workId: work,
+            claimant: f.holder.address,
+            evidenceHash: ethers.id("evidence of authorship"),
+          }),
+          f.deployer,
+        )
+      ).wait();
+      expect(await f.licences.isDisputeOpen(1)).to.equal(true);
       const id = await propose(f, f.frAgency, {
         kind: "ResolveWorkDispute",
         licenseRegistry,
-        disputeId: 7,
-        newHolder: f.spare[1]!.address,
+        disputeId: 1,
+        newHolder: f.holder.address,
         decisionHash,
       });
       await expect(gov.vote(f, f.deCourt, id, true))
-        .to.emit(registry, "DisputeResolved")
-        .withArgs(7, f.spare[1]!.address, decisionHash);
-      expect(await registry.isDisputeOpen(7)).to.equal(false);
+        .to.emit(f.licences, "WorkDisputeResolved")
+        .withArgs(1, work, f.holder.address, decisionHash);
+      expect(await f.licences.isDisputeOpen(1)).to.equal(false);
+      expect((await f.licences.getWork(work)).rightsHolder).to.equal(f.holder.address);
+      // Resolved once: a second resolution cannot even be proposed.
+      const again = resolve(1, f.spare[1]!.address);
+      await expect(gov.propose(f, f.frAgency, again.kind, again.payload))
+        .to.be.revertedWithCustomError(f.governance, "GovernanceInvalidProposal")
+        .withArgs(ProposalKind.ResolveWorkDispute);
     });
   });
 

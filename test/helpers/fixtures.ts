@@ -121,7 +121,11 @@ export async function evidenceFixture(): Promise<EvidenceFixture> {
     await base.consortium.getAddress(),
   ])) as unknown as EvidenceRegistry;
   const { chainId } = await ethers.provider.getNetwork();
-  return { ...base, registry, domain: contractDomain("EvidenceRegistry", chainId, await registry.getAddress(), base.consortiumId) };
+  return {
+    ...base,
+    registry,
+    domain: contractDomain("EvidenceRegistry", chainId, await registry.getAddress(), base.consortiumId),
+  };
 }
 
 /** A real CIDv1 (raw, sha256) of `seed`, in the binary form the contracts store. */
