@@ -34,27 +34,10 @@ const OPEN_ENDED = 2n ** 48n - 1n;
 /** `IConsortium.KeyOrigin`. */
 const KeyOrigin = { Founding: 0, Admission: 1, Member: 2, Governance: 3 } as const;
 
-/** Proposes through the SDK's encoder, signed by `by`; returns the proposal id. */
-async function propose(f: ConsortiumFixture, by: Signer, p: ProposalParameters): Promise<bigint> {
-  const e = encodeProposal(p);
-  await gov.propose(f, by, e.kind, e.payload);
-  return f.governance.proposalCount();
-}
-
+const propose = gov.proposeParameters;
 /** FR proposes and DE votes yes: 2 of the 3 founding governors, the quorum. */
-async function pass(f: ConsortiumFixture, p: ProposalParameters): Promise<bigint> {
-  const id = await propose(f, f.frAgency, p);
-  await gov.vote(f, f.deCourt, id, true);
-  expect((await f.governance.getProposal(id)).executed, `${p.kind} passed`).to.equal(true);
-  return id;
-}
-
-/** Fixes the timestamp of the next block (the next transaction) and returns it. */
-async function nextBlockAt(secondsFromNow = 5): Promise<number> {
-  const t = (await time.latest()) + secondsFromNow;
-  await time.setNextBlockTimestamp(t);
-  return t;
-}
+const pass = (f: ConsortiumFixture, p: ProposalParameters) => gov.pass(f, p, [f.frAgency, f.deCourt]);
+const nextBlockAt = gov.nextBlockAt;
 
 /** Signs an AddOwnKey request with `by` (the member's key) and `prover` (normally the new key itself). */
 async function signAddOwnKey(

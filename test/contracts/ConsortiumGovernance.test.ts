@@ -20,27 +20,10 @@ import { consortiumFixture, licenceFixture, WEEK, type ConsortiumFixture } from 
 const VoteValue = { None: 0n, Yes: 1n, No: 2n } as const;
 const coder = ethers.AbiCoder.defaultAbiCoder();
 
-/** Proposes through the SDK's encoder, signed by `by`; returns the proposal id. */
-async function propose(f: ConsortiumFixture, by: Signer, p: ProposalParameters): Promise<bigint> {
-  const e = encodeProposal(p);
-  await gov.propose(f, by, e.kind, e.payload);
-  return f.governance.proposalCount();
-}
-
-/** Proposed by the first governor, then voted yes by the others in turn; checks that it passed. */
-async function pass(f: ConsortiumFixture, p: ProposalParameters, governors: Signer[] = [f.frAgency, f.deCourt]) {
-  const id = await propose(f, governors[0]!, p);
-  for (const g of governors.slice(1)) await gov.vote(f, g, id, true);
-  expect((await f.governance.getProposal(id)).executed, `${p.kind} passed`).to.equal(true);
-  return id;
-}
-
-/** Fixes the timestamp of the next block (the next transaction) and returns it. */
-async function nextBlockAt(secondsFromNow = 5): Promise<number> {
-  const t = (await time.latest()) + secondsFromNow;
-  await time.setNextBlockTimestamp(t);
-  return t;
-}
+const propose = gov.proposeParameters;
+const pass = (f: ConsortiumFixture, p: ProposalParameters, governors: Signer[] = [f.frAgency, f.deCourt]) =>
+  gov.pass(f, p, governors);
+const nextBlockAt = gov.nextBlockAt;
 
 const aParameter = (value: number): ProposalParameters => ({
   kind: "SetParameter",

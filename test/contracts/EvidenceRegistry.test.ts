@@ -180,18 +180,8 @@ function frToDe(f: EvidenceFixture, terms: Partial<AgreementTermsInput> = {}): P
 
 /** The custody events of a record, as the SDK reads them. */
 async function custodyEvents(f: EvidenceFixture, recordId: Hex): Promise<CustodyEvent[]> {
-  const logs = await f.registry.queryFilter(f.registry.filters.CustodyRecorded(recordId));
-  return logs.map((l) => ({
-    sequence: Number(l.args.sequence),
-    eventType: Number(l.args.eventType),
-    actor: l.args.actor,
-    counterparty: l.args.counterparty,
-    occurredAt: Number(l.args.occurredAt),
-    detailsHash: l.args.detailsHash,
-    signer: l.args.signer,
-    previous: l.args.previous,
-    eventHash: l.args.eventHash,
-  }));
+  const client = await EvidenceClient.connect(await f.registry.getAddress(), f.deployer);
+  return (await client.custodyChain(recordId)).events;
 }
 
 describe("EvidenceRegistry", function () {

@@ -1,9 +1,13 @@
+import { expect } from "chai";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse, Signer } from "ethers";
 import {
   ConsortiumClient,
   GovernanceTypes,
   agreementTerms,
+  encodeProposal,
   signTypedRequest,
+  type ProposalParameters,
   type AgreementTermsInput,
   type AgreementTermsStruct,
 } from "../../sdk/src";
@@ -85,4 +89,29 @@ export async function concludeAgreement(f: Fixture, fromSide: Signer, toSide: Si
   const id = await f.agreements.agreementCount();
   await (await approveAgreement(f, toSide, id)).wait();
   return id;
+}
+
+/** Proposes through the SDK's encoder, signed by `by`; returns the proposal id. */
+export async function proposeParameters(f: Fixture, by: Signer, p: ProposalParameters): Promise<bigint> {
+  const e = encodeProposal(p);
+  await (await propose(f, by, e.kind, e.payload)).wait();
+  return f.governance.proposalCount();
+}
+
+/**
+ * Proposed by the first governor, then voted yes by the others in turn (by default FR then DE: 2 of the 3 founding
+ * governors, the quorum); checks that it passed and returns its id.
+ */
+export async function pass(f: Fixture, p: ProposalParameters, governors: Signer[]): Promise<bigint> {
+  const id = await proposeParameters(f, governors[0]!, p);
+  for (const g of governors.slice(1)) await (await vote(f, g, id, true)).wait();
+  expect((await f.governance.getProposal(id)).executed, `${p.kind} passed`).to.equal(true);
+  return id;
+}
+
+/** Fixes the timestamp of the next block (the next transaction) and returns it. */
+export async function nextBlockAt(secondsFromNow = 5): Promise<number> {
+  const t = (await time.latest()) + secondsFromNow;
+  await time.setNextBlockTimestamp(t);
+  return t;
 }
