@@ -539,7 +539,7 @@ contract Consortium is IConsortium, MemberSigned {
         if (alg == KeyAlgorithm.EdDSA) layout = n == 79 && keccak256(jwk[:34]) == _ED25519_PREFIX;
         else if (n == 126) layout = keccak256(jwk[:31]) == _P256_PREFIX && keccak256(jwk[74:81]) == _P256_MIDDLE;
         else layout = alg == KeyAlgorithm.EcdhEs && n == 78 && keccak256(jwk[:33]) == _X25519_PREFIX;
-        return layout && bytes2(jwk[n - 2:]) == 0x227d; // ends with "}
+        return layout && jwk[n - 2] == bytes1(0x22) && jwk[n - 1] == bytes1(0x7d); // ends with "}
     }
 
     function _removeLivePublicKey(bytes32[] storage keys, uint256 i) private {
