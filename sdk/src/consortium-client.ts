@@ -477,7 +477,7 @@ export class ConsortiumClient {
       this.registeredPublicKeys(memberId, o),
     ]);
     const byId = new Map(registered.map((k) => [k.keyId.toLowerCase(), k]));
-    return live.flatMap((id) => byId.get(id.toLowerCase()) ?? []);
+    return [...live].flatMap((id) => byId.get(id.toLowerCase()) ?? []);
   }
 
   /**
