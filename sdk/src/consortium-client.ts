@@ -409,6 +409,21 @@ export class ConsortiumClient {
   }
 
   /**
+   * Whether `key` (a `kid` or a `bytes32` key id) is a `purpose` key of `memberId` valid at `at` (default: now,
+   * chain time) with its member active then — the check a gateway makes before signing a report with its report
+   * key, and a verifier's online check of a report's `kid` against the issuer the report names.
+   */
+  async isValidPublicKey(
+    memberId: bigint | number,
+    key: string,
+    purpose: KeyPurposeName,
+    o: { at?: Date | number } = {},
+  ): Promise<boolean> {
+    const at = o.at === undefined ? await chainTimeOf(this.provider) : toUnixSeconds(o.at);
+    return this.consortium.isValidPublicKey(memberId, toKeyId(key), KeyPurpose[purpose], at);
+  }
+
+  /**
    * Every public key a member ever registered (every member's when `memberId` is absent), from the
    * `PublicKeyAdded` events, with its current record (window, revocation). Each event's JWK is checked against its
    * commitment: `sha256(jwk)` must be the key id (`CHAIN_ERROR` otherwise: the node returned inconsistent data).

@@ -568,6 +568,10 @@ describe("Consortium: member public keys (report and encryption keys)", function
       const c = await gov.client(f);
       expect((await c.reportKeySet([4])).keys).to.deep.equal([]);
       await compactVerify(signed, createLocalJWKSet(await c.reportKeySet([4], { at: signedAt })));
+      // The online check of the report's kid, for the issuer it names.
+      expect(await c.isValidPublicKey(4, report.kid, "Report", { at: signedAt })).to.equal(true);
+      expect(await c.isValidPublicKey(4, report.kid, "Report")).to.equal(false);
+      expect(await c.isValidPublicKey(5, report.kid, "Report", { at: signedAt })).to.equal(false);
     });
 
     it("publicKeysOf returns the live JWKs; encryption keys work as JWE recipients", async function () {
