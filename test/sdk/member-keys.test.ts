@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import {
-  CrossproofError,
+  type CrossproofError,
   decodePublicJwk,
   encodePublicJwk,
   isCrossproofError,
