@@ -10,15 +10,16 @@ import {Roles, Jurisdictions} from "./base/Common.sol";
 
 /**
  * @title Consortium
- * @notice Members, jurisdictions, roles and signing keys. Changes come from the linked governance contract when a
- * proposal passes, or from a member's own signed key management. The deployer founds the consortium in the
- * constructor, links governance and agreements once, and keeps no power afterwards.
+ * @notice Members, jurisdictions, roles, signing keys and public keys (report and encryption keys). Changes come from
+ * the linked governance contract when a proposal passes, or from a member's own signed key management. The deployer
+ * founds the consortium in the constructor, links governance and agreements once, and keeps no power afterwards.
  */
 contract Consortium is IConsortium, MemberSigned {
     using EnumerableSet for EnumerableSet.UintSet;
 
     uint48 private constant _OPEN_ENDED = type(uint48).max;
     uint256 private constant _MAX_LIVE_KEYS = 8;
+    uint256 private constant _MAX_LIVE_PUBLIC_KEYS = 8;
 
     bytes32 private constant _REVOKE_OWN_KEY_TYPEHASH = keccak256(
         "RevokeOwnKey(uint64 memberId,address key,uint256 nonce,uint48 deadline)"
@@ -26,6 +27,24 @@ contract Consortium is IConsortium, MemberSigned {
     bytes32 private constant _ADD_OWN_KEY_TYPEHASH = keccak256(
         "AddOwnKey(uint64 memberId,address key,uint48 validFrom,uint48 validUntil,uint256 nonce,uint48 deadline)"
     );
+
+    bytes32 private constant _ADD_OWN_PUBLIC_KEY_TYPEHASH = keccak256(
+        "AddOwnPublicKey(uint64 memberId,uint8 purpose,uint8 algorithm,bytes jwk,uint48 validFrom,uint48 validUntil,"
+        "uint256 nonce,uint48 deadline)"
+    );
+    bytes32 private constant _REVOKE_OWN_PUBLIC_KEY_TYPEHASH = keccak256(
+        "RevokeOwnPublicKey(uint64 memberId,bytes32 keyId,uint256 nonce,uint48 deadline)"
+    );
+
+    // RFC 7638 thumbprint inputs, each coordinate 32 bytes as 43 base64url characters:
+    // {"crv":"P-256","kty":"EC","x":"…","y":"…"} (126 bytes), {"crv":"Ed25519","kty":"OKP","x":"…"} (79 bytes),
+    // {"crv":"X25519","kty":"OKP","x":"…"} (78 bytes). Single quotes keep the JSON legible.
+    /* solhint-disable quotes */
+    bytes32 private constant _P256_PREFIX = keccak256('{"crv":"P-256","kty":"EC","x":"');
+    bytes32 private constant _P256_MIDDLE = keccak256('","y":"');
+    bytes32 private constant _ED25519_PREFIX = keccak256('{"crv":"Ed25519","kty":"OKP","x":"');
+    bytes32 private constant _X25519_PREFIX = keccak256('{"crv":"X25519","kty":"OKP","x":"');
+    /* solhint-enable quotes */
 
     bytes32 private immutable _consortiumId;
     address private immutable _deployer;
@@ -39,6 +58,9 @@ contract Consortium is IConsortium, MemberSigned {
     uint64 private _memberCount;
     /// @dev Active members holding the GOVERNOR role (with or without a valid key).
     EnumerableSet.UintSet private _governors;
+    /// @dev Public keys are per member: the same key id under two members is two independent records.
+    mapping(uint64 memberId => mapping(bytes32 keyId => PublicKey)) private _publicKeys;
+    mapping(uint64 memberId => mapping(KeyPurpose purpose => bytes32[])) private _livePublicKeys;
 
     modifier onlyGovernance() {
         if (msg.sender != _governance) revert ConsortiumOnlyGovernance(msg.sender);
@@ -101,6 +123,12 @@ contract Consortium is IConsortium, MemberSigned {
     // solhint-disable-next-line func-name-mixedcase
     function MAX_LIVE_KEYS() external pure returns (uint256) {
         return _MAX_LIVE_KEYS;
+    }
+
+    /// @inheritdoc IConsortium
+    // solhint-disable-next-line func-name-mixedcase
+    function MAX_LIVE_PUBLIC_KEYS() external pure returns (uint256) {
+        return _MAX_LIVE_PUBLIC_KEYS;
     }
 
     // ----------------------------------------------------------------------------------------------------------------
@@ -170,6 +198,32 @@ contract Consortium is IConsortium, MemberSigned {
         }
     }
 
+    /// @inheritdoc IConsortium
+    function publicKeyOf(uint64 memberId, bytes32 keyId) external view returns (PublicKey memory) {
+        return _publicKeys[memberId][keyId];
+    }
+
+    /// @inheritdoc IConsortium
+    function publicKeysOf(uint64 memberId, KeyPurpose purpose) external view returns (bytes32[] memory) {
+        return _livePublicKeys[memberId][purpose];
+    }
+
+    /// @inheritdoc IConsortium
+    function isValidPublicKey(
+        uint64 memberId,
+        bytes32 keyId,
+        KeyPurpose purpose,
+        uint48 atTime
+    ) external view returns (bool) {
+        PublicKey memory k = _publicKeys[memberId][keyId];
+        return
+            k.memberId != 0 &&
+            k.purpose == purpose &&
+            k.validFrom <= atTime &&
+            atTime < k.validUntil &&
+            statusAt(memberId, atTime) == MemberStatus.Active;
+    }
+
     // ----------------------------------------------------------------------------------------------------------------
     // Members and keys: self-service
     // ----------------------------------------------------------------------------------------------------------------
@@ -203,6 +257,70 @@ contract Consortium is IConsortium, MemberSigned {
         uint48 from = r.validFrom == 0 ? nowTs : r.validFrom;
         if (from < nowTs) revert ConsortiumInvalidKeyWindow(r.validFrom, r.validUntil);
         _addKey(r.memberId, r.key, from, r.validUntil == 0 ? _OPEN_ENDED : r.validUntil, KeyOrigin.Member);
+    }
+
+    /// @inheritdoc IConsortium
+    function addOwnPublicKey(AddOwnPublicKeyRequest calldata r, bytes calldata signature) external {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                _ADD_OWN_PUBLIC_KEY_TYPEHASH,
+                r.memberId,
+                r.purpose,
+                r.algorithm,
+                keccak256(r.jwk),
+                r.validFrom,
+                r.validUntil,
+                r.nonce,
+                r.deadline
+            )
+        );
+        Signer memory s = _verifySignedWithNonce(structHash, signature, r.deadline, Roles.ALL, r.nonce);
+        if (s.memberId != r.memberId) revert ConsortiumKeyNotOfMember(r.memberId, s.key);
+        KeyAlgorithm alg = r.algorithm;
+        bool signs = alg == KeyAlgorithm.ES256 || alg == KeyAlgorithm.EdDSA;
+        if (
+            !(r.purpose == KeyPurpose.Report && signs) &&
+            !(r.purpose == KeyPurpose.Encryption && alg == KeyAlgorithm.EcdhEs)
+        ) revert ConsortiumInvalidKeyAlgorithm(r.purpose, alg);
+        if (!_isJwkOf(alg, r.jwk)) revert ConsortiumInvalidJwk(alg);
+        bytes32 keyId = sha256(r.jwk);
+        uint64 id = r.memberId;
+        if (_publicKeys[id][keyId].memberId != 0) revert ConsortiumPublicKeyUnavailable(id, keyId);
+        uint48 nowTs = uint48(block.timestamp);
+        uint48 from = r.validFrom == 0 ? nowTs : r.validFrom;
+        uint48 until = r.validUntil == 0 ? _OPEN_ENDED : r.validUntil;
+        if (from < nowTs || from >= until) revert ConsortiumInvalidKeyWindow(r.validFrom, r.validUntil);
+        bytes32[] storage live = _livePublicKeys[id][r.purpose];
+        // Prune keys whose window is over, so the live list stays bounded.
+        for (uint256 i = live.length; i > 0; --i) {
+            if (_publicKeys[id][live[i - 1]].validUntil <= nowTs) _removeLivePublicKey(live, i - 1);
+        }
+        if (live.length >= _MAX_LIVE_PUBLIC_KEYS) revert ConsortiumTooManyPublicKeys(id, r.purpose);
+        _publicKeys[id][keyId] = PublicKey({
+            memberId: id,
+            purpose: r.purpose,
+            algorithm: alg,
+            validFrom: from,
+            validUntil: until
+        });
+        live.push(keyId);
+        emit PublicKeyAdded(id, keyId, r.purpose, alg, from, until, r.jwk);
+    }
+
+    /// @inheritdoc IConsortium
+    function revokeOwnPublicKey(RevokeOwnPublicKeyRequest calldata r, bytes calldata signature) external {
+        (address signer, SignerInfo memory info) = _recoverSigner(
+            keccak256(abi.encode(_REVOKE_OWN_PUBLIC_KEY_TYPEHASH, r.memberId, r.keyId, r.nonce, r.deadline)),
+            signature,
+            r.deadline
+        );
+        if (info.memberId == 0 || !info.keyValid) revert SignedRequestUnauthorizedSigner(signer);
+        if (info.memberId != r.memberId) revert ConsortiumKeyNotOfMember(r.memberId, signer);
+        if (info.status != MemberStatus.Active && info.status != MemberStatus.Suspended) {
+            revert ConsortiumInvalidMemberStatus(r.memberId, info.status);
+        }
+        _useCheckedNonce(signer, r.nonce);
+        _revokePublicKey(r.memberId, r.keyId, true);
     }
 
     // ----------------------------------------------------------------------------------------------------------------
@@ -269,6 +387,11 @@ contract Consortium is IConsortium, MemberSigned {
     /// @inheritdoc IConsortium
     function revokeKey(uint64 memberId, address key) external onlyGovernance {
         _revokeKey(memberId, key, false);
+    }
+
+    /// @inheritdoc IConsortium
+    function revokePublicKey(uint64 memberId, bytes32 keyId) external onlyGovernance {
+        _revokePublicKey(memberId, keyId, false);
     }
 
     // ----------------------------------------------------------------------------------------------------------------
@@ -387,6 +510,41 @@ contract Consortium is IConsortium, MemberSigned {
         // The last valid key of the last governor able to act stays: without it nobody could govern again.
         if (wasEligible && !_hasValidKeyNow(id) && eligibleGovernorCount() == 0) revert ConsortiumLastGovernor(id);
         emit KeyRevoked(id, key, nowTs, selfRevoked);
+    }
+
+    function _revokePublicKey(uint64 id, bytes32 keyId, bool selfRevoked) private {
+        PublicKey storage k = _publicKeys[id][keyId];
+        if (k.memberId == 0) revert ConsortiumPublicKeyNotOfMember(id, keyId);
+        uint48 nowTs = uint48(block.timestamp);
+        if (k.validUntil <= nowTs) revert ConsortiumPublicKeyAlreadyRevoked(id, keyId);
+        k.validUntil = nowTs;
+        bytes32[] storage live = _livePublicKeys[id][k.purpose];
+        for (uint256 i = 0; i < live.length; ++i) {
+            if (live[i] == keyId) {
+                _removeLivePublicKey(live, i);
+                break;
+            }
+        }
+        emit PublicKeyRevoked(id, keyId, nowTs, selfRevoked);
+    }
+
+    /**
+     * @dev Whether `jwk` is the RFC 7638 thumbprint input of a public key on a curve `alg` takes: P-256 for ES256 and
+     * EcdhEs, Ed25519 for EdDSA, X25519 for EcdhEs. Checks the layout only (members, order, lengths); that the
+     * coordinates are base64url and a point on the curve is for the SDK, which refuses a key that is not.
+     */
+    function _isJwkOf(KeyAlgorithm alg, bytes calldata jwk) private pure returns (bool) {
+        uint256 n = jwk.length;
+        bool layout;
+        if (alg == KeyAlgorithm.EdDSA) layout = n == 79 && keccak256(jwk[:34]) == _ED25519_PREFIX;
+        else if (n == 126) layout = keccak256(jwk[:31]) == _P256_PREFIX && keccak256(jwk[74:81]) == _P256_MIDDLE;
+        else layout = alg == KeyAlgorithm.EcdhEs && n == 78 && keccak256(jwk[:33]) == _X25519_PREFIX;
+        return layout && jwk[n - 2] == bytes1(0x22) && jwk[n - 1] == bytes1(0x7d); // ends with "}
+    }
+
+    function _removeLivePublicKey(bytes32[] storage keys, uint256 i) private {
+        keys[i] = keys[keys.length - 1];
+        keys.pop();
     }
 
     function _removeLiveKey(address[] storage keys, uint256 i) private {

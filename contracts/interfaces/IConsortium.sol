@@ -11,8 +11,8 @@ pragma solidity ^0.8.24;
  * {IRecognitionAgreements} (bilateral recognition between jurisdictions). This contract names the other two
  * ({governance}, {agreements}); they are linked once, right after deployment, by the deployer, who keeps no power.
  *
- * Member writes here — revoking or adding one's own key — are EIP-712 requests signed by a member key (see
- * {IMemberSigned}); everything else changes only through a passed governance proposal.
+ * Member writes here — revoking or adding one's own signing key or public key — are EIP-712 requests signed by a
+ * member key (see {IMemberSigned}); everything else changes only through a passed governance proposal.
  *
  * Time is `uint48` unix seconds throughout. A jurisdiction is an officially assigned ISO 3166-1 alpha-2 code as
  * `bytes2` ("FR" is `0x4652`).
@@ -124,6 +124,69 @@ interface IConsortium {
         uint48 deadline;
     }
 
+    /// @dev What a member's public key is for.
+    enum KeyPurpose {
+        None,
+        // Signs the member's verification reports (JWS).
+        Report,
+        // Receives evidence packages: a content key is wrapped for it (JWE, ECDH-ES key agreement).
+        Encryption
+    }
+
+    /// @dev The JOSE algorithm of a public key (RFC 7518 / RFC 8037 `alg` names); the curve is in the JWK.
+    enum KeyAlgorithm {
+        None,
+        // ECDSA with P-256 and SHA-256 (report keys, EC P-256 JWK).
+        ES256,
+        // Ed25519 signatures (report keys, OKP Ed25519 JWK).
+        EdDSA,
+        // ECDH-ES key agreement and its key-wrapping variants (encryption keys, EC P-256 or OKP X25519 JWK).
+        EcdhEs
+    }
+
+    /**
+     * @dev A member's public key (report or encryption), stored under (member, key id). The key id is the RFC 7638
+     * JWK thumbprint (SHA-256) of the key: the `kid` a JOSE verifier sees. It is bound to the member: another member
+     * may register the same public key under its own id without touching this one, and a verifier always asks for
+     * (member, kid). The JWK itself is only in the {PublicKeyAdded} event. One slot.
+     */
+    struct PublicKey {
+        // The member the key belongs to (0 = no such key for that member).
+        uint64 memberId;
+        KeyPurpose purpose;
+        KeyAlgorithm algorithm;
+        // First second at which the key counts.
+        uint48 validFrom;
+        // First second at which it no longer counts (type(uint48).max = open-ended).
+        uint48 validUntil;
+    }
+
+    /**
+     * @dev Signed by a valid key of `memberId` (active): register a public key of the member. The key id is
+     * sha256(jwk). `jwk` is the key's RFC 7638 thumbprint input as UTF-8 — its required members only, in
+     * lexicographic order, without whitespace — e.g. `{"crv":"P-256","kty":"EC","x":"…","y":"…"}`.
+     */
+    struct AddOwnPublicKeyRequest {
+        uint64 memberId;
+        KeyPurpose purpose;
+        KeyAlgorithm algorithm;
+        bytes jwk;
+        // 0 = from the block that adds it; otherwise not in the past.
+        uint48 validFrom;
+        // 0 = open-ended.
+        uint48 validUntil;
+        uint256 nonce;
+        uint48 deadline;
+    }
+
+    /// @dev Signed by a valid key of `memberId` (active or suspended): revoke one of the member's public keys.
+    struct RevokeOwnPublicKeyRequest {
+        uint64 memberId;
+        bytes32 keyId;
+        uint256 nonce;
+        uint48 deadline;
+    }
+
     // ----------------------------------------------------------------------------------------------------------------
     // Events
     // ----------------------------------------------------------------------------------------------------------------
@@ -140,6 +203,21 @@ interface IConsortium {
     event KeyAdded(uint64 indexed memberId, address indexed key, uint48 validFrom, uint48 validUntil, KeyOrigin origin);
     /// @dev A signing key was revoked; signatures made before `revokedAt` still count.
     event KeyRevoked(uint64 indexed memberId, address indexed key, uint48 revokedAt, bool selfRevoked);
+    /**
+     * @dev A member registered a public key. `jwk` is the key as its RFC 7638 thumbprint input (UTF-8 JSON of the
+     * required members): `keyId` == sha256(jwk), checked on chain.
+     */
+    event PublicKeyAdded(
+        uint64 indexed memberId,
+        bytes32 indexed keyId,
+        KeyPurpose purpose,
+        KeyAlgorithm algorithm,
+        uint48 validFrom,
+        uint48 validUntil,
+        bytes jwk
+    );
+    /// @dev A public key was revoked (by its member, or by governance); what it signed before `revokedAt` counts.
+    event PublicKeyRevoked(uint64 indexed memberId, bytes32 indexed keyId, uint48 revokedAt, bool selfRevoked);
 
     // ----------------------------------------------------------------------------------------------------------------
     // Errors
@@ -173,6 +251,18 @@ interface IConsortium {
     error ConsortiumLastGovernor(uint64 memberId);
     /// @dev Founding members were empty or without a governor, or the consortium id is zero.
     error ConsortiumInvalidFounding();
+    /// @dev The member already registered this public key (a key id is never reused by its member, even revoked).
+    error ConsortiumPublicKeyUnavailable(uint64 memberId, bytes32 keyId);
+    /// @dev The member has no public key with this id.
+    error ConsortiumPublicKeyNotOfMember(uint64 memberId, bytes32 keyId);
+    /// @dev The public key is already revoked or expired.
+    error ConsortiumPublicKeyAlreadyRevoked(uint64 memberId, bytes32 keyId);
+    /// @dev The member already has {MAX_LIVE_PUBLIC_KEYS} live public keys for this purpose.
+    error ConsortiumTooManyPublicKeys(uint64 memberId, KeyPurpose purpose);
+    /// @dev The algorithm does not serve the purpose (report keys sign: ES256, EdDSA; encryption keys: ECDH-ES).
+    error ConsortiumInvalidKeyAlgorithm(KeyPurpose purpose, KeyAlgorithm algorithm);
+    /// @dev The JWK is not the RFC 7638 thumbprint input of a public key of a curve the algorithm takes.
+    error ConsortiumInvalidJwk(KeyAlgorithm algorithm);
 
     // ----------------------------------------------------------------------------------------------------------------
     // Consortium
@@ -199,6 +289,10 @@ interface IConsortium {
     /// @notice The most keys a member may hold at once (not revoked, not expired).
     // solhint-disable-next-line func-name-mixedcase
     function MAX_LIVE_KEYS() external pure returns (uint256);
+
+    /// @notice The most public keys a member may hold at once per purpose (not revoked, not expired).
+    // solhint-disable-next-line func-name-mixedcase
+    function MAX_LIVE_PUBLIC_KEYS() external pure returns (uint256);
 
     // ----------------------------------------------------------------------------------------------------------------
     // Members and keys: views
@@ -237,6 +331,25 @@ interface IConsortium {
     /// @notice The governors able to act now (see {isEligibleGovernor}): the quorum's denominator.
     function eligibleGovernorCount() external view returns (uint32);
 
+    /// @notice The member's public key `keyId` (memberId 0 = the member has no such key).
+    function publicKeyOf(uint64 memberId, bytes32 keyId) external view returns (PublicKey memory);
+
+    /// @notice The member's live public keys for `purpose`: not revoked, not yet pruned after expiry (possibly not yet
+    /// valid). Every key, with its JWK, is in the {PublicKeyAdded} events.
+    function publicKeysOf(uint64 memberId, KeyPurpose purpose) external view returns (bytes32[] memory);
+
+    /**
+     * @notice True when `keyId` is a public key of `memberId` for `purpose`, within its validity window at `atTime`,
+     * and the member was active at `atTime` (as {isValidSigner}). A verifier asks with the member id the signed
+     * report names, never with the key id alone.
+     */
+    function isValidPublicKey(
+        uint64 memberId,
+        bytes32 keyId,
+        KeyPurpose purpose,
+        uint48 atTime
+    ) external view returns (bool);
+
     // ----------------------------------------------------------------------------------------------------------------
     // Members and keys: self-service
     // ----------------------------------------------------------------------------------------------------------------
@@ -266,6 +379,34 @@ interface IConsortium {
         bytes calldata keySignature
     ) external;
 
+    /**
+     * @notice A member registers a public key of its own (a report key or an encryption key), signed by one of its
+     * valid signing keys.
+     * @dev No proof of possession is possible on chain (no P-256 or Ed25519 verification on cancun); the key id is
+     * therefore bound to the member, so registering another member's public key neither blocks nor claims it.
+     *
+     * Requirements:
+     * - the signer is a key, valid now, of `memberId`, which is active;
+     * - `algorithm` serves `purpose` (Report: ES256 or EdDSA; Encryption: EcdhEs);
+     * - `jwk` is the RFC 7638 thumbprint input of an EC P-256 (ES256, EcdhEs), OKP Ed25519 (EdDSA) or OKP X25519
+     *   (EcdhEs) public key;
+     * - the member never registered this key id before;
+     * - the window does not start in the past and is not empty;
+     * - fewer than {MAX_LIVE_PUBLIC_KEYS} live keys for `purpose` (expired ones are pruned first).
+     *
+     * Emits a {PublicKeyAdded} event.
+     */
+    function addOwnPublicKey(AddOwnPublicKeyRequest calldata request, bytes calldata signature) external;
+
+    /**
+     * @notice A member revokes one of its public keys at once.
+     * @dev Requirements: the signer is a key, valid now, of `memberId`, which is active or suspended (a suspended
+     * member can still stop a compromised key); `keyId` is a key of the member, not yet revoked or expired.
+     *
+     * Emits a {PublicKeyRevoked} event.
+     */
+    function revokeOwnPublicKey(RevokeOwnPublicKeyRequest calldata request, bytes calldata signature) external;
+
     // ----------------------------------------------------------------------------------------------------------------
     // Governance-only changes (called by the governance contract when a proposal passes)
     // ----------------------------------------------------------------------------------------------------------------
@@ -283,4 +424,7 @@ interface IConsortium {
     function addKey(uint64 memberId, address key, uint48 validFrom, uint48 validUntil) external;
 
     function revokeKey(uint64 memberId, address key) external;
+
+    /// @notice Revokes a member's public key (report or encryption) at once. Emits {PublicKeyRevoked}.
+    function revokePublicKey(uint64 memberId, bytes32 keyId) external;
 }

@@ -1,4 +1,12 @@
-import type { ContractRunner, Provider, Signer, TypedDataDomain, TypedDataField } from "ethers";
+import {
+  sha256,
+  type ContractRunner,
+  type Provider,
+  type Signer,
+  type TypedDataDomain,
+  type TypedDataField,
+} from "ethers";
+import type { JSONWebKeySet, JWK } from "jose";
 import {
   ConsortiumGovernance__factory,
   Consortium__factory,
@@ -7,12 +15,37 @@ import {
   type ConsortiumGovernance,
   type RecognitionAgreements,
 } from "../../typechain-types";
-import { assuranceMask, Assurance, type AssuranceName } from "./constants";
-import { deadlineFrom, resolveContract, submitRequest, toUnixSeconds, type SubmittedRequest } from "./contract-client";
+import {
+  assuranceMask,
+  Assurance,
+  KeyAlgorithm,
+  KeyPurpose,
+  type AssuranceName,
+  type KeyAlgorithmName,
+  type KeyPurposeName,
+} from "./constants";
+import {
+  chainTimeOf,
+  deadlineFrom,
+  resolveContract,
+  submitRequest,
+  toUnixSeconds,
+  type SubmittedRequest,
+} from "./contract-client";
 import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
 import { encodeProposal, type ProposalParameters } from "./governance";
 import { toJurisdiction } from "./jurisdiction";
+import {
+  decodePublicJwk,
+  encodePublicJwk,
+  keyAlgorithmFor,
+  keyIdToKid,
+  memberJwk,
+  toKeyId,
+  validateMemberPublicJwk,
+  type MemberPublicJwk,
+} from "./member-keys";
 
 /** EIP-712 types of the Consortium's own requests (members managing their keys). */
 export const ConsortiumTypes = {
@@ -27,6 +60,22 @@ export const ConsortiumTypes = {
     { name: "key", type: "address" },
     { name: "validFrom", type: "uint48" },
     { name: "validUntil", type: "uint48" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  AddOwnPublicKey: [
+    { name: "memberId", type: "uint64" },
+    { name: "purpose", type: "uint8" },
+    { name: "algorithm", type: "uint8" },
+    { name: "jwk", type: "bytes" },
+    { name: "validFrom", type: "uint48" },
+    { name: "validUntil", type: "uint48" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  RevokeOwnPublicKey: [
+    { name: "memberId", type: "uint64" },
+    { name: "keyId", type: "bytes32" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint48" },
   ],
@@ -126,6 +175,18 @@ export type AddOwnKeyRequest = Auth & {
   validFrom: number;
   validUntil: number;
 };
+export type AddOwnPublicKeyRequest = Auth & {
+  memberId: bigint | number;
+  /** `KeyPurpose` code. */
+  purpose: number;
+  /** `KeyAlgorithm` code. */
+  algorithm: number;
+  /** The key's RFC 7638 thumbprint input, UTF-8 ({@link encodePublicJwk}). */
+  jwk: Hex;
+  validFrom: number;
+  validUntil: number;
+};
+export type RevokeOwnPublicKeyRequest = Auth & { memberId: bigint | number; keyId: Hex };
 export type ProposeRequest = Auth & { kind: number; payload: string };
 export type VoteRequest = Auth & { proposalId: bigint | number; support: boolean };
 export type ProposeAgreementRequest = Auth & { terms: AgreementTermsStruct };
@@ -138,6 +199,44 @@ export interface SignedAddOwnKey extends SignedRequest<AddOwnKeyRequest> {
 }
 
 const secs = (d: Date | number | undefined) => (d === undefined ? 0 : toUnixSeconds(d));
+
+/** The name of an enum code read from the chain; `CrossproofError("CHAIN_ERROR")` for a code off the list. */
+function nameOf<N extends string>(values: Readonly<Record<N, number>>, code: number | bigint, what: string): N {
+  const name = (Object.keys(values) as N[]).find((k) => values[k] === Number(code));
+  if (name === undefined) throw new CrossproofError("CHAIN_ERROR", `unknown ${what} code ${code}`);
+  return name;
+}
+
+/** A member's public key as registered in the Consortium, with its JWK read back from the `PublicKeyAdded` event. */
+export interface MemberPublicKey {
+  memberId: bigint;
+  /** The `bytes32` key id: the RFC 7638 thumbprint. */
+  keyId: Hex;
+  /** The same thumbprint, base64url: the `kid` in a JWS or JWE header. */
+  kid: string;
+  purpose: KeyPurposeName;
+  algorithm: KeyAlgorithmName;
+  /** Unix seconds. */
+  validFrom: number;
+  /** Unix seconds; `OPEN_ENDED` for an open-ended key; the revocation time for a revoked key. */
+  validUntil: number;
+  /** The key for a JOSE library: required members, `kid`, `use` and (report keys) `alg`. */
+  jwk: JWK;
+}
+
+/** Parameters of {@link ConsortiumClient.signAddOwnPublicKey}. */
+export interface AddOwnPublicKeyParameters {
+  purpose: KeyPurposeName;
+  /** The public JWK (EC P-256, OKP Ed25519 or OKP X25519); extra members are dropped, private ones refused. */
+  jwk: JWK;
+  /** Absent = the one the curve implies (report: ES256 or EdDSA; encryption: EcdhEs). */
+  algorithm?: KeyAlgorithmName;
+  /** Absent = from the block that adds it. */
+  validFrom?: Date | number;
+  /** Absent = open-ended. */
+  validUntil?: Date | number;
+  validFor?: number;
+}
 
 /** Maps agreement terms in the domain's words to the contract's struct. */
 export function agreementTerms(t: AgreementTermsInput): AgreementTermsStruct {
@@ -267,6 +366,170 @@ export class ConsortiumClient {
     return { ...signed, keySignature: proof.signature };
   }
 
+  /**
+   * A member registers a public key of its own — a report key (ES256 or EdDSA) or an encryption key (ECDH-ES on
+   * P-256 or X25519) — signed by one of its valid signing keys. The JWK is checked here first (public, supported
+   * curve, on the curve, algorithm fit for the purpose), so a bad key fails before any gas is spent.
+   * @example
+   * const { publicKey } = await generateKeyPair("ES256", { extractable: true });
+   * const signed = await c.signAddOwnPublicKey(memberKey, 4, { purpose: "Report", jwk: await exportJWK(publicKey) });
+   * await (await c.submit(signed, relayer)).wait();
+   */
+  async signAddOwnPublicKey(signer: Signer, memberId: bigint | number, p: AddOwnPublicKeyParameters) {
+    const jwk = await validateMemberPublicJwk(p.jwk);
+    const algorithm = keyAlgorithmFor(p.purpose, jwk, p.algorithm);
+    const auth = await this.auth(this.consortium, signer, p.validFor);
+    return signTypedRequest<AddOwnPublicKeyRequest>(
+      signer,
+      this.domains.consortium,
+      ConsortiumTypes,
+      "AddOwnPublicKey",
+      {
+        memberId,
+        purpose: KeyPurpose[p.purpose],
+        algorithm: KeyAlgorithm[algorithm],
+        jwk: encodePublicJwk(jwk),
+        validFrom: secs(p.validFrom),
+        validUntil: secs(p.validUntil),
+        ...auth,
+      },
+    );
+  }
+
+  /** A member revokes one of its public keys at once (also while suspended); `key` is its `kid` or `bytes32` id. */
+  async signRevokeOwnPublicKey(signer: Signer, memberId: bigint | number, key: string, o: { validFor?: number } = {}) {
+    const auth = await this.auth(this.consortium, signer, o.validFor);
+    return signTypedRequest<RevokeOwnPublicKeyRequest>(
+      signer,
+      this.domains.consortium,
+      ConsortiumTypes,
+      "RevokeOwnPublicKey",
+      { memberId, keyId: toKeyId(key), ...auth },
+    );
+  }
+
+  /**
+   * Whether `key` (a `kid` or a `bytes32` key id) is a `purpose` key of `memberId` valid at `at` (default: now,
+   * chain time) with its member active then — the check a gateway makes before signing a report with its report
+   * key, and a verifier's online check of a report's `kid` against the issuer the report names.
+   */
+  async isValidPublicKey(
+    memberId: bigint | number,
+    key: string,
+    purpose: KeyPurposeName,
+    o: { at?: Date | number } = {},
+  ): Promise<boolean> {
+    const at = o.at === undefined ? await chainTimeOf(this.provider) : toUnixSeconds(o.at);
+    return this.consortium.isValidPublicKey(memberId, toKeyId(key), KeyPurpose[purpose], at);
+  }
+
+  /**
+   * Every public key a member ever registered (every member's when `memberId` is absent), from the
+   * `PublicKeyAdded` events, with its current record (window, revocation). Each event's JWK is checked against its
+   * commitment: `sha256(jwk)` must be the key id (`CHAIN_ERROR` otherwise: the node returned inconsistent data).
+   * A key whose JWK no JOSE library could use (off the curve, not canonical) is left out.
+   */
+  async registeredPublicKeys(memberId?: bigint | number, o: { fromBlock?: number } = {}): Promise<MemberPublicKey[]> {
+    let events;
+    try {
+      events = await this.consortium.queryFilter(
+        this.consortium.filters.PublicKeyAdded(memberId),
+        o.fromBlock ?? 0,
+        "latest",
+      );
+    } catch (err) {
+      throw new CrossproofError("CHAIN_ERROR", "cannot read the PublicKeyAdded events", { cause: err });
+    }
+    const keys: MemberPublicKey[] = [];
+    for (const e of events) {
+      const { memberId: member, keyId, purpose: purposeCode, algorithm: algorithmCode, jwk: bytes } = e.args;
+      if (sha256(bytes) !== keyId) {
+        throw new CrossproofError(
+          "CHAIN_ERROR",
+          `PublicKeyAdded of key ${keyId}: the JWK does not hash to the key id`,
+          {
+            details: { memberId: member.toString(), keyId, transactionHash: e.transactionHash },
+          },
+        );
+      }
+      const purpose = nameOf(KeyPurpose, purposeCode, "key purpose");
+      const algorithm = nameOf(KeyAlgorithm, algorithmCode, "key algorithm");
+      if (purpose === "None" || algorithm === "None") throw new CrossproofError("CHAIN_ERROR", "key without purpose");
+      let jwk: MemberPublicJwk;
+      try {
+        jwk = await validateMemberPublicJwk(decodePublicJwk(bytes));
+        keyAlgorithmFor(purpose, jwk, algorithm);
+      } catch {
+        continue;
+      }
+      const record = await this.consortium.publicKeyOf(member, keyId);
+      keys.push({
+        memberId: member,
+        keyId: keyId as Hex,
+        kid: keyIdToKid(keyId),
+        purpose,
+        algorithm,
+        validFrom: Number(record.validFrom),
+        validUntil: Number(record.validUntil),
+        jwk: memberJwk(jwk, purpose, algorithm),
+      });
+    }
+    return keys;
+  }
+
+  /**
+   * A member's live public keys for `purpose` (not revoked, not pruned after expiry; possibly not yet valid), with
+   * their JWKs read back from the events and checked against their key ids. Encryption keys are
+   * `{ kid, jwk }` recipients for evidence packages.
+   */
+  async publicKeysOf(
+    memberId: bigint | number,
+    purpose: KeyPurposeName,
+    o: { fromBlock?: number } = {},
+  ): Promise<MemberPublicKey[]> {
+    const [live, registered] = await Promise.all([
+      this.consortium.publicKeysOf(memberId, KeyPurpose[purpose]),
+      this.registeredPublicKeys(memberId, o),
+    ]);
+    const byId = new Map(registered.map((k) => [k.keyId.toLowerCase(), k]));
+    return [...live].flatMap((id) => byId.get(id.toLowerCase()) ?? []);
+  }
+
+  /**
+   * The JWKS of the report keys valid at `at` (default: now, chain time) — of the given members, or of every
+   * member — for `jose.createLocalJWKSet`: each key with its `kid` (RFC 7638 thumbprint), `use: "sig"` and `alg`.
+   * Valid means what `isValidPublicKey` says: within its window and its member active at that time.
+   *
+   * A key id means something only with its member: verify a report with the key set of the member the report names
+   * as its issuer (`reportKeySet([issuer])`), never infer the issuer from the key that matched. (Two members may
+   * register the same public key; its entry appears once, since the key material, hence the signature check, is the
+   * same.)
+   * @example
+   * const jwks = await c.reportKeySet([issuerMemberId], { at: signedAt });
+   * const { payload } = await compactVerify(reportJws, createLocalJWKSet(jwks));
+   */
+  async reportKeySet(
+    memberIds?: readonly (bigint | number)[],
+    o: { at?: Date | number; fromBlock?: number } = {},
+  ): Promise<JSONWebKeySet> {
+    const at = o.at === undefined ? await chainTimeOf(this.provider) : toUnixSeconds(o.at);
+    const members = memberIds === undefined ? undefined : new Set(memberIds.map((m) => BigInt(m)));
+    const registered =
+      members !== undefined && members.size === 1
+        ? await this.registeredPublicKeys([...members][0]!, o)
+        : await this.registeredPublicKeys(undefined, o);
+    const keys: JWK[] = [];
+    const seen = new Set<string>();
+    for (const k of registered) {
+      if (k.purpose !== "Report" || seen.has(k.kid)) continue;
+      if (members !== undefined && !members.has(k.memberId)) continue;
+      if (!(await this.consortium.isValidPublicKey(k.memberId, k.keyId, KeyPurpose.Report, at))) continue;
+      seen.add(k.kid);
+      keys.push(k.jwk);
+    }
+    return { keys };
+  }
+
   async signProposeAgreement(
     signer: Signer,
     terms: AgreementTermsInput | AgreementTermsStruct,
@@ -338,6 +601,10 @@ export class ConsortiumClient {
           return consortium.revokeOwnKey(r, sig);
         case "AddOwnKey":
           return consortium.addOwnKey(r, sig, (signed as SignedAddOwnKey).keySignature);
+        case "AddOwnPublicKey":
+          return consortium.addOwnPublicKey(r, sig);
+        case "RevokeOwnPublicKey":
+          return consortium.revokeOwnPublicKey(r, sig);
         case "ProposeAgreement":
           return agreements.proposeAgreement(r, sig);
         case "ApproveAgreement":

@@ -50,3 +50,29 @@ export function roleMask(names: readonly RoleName[]): number {
 export function assuranceMask(names: readonly AssuranceName[]): number {
   return names.reduce((mask, n) => mask | Assurance[n], 0);
 }
+
+/** `validUntil` of an open-ended key (signing or public key): type(uint48).max. */
+export const OPEN_ENDED = 2 ** 48 - 1;
+
+/** What a member's public key is for, as in `IConsortium.KeyPurpose`. */
+export const KeyPurpose = {
+  None: 0,
+  /** Signs the member's verification reports (JWS). */
+  Report: 1,
+  /** Receives evidence packages (JWE, ECDH-ES key agreement). */
+  Encryption: 2,
+} as const;
+export type KeyPurposeName = Exclude<keyof typeof KeyPurpose, "None">;
+
+/**
+ * The algorithm of a member's public key, as in `IConsortium.KeyAlgorithm`: ES256 (P-256) and EdDSA (Ed25519) for
+ * report keys, EcdhEs (P-256 or X25519) for encryption keys.
+ */
+export const KeyAlgorithm = { None: 0, ES256: 1, EdDSA: 2, EcdhEs: 3 } as const;
+export type KeyAlgorithmName = Exclude<keyof typeof KeyAlgorithm, "None">;
+
+/** The JOSE `alg` (RFC 7518, RFC 8037) of each key algorithm. */
+export const JoseAlgorithm = { ES256: "ES256", EdDSA: "EdDSA", EcdhEs: "ECDH-ES" } as const satisfies Record<
+  KeyAlgorithmName,
+  string
+>;

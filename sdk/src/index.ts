@@ -17,3 +17,4 @@ export * from "./evidence-client";
 export * from "./licensing";
 export * from "./assistance";
 export * from "./consortium-client";
+export * from "./member-keys";
