@@ -221,6 +221,7 @@ contract ConsortiumGovernance is IConsortiumGovernance, MemberSigned {
         if (kind == ProposalKind.AddKey)
             return _fits(p, 0, 64) && _fits(p, 1, 160) && _fits(p, 2, 48) && _fits(p, 3, 48);
         if (kind == ProposalKind.RevokeKey) return _fits(p, 0, 64) && _fits(p, 1, 160);
+        if (kind == ProposalKind.RevokePublicKey) return _fits(p, 0, 64);
         if (kind == ProposalKind.SetGovernanceParameters) return _fits(p, 0, 16) && _fits(p, 1, 16) && _fits(p, 2, 32);
         if (kind == ProposalKind.SetParameter) return true;
         if (kind == ProposalKind.ResolveWorkDispute) return _fits(p, 0, 160) && _fits(p, 2, 160);
@@ -235,9 +236,12 @@ contract ConsortiumGovernance is IConsortiumGovernance, MemberSigned {
     function _payloadWords(ProposalKind kind) private pure returns (uint256) {
         if (kind == ProposalKind.AdmitMember || kind == ProposalKind.AddKey) return 4;
         if (kind == ProposalKind.ResolveWorkDispute) return 4;
-        if (kind == ProposalKind.SetRoles || kind == ProposalKind.RevokeKey || kind == ProposalKind.SetParameter) {
-            return 2;
-        }
+        if (
+            kind == ProposalKind.SetRoles ||
+            kind == ProposalKind.RevokeKey ||
+            kind == ProposalKind.SetParameter ||
+            kind == ProposalKind.RevokePublicKey
+        ) return 2;
         if (kind == ProposalKind.SetGovernanceParameters) return 3;
         return 1;
     }
@@ -271,6 +275,9 @@ contract ConsortiumGovernance is IConsortiumGovernance, MemberSigned {
             (bytes32 key, uint256 value) = abi.decode(d, (bytes32, uint256));
             _parameters[key] = value;
             emit ParameterChanged(key, value);
+        } else if (kind == ProposalKind.RevokePublicKey) {
+            (uint64 id, bytes32 keyId) = abi.decode(d, (uint64, bytes32));
+            _members.revokePublicKey(id, keyId);
         } else {
             (address registry, uint256 disputeId, address newHolder, bytes32 decisionHash) = abi.decode(
                 d,

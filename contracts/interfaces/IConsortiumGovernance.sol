@@ -47,7 +47,10 @@ interface IConsortiumGovernance is IMemberSigned {
         SetParameter,
         /// (address licenseRegistry, uint256 disputeId, address newHolder, bytes32 decisionHash): resolves a work
         /// dispute; newHolder 0 dismisses it, otherwise the work is assigned by force to newHolder
-        ResolveWorkDispute
+        ResolveWorkDispute,
+        /// (uint64 memberId, bytes32 keyId): revokes a member's report or encryption key (e.g. a member that lost
+        /// every signing key and so cannot revoke it itself)
+        RevokePublicKey
     }
 
     enum VoteValue {

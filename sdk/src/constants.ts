@@ -38,6 +38,7 @@ export const ProposalKind = {
   SetGovernanceParameters: 7,
   SetParameter: 8,
   ResolveWorkDispute: 9,
+  RevokePublicKey: 10,
 } as const;
 export type ProposalKindName = keyof typeof ProposalKind;
 

@@ -2,6 +2,7 @@ import { AbiCoder, ZeroAddress, id as keccakUtf8 } from "ethers";
 import { ProposalKind, roleMask, type RoleName } from "./constants";
 import { CrossproofError } from "./errors";
 import { toJurisdiction } from "./jurisdiction";
+import { toKeyId } from "./member-keys";
 
 const coder = AbiCoder.defaultAbiCoder();
 
@@ -42,6 +43,12 @@ export type ProposalParameters =
       newHolder?: string;
       /** Hash of the written decision. */
       decisionHash: string;
+    }
+  | {
+      kind: "RevokePublicKey";
+      memberId: bigint | number;
+      /** The key id (`bytes32`, the RFC 7638 thumbprint) or its base64url `kid`. */
+      keyId: string;
     };
 
 /** The on-chain key of a named parameter: keccak256 of its name. */
@@ -102,6 +109,11 @@ export function encodeProposal(p: ProposalParameters): EncodedProposal {
         return {
           kind: ProposalKind.SetParameter,
           payload: coder.encode(["bytes32", "uint256"], [parameterKey(p.name), p.value]),
+        };
+      case "RevokePublicKey":
+        return {
+          kind: ProposalKind.RevokePublicKey,
+          payload: coder.encode(["uint64", "bytes32"], [p.memberId, toKeyId(p.keyId)]),
         };
       case "ResolveWorkDispute":
         return {

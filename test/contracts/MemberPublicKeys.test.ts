@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
 import {
   CompactEncrypt,
@@ -309,18 +309,17 @@ describe("Consortium: member public keys (report and encryption keys)", function
         .withArgs(4, p256.keyId);
     });
 
-    it("governance revokes a member's public key at once; nobody else can call it", async function () {
+    it("governance revokes a member's public key at once by a passed proposal; nobody else can call it", async function () {
       const { f, report } = await loadFixture(withKeys);
-      const governance = await f.governance.getAddress();
-      await impersonateAccount(governance);
-      await setBalance(governance, 10n ** 18n);
-      const asGovernance = f.consortium.connect(await ethers.getSigner(governance));
-      const at = await nextBlockAt();
-      await expect(asGovernance.revokePublicKey(4, report.keyId))
-        .to.emit(f.consortium, "PublicKeyRevoked")
-        .withArgs(4, report.keyId, at, false);
+      await pass(f, { kind: "RevokePublicKey", memberId: 4, keyId: report.keyId });
+      const at = await time.latest();
+      const revoked = await f.consortium.queryFilter(f.consortium.filters.PublicKeyRevoked(4, report.keyId));
+      expect(revoked.map((e) => [e.args.revokedAt, e.args.selfRevoked])).to.deep.equal([[BigInt(at), false]]);
       expect(await f.consortium.isValidPublicKey(4, report.keyId, KeyPurpose.Report, at)).to.equal(false);
-      await expect(asGovernance.revokePublicKey(4, report.keyId))
+      // The SDK's kid form names the same key; a second revocation cannot even execute.
+      const again = encodeProposal({ kind: "RevokePublicKey", memberId: 4, keyId: keyIdToKid(report.keyId) });
+      await gov.propose(f, f.frAgency, again.kind, again.payload);
+      await expect(gov.vote(f, f.deCourt, await f.governance.proposalCount(), true))
         .to.be.revertedWithCustomError(f.consortium, "ConsortiumPublicKeyAlreadyRevoked")
         .withArgs(4, report.keyId);
       await expect(f.consortium.connect(f.usPlatform).revokePublicKey(4, report.keyId))
