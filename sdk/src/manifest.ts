@@ -94,12 +94,14 @@ export const DnsRecordTypes = [
 // Unicode: text is normalised where it is entered, never while it is hashed
 // ------------------------------------------------------------------------------------------------------------------
 
+/** `not_nfc` and `not_well_formed` for text; otherwise zod's issue code (`custom` for the essentials). */
+export type ManifestIssueCode = "not_nfc" | "not_well_formed" | z.ZodIssueCode;
+
 /** A problem with a manifest (or another hashed document), its path written `a.b.0.c`. */
 export interface ManifestIssue {
   /** Where: `acquisition.collector.name`, `files.0.path`, or "" for the document itself. */
   path: string;
-  /** `not_nfc` and `not_well_formed` for text; otherwise zod's issue code. */
-  code: string;
+  code: ManifestIssueCode;
   message: string;
 }
 
@@ -484,7 +486,7 @@ const deviationSchema = z
   })
   .strict();
 
-/** Methods whose essentials format 2 requires (see {@link acquisitionEssentials}). */
+/** The format 2 acquisition record; the essentials each method needs are in {@link acquisitionEssentials}. */
 const acquisitionV2Schema = z
   .object({
     ...acquisitionV1Shape,
@@ -699,10 +701,12 @@ export async function manifestHash(manifest: EvidenceManifestInput): Promise<Hex
 /**
  * The `webCapture.tls.certificateChainSha256` of a chain: SHA-256 of the DER certificates concatenated, leaf first,
  * as the server sent them.
- * @example certificateChainHash(socket.getPeerX509Certificate() chain .map((c) => c.raw))
+ * @example
+ * // Node: from tlsSocket.getPeerCertificate(true), follow issuerCertificate from the leaf up, collecting `.raw`
+ * const certificateChainSha256 = certificateChainHash(chain.map((c) => c.raw));
  */
 export function certificateChainHash(derCertificates: readonly Uint8Array[]): string {
-  if (derCertificates.length === 0) throw new CrossproofError("INVALID_ARGUMENT", "a certificate chain is not empty");
+  if (derCertificates.length === 0) throw new CrossproofError("INVALID_ARGUMENT", "the certificate chain is empty");
   return sha256Hex(Buffer.concat(derCertificates.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength))));
 }
 
