@@ -1,5 +1,8 @@
 import { CustodyEventType, custodyEventHash } from "./eip712";
 
+// The custody details documents that events' `detailsHash` commit to.
+export * from "./custody-details";
+
 /** A custody event as emitted by `EvidenceRegistry.CustodyRecorded`. */
 export interface CustodyEvent {
   sequence: number;
