@@ -7,7 +7,7 @@
  *  - the EIP-712 type strings and domain names are read from the Solidity sources in `contracts/`, not from the
  *    SDK's type tables.
  *
- * Run OUTSIDE the project (it needs packages the project does not depend on): see README.md beside this file.
+ * Run OUTSIDE the project (it needs packages the project does not depend on):
  *   cp -r test/vectors/generate /tmp/kat && cd /tmp/kat && npm ci && node generate.cjs /path/to/crossproof
  * It rewrites test/vectors/{manifests,custody,eip712,ids}.json and checks test/vectors/rfc8785.json (hand-encoded
  * from the RFC) against both canonicalisers.
@@ -508,6 +508,23 @@ function requestValues(v) {
     },
     Consortium: {
       RevokeOwnKey: [{ memberId: 1n, key: addr("f6"), nonce: 0n, deadline: 1795860900n }],
+      AddOwnPublicKey: [
+        {
+          memberId: 2n,
+          purpose: 1,
+          algorithm: 1,
+          // RFC 7638 thumbprint input of the P-256 key of RFC 7515 A.3 (public members only, canonical order).
+          jwk: `0x${Buffer.from(
+            '{"crv":"P-256","kty":"EC","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",' +
+              '"y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}',
+          ).toString("hex")}`,
+          validFrom: 0n,
+          validUntil: 0n,
+          nonce: 2n,
+          deadline: 1795860900n,
+        },
+      ],
+      RevokeOwnPublicKey: [{ memberId: 2n, keyId: h32("f9"), nonce: 3n, deadline: 1795860900n }],
       AddOwnKey: [
         { memberId: 1n, key: addr("f7"), validFrom: 1795860000n, validUntil: 0n, nonce: 1n, deadline: 1795860900n },
         {
@@ -619,6 +636,11 @@ function proposals(v, keccakText) {
       },
       kind: 9,
       payload: enc(["address", "uint256", "address", "bytes32"], [addr("b4"), 7n, addr("b5"), h32("b6")]),
+    },
+    {
+      parameters: { kind: "RevokePublicKey", memberId: 4, keyId: h32("b7") },
+      kind: 10,
+      payload: enc(["uint64", "bytes32"], [4n, h32("b7")]),
     },
   ];
 }
