@@ -1,9 +1,18 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import { HDNodeWallet, JsonRpcProvider, Mnemonic, type Provider, type Wallet } from "ethers";
+import {
+  chainStateFiles,
+  describeSavedState,
+  dumpChainState,
+  refusedStatePath,
+  removeInterruptedSave,
+  savedStateCandidates,
+  writeStateAtomically,
+} from "./chain-state";
 
 /** Anvil's well-known development mnemonic: its keys are public, never use them outside a local chain. */
 export const ANVIL_MNEMONIC = "test test test test test test test test test test test junk";
@@ -13,23 +22,58 @@ export const ANVIL_DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbe
 /** The hardfork the reference consortium chain (Hyperledger Besu, QBFT) runs; hardhat.config.ts uses the same. */
 export const CHAIN_HARDFORK = "cancun";
 
+/**
+ * Past states kept (in memory only, never on disk and never in the saved state): reads at the last 64 blocks work;
+ * nothing in crossproof reads older state — the contracts answer past-time questions themselves (`statusAt`,
+ * `isValidSigner(member, key, t)`, `agreementInForce`, `standingRecognition`, `stateAt`) and events carry the rest.
+ */
+export const STATE_HISTORY_BLOCKS = 64;
+
+/** Least seconds between two periodic saves of the chain state (see {@link AnvilOptions.stateInterval}). */
+export const DEFAULT_STATE_INTERVAL_SECONDS = 5;
+
 export interface AnvilOptions {
   /** Port to listen on (127.0.0.1 only). */
   port: number;
   chainId?: number;
-  /** File the chain state is loaded from and saved to; absent = in memory only. */
+  /**
+   * File the chain state is loaded from and saved to (by this launcher, atomically, keeping the previous save as
+   * the last good copy; see `chain-state.ts`); absent = in memory only.
+   */
   stateFile?: string;
-  /** Seconds between periodic state dumps (so a crash loses little); default 5. */
+  /**
+   * Least seconds between two periodic saves; default {@link DEFAULT_STATE_INTERVAL_SECONDS}. A save happens only when a block was mined since the last
+   * one, and a slow save spaces the next ones out (saving takes at most a tenth of the time). Stopping always saves.
+   */
   stateInterval?: number;
   /** Called with each line Anvil prints. */
   onOutput?: (line: string) => void;
+  /** Called with what the launcher has to say: which saved state was loaded, a refused state, a failed save. */
+  log?: (line: string) => void;
 }
 
 export interface RunningAnvil {
   url: string;
   process: ChildProcess;
-  /** Stops Anvil (it saves its state first) and waits for it to exit. */
+  /** The saved state the chain was loaded from; undefined for a new chain. */
+  loadedFrom: string | undefined;
+  /** Saves the state now if a block was mined since the last save; true when a file was written. */
+  saveState(): Promise<boolean>;
+  /** Saves the state (when there is a state file), then stops Anvil and waits for it to exit. */
   stop(): Promise<void>;
+}
+
+/** Why the chain did not start. */
+export type ChainStartErrorCode = "STATE_REFUSED" | "CHAIN_EXITED" | "NO_ANSWER";
+
+export class ChainStartError extends Error {
+  override readonly name = "ChainStartError";
+  constructor(
+    readonly code: ChainStartErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Path of the Anvil binary shipped by the `@foundry-rs/anvil` npm package for this platform. */
@@ -82,6 +126,29 @@ export async function rpcAnswers(url: string): Promise<boolean> {
   }
 }
 
+/** One JSON-RPC call; throws the node's error message. */
+export async function rpcCall<T = unknown>(url: string, method: string, params: unknown[] = []): Promise<T> {
+  const [result] = await rpcBatch<[T]>(url, [[method, params]]);
+  return result;
+}
+
+/** Several JSON-RPC calls in one HTTP request; results in order; throws the first error. */
+export async function rpcBatch<T extends unknown[]>(url: string, calls: [string, unknown[]][]): Promise<T> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(calls.map(([method, params], id) => ({ jsonrpc: "2.0", id, method, params }))),
+  });
+  const answers = (await res.json()) as { id: number; result?: unknown; error?: { message?: string } }[];
+  return calls.map((call, id) => {
+    const a = answers.find((x) => x.id === id);
+    if (a === undefined || a.error !== undefined) {
+      throw new Error(`${call[0]}: ${a?.error?.message ?? "no answer"}`);
+    }
+    return a.result;
+  }) as T;
+}
+
 /** A TCP port on 127.0.0.1 that nothing listens on right now (the OS picks it). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -95,8 +162,73 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts Anvil from the npm package, on the consortium's hardfork, and waits until it answers. */
+/** The file holding the process id of the Anvil that keeps `stateFile` (while it runs). */
+export function anvilPidFile(stateFile: string): string {
+  return path.join(path.dirname(stateFile), "anvil.pid");
+}
+
+interface Launched {
+  child: ChildProcess;
+  exited: () => boolean;
+  exit: Promise<void>;
+}
+
+/** Spawns Anvil and waits until it answers; if it exits first, throws with the last lines it printed. */
+async function launch(args: string[], opts: AnvilOptions, url: string, timeoutMs: number): Promise<Launched> {
+  // With a state file Anvil runs in its own process group: a Ctrl-C in the terminal reaches the launcher only, which
+  // saves the state before it stops Anvil (Anvil itself would exit at once, before the last save).
+  const child = spawn(anvilBinary(), args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: opts.stateFile !== undefined && process.platform !== "win32",
+  });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once("exit", () => ((exited = true), resolve())));
+  const recent: string[] = [];
+  const lines = (stream: NodeJS.ReadableStream | null) => {
+    let partial = "";
+    const emit = (line: string) => {
+      if (line.trim() === "") return;
+      recent.push(line);
+      if (recent.length > 20) recent.shift();
+      opts.onOutput?.(line);
+    };
+    stream?.on("data", (chunk: Buffer) => {
+      const parts = (partial + chunk.toString("utf8")).split("\n");
+      partial = parts.pop()!;
+      parts.forEach(emit);
+    });
+    stream?.on("end", () => emit(partial));
+  };
+  lines(child.stdout);
+  lines(child.stderr);
+  try {
+    await waitForRpc(url, timeoutMs, () => !exited);
+  } catch (err) {
+    if (!exited) {
+      child.kill("SIGKILL");
+      throw new ChainStartError("NO_ANSWER", `${(err as Error).message}\n${recent.join("\n")}`);
+    }
+    await exit;
+    throw new ChainStartError("CHAIN_EXITED", recent.join("\n") || `Anvil exited (code ${child.exitCode})`);
+  }
+  return { child, exited: () => exited, exit };
+}
+
+/** Anvil's message when it refuses a `--load-state` file (it checks the file before it starts). */
+function refusalOf(err: unknown): string | undefined {
+  if (!(err instanceof ChainStartError) || err.code !== "CHAIN_EXITED") return undefined;
+  const line = err.message.split("\n").find((l) => l.includes("--load-state"));
+  return line?.trim();
+}
+
+/**
+ * Starts Anvil from the npm package, on the consortium's hardfork, and waits until it answers.
+ *
+ * With a `stateFile`: loads the last save (or, when Anvil refuses it, the last good copy, saying why with Anvil's
+ * own message), saves periodically and on {@link RunningAnvil.stop}; see `chain-state.ts`.
+ */
 export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
+  const log = opts.log ?? (() => {});
   const args = [
     "--host",
     "127.0.0.1",
@@ -110,36 +242,125 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
     ANVIL_MNEMONIC,
     "--accounts",
     "10",
+    "--prune-history",
+    String(STATE_HISTORY_BLOCKS),
   ];
-  if (opts.stateFile !== undefined) {
-    mkdirSync(path.dirname(opts.stateFile), { recursive: true });
-    args.push("--state", opts.stateFile, "--state-interval", String(opts.stateInterval ?? 5));
-    args.push("--preserve-historical-states");
-  }
-  const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once("exit", () => ((exited = true), resolve())));
-  const forward = (chunk: Buffer) => {
-    for (const line of chunk.toString("utf8").split("\n")) if (line.trim() !== "") opts.onOutput?.(line);
-  };
-  child.stdout?.on("data", forward);
-  child.stderr?.on("data", forward);
   const url = `http://127.0.0.1:${opts.port}`;
-  try {
-    await waitForRpc(url, 30_000, () => !exited);
-  } catch (err) {
-    child.kill("SIGKILL");
-    throw err;
+  const files = opts.stateFile === undefined ? undefined : chainStateFiles(opts.stateFile);
+  let launched: Launched | undefined;
+  let loadedFrom: string | undefined;
+  if (files === undefined) {
+    launched = await launch(args, opts, url, 30_000);
+  } else {
+    mkdirSync(path.dirname(files.current), { recursive: true });
+    if (removeInterruptedSave(files)) log(`removed ${files.temporary}, a save interrupted before it was complete`);
+    const refusals: { file: string; message: string }[] = [];
+    for (const candidate of savedStateCandidates(files)) {
+      try {
+        launched = await launch([...args, "--load-state", candidate], opts, url, 120_000);
+        loadedFrom = candidate;
+        break;
+      } catch (err) {
+        const message = refusalOf(err);
+        if (message === undefined) throw err;
+        refusals.push({ file: candidate, message });
+      }
+    }
+    if (launched === undefined && refusals.length > 0) {
+      throw new ChainStartError(
+        "STATE_REFUSED",
+        `the chain refused every saved state in ${path.dirname(files.current)}:\n` +
+          refusals.map((r) => `  ${path.basename(r.file)}: ${r.message}\n`).join("") +
+          "To start a new, empty chain instead, move these files aside (the contracts are then deployed anew, " +
+          `with a new consortium id): mkdir -p ${path.dirname(files.current)}/refused && ` +
+          `mv ${refusals.map((r) => r.file).join(" ")} ${path.dirname(files.current)}/refused/`,
+      );
+    }
+    for (const r of refusals) {
+      const keptAs = refusedStatePath(r.file);
+      renameSync(r.file, keptAs);
+      log(`the chain refused its saved state ${r.file}:`);
+      log(`  ${r.message}`);
+      log(`  kept aside as ${keptAs}`);
+    }
+    if (loadedFrom !== undefined && refusals.length > 0) {
+      log(`using the last good copy ${loadedFrom} (${describeSavedState(loadedFrom)}) instead`);
+    }
+    launched ??= await launch(args, opts, url, 30_000);
   }
+  const { child, exited, exit } = launched;
+  if (files !== undefined && child.pid !== undefined) writeFileSync(anvilPidFile(files.current), `${child.pid}\n`);
+  // If this process ends without stop() (an uncaught error), do not leave a detached Anvil behind.
+  const killOnExit = () => {
+    if (!exited()) child.kill("SIGKILL");
+  };
+  process.on("exit", killOnExit);
+
+  let stopping = false;
+
+  // A save is written only when the latest block changed (what is on disk is the loaded state until then). Saves
+  // are serialised: the final one waits for a periodic one in flight.
+  const latestBlockHash = async () =>
+    (await rpcCall<{ hash: string }>(url, "eth_getBlockByNumber", ["latest", false])).hash;
+  let lastSavedBlock = files === undefined ? "" : await latestBlockHash();
+  let saving: Promise<boolean> = Promise.resolve(false);
+  const saveState = (): Promise<boolean> => {
+    if (files === undefined) return Promise.resolve(false);
+    saving = saving
+      .catch(() => false)
+      .then(async () => {
+        const latest = await latestBlockHash();
+        if (latest === lastSavedBlock) return false;
+        writeStateAtomically(files, await dumpChainState(url));
+        lastSavedBlock = latest;
+        return true;
+      });
+    return saving;
+  };
+  let saveTimer: NodeJS.Timeout | undefined;
+  const intervalMs = (opts.stateInterval ?? DEFAULT_STATE_INTERVAL_SECONDS) * 1000;
+  const scheduleSave = (delayMs: number) => {
+    saveTimer = setTimeout(async () => {
+      const started = performance.now();
+      try {
+        await saveState();
+      } catch (err) {
+        if (!stopping) log(`saving the chain state failed (the last save is kept): ${(err as Error).message}`);
+      }
+      if (!stopping) scheduleSave(Math.max(intervalMs, 10 * (performance.now() - started)));
+    }, delayMs);
+    saveTimer.unref();
+  };
+  if (files !== undefined) scheduleSave(intervalMs);
+
+  let stopped: Promise<void> | undefined;
   return {
     url,
     process: child,
-    async stop() {
-      if (exited) return;
-      child.kill("SIGINT");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-      await exit;
-      clearTimeout(timer);
+    loadedFrom,
+    saveState,
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        clearTimeout(saveTimer);
+        if (files !== undefined && !exited()) {
+          try {
+            await saveState();
+          } catch (err) {
+            log(`the final save failed (the last save is kept): ${(err as Error).message}`);
+          }
+        }
+        if (!exited()) {
+          // Anvil saves nothing itself: once the final save is written, it may be stopped, or killed if it hangs.
+          child.kill("SIGINT");
+          const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+          await exit;
+          clearTimeout(timer);
+        }
+        process.off("exit", killOnExit);
+        if (files !== undefined) rmSync(anvilPidFile(files.current), { force: true });
+      })();
+      return stopped;
     },
   };
 }
