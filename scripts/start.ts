@@ -31,6 +31,7 @@ import {
   ANVIL_DEPLOYER_KEY,
   CHAIN_HARDFORK,
   DEFAULT_STATE_INTERVAL_SECONDS,
+  IDLE_BLOCK_SECONDS,
   anvilPidFile,
   devAccountFor,
   localChainId,
@@ -135,6 +136,10 @@ async function deployAndDescribe(
   console.log("");
   console.log(`crossproof is ready (${deployed.length > 0 ? "deployed now" : "existing deployment reused"})`);
   console.log(`  chain                  ${anvil.url}  (chain id ${record.chainId}, Anvil)`);
+  console.log(
+    `  mining                 each transaction as it arrives, and a block every ${IDLE_BLOCK_SECONDS} s ` +
+      "(chain time stays current)",
+  );
   console.log(
     `  chain state            ${stateFile}  (saved every ${stateInterval} s after new blocks, and on Ctrl-C)`,
   );

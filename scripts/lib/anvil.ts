@@ -23,6 +23,30 @@ export const ANVIL_DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbe
 export const CHAIN_HARDFORK = "cancun";
 
 /**
+ * How the embedded chain mines: each transaction as it arrives (automine), in blocks of at most
+ * {@link CHAIN_BLOCK_GAS_LIMIT} gas, plus a block every {@link IDLE_BLOCK_SECONDS} s (`--mixed-mining --block-time`;
+ * empty when idle), so chain time — the clock signed-request deadlines are computed from — never lags the wall clock
+ * by more. Anvil 1.7.1's automine has two ways to stall a burst, both worked around here:
+ *
+ * - It selects at most `--max-transactions` (default 1,000) ready transactions, and while it has more ready than
+ *   that it keeps selecting without ever letting the block it is mining finish: no block is mined any more and
+ *   Anvil's memory grows by tens of MB a second (fixed upstream after 1.7.1). Hence {@link AUTOMINE_SELECTION_LIMIT}.
+ * - It mines once per batch of arrivals; when that block is full, what did not fit stays in the pool until the next
+ *   transaction arrives (foundry-rs/foundry#10122; easy with one sender's transactions arriving out of nonce order,
+ *   or any burst over one block). The launcher checks the pool every {@link STUCK_CHECK_INTERVAL_MS} ms and mines
+ *   blocks (`evm_mine`) until the pool is drained when ready transactions waited a whole check without a block.
+ *
+ * An idle chain thus grows by one empty block a minute (about 1.5 kB of saved state): a short `--block-time` as the
+ * safety net (0.5 s) would add some 260 MB of empty blocks to the saved state per idle day.
+ */
+export const IDLE_BLOCK_SECONDS = 60;
+/** See {@link IDLE_BLOCK_SECONDS}. */
+export const STUCK_CHECK_INTERVAL_MS = 250;
+/** Anvil's `--max-transactions`: far above any burst, so that the automine never livelocks (see above). */
+export const AUTOMINE_SELECTION_LIMIT = 100_000;
+/** Anvil's default block gas limit, as on the reference consortium chain. */
+export const CHAIN_BLOCK_GAS_LIMIT = 30_000_000;
+/**
  * Past states kept (in memory only, never on disk and never in the saved state): reads at the last 64 blocks work;
  * nothing in crossproof reads older state — the contracts answer past-time questions themselves (`statusAt`,
  * `isValidSigner(member, key, t)`, `agreementInForce`, `standingRecognition`, `stateAt`) and events carry the rest.
@@ -242,6 +266,13 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
     ANVIL_MNEMONIC,
     "--accounts",
     "10",
+    "--gas-limit",
+    String(CHAIN_BLOCK_GAS_LIMIT),
+    "--max-transactions",
+    String(AUTOMINE_SELECTION_LIMIT),
+    "--mixed-mining",
+    "--block-time",
+    String(IDLE_BLOCK_SECONDS),
     "--prune-history",
     String(STATE_HISTORY_BLOCKS),
   ];
@@ -296,6 +327,7 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
   };
   process.on("exit", killOnExit);
 
+  const keeper = startMiningKeeper(url);
   let stopping = false;
 
   // A save is written only when the latest block changed (what is on disk is the loaded state until then). Saves
@@ -343,6 +375,7 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
       stopped ??= (async () => {
         stopping = true;
         clearTimeout(saveTimer);
+        await keeper.stop();
         if (files !== undefined && !exited()) {
           try {
             await saveState();
@@ -361,6 +394,65 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
         if (files !== undefined) rmSync(anvilPidFile(files.current), { force: true });
       })();
       return stopped;
+    },
+  };
+}
+
+/**
+ * Drains the pool when ready transactions waited a whole check without a block (see {@link IDLE_BLOCK_SECONDS}):
+ * mines blocks one by one while each takes some of them. Ready transactions a block does not take (none are known)
+ * are tried again only once the pool changes or a minute has passed, so they cannot make it mine empty blocks.
+ */
+function startMiningKeeper(url: string): { stop(): Promise<void> } {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  let previous: { block: number; pending: number } | undefined;
+  let futile: { pending: number; until: number } | undefined;
+  const status = async () => {
+    const [pool, block] = await rpcBatch<[{ pending: string }, string]>(url, [
+      ["txpool_status", []],
+      ["eth_blockNumber", []],
+    ]);
+    return { block: Number(block), pending: Number(pool.pending) };
+  };
+  const check = async () => {
+    try {
+      let now = await status();
+      const waited = previous !== undefined && previous.pending > 0 && now.block === previous.block;
+      const hopeless = futile !== undefined && futile.pending === now.pending && Date.now() < futile.until;
+      if (waited && now.pending > 0 && !hopeless) {
+        futile = undefined;
+        while (now.pending > 0 && !stopped) {
+          await rpcCall(url, "evm_mine");
+          const after = await status();
+          if (after.pending >= now.pending) {
+            futile = { pending: after.pending, until: Date.now() + IDLE_BLOCK_SECONDS * 1000 };
+            now = after;
+            break;
+          }
+          now = after;
+        }
+      }
+      previous = now;
+    } catch {
+      previous = undefined; // the chain is starting or stopping; try again at the next check
+    }
+  };
+  const schedule = () => {
+    timer = setTimeout(() => {
+      running = check().then(() => {
+        if (!stopped) schedule();
+      });
+    }, STUCK_CHECK_INTERVAL_MS);
+    timer.unref();
+  };
+  schedule();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
     },
   };
 }
