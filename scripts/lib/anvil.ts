@@ -334,7 +334,8 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
   // are serialised: the final one waits for a periodic one in flight.
   const latestBlockHash = async () =>
     (await rpcCall<{ hash: string }>(url, "eth_getBlockByNumber", ["latest", false])).hash;
-  let lastSavedBlock = files === undefined ? "" : await latestBlockHash();
+  // After falling back to the last good copy, the next save writes a current file again even without a new block.
+  let lastSavedBlock = files === undefined || loadedFrom !== files.current ? "" : await latestBlockHash();
   let saving: Promise<boolean> = Promise.resolve(false);
   const saveState = (): Promise<boolean> => {
     if (files === undefined) return Promise.resolve(false);
