@@ -18,9 +18,17 @@ import {
   toUtf8Bytes,
   type TypedDataDomain,
 } from "ethers";
-import { EvidenceRegistryTypes, cidToBytes, recordIdOf, signEvidenceRequest, type Hex } from "../../sdk/src";
+import {
+  EvidenceClient,
+  EvidenceRegistryTypes,
+  cidToBytes,
+  recordIdOf,
+  signEvidenceRequest,
+  type Hex,
+} from "../../sdk/src";
 import { EvidenceRegistry__factory } from "../../typechain-types";
-import { rpcBatch } from "./anvil";
+import { devAccount, localProvider, rpcBatch } from "./anvil";
+import type { DeploymentRecord } from "./deploy";
 
 /** A relayer account and the next nonce it may use. */
 export interface BurstRelayer {
@@ -190,4 +198,67 @@ export function shuffled<T>(items: T[], seed: number): T[] {
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
+}
+
+/** What {@link runAnchorBurst} did. */
+export interface AnchorBurstRun {
+  recordIds: Hex[];
+  receipts: BurstReceipt[];
+  /** Time to sign the requests and transactions. */
+  signMs: number;
+  /** Time from the first transaction sent to the last one mined. */
+  mineMs: number;
+}
+
+/**
+ * Anchors `count` records of a demo member on a chain `npm start` (or the deployer) set up: signs them, sends them
+ * through the relayers (nonces shuffled across them) and waits until every one is mined successfully.
+ */
+export async function runAnchorBurst(p: {
+  url: string;
+  record: DeploymentRecord;
+  count: number;
+  seed: string;
+  /** Development accounts relaying (default 0, 6, 7, 8, 9: not founders' keys). */
+  relayers?: number[];
+  /** Development account of the anchoring member's key, and the member's id (default 1 and 1: the FR agency). */
+  memberAccount?: number;
+  memberId?: bigint;
+  timeoutMs?: number;
+}): Promise<AnchorBurstRun> {
+  const provider = localProvider(p.url);
+  try {
+    const client = await EvidenceClient.connect(p.record.contracts.EvidenceRegistry!.address, provider);
+    const relayers = await Promise.all(
+      (p.relayers ?? [0, 6, 7, 8, 9]).map(async (i) => {
+        const key = devAccount(i, provider);
+        return { key: key.signingKey, nonce: await provider.getTransactionCount(key.address, "pending") };
+      }),
+    );
+    const signStart = performance.now();
+    const burst = await signAnchorBurst({
+      registry: p.record.contracts.EvidenceRegistry!.address,
+      domain: client.domain,
+      chainId: BigInt(p.record.chainId),
+      memberId: p.memberId ?? 1n,
+      memberKey: devAccount(p.memberAccount ?? 1, provider).signingKey,
+      relayers,
+      count: p.count,
+      seed: p.seed,
+      chainTime: await client.chainTime(),
+    });
+    const sendStart = performance.now();
+    await sendRawTransactions(p.url, shuffled(burst.transactions, 7), { concurrency: 8, batchSize: 50 });
+    const receipts = await waitForReceipts(p.url, burst.hashes, p.timeoutMs ?? 180_000);
+    const failed = receipts.filter((r) => r.status !== 1);
+    if (failed.length > 0) throw new Error(`${failed.length} anchors reverted, e.g. ${failed[0]!.transactionHash}`);
+    return {
+      recordIds: burst.recordIds,
+      receipts,
+      signMs: sendStart - signStart,
+      mineMs: performance.now() - sendStart,
+    };
+  } finally {
+    provider.destroy();
+  }
 }

@@ -13,8 +13,8 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { EvidenceClient, EvidenceStatus } from "../../sdk/src";
-import { signAnchorBurst, sendRawTransactions, shuffled, waitForReceipts } from "../../scripts/lib/anchor-burst";
-import { anvilPidFile, devAccount, freePort, localProvider } from "../../scripts/lib/anvil";
+import { runAnchorBurst } from "../../scripts/lib/anchor-burst";
+import { anvilPidFile, freePort, localProvider } from "../../scripts/lib/anvil";
 import type { DeploymentRecord } from "../../scripts/lib/deploy";
 
 /** A running `npm start` (its script, spawned in its own process group as a terminal runs it). */
@@ -82,35 +82,11 @@ async function connect(dataDir: string, port: number) {
   return { provider, record, client };
 }
 
-/** Signs and sends `count` anchors of member 1 (the FR agency) through relayers 0, 6-9, shuffled; waits for all. */
+/** Anchors `count` records of member 1 (the FR agency) through relayers 0, 6-9, nonces shuffled; waits for all. */
 async function anchor(dataDir: string, port: number, count: number, seed: string) {
-  const { provider, record, client } = await connect(dataDir, port);
-  try {
-    const relayers = await Promise.all(
-      [0, 6, 7, 8, 9].slice(0, Math.min(5, count)).map(async (i) => {
-        const key = devAccount(i, provider);
-        return { key: key.signingKey, nonce: await provider.getTransactionCount(key.address, "pending") };
-      }),
-    );
-    const burst = await signAnchorBurst({
-      registry: record.contracts.EvidenceRegistry!.address,
-      domain: client.domain,
-      chainId: BigInt(record.chainId),
-      memberId: 1n,
-      memberKey: devAccount(1, provider).signingKey,
-      relayers,
-      count,
-      seed,
-      chainTime: await client.chainTime(),
-    });
-    const url = `http://127.0.0.1:${port}`;
-    await sendRawTransactions(url, shuffled(burst.transactions, 7), { concurrency: 8, batchSize: 50 });
-    const receipts = await waitForReceipts(url, burst.hashes, 180_000);
-    expect(receipts.filter((r) => r.status !== 1)).to.deep.equal([]);
-    return burst.recordIds;
-  } finally {
-    provider.destroy();
-  }
+  const record = JSON.parse(readFileSync(path.join(dataDir, "deployment.json"), "utf8")) as DeploymentRecord;
+  const run = await runAnchorBurst({ url: `http://127.0.0.1:${port}`, record, count, seed });
+  return run.recordIds;
 }
 
 /** The status of each record, read from the chain (batched by the provider). */
