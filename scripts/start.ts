@@ -15,7 +15,6 @@
  *   CROSSPROOF_CONSORTIUM_CONFIG   founding configuration (default config/demo-consortium.json)
  *   CROSSPROOF_STATE_INTERVAL      least seconds between two periodic saves of the chain state (default 5)
  */
-import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Wallet } from "ethers";
 import {
@@ -32,7 +31,7 @@ import {
   CHAIN_HARDFORK,
   DEFAULT_STATE_INTERVAL_SECONDS,
   IDLE_BLOCK_SECONDS,
-  anvilPidFile,
+  anvilHolding,
   devAccountFor,
   localChainId,
   localProvider,
@@ -52,11 +51,10 @@ async function main(): Promise<void> {
   const deploymentFile = path.join(dataDir, "deployment.json");
 
   if (await rpcAnswers(`http://127.0.0.1:${port}`)) {
-    const pidFile = anvilPidFile(stateFile);
-    const pid = existsSync(pidFile) ? readFileSync(pidFile, "utf8").trim() : undefined;
+    const pid = anvilHolding(stateFile);
     throw new Error(
       `something already answers JSON-RPC on port ${port}; stop it or set CROSSPROOF_CHAIN_PORT` +
-        (pid === undefined ? "" : ` (an earlier npm start left its chain running, pid ${pid}? stop it: kill ${pid})`),
+        (pid === undefined ? "" : ` (the chain of an earlier npm start, pid ${pid}, is still running: kill ${pid})`),
     );
   }
   console.log(`starting the chain (Anvil, hardfork ${CHAIN_HARDFORK}) with its state in ${stateFile}`);
@@ -78,15 +76,18 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(signal));
-  anvil.process.once("exit", (code) => {
+  anvil.process.once("close", (code, signal) => {
     if (!stopping) {
-      console.error(`the chain exited unexpectedly (code ${code})`);
+      console.error(`the chain exited unexpectedly (${signal ?? `code ${code}`}); its last words:`);
+      for (const line of anvil.lastOutput()) console.error(`  ${line}`);
+      console.error(`the last save is kept in ${stateFile}`);
       process.exit(1);
     }
   });
 
   try {
     await deployAndDescribe(anvil, config, deploymentFile, stateFile, stateInterval);
+    await anvil.saveState(); // the deployment is on disk before anyone relies on it
   } catch (err) {
     // Keep what the chain did before the failure: save, then stop it.
     if (!stopping) {

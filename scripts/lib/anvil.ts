@@ -79,6 +79,8 @@ export interface AnvilOptions {
 export interface RunningAnvil {
   url: string;
   process: ChildProcess;
+  /** The last lines Anvil printed (to explain an unexpected exit). */
+  lastOutput(): string[];
   /** The saved state the chain was loaded from; undefined for a new chain. */
   loadedFrom: string | undefined;
   /** Saves the state now if a block was mined since the last save; true when a file was written. */
@@ -88,7 +90,7 @@ export interface RunningAnvil {
 }
 
 /** Why the chain did not start. */
-export type ChainStartErrorCode = "STATE_REFUSED" | "CHAIN_EXITED" | "NO_ANSWER";
+export type ChainStartErrorCode = "STATE_REFUSED" | "STATE_IN_USE" | "CHAIN_EXITED" | "NO_ANSWER";
 
 export class ChainStartError extends Error {
   override readonly name = "ChainStartError";
@@ -191,8 +193,26 @@ export function anvilPidFile(stateFile: string): string {
   return path.join(path.dirname(stateFile), "anvil.pid");
 }
 
+/** The pid of a live Anvil recorded for `stateFile`, if any (a stale pid file names a dead or other process). */
+export function anvilHolding(stateFile: string): number | undefined {
+  const file = anvilPidFile(stateFile);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, "utf8").trim());
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return undefined;
+  }
+  // Where the platform says what a process runs, make sure the pid was not reused by something else.
+  const cmdline = `/proc/${pid}/cmdline`;
+  if (existsSync(cmdline) && !readFileSync(cmdline, "utf8").includes("anvil")) return undefined;
+  return pid;
+}
+
 interface Launched {
   child: ChildProcess;
+  recent: () => string[];
   exited: () => boolean;
   exit: Promise<void>;
 }
@@ -206,14 +226,17 @@ async function launch(args: string[], opts: AnvilOptions, url: string, timeoutMs
     detached: opts.stateFile !== undefined && process.platform !== "win32",
   });
   let exited = false;
-  const exit = new Promise<void>((resolve) => child.once("exit", () => ((exited = true), resolve())));
-  const recent: string[] = [];
-  const lines = (stream: NodeJS.ReadableStream | null) => {
+  // "close": the process exited and its output was read to the end (its last words included).
+  const exit = new Promise<void>((resolve) => child.once("close", () => ((exited = true), resolve())));
+  // The last lines of each stream: Anvil logs every call on stdout, its errors on stderr.
+  const tails = { stdout: [] as string[], stderr: [] as string[] };
+  const recent = () => (tails.stderr.length > 0 ? tails.stderr : tails.stdout);
+  const lines = (stream: NodeJS.ReadableStream | null, tail: string[]) => {
     let partial = "";
     const emit = (line: string) => {
       if (line.trim() === "") return;
-      recent.push(line);
-      if (recent.length > 20) recent.shift();
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
       opts.onOutput?.(line);
     };
     stream?.on("data", (chunk: Buffer) => {
@@ -223,19 +246,19 @@ async function launch(args: string[], opts: AnvilOptions, url: string, timeoutMs
     });
     stream?.on("end", () => emit(partial));
   };
-  lines(child.stdout);
-  lines(child.stderr);
+  lines(child.stdout, tails.stdout);
+  lines(child.stderr, tails.stderr);
   try {
     await waitForRpc(url, timeoutMs, () => !exited);
   } catch (err) {
     if (!exited) {
       child.kill("SIGKILL");
-      throw new ChainStartError("NO_ANSWER", `${(err as Error).message}\n${recent.join("\n")}`);
+      throw new ChainStartError("NO_ANSWER", `${(err as Error).message}\n${recent().join("\n")}`);
     }
     await exit;
-    throw new ChainStartError("CHAIN_EXITED", recent.join("\n") || `Anvil exited (code ${child.exitCode})`);
+    throw new ChainStartError("CHAIN_EXITED", recent().join("\n") || `Anvil exited (code ${child.exitCode})`);
   }
-  return { child, exited: () => exited, exit };
+  return { child, recent, exited: () => exited, exit };
 }
 
 /** Anvil's message when it refuses a `--load-state` file (it checks the file before it starts). */
@@ -284,6 +307,14 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
     launched = await launch(args, opts, url, 30_000);
   } else {
     mkdirSync(path.dirname(files.current), { recursive: true });
+    const holder = anvilHolding(files.current);
+    if (holder !== undefined) {
+      throw new ChainStartError(
+        "STATE_IN_USE",
+        `another Anvil (pid ${holder}) runs on the chain state ${files.current}, perhaps left by an npm start that ` +
+          `was killed: stop it (kill ${holder}; what it did since its last save is lost) or use another data folder`,
+      );
+    }
     if (removeInterruptedSave(files)) log(`removed ${files.temporary}, a save interrupted before it was complete`);
     const refusals: { file: string; message: string }[] = [];
     for (const candidate of savedStateCandidates(files)) {
@@ -319,7 +350,7 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
     }
     launched ??= await launch(args, opts, url, 30_000);
   }
-  const { child, exited, exit } = launched;
+  const { child, recent, exited, exit } = launched;
   if (files !== undefined && child.pid !== undefined) writeFileSync(anvilPidFile(files.current), `${child.pid}\n`);
   // If this process ends without stop() (an uncaught error), do not leave a detached Anvil behind.
   const killOnExit = () => {
@@ -370,6 +401,7 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
   return {
     url,
     process: child,
+    lastOutput: () => [...recent()],
     loadedFrom,
     saveState,
     stop() {

@@ -126,6 +126,10 @@ describe("npm start keeps the chain state: thousands of transactions, Ctrl-C, re
     const first = runStart(env);
     await first.ready;
     const recordIds = await anchor(dataDir, port, 3000, "three thousand");
+    // A second npm start on the same data folder (another port) must not write the same files.
+    const intruder = await runStart({ ...env, CROSSPROOF_CHAIN_PORT: String(await freePort()) }).exited;
+    expect(intruder.code).to.equal(1);
+    expect(intruder.output).to.match(/another Anvil \(pid \d+\) runs on the chain state/);
     await stopWithCtrlC(first);
     expect(existsSync(anvilPidFile(stateFile)), "Anvil stopped with npm start").to.be.false;
     expect(existsSync(`${stateFile}.tmp`)).to.be.false;
