@@ -3,26 +3,43 @@
  *
  * Starts a local chain (Anvil, from the npm package) whose state persists under the data folder, deploys the
  * crossproof contracts once (a restart reuses the recorded deployment), founds the demo consortium from its
- * configuration file, prints what runs where, and stops cleanly on Ctrl-C with the state kept.
+ * configuration file, prints what runs where, and stops cleanly on Ctrl-C with the state saved.
+ *
+ * The chain state is saved by the launcher (`scripts/lib/anvil.ts`, `scripts/lib/chain-state.ts`): atomically, every
+ * 5 s after new blocks and on Ctrl-C, keeping the previous save as the last good copy, which is loaded when the chain
+ * refuses the latest one.
  *
  * Environment:
  *   CROSSPROOF_DATA_DIR            data folder (default .crossproof)
  *   CROSSPROOF_CHAIN_PORT          chain JSON-RPC port on 127.0.0.1 (default 8545)
  *   CROSSPROOF_CONSORTIUM_CONFIG   founding configuration (default config/demo-consortium.json)
+ *   CROSSPROOF_STATE_INTERVAL      least seconds between two periodic saves of the chain state (default 5)
  */
 import path from "node:path";
 import { Wallet } from "ethers";
-import { Assurance, ConsortiumClient, fromJurisdiction, loadConsortiumConfig, Role } from "../sdk/src";
+import {
+  Assurance,
+  ConsortiumClient,
+  fromJurisdiction,
+  loadConsortiumConfig,
+  Role,
+  type ConsortiumConfig,
+} from "../sdk/src";
 import { concludeConfiguredAgreements, listAgreements } from "./lib/agreements";
 import {
   ANVIL_DEPLOYER_KEY,
   CHAIN_HARDFORK,
+  DEFAULT_STATE_INTERVAL_SECONDS,
+  IDLE_BLOCK_SECONDS,
+  anvilHolding,
   devAccountFor,
   localChainId,
   localProvider,
   rpcAnswers,
   startAnvil,
+  type RunningAnvil,
 } from "./lib/anvil";
+import { describeSavedState } from "./lib/chain-state";
 import { configHash, deployCrossproof } from "./lib/deploy";
 
 async function main(): Promise<void> {
@@ -34,29 +51,62 @@ async function main(): Promise<void> {
   const deploymentFile = path.join(dataDir, "deployment.json");
 
   if (await rpcAnswers(`http://127.0.0.1:${port}`)) {
-    throw new Error(`something already answers JSON-RPC on port ${port}; stop it or set CROSSPROOF_CHAIN_PORT`);
+    const pid = anvilHolding(stateFile);
+    throw new Error(
+      `something already answers JSON-RPC on port ${port}; stop it or set CROSSPROOF_CHAIN_PORT` +
+        (pid === undefined ? "" : ` (the chain of an earlier npm start, pid ${pid}, is still running: kill ${pid})`),
+    );
   }
   console.log(`starting the chain (Anvil, hardfork ${CHAIN_HARDFORK}) with its state in ${stateFile}`);
   const chainId = localChainId(dataDir, configHash(config));
-  const anvil = await startAnvil({ port, stateFile, chainId });
+  const stateInterval = Number(process.env.CROSSPROOF_STATE_INTERVAL ?? DEFAULT_STATE_INTERVAL_SECONDS);
+  const anvil = await startAnvil({ port, stateFile, stateInterval, chainId, log: (l) => console.log(l) });
+  console.log(
+    anvil.loadedFrom === undefined
+      ? "  a new chain"
+      : `  loaded ${anvil.loadedFrom} (${describeSavedState(anvil.loadedFrom)})`,
+  );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: saving the chain state and stopping`);
     await anvil.stop();
-    console.log(`stopped; state kept in ${dataDir}`);
+    console.log(`stopped; state saved in ${stateFile}`);
     process.exit(0);
   };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  anvil.process.once("exit", (code) => {
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(signal));
+  anvil.process.once("close", (code, signal) => {
     if (!stopping) {
-      console.error(`the chain exited unexpectedly (code ${code})`);
+      console.error(`the chain exited unexpectedly (${signal ?? `code ${code}`}); its last words:`);
+      for (const line of anvil.lastOutput()) console.error(`  ${line}`);
+      console.error(`the last save is kept in ${stateFile}`);
       process.exit(1);
     }
   });
 
+  try {
+    await deployAndDescribe(anvil, config, deploymentFile, stateFile, stateInterval);
+    await anvil.saveState(); // the deployment is on disk before anyone relies on it
+  } catch (err) {
+    // Keep what the chain did before the failure: save, then stop it.
+    if (!stopping) {
+      stopping = true;
+      await anvil.stop();
+    }
+    throw err;
+  }
+  console.log("press Ctrl-C to stop (the chain state is saved)");
+}
+
+/** Deploys (or reuses) the contracts, concludes the configured agreements, and prints what runs where. */
+async function deployAndDescribe(
+  anvil: RunningAnvil,
+  config: ConsortiumConfig,
+  deploymentFile: string,
+  stateFile: string,
+  stateInterval: number,
+): Promise<void> {
   const provider = localProvider(anvil.url);
   const signer = new Wallet(ANVIL_DEPLOYER_KEY, provider);
   const { record, deployed } = await deployCrossproof({
@@ -87,6 +137,13 @@ async function main(): Promise<void> {
   console.log("");
   console.log(`crossproof is ready (${deployed.length > 0 ? "deployed now" : "existing deployment reused"})`);
   console.log(`  chain                  ${anvil.url}  (chain id ${record.chainId}, Anvil)`);
+  console.log(
+    `  mining                 each transaction as it arrives, and a block every ${IDLE_BLOCK_SECONDS} s ` +
+      "(chain time stays current)",
+  );
+  console.log(
+    `  chain state            ${stateFile}  (saved every ${stateInterval} s after new blocks, and on Ctrl-C)`,
+  );
   for (const [name, c] of Object.entries(record.contracts)) {
     console.log(`  ${name.padEnd(22)} ${c.address}`);
   }
@@ -120,7 +177,6 @@ async function main(): Promise<void> {
         `${a.suspended ? "  SUSPENDED" : ""}`,
     );
   }
-  console.log("press Ctrl-C to stop (the chain state is kept)");
 }
 
 main().catch((err: unknown) => {
