@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -18,6 +18,7 @@ import { z } from "zod";
 import type { Hex } from "./eip712";
 import { decryptAge, encryptAge } from "./age";
 import { CrossproofError } from "./errors";
+import { readFileChunks } from "./hash";
 import {
   manifestHash,
   parseManifest,
@@ -210,10 +211,9 @@ export async function sealPackage(p: SealPackageParameters): Promise<SealedPacka
     { path: ENVELOPE_PATH, content: new TextEncoder().encode(JSON.stringify(envelope)) },
     ...manifest.files.map((f, i) => ({
       path: objects[i]!.object,
-      content: encryptStream(
-        verifiedPlaintext(createReadStream(sources.get(f.path)!, { highWaterMark: 1 << 20 }), f, onBytes),
-        fileRecipient,
-      ),
+      // Read into reused buffers (the encryptor keeps nothing of a chunk); the store regroups the ciphertext
+      // into 1 MiB blocks before its importer.
+      content: encryptStream(verifiedPlaintext(readFileChunks(sources.get(f.path)!), f, onBytes), fileRecipient),
     })),
   ];
   const cid = await p.store.putDirectory(entries).catch((err: unknown) => {
