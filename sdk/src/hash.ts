@@ -68,7 +68,7 @@ export async function* readFileChunks(path: string, options: ReadFileChunksOptio
   } catch (cause) {
     throw fail(cause);
   }
-  const buffers = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)] as const;
+  const buffers = [Buffer.allocUnsafeSlow(chunkSize), Buffer.allocUnsafeSlow(chunkSize)] as const;
   let next = 0;
   let position = 0;
   const readInto = (buffer: Buffer, at: number) => file.read(buffer, 0, chunkSize, at).then((r) => r.bytesRead);
