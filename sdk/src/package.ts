@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from "age-encryption";
+import { generateX25519Identity, identityToRecipient } from "age-encryption";
 import {
   GeneralEncrypt,
   decodeProtectedHeader,
@@ -16,7 +16,9 @@ import {
 } from "jose";
 import { z } from "zod";
 import type { Hex } from "./eip712";
+import { decryptAge, encryptAge } from "./age";
 import { CrossproofError } from "./errors";
+import { readFileChunks } from "./hash";
 import {
   manifestHash,
   parseManifest,
@@ -86,41 +88,21 @@ const envelopePayloadSchema = z
 // Streams
 // ------------------------------------------------------------------------------------------------------------------
 
-function toWeb(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
-  return ReadableStream.from(source);
-}
-
 /**
- * Encrypts a stream as age v1 to one age recipient (`age1…`), in constant memory.
- * Lower level than {@link sealPackage}; exposed for tools and tests.
+ * Encrypts a stream as age v1 to one age recipient (`age1…`), in constant memory, with the payload on Node's native
+ * ChaCha20-Poly1305 (see `./age`). Lower level than {@link sealPackage}; exposed for tools and tests. The output
+ * comes in pieces (each 64 KiB chunk's ciphertext, then its tag): gather them before writing them one by one.
  */
-export async function* encryptStream(
-  source: AsyncIterable<Uint8Array>,
-  ageRecipient: string,
-): AsyncIterable<Uint8Array> {
-  const e = new Encrypter();
-  e.addRecipient(ageRecipient);
-  yield* await e.encrypt(toWeb(source));
+export function encryptStream(source: AsyncIterable<Uint8Array>, ageRecipient: string): AsyncIterable<Uint8Array> {
+  return encryptAge(source, [ageRecipient]);
 }
 
 /**
  * Decrypts an age v1 stream with an age identity (`AGE-SECRET-KEY-1…`), in constant memory. A modified,
- * truncated or reordered stream fails with `DECRYPTION_FAILED` before the damaged chunk is released.
+ * truncated, extended or reordered stream fails with `DECRYPTION_FAILED` before the damaged chunk is released.
  */
-export async function* decryptStream(
-  source: AsyncIterable<Uint8Array>,
-  ageIdentity: string,
-): AsyncIterable<Uint8Array> {
-  const d = new Decrypter();
-  d.addIdentity(ageIdentity);
-  try {
-    yield* await d.decrypt(toWeb(source));
-  } catch (cause) {
-    if (cause instanceof CrossproofError) throw cause;
-    throw new CrossproofError("DECRYPTION_FAILED", `encrypted stream failed authentication: ${String(cause)}`, {
-      cause,
-    });
-  }
+export function decryptStream(source: AsyncIterable<Uint8Array>, ageIdentity: string): AsyncIterable<Uint8Array> {
+  return decryptAge(source, [ageIdentity]);
 }
 
 /** Passes chunks through while hashing them; at the end, checks size and SHA-256 against what the manifest says. */
@@ -229,10 +211,9 @@ export async function sealPackage(p: SealPackageParameters): Promise<SealedPacka
     { path: ENVELOPE_PATH, content: new TextEncoder().encode(JSON.stringify(envelope)) },
     ...manifest.files.map((f, i) => ({
       path: objects[i]!.object,
-      content: encryptStream(
-        verifiedPlaintext(createReadStream(sources.get(f.path)!, { highWaterMark: 1 << 20 }), f, onBytes),
-        fileRecipient,
-      ),
+      // Read into reused buffers (the encryptor keeps nothing of a chunk); the store regroups the ciphertext
+      // into 1 MiB blocks before its importer.
+      content: encryptStream(verifiedPlaintext(readFileChunks(sources.get(f.path)!), f, onBytes), fileRecipient),
     })),
   ];
   const cid = await p.store.putDirectory(entries).catch((err: unknown) => {

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { generateX25519Identity, identityToRecipient } from "age-encryption";
+import { Decrypter, generateX25519Identity, identityToRecipient } from "age-encryption";
+import { generalDecrypt, importJWK, type GeneralJWE } from "jose";
 import {
   EmbeddedContentStore,
   EvidenceCategory,
@@ -176,6 +177,67 @@ describe("evidence packages (encryption for recipients)", function () {
     );
     // The damaged file never appears under its name.
     expect(() => readFileSync(path.join(out, "capture.mp4"))).to.throw(/ENOENT/);
+  });
+
+  describe("the package format", function () {
+    // A package sealed by the SDK before the native STREAM (age-encryption's cipher), committed byte for byte:
+    // test/sdk/vectors/package-v1 holds its three objects (the envelope under a name prettier leaves alone).
+    const vectors = path.join(__dirname, "vectors", "package-v1");
+    const legacyKey: RecipientPrivateKey = {
+      kid: "legacy-court",
+      jwk: {
+        crv: "X25519",
+        d: "wOweF-eoiQ3o-gf29YClOLpwvgv18MP_TtaCFO-Xx3M",
+        x: "jRx79uYzuQGhvyeP9B_BjeMjfGylakB2Yg48mCHSjw0",
+        kty: "OKP",
+        kid: "legacy-court",
+        alg: "ECDH-ES+A256KW",
+        use: "enc",
+      },
+    };
+
+    it("a package sealed before still opens", async function () {
+      const cid = await store.putDirectory([
+        { path: "envelope.jwe.json", content: readFileSync(path.join(vectors, "envelope.jwe")) },
+        { path: "files/0", content: readFileSync(path.join(vectors, "files", "0")) },
+        { path: "files/1", content: readFileSync(path.join(vectors, "files", "1")) },
+      ]);
+      expect(cid).to.equal("bafybeicatyhbmpexbecfyszh5dqzerjm53y7dkmmwpklesnsbnx57suowq");
+      const out = path.join(dir, "legacy");
+      const opened = await openPackage({
+        cid,
+        store,
+        recipientKey: legacyKey,
+        outputDir: out,
+        expectedContentHash: "0x72f21cc1d7d21e68488702beed72e263c69a7b104851daee1e5823bdf3b2aaa3",
+      });
+      expect(opened.manifest.files.map((f) => [f.path, f.size])).to.deep.equal([
+        ["capture.mp4", 65_537],
+        ["docs/notes.txt", 32],
+      ]);
+      expect(
+        readFileSync(path.join(out, "capture.mp4")).equals(await collect(deterministicStream(65_537, "sealed-before"))),
+      ).to.equal(true);
+      expect(readFileSync(path.join(out, "docs/notes.txt"), "utf8")).to.equal("sealed before the native STREAM\n");
+    });
+
+    it("files sealed now are age files that age-encryption opens with the envelope's file key", async function () {
+      const sealed = await sealPackage({ manifest, files, recipients: [de.publicKey], store });
+      const envelope = JSON.parse(
+        (await collect(store.get(`${sealed.cid}/envelope.jwe.json`))).toString("utf8"),
+      ) as GeneralJWE;
+      const { plaintext } = await generalDecrypt(envelope, await importJWK(de.privateKey.jwk, "ECDH-ES+A256KW"));
+      const payload = JSON.parse(Buffer.from(plaintext).toString("utf8")) as {
+        fileKey: string;
+        files: { path: string; object: string }[];
+      };
+      for (const f of payload.files) {
+        const d = new Decrypter();
+        d.addIdentity(payload.fileKey);
+        const plain = Buffer.from(await d.decrypt(await collect(store.get(`${sealed.cid}/${f.object}`))));
+        expect(sha256Hex(plain)).to.equal(manifest.files.find((m) => m.path === f.path)!.sha256);
+      }
+    });
   });
 
   describe("age streams", function () {

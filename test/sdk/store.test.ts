@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import {
   EmbeddedContentStore,
+  IMPORT_CHUNK_SIZE,
+  coalesceChunks,
   computeCid,
   computeDirectoryCid,
   isCrossproofError,
@@ -37,6 +39,37 @@ describe("content store", function () {
       expect(await computeCid(deterministicStream(1024 * 1_048_576 + 1, "v1-2025-seed"))).to.equal(
         "bafybeibdsi225ugbkmpbdohnxioyab6jsqrmkts3twhpvfnzp77xtzpyhe",
       );
+    });
+
+    it("the same CIDs whatever pieces a stream comes in (regrouped into 1 MiB blocks for the importer)", async function () {
+      const bytes = await collect(deterministicStream(1_048_577, "chunk-v1-seed"));
+      const pieces = async function* (sizes: number[]) {
+        for (let at = 0, i = 0; at < bytes.length; i++) {
+          const n = sizes[i % sizes.length]!;
+          yield bytes.subarray(at, at + n);
+          at += n;
+        }
+      };
+      const all = async (source: AsyncIterable<Uint8Array>) => {
+        const out: Uint8Array[] = [];
+        for await (const b of source) out.push(b);
+        return out;
+      };
+      // 64 KiB + 16: the pieces of an age stream.
+      for (const sizes of [[65_552], [1], [1_048_575, 2], [3_000_000], [100, 1_048_576]]) {
+        expect(await computeCid(pieces(sizes)), `pieces of ${sizes}`).to.equal(
+          "bafybeigmix7t42i6jacydtquhet7srwvgpizfg7gjbq7627d35mjomtu64",
+        );
+      }
+      const blocks = await all(coalesceChunks(pieces([65_552])));
+      expect(blocks.map((b) => b.byteLength)).to.deep.equal([IMPORT_CHUNK_SIZE, 1]);
+      expect(Buffer.concat(blocks).equals(bytes)).to.equal(true);
+      // Whole blocks pass through uncopied.
+      const whole = bytes.subarray(0, IMPORT_CHUNK_SIZE);
+      const [passed] = await all(coalesceChunks([whole]));
+      expect(passed!.buffer).to.equal(whole.buffer);
+      expect([passed!.byteOffset, passed!.byteLength]).to.deep.equal([whole.byteOffset, IMPORT_CHUNK_SIZE]);
+      expect(await all(coalesceChunks([]))).to.deep.equal([]);
     });
 
     it("directories (dag-pb, CIDv1)", async function () {
