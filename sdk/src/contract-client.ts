@@ -10,6 +10,7 @@ import {
 import { toCrossproofError } from "./contract-errors";
 import { DOMAIN_VERSION, DomainName, contractDomain, type ContractName } from "./eip712";
 import { CrossproofError } from "./errors";
+import { chainClockOf } from "./provider";
 
 /** A submitted request: the transaction hash, and a way to wait for its receipt and decoded events. */
 export interface SubmittedRequest {
@@ -65,9 +66,13 @@ export async function chainTimeOf(provider: Provider): Promise<number> {
 /** How long a signed request stays valid unless the caller says otherwise: one hour of chain time. */
 export const DEFAULT_REQUEST_VALIDITY = 3600;
 
-/** A request deadline `validFor` seconds after the latest block's time (the clock the contracts check). */
+/**
+ * A request deadline `validFor` seconds after chain time (the clock the contracts check). A provider made by
+ * `createProvider` answers from its chain clock (no block read per request); any other reads the latest block.
+ */
 export async function deadlineFrom(provider: Provider, validFor: number = DEFAULT_REQUEST_VALIDITY): Promise<number> {
-  return (await chainTimeOf(provider)) + validFor;
+  const clock = chainClockOf(provider);
+  return (clock === undefined ? await chainTimeOf(provider) : await clock.now()) + validFor;
 }
 
 /** Unix seconds from a Date or from seconds already. */

@@ -12,6 +12,7 @@ export * from "./manifest";
 export * from "./package";
 export * from "./contract-errors";
 export * from "./contract-client";
+export * from "./provider";
 export * from "./custody";
 export * from "./evidence-client";
 export * from "./licensing";
