@@ -196,6 +196,54 @@ describe("Relayer (real Anvil over JSON-RPC)", function () {
     });
   });
 
+  describe("sends the node refuses for good", () => {
+    it("fills the nonce of a refused send with a no-op, so that the sends after it are mined", async () => {
+      const relayer = newRelayer();
+      const member = anvilKey(FR_AGENCY);
+      await (
+        await evidence.anchorEvidence(await evidence.signAnchorEvidence(member, await anchorParams()), relayer)
+      ).wait();
+      const first = await relayer.getNonce("pending");
+      const registry = record.contracts.EvidenceRegistry!.address;
+      const calls = [];
+      for (let i = 0; i < 5; i++) {
+        const s = await evidence.signAnchorEvidence(member, await anchorParams());
+        const data = encodeCall(evidence.registry.interface, "anchorEvidence", [s.request, s.signature]);
+        // The third asks for more gas than a block holds: the node refuses it outright.
+        calls.push(i === 2 ? { to: registry, data, gasLimit: 40_000_000n } : { to: registry, data });
+      }
+      const sent = await Promise.allSettled(calls.map((c) => relayer.relay(c)));
+      const refused = (sent[2] as PromiseRejectedResult).reason as { code: string; details: { failure: string } };
+      expect(refused.code).to.equal("CHAIN_ERROR");
+      expect(refused.details.failure).to.equal("fatal");
+      const receipts = await Promise.all(sent.flatMap((s) => (s.status === "fulfilled" ? [s.value.wait()] : [])));
+      expect(receipts.map((r) => r.status)).to.deep.equal([1, 1, 1, 1]);
+      expect(relayer.stats.fillers).to.equal(1);
+      // The two sent after it were mined, so the filler was: every nonce up to the last one is used.
+      expect(await provider.getTransactionCount(relayer.address, "latest")).to.equal(first + 5);
+      expect(await relayer.getNonce("pending")).to.equal(first + 5);
+    });
+
+    it("gives back the nonce of a refused send when nothing was sent after it", async () => {
+      const relayer = newRelayer();
+      const member = anvilKey(FR_AGENCY);
+      await (
+        await evidence.anchorEvidence(await evidence.signAnchorEvidence(member, await anchorParams()), relayer)
+      ).wait();
+      const first = await relayer.getNonce("pending");
+      const s = await evidence.signAnchorEvidence(member, await anchorParams());
+      const data = encodeCall(evidence.registry.interface, "anchorEvidence", [s.request, s.signature]);
+      await relayer.relay({ to: record.contracts.EvidenceRegistry!.address, data, gasLimit: 40_000_000n }).then(
+        () => expect.fail("sent"),
+        (err: unknown) => expect(isCrossproofError(err, "CHAIN_ERROR")).to.equal(true),
+      );
+      expect(await relayer.getNonce("pending")).to.equal(first);
+      const next = await (await relayer.relay({ to: record.contracts.EvidenceRegistry!.address, data })).wait();
+      expect(relayedTransaction(next.hash)!.nonce).to.equal(first);
+      expect(relayer.stats.fillers).to.equal(0);
+    });
+  });
+
   describe("nonces used outside the relayer", () => {
     it("resyncs when another sender took its next nonce", async () => {
       const relayer = newRelayer();
