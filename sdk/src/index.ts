@@ -13,6 +13,7 @@ export * from "./package";
 export * from "./contract-errors";
 export * from "./contract-client";
 export * from "./provider";
+export * from "./json-rpc";
 export * from "./relayer";
 export * from "./custody";
 export * from "./evidence-client";
