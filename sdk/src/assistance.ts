@@ -13,6 +13,7 @@ import {
   chainTimeOf,
   deadlineFrom,
   resolveContract,
+  sendCall,
   submitRequest,
   toUnixSeconds,
   type SubmittedRequest,
@@ -20,6 +21,7 @@ import {
 import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
 import { fromJurisdiction, toJurisdiction } from "./jurisdiction";
+import type { Relayer } from "./relayer";
 
 /** What is asked, as in `IAssistanceDesk.Kind`. */
 export const AssistanceKind = { Preserve: 0, Produce: 1, Takedown: 2 } as const;
@@ -206,6 +208,15 @@ export interface AssistanceDeskRequests {
   WithdrawAssistance: WithdrawAssistanceRequest;
   ExtendRetention: ExtendRetentionRequest;
 }
+
+/** The AssistanceDesk function of each request. */
+const DESK_METHODS: Record<keyof AssistanceDeskRequests, string> = {
+  IssueAssistance: "issue",
+  AcknowledgeAssistance: "acknowledge",
+  RespondAssistance: "respond",
+  WithdrawAssistance: "withdraw",
+  ExtendRetention: "extendRetention",
+};
 
 /** Signs an AssistanceDesk request with the acting member's key. */
 export function signAssistanceRequest<K extends keyof AssistanceDeskRequests>(
@@ -476,28 +487,21 @@ export class AssistanceClient {
     });
   }
 
+  /**
+   * Submits a signed request through `relayer`: a {@link Relayer} or any Signer with gas. A refusal by the contract
+   * becomes `CONTRACT_REVERTED` naming the custom error (from `wait()` when a Relayer's request reverted on chain).
+   */
   async submit<K extends keyof AssistanceDeskRequests>(
     signed: SignedRequest<AssistanceDeskRequests[K]>,
-    relayer: Signer,
+    relayer: Signer | Relayer,
   ): Promise<SubmittedRequest> {
-    const d = this.desk.connect(relayer);
-    const sig = signed.signature;
-    return submitRequest(signed.primaryType, this.desk.interface, () => {
-      switch (signed.primaryType) {
-        case "IssueAssistance":
-          return d.issue(signed.request as IssueAssistanceRequest, sig);
-        case "AcknowledgeAssistance":
-          return d.acknowledge(signed.request as AcknowledgeAssistanceRequest, sig);
-        case "RespondAssistance":
-          return d.respond(signed.request as RespondAssistanceRequest, sig);
-        case "WithdrawAssistance":
-          return d.withdraw(signed.request as WithdrawAssistanceRequest, sig);
-        case "ExtendRetention":
-          return d.extendRetention(signed.request as ExtendRetentionRequest, sig);
-        default:
-          throw new CrossproofError("INVALID_ARGUMENT", `unknown request ${signed.primaryType}`);
-      }
-    });
+    const method = Object.prototype.hasOwnProperty.call(DESK_METHODS, signed.primaryType)
+      ? DESK_METHODS[signed.primaryType as keyof AssistanceDeskRequests]
+      : undefined;
+    if (method === undefined) throw new CrossproofError("INVALID_ARGUMENT", `unknown request ${signed.primaryType}`);
+    return submitRequest(signed.primaryType, this.desk.interface, () =>
+      sendCall(this.desk, method, [signed.request, signed.signature], relayer),
+    );
   }
 
   /** A request with its state now (Overdue derived by chain time) and the time left to answer. */

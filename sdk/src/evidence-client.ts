@@ -18,6 +18,7 @@ import {
   chainTimeOf,
   deadlineFrom,
   resolveContract,
+  sendCall,
   submitRequest,
   toUnixSeconds,
   type SubmittedRequest,
@@ -47,6 +48,7 @@ import { NO_JURISDICTION, fromJurisdiction, toOptionalJurisdiction } from "./jur
 import { sha256Hex } from "./hash";
 import type { EvidenceBatch } from "./merkle";
 import { openPackage, type OpenedPackage, type RecipientPrivateKey } from "./package";
+import type { Relayer } from "./relayer";
 import type { ContentStore } from "./store";
 
 const ZERO = ZeroHash as Hex;
@@ -166,7 +168,7 @@ export interface AnchoredBatch {
 
 /** A submitted anchor whose `wait()` resolves to the new id. */
 export interface SubmittedAnchor<T> {
-  hash: string;
+  readonly hash: string;
   wait(confirmations?: number): Promise<T>;
 }
 
@@ -415,24 +417,19 @@ export class EvidenceClient {
   }
 
   /**
-   * Submits a signed request through `relayer` (any account with gas; on a zero-gas consortium chain, any key).
-   * A refusal by the contract becomes `CONTRACT_REVERTED` naming the custom error.
+   * Submits a signed request through `relayer`: a {@link Relayer} (many requests in flight, no per-request gas
+   * estimate or fee query) or any Signer with gas (on a zero-gas consortium chain, any key). A refusal by the
+   * contract becomes `CONTRACT_REVERTED` naming the custom error — from `submit` when the request is checked before
+   * sending (any Signer; a Relayer's first request of each kind), else from `wait()` once it reverted on chain.
    */
   async submit<K extends keyof EvidenceRegistryRequests>(
     signed: SignedRequest<EvidenceRegistryRequests[K]>,
-    relayer: Signer,
+    relayer: Signer | Relayer,
   ): Promise<SubmittedRequest> {
     const method = METHODS[signed.primaryType as K];
     if (method === undefined) throw new CrossproofError("INVALID_ARGUMENT", `unknown request ${signed.primaryType}`);
-    const registry = this.registry.connect(relayer) as unknown as Record<
-      string,
-      (
-        r: unknown,
-        sig: string,
-      ) => Promise<{ hash: string; wait(c?: number): Promise<ContractTransactionReceipt | null> }>
-    >;
     return submitRequest(signed.primaryType, this.registry.interface, () =>
-      registry[method as string]!(signed.request, signed.signature),
+      sendCall(this.registry, method as string, [signed.request, signed.signature], relayer),
     );
   }
 
@@ -443,21 +440,28 @@ export class EvidenceClient {
    */
   async anchorEvidence(
     signed: SignedRequest<AnchorEvidenceRequest>,
-    relayer: Signer,
+    relayer: Signer | Relayer,
   ): Promise<SubmittedAnchor<AnchoredEvidence>> {
     const sent = await this.submit(signed, relayer);
     return {
-      hash: sent.hash,
+      get hash() {
+        return sent.hash;
+      },
       async wait(confirmations?: number) {
-        const { receipt, events } = await sent.wait(confirmations);
-        const e = events.find((l) => l.name === "EvidenceAnchored");
-        if (e === undefined) throw new CrossproofError("CHAIN_ERROR", `no EvidenceAnchored event in ${receipt.hash}`);
+        const outcome = await sent.wait(confirmations);
+        // recordId, contentHash and memberId are the event's indexed arguments: read from its topics, undecoded.
+        const log = outcome.logOf("EvidenceAnchored");
+        if (log === undefined) {
+          throw new CrossproofError("CHAIN_ERROR", `no EvidenceAnchored event in ${outcome.receipt.hash}`);
+        }
         return {
-          recordId: e.args.recordId as Hex,
-          contentHash: e.args.contentHash as Hex,
-          memberId: e.args.memberId as bigint,
-          receipt,
-          events,
+          recordId: log.topics[1]!.toLowerCase() as Hex,
+          contentHash: log.topics[2]!.toLowerCase() as Hex,
+          memberId: BigInt(log.topics[3]!),
+          receipt: outcome.receipt,
+          get events() {
+            return outcome.events;
+          },
         };
       },
     };
@@ -466,21 +470,28 @@ export class EvidenceClient {
   /** Submits a signed batch anchor; `wait()` resolves to the new batch id. */
   async anchorBatch(
     signed: SignedRequest<AnchorBatchRequest>,
-    relayer: Signer,
+    relayer: Signer | Relayer,
   ): Promise<SubmittedAnchor<AnchoredBatch>> {
     const sent = await this.submit(signed, relayer);
     return {
-      hash: sent.hash,
+      get hash() {
+        return sent.hash;
+      },
       async wait(confirmations?: number) {
-        const { receipt, events } = await sent.wait(confirmations);
-        const e = events.find((l) => l.name === "BatchAnchored");
-        if (e === undefined) throw new CrossproofError("CHAIN_ERROR", `no BatchAnchored event in ${receipt.hash}`);
+        const outcome = await sent.wait(confirmations);
+        // batchId, root and memberId are the event's indexed arguments: read from its topics, undecoded.
+        const log = outcome.logOf("BatchAnchored");
+        if (log === undefined) {
+          throw new CrossproofError("CHAIN_ERROR", `no BatchAnchored event in ${outcome.receipt.hash}`);
+        }
         return {
-          batchId: e.args.batchId as Hex,
-          root: e.args.root as Hex,
-          memberId: e.args.memberId as bigint,
-          receipt,
-          events,
+          batchId: log.topics[1]!.toLowerCase() as Hex,
+          root: log.topics[2]!.toLowerCase() as Hex,
+          memberId: BigInt(log.topics[3]!),
+          receipt: outcome.receipt,
+          get events() {
+            return outcome.events;
+          },
         };
       },
     };
@@ -633,7 +644,7 @@ export class EvidenceClient {
     outputDir: string;
     /** The recipient member's signing key. */
     signer: Signer;
-    relayer: Signer;
+    relayer: Signer | Relayer;
     /** The package re-wrapped for this recipient (default: the anchored package). */
     packageCid?: string;
   }): Promise<{ record: EvidenceRecord; opened: OpenedPackage; accessTransaction: string }> {

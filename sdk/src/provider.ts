@@ -1,0 +1,138 @@
+import { JsonRpcProvider, type JsonRpcPayload, type JsonRpcResult, type Provider } from "ethers";
+import { CrossproofError } from "./errors";
+
+/** A block as the chain clock reads it. */
+export interface ClockReading {
+  number: number;
+  /** The block's timestamp (unix seconds). */
+  timestamp: number;
+}
+
+export interface ChainClockOptions {
+  /** Milliseconds a reading is used before the latest block is read again (default 5,000). */
+  maxAge?: number;
+  /** The local clock in milliseconds (default `Date.now`); tests give their own. */
+  localTime?: () => number;
+}
+
+/**
+ * The chain's time without a block read per request: the latest block's timestamp plus the local time elapsed
+ * since that block was first seen, read again every `maxAge` milliseconds. Used for the deadlines of signed
+ * requests, which only need to be "so long from now, by the chain's clock".
+ *
+ * The estimate is never ahead of the chain (the latest block was mined before it was seen). On a chain that has
+ * mined nothing for a while it is behind by at most the time between the last block and the first reading of it.
+ */
+export class ChainClock {
+  readonly #read: () => Promise<ClockReading>;
+  readonly #maxAge: number;
+  readonly #localTime: () => number;
+  /** The latest block seen, and the local time it was first seen at. */
+  #block: (ClockReading & { seenAt: number }) | undefined;
+  #readAt = 0;
+  #reading: Promise<void> | undefined;
+
+  constructor(read: () => Promise<ClockReading>, options: ChainClockOptions = {}) {
+    this.#read = read;
+    this.#maxAge = options.maxAge ?? 5_000;
+    this.#localTime = options.localTime ?? Date.now;
+  }
+
+  /** The chain's time now (unix seconds), reading the latest block only when the last reading is too old. */
+  async now(): Promise<number> {
+    if (this.#block === undefined || this.#localTime() - this.#readAt > this.#maxAge) await this.refresh();
+    return this.#estimate();
+  }
+
+  /** Reads the latest block now (concurrent callers share one read). */
+  refresh(): Promise<void> {
+    this.#reading ??= (async () => {
+      try {
+        const block = await this.#read();
+        const at = this.#localTime();
+        // The same block seen again keeps the time it was first seen: the estimate keeps running.
+        if (this.#block === undefined || this.#block.number !== block.number) this.#block = { ...block, seenAt: at };
+        this.#readAt = at;
+      } finally {
+        this.#reading = undefined;
+      }
+    })();
+    return this.#reading;
+  }
+
+  /** Forgets the reading (the chain's time was changed by a development call: `evm_increaseTime`, a snapshot…). */
+  invalidate(): void {
+    this.#block = undefined;
+    this.#readAt = 0;
+  }
+
+  #estimate(): number {
+    const b = this.#block!;
+    return b.timestamp + Math.floor((this.#localTime() - b.seenAt) / 1000);
+  }
+}
+
+/** Development calls that change the chain's time or history (Anvil, Hardhat): the chain clock reads again after. */
+const TIME_CHANGING = /^(evm_|anvil_|hardhat_)/;
+
+export interface CreateProviderOptions {
+  /** The chain id, when known: saves the one `eth_chainId` call. */
+  chainId?: bigint | number;
+  /** Milliseconds between polls for ethers' own transaction waits and event subscriptions (default 50). */
+  pollingInterval?: number;
+  /** Milliseconds a chain-clock reading is used (default 5,000); see {@link ChainClock}. */
+  clockMaxAge?: number;
+}
+
+/**
+ * The JSON-RPC provider the SDK configures for itself (see {@link createProvider}): one request per HTTP call with
+ * no batching delay, no response cache (a cached block or nonce is a stale one), the network detected once, fast
+ * polling, and a {@link ChainClock} for request deadlines.
+ */
+export class CrossproofProvider extends JsonRpcProvider {
+  readonly clock: ChainClock;
+
+  constructor(url: string, options: CreateProviderOptions = {}) {
+    super(url, options.chainId === undefined ? undefined : BigInt(options.chainId), {
+      staticNetwork: true,
+      batchMaxCount: 1,
+      cacheTimeout: -1,
+      pollingInterval: options.pollingInterval ?? 50,
+    });
+    this.clock = new ChainClock(
+      async () => {
+        const block = (await this.send("eth_getBlockByNumber", ["latest", false])) as {
+          number: string;
+          timestamp: string;
+        } | null;
+        if (block === null) throw new CrossproofError("CHAIN_ERROR", "no latest block");
+        return { number: Number(block.number), timestamp: Number(block.timestamp) };
+      },
+      options.clockMaxAge === undefined ? {} : { maxAge: options.clockMaxAge },
+    );
+  }
+
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    const result = await super._send(payload);
+    const methods = Array.isArray(payload) ? payload.map((p) => p.method) : [payload.method];
+    if (methods.some((m) => TIME_CHANGING.test(m))) this.clock.invalidate();
+    return result;
+  }
+}
+
+/**
+ * A provider for a crossproof chain, configured as the SDK needs it. A plain `JsonRpcProvider` batches requests
+ * after a 10 ms stall, caches identical requests for 250 ms (a nonce or the latest block read twice comes back
+ * stale) and polls every 4 s; this one does none of that.
+ * @example
+ * const provider = createProvider("http://127.0.0.1:8545");
+ * const relayer = new Relayer(relayerKey, provider);
+ */
+export function createProvider(url: string, options: CreateProviderOptions = {}): CrossproofProvider {
+  return new CrossproofProvider(url, options);
+}
+
+/** The chain clock of a provider made by {@link createProvider}; undefined for any other provider. */
+export function chainClockOf(provider: Provider): ChainClock | undefined {
+  return provider instanceof CrossproofProvider ? provider.clock : undefined;
+}
