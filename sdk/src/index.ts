@@ -18,3 +18,5 @@ export * from "./licensing";
 export * from "./assistance";
 export * from "./consortium-client";
 export * from "./member-keys";
+export * from "./report";
+export * from "./verify";
