@@ -5,7 +5,7 @@
  * This module is part of the pure core: no Node-only API (no `node:` import, no `Buffer`, no file system), so that
  * it can be bundled for browsers with {@link verifyReport}. The zod schemas below are the source of truth; the
  * published JSON Schema (`docs/schemas/verification-report.schema.json`) is generated from them by
- * `npm run schema:report` and a test checks that the committed file is what they generate.
+ * `scripts/report-schema.ts`, and a test checks that the committed file is what they generate.
  *
  * Vocabulary (ETSI EN 319 102-1, validation reports): every check ends PASSED, FAILED or INDETERMINATE; the
  * overall indication is TOTAL-PASSED, TOTAL-FAILED or INDETERMINATE. A FAILED or INDETERMINATE check carries a

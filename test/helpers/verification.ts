@@ -22,9 +22,11 @@ import {
   type PackageFileSource,
   type VerificationReport,
   type VerifierClients,
+  verifyEvidence,
 } from "../../sdk/src";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import * as gov from "./governance";
-import { cidOf, type EvidenceFixture } from "./fixtures";
+import { cidOf, evidenceFixture, type EvidenceFixture } from "./fixtures";
 
 export const CATEGORY = EvidenceCategory.LIVE_STREAM_RECORDING;
 export const CASE_SALT = `0x${"11".repeat(32)}`;
@@ -137,4 +139,40 @@ export function check<C extends CheckName>(
 /** `[check, result, subCode]` of every check, for whole-list assertions. */
 export function results(where: VerificationReport | AnchorReport): [string, string, string | undefined][] {
   return where.checks.map((c) => [c.check, c.result, c.subCode]);
+}
+
+/**
+ * The evidence flow on Hardhat's chain: FR and DE conclude a recognition agreement (live-stream recordings, custody
+ * required); the FR agency builds the manifest of two files, anchors it, records its custody and transfers it to the
+ * DE court, which acknowledges it. Variations change one thing each.
+ */
+export async function evidenceFlow(
+  o: {
+    agreement?: boolean;
+    custody?: "complete" | "pending" | "none";
+    anchor?: { firstUpload?: string; category?: number };
+  } = {},
+) {
+  const f = await loadFixture(evidenceFixture);
+  const clients = await verifierClients(f);
+  const agreementId = o.agreement === false ? 0n : await concludeFrToDe(f);
+  const collectedAt = await recentCollection();
+  const disk = await evidenceOnDisk(collectedAt);
+  const recordId = await anchorThroughSdk(f, clients.evidence, f.frAgency, {
+    contentHash: disk.contentHash,
+    collectedAt,
+    ...o.anchor,
+  });
+  const custody = o.custody ?? "complete";
+  if (custody !== "none") {
+    await recordCustody(f, clients.evidence, recordId, custodyToDeCourt(f).slice(0, custody === "complete" ? 4 : 3));
+  }
+  const verify = (extra: Partial<Parameters<typeof verifyEvidence>[1]> = {}) =>
+    verifyEvidence(clients, {
+      evidence: { manifest: disk.manifest, files: disk.files },
+      anchoredBy: 1,
+      verifier: { memberId: 2 },
+      ...extra,
+    });
+  return { f, clients, agreementId, collectedAt, disk, recordId, verify };
 }

@@ -20,6 +20,7 @@ import {
   check,
   concludeFrToDe,
   custodyToDeCourt,
+  evidenceFlow,
   evidenceOnDisk,
   recentCollection,
   recordCustody,
@@ -42,42 +43,6 @@ const ALL_ANCHOR_CHECKS_PASSED = [
   ["ENDORSEMENTS", "PASSED", undefined],
 ];
 
-/**
- * The evidence flow on Hardhat's chain: FR and DE conclude a recognition agreement (live-stream recordings, custody
- * required); the FR agency builds the manifest of two files, anchors it, records its custody and transfers it to the
- * DE court, which acknowledges it. Variations change one thing each.
- */
-async function flow(
-  o: {
-    agreement?: boolean;
-    custody?: "complete" | "pending" | "none";
-    anchor?: { firstUpload?: string; category?: number };
-  } = {},
-) {
-  const f = await loadFixture(evidenceFixture);
-  const clients = await verifierClients(f);
-  const agreementId = o.agreement === false ? 0n : await concludeFrToDe(f);
-  const collectedAt = await recentCollection();
-  const disk = await evidenceOnDisk(collectedAt);
-  const recordId = await anchorThroughSdk(f, clients.evidence, f.frAgency, {
-    contentHash: disk.contentHash,
-    collectedAt,
-    ...o.anchor,
-  });
-  const custody = o.custody ?? "complete";
-  if (custody !== "none") {
-    await recordCustody(f, clients.evidence, recordId, custodyToDeCourt(f).slice(0, custody === "complete" ? 4 : 3));
-  }
-  const verify = (extra: Partial<Parameters<typeof verifyEvidence>[1]> = {}) =>
-    verifyEvidence(clients, {
-      evidence: { manifest: disk.manifest, files: disk.files },
-      anchoredBy: 1,
-      verifier: { memberId: 2 },
-      ...extra,
-    });
-  return { f, clients, agreementId, collectedAt, disk, recordId, verify };
-}
-
 describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)", function () {
   let dirs: string[] = [];
   afterEach(() => {
@@ -87,7 +52,7 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
 
   describe("a good case", function () {
     it("passes every check for a manifest and its files anchored by FR, custody with the DE court, FR → DE agreement", async function () {
-      const { f, disk, recordId, agreementId, collectedAt, verify } = await flow();
+      const { f, disk, recordId, agreementId, collectedAt, verify } = await evidenceFlow();
       dirs.push(disk.dir);
       const report = await verify();
       expect(report.indication).to.equal("TOTAL-PASSED");
@@ -217,7 +182,7 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
     });
 
     it("with only the content hash, fewer checks apply and the indication is INDETERMINATE, not TOTAL-PASSED", async function () {
-      const { clients, disk } = await flow();
+      const { clients, disk } = await evidenceFlow();
       dirs.push(disk.dir);
       const report = await verifyEvidence(clients, {
         evidence: { contentHash: disk.contentHash },
@@ -238,7 +203,7 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
     });
 
     it("verifies a single loose file through the manifest that lists it, and says the others were not checked", async function () {
-      const { disk, verify } = await flow();
+      const { disk, verify } = await evidenceFlow();
       dirs.push(disk.dir);
       // The loose file is found in the manifest by its hash (no path given).
       const report = await verify({
@@ -256,7 +221,7 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
     });
 
     it("reads the manifest from its bytes (any key order or white space: the canonical form is hashed)", async function () {
-      const { disk, verify } = await flow();
+      const { disk, verify } = await evidenceFlow();
       dirs.push(disk.dir);
       const bytes = new TextEncoder().encode(JSON.stringify(disk.manifest, null, 2));
       const report = await verify({ evidence: { manifest: bytes, contentHash: disk.contentHash } });
@@ -269,7 +234,7 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
 
   describe("failures, each with its check and sub-code", function () {
     it("a tampered file: FILE_HASHES FAILED FILE_HASH_MISMATCH", async function () {
-      const { disk, verify } = await flow();
+      const { disk, verify } = await evidenceFlow();
       dirs.push(disk.dir);
       writeFileSync(disk.files[1]!.source, "<html>edited after the capture</html>");
       const report = await verify();
@@ -281,7 +246,7 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
     });
 
     it("a manifest that disagrees with its anchor: ANCHOR_MATCHES_MANIFEST FAILED with the field's sub-code", async function () {
-      const { disk, verify } = await flow({ anchor: { firstUpload: "NL" } });
+      const { disk, verify } = await evidenceFlow({ anchor: { firstUpload: "NL" } });
       dirs.push(disk.dir);
       const report = await verify();
       expect(report.indication).to.equal("TOTAL-FAILED");
@@ -291,14 +256,14 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
     });
 
     it("a manifest of another category than its anchor: CATEGORY_MISMATCH", async function () {
-      const { disk, verify } = await flow({ anchor: { category: 1 }, agreement: false });
+      const { disk, verify } = await evidenceFlow({ anchor: { category: 1 }, agreement: false });
       dirs.push(disk.dir);
       const c = check((await verify()).anchors[0]!, "ANCHOR_MATCHES_MANIFEST")!;
       expect(c).to.deep.include({ result: "FAILED", subCode: "CATEGORY_MISMATCH" });
     });
 
     it("a retracted record: ANCHOR_STATUS FAILED RETRACTED, with the reason hash and the retraction's transaction", async function () {
-      const { f, clients, disk, recordId, verify } = await flow();
+      const { f, clients, disk, recordId, verify } = await evidenceFlow();
       dirs.push(disk.dir);
       const reasonHash = hashOf("wrong capture");
       const signed = await clients.evidence.signRetractEvidence(f.frAgency, { recordId, reasonHash });
@@ -311,7 +276,7 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
     });
 
     it("a superseded record: ANCHOR_STATUS FAILED SUPERSEDED, naming the new version", async function () {
-      const { f, clients, disk, recordId, collectedAt, verify } = await flow();
+      const { f, clients, disk, recordId, collectedAt, verify } = await evidenceFlow();
       dirs.push(disk.dir);
       const v2 = await evidenceOnDisk(collectedAt, { note: "second version" });
       dirs.push(v2.dir);
@@ -411,7 +376,7 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
     });
 
     it("a transfer never acknowledged: CUSTODY FAILED TRANSFER_NOT_ACKNOWLEDGED, and COMPLETE_CUSTODY not met", async function () {
-      const { disk, verify, agreementId } = await flow({ custody: "pending" });
+      const { disk, verify, agreementId } = await evidenceFlow({ custody: "pending" });
       dirs.push(disk.dir);
       const report = await verify();
       expect(report.indication).to.equal("TOTAL-FAILED");
@@ -429,7 +394,7 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
     });
 
     it("no custody recorded: CUSTODY INDETERMINATE NO_CUSTODY_RECORDED, never PASSED", async function () {
-      const { disk, verify } = await flow({ custody: "none" });
+      const { disk, verify } = await evidenceFlow({ custody: "none" });
       dirs.push(disk.dir);
       const report = await verify();
       expect(check(report.anchors[0]!, "CUSTODY")).to.deep.include({
@@ -445,7 +410,7 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
     });
 
     it("no agreement in force: RECOGNITION FAILED NO_AGREEMENT_IN_FORCE (and ASSURANCE INDETERMINATE)", async function () {
-      const { disk, verify } = await flow({ agreement: false });
+      const { disk, verify } = await evidenceFlow({ agreement: false });
       dirs.push(disk.dir);
       const report = await verify();
       expect(report.indication).to.equal("TOTAL-FAILED");
@@ -459,7 +424,7 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
     });
 
     it("an agreement suspended now: RECOGNITION FAILED AGREEMENT_SUSPENDED under the default (standing) policy", async function () {
-      const { f, disk, agreementId, verify } = await flow();
+      const { f, disk, agreementId, verify } = await evidenceFlow();
       dirs.push(disk.dir);
       await (await gov.setAgreementSuspended(f, f.deCourt, agreementId, true)).wait();
       const report = await verify();
@@ -511,7 +476,7 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
     });
 
     it("a batch proof for another root: BATCH_INCLUSION FAILED NOT_IN_BATCH", async function () {
-      const { f, clients, disk, verify } = await flow({ custody: "none" });
+      const { f, clients, disk, verify } = await evidenceFlow({ custody: "none" });
       dirs.push(disk.dir);
       const others = ["a", "b", "c", "d"].map((s) => hashOf(`other record ${s}`));
       const batchA = EvidenceBatch.build([disk.contentHash, others[0]!, others[1]!]);
@@ -591,7 +556,7 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
     });
 
     it("not anchored: ANCHOR_FOUND FAILED NOT_ANCHORED", async function () {
-      const { disk, verify } = await flow();
+      const { disk, verify } = await evidenceFlow();
       dirs.push(disk.dir);
       const report = await verify({ anchoredBy: 4 });
       expect(results(report)).to.deep.equal([
