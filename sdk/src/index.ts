@@ -20,3 +20,4 @@ export * from "./consortium-client";
 export * from "./member-keys";
 export * from "./report";
 export * from "./verify";
+export * from "./verify-report";
