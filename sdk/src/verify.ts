@@ -1012,7 +1012,9 @@ const ANCHOR_STEPS = [
     const members = [...new Set(logs.map((l) => l.args.memberId))];
     const current = await Promise.all(
       members.map(async (m) => {
-        const e = await registry.endorsementOf(s.anchor.id, m);
+        // The struct's `at` field is shadowed by Array.prototype.at on an ethers Result: read it by position.
+        const [verdict, at, agreementId, reportHash] = await registry.endorsementOf(s.anchor.id, m);
+        const e = { verdict, at, agreementId, reportHash };
         const log = logs.filter((l) => l.args.memberId === m).at(-1)!;
         return {
           memberId: m,
