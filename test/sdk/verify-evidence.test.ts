@@ -1,10 +1,15 @@
 import { expect } from "chai";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { network } from "hardhat";
+import { ethers, network } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
+  Assurance,
   EmbeddedContentStore,
+  LicenceClient,
+  isCrossproofError,
+  licenceId,
+  toJurisdiction,
   EvidenceBatch,
   generateRecipientKey,
   recordIdOf,
@@ -29,6 +34,8 @@ import {
 } from "../helpers/verification";
 
 const CID = cidFromBytes(cidOf("encrypted package"));
+const FR = toJurisdiction("FR");
+const DE = toJurisdiction("DE");
 
 /** Every check of a good record anchor, in order. */
 const ALL_ANCHOR_CHECKS_PASSED = [
@@ -566,6 +573,140 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
       ]);
       expect(report.anchors).to.deep.equal([]);
       expect(report.indication).to.equal("TOTAL-FAILED");
+    });
+  });
+
+  describe("the rule computed off chain, against the contract's view of the same case", function () {
+    it("evaluateAssurance agrees with EvidenceRegistry.endorse on COMPLETE_CUSTODY and TIMELY_ANCHOR", async function () {
+      const f = await loadFixture(evidenceFixture);
+      const clients = await verifierClients(f);
+      const window = 3600;
+      const agreementId = await concludeFrToDe(f, {
+        minAssurance: ["COMPLETE_CUSTODY", "TIMELY_ANCHOR"],
+        anchorWindow: window,
+      });
+      const cases = [
+        { name: "custody complete, anchored in time", custody: 4, late: false, flag: undefined },
+        { name: "no custody", custody: 0, late: false, flag: "COMPLETE_CUSTODY" },
+        { name: "a transfer pending", custody: 3, late: false, flag: "COMPLETE_CUSTODY" },
+        { name: "anchored too late", custody: 4, late: true, flag: "TIMELY_ANCHOR" },
+        { name: "late and no custody", custody: 0, late: true, flag: "COMPLETE_CUSTODY" },
+        { name: "exactly at the window", custody: 4, late: "edge", flag: undefined },
+      ] as const;
+      for (const c of cases) {
+        const now = await time.latest();
+        // The anchor lands in the next block (now + 1): "edge" puts it exactly `window` seconds after collection.
+        const collectedAt = c.late === "edge" ? now + 1 - window : c.late ? now - window - 600 : now - 600;
+        await time.setNextBlockTimestamp(now + 1);
+        const disk = await evidenceOnDisk(collectedAt, { note: c.name });
+        dirs.push(disk.dir);
+        const recordId = await anchorThroughSdk(f, clients.evidence, f.frAgency, {
+          contentHash: disk.contentHash,
+          collectedAt,
+        });
+        await recordCustody(f, clients.evidence, recordId, custodyToDeCourt(f).slice(0, c.custody));
+        const report = await verifyEvidence(clients, {
+          evidence: { manifest: disk.manifest, files: disk.files },
+          anchoredBy: 1,
+          verifier: { memberId: 2 },
+        });
+        const assurance = check(report.anchors[0]!, "ASSURANCE")!;
+        const endorsement = await clients.evidence.signEndorsement(f.deCourt, {
+          recordId,
+          verdict: "Recognized",
+          reportHash: hashOf(c.name),
+        });
+        const call = f.registry.connect(f.deployer).endorse.staticCall(endorsement.request, endorsement.signature);
+        if (c.flag === undefined) {
+          expect(assurance.result, c.name).to.equal("PASSED");
+          await call; // the contract accepts the recognition
+        } else {
+          expect([assurance.result, assurance.subCode], c.name).to.deep.equal(["FAILED", `${c.flag}_NOT_MET`]);
+          await expect(call, c.name)
+            .to.be.revertedWithCustomError(f.registry, "EndorsementAssuranceNotMet")
+            .withArgs(recordId, agreementId, Assurance[c.flag]);
+        }
+      }
+    });
+
+    it("RECOGNITION is the contract's recognition view under each time policy", async function () {
+      const { f, clients, disk, collectedAt, agreementId, verify } = await evidenceFlow();
+      dirs.push(disk.dir);
+      const record = (await clients.evidence.getEvidenceOf(1, disk.contentHash))!;
+      // The agreement was concluded after the claimed collection (ten minutes before) and before the anchoring.
+      const [atCollection] = await f.agreements.recognition(FR, DE, 3, collectedAt);
+      const [atAnchoring] = await f.agreements.standingRecognition(FR, DE, 3, record.anchoredAt);
+      const [now] = await f.agreements.recognition(FR, DE, 3, await time.latest());
+      const expected = { "at-collection": atCollection, "at-anchoring": atAnchoring, now };
+      expect(expected).to.deep.equal({ "at-collection": false, "at-anchoring": true, now: true });
+      for (const timePolicy of ["at-anchoring", "at-collection", "now"] as const) {
+        const report = await verify({ timePolicy });
+        const recognition = check(report.anchors[0]!, "RECOGNITION")!;
+        expect(recognition.result === "PASSED", timePolicy).to.equal(expected[timePolicy]);
+        if (expected[timePolicy]) expect(recognition.details).to.include({ agreementId: agreementId.toString() });
+      }
+    });
+  });
+
+  describe("a licence question", function () {
+    it("answers with explainAuthorization's reason: PASSED where licensed, FAILED TERRITORY_NOT_GRANTED elsewhere", async function () {
+      const { f, clients, disk, verify } = await evidenceFlow();
+      dirs.push(disk.dir);
+      const registry = await ethers.deployContract("LicenseRegistry", [await f.consortium.getAddress()]);
+      const licenses = await LicenceClient.connect(await registry.getAddress(), f.deployer);
+      const [holder, licensee] = f.spare;
+      const work = hashOf("the streamed work");
+      await (
+        await licenses.submit(
+          await licenses.signRegisterWork(holder!, {
+            contentHash: work,
+            rightsHolder: holder!.address,
+            originJurisdiction: "ES",
+            metadataCid: CID,
+          }),
+          f.deployer,
+        )
+      ).wait();
+      const now = await time.latest();
+      const grant = await licenses.signGrant(holder!, {
+        workId: work,
+        licensee: licensee!.address,
+        rights: ["BROADCAST"],
+        territories: ["FR"],
+        end: now + 86400 * 365,
+      });
+      await (await licenses.submit(grant, f.deployer)).wait();
+      const id = licenceId(work, ethers.ZeroHash, holder!.address, licensee!.address, grant.request.salt);
+      const ask = (territory: string) =>
+        verifyEvidence(
+          { ...clients, licenses },
+          {
+            evidence: { manifest: disk.manifest, files: disk.files },
+            anchoredBy: 1,
+            verifier: { memberId: 2 },
+            license: { licenseId: id, right: "BROADCAST", territory, at: now + 60 },
+          },
+        );
+      const fr = await ask("FR");
+      expect(fr.checks.map((c) => c.check)).to.deep.equal([
+        "MANIFEST_HASH",
+        "FILE_HASHES",
+        "ANCHOR_FOUND",
+        "LICENSE_AUTHORIZATION",
+      ]);
+      expect(check(fr, "LICENSE_AUTHORIZATION")).to.deep.include({ result: "PASSED" });
+      expect(fr.chain.contracts.LicenseRegistry).to.equal(await registry.getAddress());
+      expect(fr.indication).to.equal("TOTAL-PASSED");
+      const us = await ask("US");
+      const answer = check(us, "LICENSE_AUTHORIZATION")!;
+      expect(answer).to.deep.include({ result: "FAILED", subCode: "TERRITORY_NOT_GRANTED" });
+      expect(answer.details).to.include({ reason: "TERRITORY_NOT_GRANTED", failedAt: id });
+      expect(us.indication).to.equal("TOTAL-FAILED");
+      // Without a licence client the question cannot be asked.
+      await verify({ license: { licenseId: id, right: "BROADCAST", territory: "FR", at: now } }).then(
+        () => expect.fail("asked without a LicenceClient"),
+        (err: unknown) => expect(isCrossproofError(err, "INVALID_ARGUMENT")).to.equal(true),
+      );
     });
   });
 });
