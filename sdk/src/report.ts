@@ -278,7 +278,8 @@ export const verificationReportSchema = z
     ...header,
     subject: z
       .object({
-        contentHash: bytes32,
+        /** Absent only when no content hash could be read (an unreadable package). */
+        contentHash: bytes32.optional(),
         /** What the verifier had: the package, the manifest (and files), or only the content hash. */
         evidence: z.enum(["package", "manifest", "content-hash"]),
         packageCid: z.string().min(1).max(256).optional(),
@@ -331,7 +332,7 @@ export const reducedReportSchema = z
   .object({
     format: z.literal(REDUCED_REPORT_FORMAT),
     ...header,
-    subject: z.object({ contentHash: bytes32 }).strict(),
+    subject: z.object({ contentHash: bytes32.optional() }).strict(),
     checks: z.array(reducedCheckSchema),
     anchors: z.array(
       z
@@ -398,20 +399,24 @@ export function anchorIndication(checks: readonly { result: CheckResultName }[])
 
 /**
  * The overall indication, stated once:
- * - TOTAL-FAILED when a check of the evidence itself failed (manifest, files, anchor found, licence), or when every
- *   anchor is TOTAL-FAILED;
+ * - TOTAL-FAILED when a check of the evidence itself failed (manifest, files, anchor found), or when every anchor
+ *   is TOTAL-FAILED;
  * - TOTAL-PASSED when every check of the evidence passed and at least one anchor is TOTAL-PASSED;
  * - INDETERMINATE otherwise (e.g. only a content hash was given, or no custody is recorded).
  *
  * One passing anchor is enough because anyone may anchor a content hash it has seen: a stranger's anchor (in a
  * jurisdiction without an agreement, say) must not sink a good one, and it cannot make a bad one pass either, since
  * each anchor is judged on its own. Name the anchoring member (`anchoredBy`) to judge one anchor only.
+ *
+ * LICENSE_AUTHORIZATION does not enter the indication: it answers a question about a licence (PASSED = authorised,
+ * FAILED = not, with the registry's reason), and evidence of an unlicensed use is exactly what an infringement case
+ * brings — good evidence of it must not read as failed evidence.
  */
 export function overallIndication(
-  evidenceChecks: readonly { result: CheckResultName }[],
+  evidenceChecks: readonly { check?: CheckName; result: CheckResultName }[],
   anchors: readonly { indication: Indication }[],
 ): Indication {
-  const evidence = worst(evidenceChecks);
+  const evidence = worst(evidenceChecks.filter((c) => c.check !== "LICENSE_AUTHORIZATION"));
   if (evidence === "FAILED") return "TOTAL-FAILED";
   if (anchors.length > 0 && anchors.every((a) => a.indication === "TOTAL-FAILED")) return "TOTAL-FAILED";
   if (evidence === "PASSED" && anchors.some((a) => a.indication === "TOTAL-PASSED")) return "TOTAL-PASSED";
@@ -436,7 +441,7 @@ export function reduceReport(report: VerificationReport): ReducedVerificationRep
     chain: report.chain,
     indication: report.indication,
     summary: report.summary,
-    subject: { contentHash: report.subject.contentHash },
+    subject: report.subject.contentHash === undefined ? {} : { contentHash: report.subject.contentHash },
     checks: reduceChecks(report.checks),
     anchors: report.anchors.map((a) => ({
       kind: a.kind,

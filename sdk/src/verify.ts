@@ -315,7 +315,19 @@ async function openForVerification(
       ? { store: folderStore(input.package.folder), cid: "package-folder" }
       : { store: input.package.store, cid: input.package.cid };
   if (!("folder" in input.package)) s.packageCid = cid;
-  const header = await readPackageHeader(store, cid);
+  let header: Awaited<ReturnType<typeof readPackageHeader>>;
+  try {
+    header = await readPackageHeader(store, cid);
+  } catch (err) {
+    if (!(err instanceof CrossproofError) || err.code !== "DECRYPTION_FAILED") throw err;
+    s.filesOutcome = indeterminate("NO_MANIFEST", "The package could not be read: no file was checked.");
+    return indeterminate(
+      "PACKAGE_NOT_OPENED",
+      "The package has no readable crossproof envelope: neither its manifest nor its content hash could be read.",
+      [],
+      { message: err.message },
+    );
+  }
   s.contentHash = header.contentHash.toLowerCase() as Hex;
   const temporary = input.outputDir === undefined;
   const outputDir = input.outputDir ?? mkdtempSync(path.join(tmpdir(), "crossproof-verify-"));
@@ -455,8 +467,7 @@ const EVIDENCE_STEPS = [
       } catch (err) {
         if (!(err instanceof CrossproofError)) throw err;
         return failed("FILE_UNREADABLE", `A file given cannot be read (${path.basename(f.source)}).`, [], {
-          source: f.source,
-          message: err.message,
+          file: path.basename(f.source),
         });
       }
       const entry =
@@ -470,7 +481,7 @@ const EVIDENCE_STEPS = [
             ? `The manifest lists no file "${f.path}".`
             : "A file given matches no file the manifest lists: it is not part of this evidence, or it was altered.",
           [],
-          { source: f.source, ...(f.path === undefined ? {} : { path: f.path }), sha256: actual.sha256 },
+          { file: path.basename(f.source), ...(f.path === undefined ? {} : { path: f.path }), sha256: actual.sha256 },
         );
       }
       if (entry.sha256 !== actual.sha256 || entry.size !== actual.size) {
@@ -1232,7 +1243,7 @@ export async function verifyEvidence(
     indication,
     summary: summaryOf(indication, state.contentHash, anchors),
     subject: {
-      contentHash: state.contentHash ?? (`0x${"00".repeat(32)}` as Hex),
+      ...(state.contentHash === undefined ? {} : { contentHash: state.contentHash }),
       evidence: "package" in p.evidence ? "package" : "manifest" in p.evidence ? "manifest" : "content-hash",
       ...(state.packageCid === undefined ? {} : { packageCid: state.packageCid }),
       ...(state.files === undefined ? {} : { files: state.files }),

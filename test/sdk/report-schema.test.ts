@@ -59,7 +59,7 @@ describe("verification report format and its JSON Schema", function () {
         "another check's sub-code",
         (r) => ((r.anchors[0]!.checks[0] as { subCode?: string }).subCode = "TRANSFER_NOT_ACKNOWLEDGED"),
       ],
-      ["an upper-case content hash", (r) => (r.subject.contentHash = r.subject.contentHash.toUpperCase() as never)],
+      ["an upper-case content hash", (r) => (r.subject.contentHash = r.subject.contentHash!.toUpperCase() as never)],
       ["a category above 63", (r) => (r.anchors[0]!.category = 64)],
       [
         "a reference to an unknown contract",
@@ -108,5 +108,9 @@ describe("verification report format and its JSON Schema", function () {
     expect(overallIndication([I, I, P], [pass])).to.equal("INDETERMINATE");
     expect(overallIndication([P, P, F], [])).to.equal("TOTAL-FAILED");
     expect(overallIndication([P, P, I], [])).to.equal("INDETERMINATE");
+    // A licence question's answer does not enter it.
+    expect(overallIndication([P, P, P, { check: "LICENSE_AUTHORIZATION", result: "FAILED" }], [pass])).to.equal(
+      "TOTAL-PASSED",
+    );
   });
 });

@@ -167,6 +167,20 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
           ["FILE_HASHES", "FAILED", "FILE_TAMPERED"],
         ]);
 
+        // An envelope that is not JSON any more: nothing can be read, not even the content hash.
+        writeFileSync(path.join(folder, "envelope.jwe.json"), "{ garbled");
+        const unreadable = await verifyEvidence(clients, {
+          evidence: { package: { folder }, recipientKey: de.privateKey },
+          verifier: { memberId: 2 },
+        });
+        expect(unreadable.indication).to.equal("INDETERMINATE");
+        expect(results(unreadable)).to.deep.equal([
+          ["MANIFEST_HASH", "INDETERMINATE", "PACKAGE_NOT_OPENED"],
+          ["FILE_HASHES", "INDETERMINATE", "NO_MANIFEST"],
+          ["ANCHOR_FOUND", "INDETERMINATE", "NO_CONTENT_HASH"],
+        ]);
+        expect(unreadable.subject).to.deep.equal({ evidence: "package" });
+
         // A key that is not a recipient cannot open it: the manifest and files are INDETERMINATE, not PASSED.
         const outsider = await generateRecipientKey("outsider");
         const closed = await verifyEvidence(clients, {
@@ -649,7 +663,7 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
   });
 
   describe("a licence question", function () {
-    it("answers with explainAuthorization's reason: PASSED where licensed, FAILED TERRITORY_NOT_GRANTED elsewhere", async function () {
+    it("answers with explainAuthorization's reason: PASSED where licensed, FAILED TERRITORY_NOT_GRANTED elsewhere (outside the indication)", async function () {
       const { f, clients, disk, verify } = await evidenceFlow();
       dirs.push(disk.dir);
       const registry = await ethers.deployContract("LicenseRegistry", [await f.consortium.getAddress()]);
@@ -701,7 +715,8 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
       const answer = check(us, "LICENSE_AUTHORIZATION")!;
       expect(answer).to.deep.include({ result: "FAILED", subCode: "TERRITORY_NOT_GRANTED" });
       expect(answer.details).to.include({ reason: "TERRITORY_NOT_GRANTED", failedAt: id });
-      expect(us.indication).to.equal("TOTAL-FAILED");
+      // The answer is about the licence, not the evidence: good evidence of an unlicensed use stays TOTAL-PASSED.
+      expect(us.indication).to.equal("TOTAL-PASSED");
       // Without a licence client the question cannot be asked.
       await verify({ license: { licenseId: id, right: "BROADCAST", territory: "FR", at: now } }).then(
         () => expect.fail("asked without a LicenceClient"),
