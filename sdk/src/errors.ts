@@ -21,7 +21,14 @@ export type CrossproofErrorCode =
   | "CHAIN_ERROR"
   | "CONTRACT_REVERTED"
   | "DEPLOYMENT_NOT_FOUND"
-  | "CONFIG_INVALID";
+  | "CONFIG_INVALID"
+  // Signed verification reports (verify-report.ts).
+  | "REPORT_MALFORMED"
+  | "REPORT_SIGNATURE_INVALID"
+  | "REPORT_KEY_UNKNOWN"
+  | "REPORT_KEY_NOT_VALID_AT_SIGNING"
+  | "REPORT_ISSUER_NOT_ACTIVE"
+  | "REPORT_ISSUER_MISMATCH";
 
 export class CrossproofError extends Error {
   override readonly name = "CrossproofError";

@@ -21,3 +21,6 @@ export * from "./licensing";
 export * from "./assistance";
 export * from "./consortium-client";
 export * from "./member-keys";
+export * from "./report";
+export * from "./verify";
+export * from "./verify-report";
