@@ -1,5 +1,5 @@
 /**
- * `npx ts-node --transpile-only scripts/bench-start.ts`: how long `npm start` takes to be ready, and to stop, as a
+ * `npm run bench:start`: how long `npm start` takes to be ready, and to stop, as a
  * user sees it (Linux: it reads /proc).
  *
  * Runs the real `npm start` (npm, the compile check, the chain, the deployment) in a fresh data folder, then again on
