@@ -70,6 +70,12 @@ export interface AnvilOptions {
    * one, and a slow save spaces the next ones out (saving takes at most a tenth of the time). Stopping always saves.
    */
   stateInterval?: number;
+  /**
+   * Mine a block every {@link IDLE_BLOCK_SECONDS} s besides the automine (default true). With it, Anvil 1.7.1 mines
+   * every arriving transaction even after `evm_setAutomine(false)`; a test that must hold transactions in the pool
+   * sets this to false.
+   */
+  idleBlocks?: boolean;
   /** Called with each line Anvil prints. */
   onOutput?: (line: string) => void;
   /** Called with what the launcher has to say: which saved state was loaded, a refused state, a failed save. */
@@ -293,9 +299,7 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
     String(CHAIN_BLOCK_GAS_LIMIT),
     "--max-transactions",
     String(AUTOMINE_SELECTION_LIMIT),
-    "--mixed-mining",
-    "--block-time",
-    String(IDLE_BLOCK_SECONDS),
+    ...(opts.idleBlocks === false ? [] : ["--mixed-mining", "--block-time", String(IDLE_BLOCK_SECONDS)]),
     "--prune-history",
     String(STATE_HISTORY_BLOCKS),
   ];
@@ -443,11 +447,13 @@ function startMiningKeeper(url: string): { stop(): Promise<void> } {
   let previous: { block: number; pending: number } | undefined;
   let futile: { pending: number; until: number } | undefined;
   const status = async () => {
-    const [pool, block] = await rpcBatch<[{ pending: string }, string]>(url, [
+    const [pool, block, automine] = await rpcBatch<[{ pending: string }, string, boolean]>(url, [
       ["txpool_status", []],
       ["eth_blockNumber", []],
+      ["anvil_getAutomine", []],
     ]);
-    return { block: Number(block), pending: Number(pool.pending) };
+    // Only the automine is rescued: a chain whose automine was switched off (evm_setAutomine) mines when asked.
+    return { block: Number(block), pending: automine ? Number(pool.pending) : 0 };
   };
   const check = async () => {
     try {

@@ -77,7 +77,8 @@ describe("Relayer (real Anvil over JSON-RPC)", function () {
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "crossproof-relayer-"));
-    anvil = await startAnvil({ port: await freePort() });
+    // Without idle blocks: one test holds a transaction in the pool with evm_setAutomine(false).
+    anvil = await startAnvil({ port: await freePort(), idleBlocks: false });
     provider = createProvider(anvil.url);
     ({ record } = await deployCrossproof({
       signer: anvilKey(0).connect(provider),
