@@ -408,15 +408,27 @@ describe("Relayer (real Anvil over JSON-RPC)", function () {
   });
 
   describe("deadlines by the chain clock", () => {
-    it("reads chain time from the clock, and again after the chain's time was moved", async () => {
-      const latest = (await provider.getBlock("latest"))!.timestamp;
-      const before = await deadlineFrom(provider, 0);
-      expect(before).to.be.at.least(latest);
-      await provider.send("evm_increaseTime", [30 * 86400]);
-      await provider.send("evm_mine", []);
-      const moved = (await provider.getBlock("latest"))!.timestamp;
-      expect(await deadlineFrom(provider, 0)).to.be.at.least(moved);
-      expect(moved - before).to.be.at.least(30 * 86400);
+    it("signs many requests with one block read, and reads again after the chain's time was moved", async () => {
+      const clocked = createProvider(anvil.url, { clockMaxAge: 600_000 });
+      try {
+        let blockReads = 0;
+        await clocked.on("debug", (e: { action: string; payload?: { method?: string } }) => {
+          if (e.action === "sendRpcPayload" && e.payload?.method === "eth_getBlockByNumber") blockReads++;
+        });
+        const latest = (await clocked.getBlock("latest"))!.timestamp;
+        const deadlines = [];
+        for (let i = 0; i < 20; i++) deadlines.push(await deadlineFrom(clocked, 3600));
+        expect(blockReads - 1).to.equal(1); // getBlock above, then the clock's one reading
+        expect(deadlines[0]).to.be.at.least(latest + 3600);
+
+        await clocked.send("evm_increaseTime", [30 * 86400]);
+        await clocked.send("evm_mine", []);
+        const moved = (await clocked.getBlock("latest"))!.timestamp;
+        expect(await deadlineFrom(clocked, 3600)).to.be.at.least(moved + 3600);
+        expect(moved - latest).to.be.at.least(30 * 86400);
+      } finally {
+        clocked.destroy();
+      }
     });
   });
 });
