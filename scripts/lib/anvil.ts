@@ -30,7 +30,8 @@ export const CHAIN_HARDFORK = "cancun";
  *
  * - It selects at most `--max-transactions` (default 1,000) ready transactions, and while it has more ready than
  *   that it keeps selecting without ever letting the block it is mining finish: no block is mined any more and
- *   Anvil's memory grows by tens of MB a second (fixed upstream after 1.7.1). Hence {@link AUTOMINE_SELECTION_LIMIT}.
+ *   Anvil's memory grows by tens of MB a second (changed upstream after 1.7.1, in nightlies only). Hence
+ *   {@link AUTOMINE_SELECTION_LIMIT}.
  * - It mines once per batch of arrivals; when that block is full, what did not fit stays in the pool until the next
  *   transaction arrives (foundry-rs/foundry#10122; easy with one sender's transactions arriving out of nonce order,
  *   or any burst over one block). The launcher checks the pool every {@link STUCK_CHECK_INTERVAL_MS} ms and mines
@@ -66,8 +67,9 @@ export interface AnvilOptions {
    */
   stateFile?: string;
   /**
-   * Least seconds between two periodic saves; default {@link DEFAULT_STATE_INTERVAL_SECONDS}. A save happens only when a block was mined since the last
-   * one, and a slow save spaces the next ones out (saving takes at most a tenth of the time). Stopping always saves.
+   * Least seconds between two periodic saves; default {@link DEFAULT_STATE_INTERVAL_SECONDS}. A save happens only
+   * when a block was mined since the last one, and a slow save spaces the next ones out (saving takes at most a tenth
+   * of the time). Stopping always saves.
    */
   stateInterval?: number;
   /**
