@@ -364,7 +364,7 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
   };
   process.on("exit", killOnExit);
 
-  const keeper = startMiningKeeper(url);
+  const keeper = startMiningKeeper(url, opts.idleBlocks !== false);
   let stopping = false;
 
   // A save is written only when the latest block changed (what is on disk is the loaded state until then). Saves
@@ -442,7 +442,7 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
  * mines blocks one by one while each takes some of them. Ready transactions a block does not take (none are known)
  * are tried again only once the pool changes or a minute has passed, so they cannot make it mine empty blocks.
  */
-function startMiningKeeper(url: string): { stop(): Promise<void> } {
+function startMiningKeeper(url: string, mixedMining: boolean): { stop(): Promise<void> } {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
@@ -454,8 +454,9 @@ function startMiningKeeper(url: string): { stop(): Promise<void> } {
       ["eth_blockNumber", []],
       ["anvil_getAutomine", []],
     ]);
-    // Only the automine is rescued: a chain whose automine was switched off (evm_setAutomine) mines when asked.
-    return { block: Number(block), pending: automine ? Number(pool.pending) : 0 };
+    // Only the automine is rescued. Under mixed mining Anvil reports its automine as off and mines each arrival
+    // anyway; without it, a chain whose automine was switched off (evm_setAutomine(false)) mines only when asked.
+    return { block: Number(block), pending: mixedMining || automine ? Number(pool.pending) : 0 };
   };
   const check = async () => {
     try {
