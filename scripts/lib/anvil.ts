@@ -72,6 +72,13 @@ export interface AnvilOptions {
    * of the time). Stopping always saves.
    */
   stateInterval?: number;
+  /**
+   * Mine a block every {@link IDLE_BLOCK_SECONDS} s besides the automine (default true). With it, Anvil 1.7.1 mines
+   * every arriving transaction even after `evm_setAutomine(false)` (which changes nothing under `--mixed-mining`); a
+   * test that must hold transactions in the pool sets this to false, and the launcher then leaves the pool alone
+   * while the automine is off.
+   */
+  idleBlocks?: boolean;
   /** Called with each line Anvil prints. */
   onOutput?: (line: string) => void;
   /** Called with what the launcher has to say: which saved state was loaded, a refused state, a failed save. */
@@ -295,9 +302,7 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
     String(CHAIN_BLOCK_GAS_LIMIT),
     "--max-transactions",
     String(AUTOMINE_SELECTION_LIMIT),
-    "--mixed-mining",
-    "--block-time",
-    String(IDLE_BLOCK_SECONDS),
+    ...(opts.idleBlocks === false ? [] : ["--mixed-mining", "--block-time", String(IDLE_BLOCK_SECONDS)]),
     "--prune-history",
     String(STATE_HISTORY_BLOCKS),
   ];
@@ -374,7 +379,7 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
     throw err;
   }
 
-  const keeper = startMiningKeeper(url);
+  const keeper = startMiningKeeper(url, opts.idleBlocks !== false);
   let stopping = false;
   let saving: Promise<boolean> = Promise.resolve(false);
   const saveState = (): Promise<boolean> => {
@@ -441,22 +446,27 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
 }
 
 /**
- * Drains the pool when ready transactions waited a whole check without a block (see {@link IDLE_BLOCK_SECONDS}):
- * mines blocks one by one while each takes some of them. Ready transactions a block does not take (none are known)
- * are tried again only once the pool changes or a minute has passed, so they cannot make it mine empty blocks.
+ * Drains the pool when ready transactions waited a whole check without a block (see {@link IDLE_BLOCK_SECONDS}),
+ * unless the automine was switched off: mines blocks one by one while each takes some of them. Ready transactions a
+ * block does not take (none are known) are tried again only once the pool changes or a minute has passed, so they
+ * cannot make it mine empty blocks.
  */
-function startMiningKeeper(url: string): { stop(): Promise<void> } {
+function startMiningKeeper(url: string, mixedMining: boolean): { stop(): Promise<void> } {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   let previous: { block: number; pending: number } | undefined;
   let futile: { pending: number; until: number } | undefined;
   const status = async () => {
-    const [pool, block] = await rpcBatch<[{ pending: string }, string]>(url, [
+    const [pool, block, automine] = await rpcBatch<[{ pending: string }, string, boolean]>(url, [
       ["txpool_status", []],
       ["eth_blockNumber", []],
+      ["anvil_getAutomine", []],
     ]);
-    return { block: Number(block), pending: Number(pool.pending) };
+    // Only the automine is rescued: a chain whose automine was switched off (evm_setAutomine) mines when asked.
+    // Under --mixed-mining Anvil 1.7.1 answers anvil_getAutomine false although it automines (and ignores
+    // evm_setAutomine(false)), so there the automine is taken to be on.
+    return { block: Number(block), pending: automine || mixedMining ? Number(pool.pending) : 0 };
   };
   const check = async () => {
     try {
