@@ -74,9 +74,8 @@ export interface AnvilOptions {
   stateInterval?: number;
   /**
    * Mine a block every {@link IDLE_BLOCK_SECONDS} s besides the automine (default true). With it, Anvil 1.7.1 mines
-   * every arriving transaction even after `evm_setAutomine(false)` (which changes nothing under `--mixed-mining`); a
-   * test that must hold transactions in the pool sets this to false, and the launcher then leaves the pool alone
-   * while the automine is off.
+   * every arriving transaction even after `evm_setAutomine(false)`; a test that must hold transactions in the pool
+   * sets this to false.
    */
   idleBlocks?: boolean;
   /** Called with each line Anvil prints. */
@@ -364,6 +363,9 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
   };
   process.on("exit", killOnExit);
 
+  const keeper = startMiningKeeper(url, opts.idleBlocks !== false);
+  let stopping = false;
+
   // A save is written only when the latest block changed (what is on disk is the loaded state until then). Saves
   // are serialised: the final one waits for a periodic one in flight.
   const latestBlockHash = async () =>
@@ -374,13 +376,11 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
     // After falling back to the last good copy, the next save writes a current file again even without a new block.
     if (files !== undefined && loadedFrom === files.current) lastSavedBlock = await latestBlockHash();
   } catch (err) {
+    await keeper.stop();
     child.kill("SIGKILL");
     process.off("exit", killOnExit);
     throw err;
   }
-
-  const keeper = startMiningKeeper(url, opts.idleBlocks !== false);
-  let stopping = false;
   let saving: Promise<boolean> = Promise.resolve(false);
   const saveState = (): Promise<boolean> => {
     if (files === undefined) return Promise.resolve(false);
@@ -446,10 +446,9 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
 }
 
 /**
- * Drains the pool when ready transactions waited a whole check without a block (see {@link IDLE_BLOCK_SECONDS}),
- * unless the automine was switched off: mines blocks one by one while each takes some of them. Ready transactions a
- * block does not take (none are known) are tried again only once the pool changes or a minute has passed, so they
- * cannot make it mine empty blocks.
+ * Drains the pool when ready transactions waited a whole check without a block (see {@link IDLE_BLOCK_SECONDS}):
+ * mines blocks one by one while each takes some of them. Ready transactions a block does not take (none are known)
+ * are tried again only once the pool changes or a minute has passed, so they cannot make it mine empty blocks.
  */
 function startMiningKeeper(url: string, mixedMining: boolean): { stop(): Promise<void> } {
   let timer: NodeJS.Timeout | undefined;
@@ -463,10 +462,9 @@ function startMiningKeeper(url: string, mixedMining: boolean): { stop(): Promise
       ["eth_blockNumber", []],
       ["anvil_getAutomine", []],
     ]);
-    // Only the automine is rescued: a chain whose automine was switched off (evm_setAutomine) mines when asked.
-    // Under --mixed-mining Anvil 1.7.1 answers anvil_getAutomine false although it automines (and ignores
-    // evm_setAutomine(false)), so there the automine is taken to be on.
-    return { block: Number(block), pending: automine || mixedMining ? Number(pool.pending) : 0 };
+    // Only the automine is rescued. Under mixed mining Anvil reports its automine as off and mines each arrival
+    // anyway; without it, a chain whose automine was switched off (evm_setAutomine(false)) mines only when asked.
+    return { block: Number(block), pending: mixedMining || automine ? Number(pool.pending) : 0 };
   };
   const check = async () => {
     try {
