@@ -357,7 +357,6 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
     launched ??= await launch(args, opts, url, 30_000);
   }
   const { child, recent, exited, exit } = launched;
-  if (files !== undefined && child.pid !== undefined) writeFileSync(anvilPidFile(files.current), `${child.pid}\n`);
   // If this process ends without stop() (an uncaught error), do not leave a detached Anvil behind.
   const killOnExit = () => {
     if (!exited()) child.kill("SIGKILL");
@@ -371,8 +370,17 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
   // are serialised: the final one waits for a periodic one in flight.
   const latestBlockHash = async () =>
     (await rpcCall<{ hash: string }>(url, "eth_getBlockByNumber", ["latest", false])).hash;
-  // After falling back to the last good copy, the next save writes a current file again even without a new block.
-  let lastSavedBlock = files === undefined || loadedFrom !== files.current ? "" : await latestBlockHash();
+  let lastSavedBlock = "";
+  try {
+    if (files !== undefined && child.pid !== undefined) writeFileSync(anvilPidFile(files.current), `${child.pid}\n`);
+    // After falling back to the last good copy, the next save writes a current file again even without a new block.
+    if (files !== undefined && loadedFrom === files.current) lastSavedBlock = await latestBlockHash();
+  } catch (err) {
+    await keeper.stop();
+    child.kill("SIGKILL");
+    process.off("exit", killOnExit);
+    throw err;
+  }
   let saving: Promise<boolean> = Promise.resolve(false);
   const saveState = (): Promise<boolean> => {
     if (files === undefined) return Promise.resolve(false);
