@@ -438,55 +438,44 @@ export class EvidenceClient {
    * @example
    * const { recordId } = await (await client.anchorEvidence(signed, relayer)).wait();
    */
-  async anchorEvidence(
+  anchorEvidence(
     signed: SignedRequest<AnchorEvidenceRequest>,
     relayer: Signer | Relayer,
   ): Promise<SubmittedAnchor<AnchoredEvidence>> {
-    const sent = await this.submit(signed, relayer);
-    return {
-      get hash() {
-        return sent.hash;
-      },
-      async wait(confirmations?: number) {
-        const outcome = await sent.wait(confirmations);
-        // recordId, contentHash and memberId are the event's indexed arguments: read from its topics, undecoded.
-        const log = outcome.logOf("EvidenceAnchored");
-        if (log === undefined) {
-          throw new CrossproofError("CHAIN_ERROR", `no EvidenceAnchored event in ${outcome.receipt.hash}`);
-        }
-        return {
-          recordId: log.topics[1]!.toLowerCase() as Hex,
-          contentHash: log.topics[2]!.toLowerCase() as Hex,
-          memberId: BigInt(log.topics[3]!),
-          receipt: outcome.receipt,
-          get events() {
-            return outcome.events;
-          },
-        };
-      },
-    };
+    return this.submitAnchor(signed, relayer, "EvidenceAnchored", (id, contentHash) => ({ recordId: id, contentHash }));
   }
 
   /** Submits a signed batch anchor; `wait()` resolves to the new batch id. */
-  async anchorBatch(
+  anchorBatch(
     signed: SignedRequest<AnchorBatchRequest>,
     relayer: Signer | Relayer,
   ): Promise<SubmittedAnchor<AnchoredBatch>> {
-    const sent = await this.submit(signed, relayer);
+    return this.submitAnchor(signed, relayer, "BatchAnchored", (id, root) => ({ batchId: id, root }));
+  }
+
+  /**
+   * Submits an anchor whose event's indexed arguments are (id, hash, memberId) — read from its topics, undecoded —
+   * and resolves `wait()` to them.
+   */
+  private async submitAnchor<K extends "AnchorEvidence" | "AnchorBatch", T extends object>(
+    signed: SignedRequest<EvidenceRegistryRequests[K]>,
+    relayer: Signer | Relayer,
+    eventName: "EvidenceAnchored" | "BatchAnchored",
+    ids: (id: Hex, hash: Hex) => T,
+  ): Promise<SubmittedAnchor<T & { memberId: bigint; receipt: ContractTransactionReceipt; events: LogDescription[] }>> {
+    const sent = await this.submit(signed as SignedRequest<EvidenceRegistryRequests[K]> & { primaryType: K }, relayer);
     return {
       get hash() {
         return sent.hash;
       },
       async wait(confirmations?: number) {
         const outcome = await sent.wait(confirmations);
-        // batchId, root and memberId are the event's indexed arguments: read from its topics, undecoded.
-        const log = outcome.logOf("BatchAnchored");
+        const log = outcome.logOf(eventName);
         if (log === undefined) {
-          throw new CrossproofError("CHAIN_ERROR", `no BatchAnchored event in ${outcome.receipt.hash}`);
+          throw new CrossproofError("CHAIN_ERROR", `no ${eventName} event in ${outcome.receipt.hash}`);
         }
         return {
-          batchId: log.topics[1]!.toLowerCase() as Hex,
-          root: log.topics[2]!.toLowerCase() as Hex,
+          ...ids(log.topics[1]!.toLowerCase() as Hex, log.topics[2]!.toLowerCase() as Hex),
           memberId: BigInt(log.topics[3]!),
           receipt: outcome.receipt,
           get events() {
