@@ -230,17 +230,13 @@ contract Consortium is IConsortium, MemberSigned {
 
     /// @inheritdoc IConsortium
     function revokeOwnKey(RevokeOwnKeyRequest calldata r, bytes calldata signature) external {
-        (address signer, SignerInfo memory info) = _recoverSigner(
+        _authorizeOwnRevocation(
             keccak256(abi.encode(_REVOKE_OWN_KEY_TYPEHASH, r.memberId, r.key, r.nonce, r.deadline)),
             signature,
-            r.deadline
+            r.deadline,
+            r.memberId,
+            r.nonce
         );
-        if (info.memberId == 0 || !info.keyValid) revert SignedRequestUnauthorizedSigner(signer);
-        if (info.memberId != r.memberId) revert ConsortiumKeyNotOfMember(r.memberId, signer);
-        if (info.status != MemberStatus.Active && info.status != MemberStatus.Suspended) {
-            revert ConsortiumInvalidMemberStatus(r.memberId, info.status);
-        }
-        _useCheckedNonce(signer, r.nonce);
         _revokeKey(r.memberId, r.key, true);
     }
 
@@ -309,17 +305,13 @@ contract Consortium is IConsortium, MemberSigned {
 
     /// @inheritdoc IConsortium
     function revokeOwnPublicKey(RevokeOwnPublicKeyRequest calldata r, bytes calldata signature) external {
-        (address signer, SignerInfo memory info) = _recoverSigner(
+        _authorizeOwnRevocation(
             keccak256(abi.encode(_REVOKE_OWN_PUBLIC_KEY_TYPEHASH, r.memberId, r.keyId, r.nonce, r.deadline)),
             signature,
-            r.deadline
+            r.deadline,
+            r.memberId,
+            r.nonce
         );
-        if (info.memberId == 0 || !info.keyValid) revert SignedRequestUnauthorizedSigner(signer);
-        if (info.memberId != r.memberId) revert ConsortiumKeyNotOfMember(r.memberId, signer);
-        if (info.status != MemberStatus.Active && info.status != MemberStatus.Suspended) {
-            revert ConsortiumInvalidMemberStatus(r.memberId, info.status);
-        }
-        _useCheckedNonce(signer, r.nonce);
         _revokePublicKey(r.memberId, r.keyId, true);
     }
 
@@ -397,6 +389,26 @@ contract Consortium is IConsortium, MemberSigned {
     // ----------------------------------------------------------------------------------------------------------------
     // Internals
     // ----------------------------------------------------------------------------------------------------------------
+
+    /**
+     * @dev The rule for a member revoking one of its own keys: signed by a key of `memberId` valid now, the member
+     * active or suspended (a compromised key must be stoppable while suspended); consumes the signer's nonce.
+     */
+    function _authorizeOwnRevocation(
+        bytes32 structHash,
+        bytes calldata signature,
+        uint48 deadline,
+        uint64 memberId,
+        uint256 nonce
+    ) private {
+        (address signer, SignerInfo memory info) = _recoverSigner(structHash, signature, deadline);
+        if (info.memberId == 0 || !info.keyValid) revert SignedRequestUnauthorizedSigner(signer);
+        if (info.memberId != memberId) revert ConsortiumKeyNotOfMember(memberId, signer);
+        if (info.status != MemberStatus.Active && info.status != MemberStatus.Suspended) {
+            revert ConsortiumInvalidMemberStatus(memberId, info.status);
+        }
+        _useCheckedNonce(signer, nonce);
+    }
 
     /// @dev Reads the key record directly (MemberSigned asks the Consortium; here that is this contract).
     function _signerInfo(address key) internal view override returns (SignerInfo memory info) {
