@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "artifacts/", "cache/", "typechain-types/", "coverage/", "dist/", ".crossproof/"] },
+  { ignores: ["node_modules/", "artifacts/", "cache/", "sdk/src/typechain/", "coverage/", "dist/", ".crossproof/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -51,7 +51,7 @@ const config: HardhatUserConfig = {
     artifacts: "./artifacts",
   },
   typechain: {
-    outDir: "typechain-types",
+    outDir: "sdk/src/typechain",
     target: "ethers-v6",
   },
   mocha: {

@@ -26,7 +26,7 @@ import {
   signEvidenceRequest,
   type Hex,
 } from "../../sdk/src";
-import { EvidenceRegistry__factory } from "../../typechain-types";
+import { EvidenceRegistry__factory } from "../../sdk/src/typechain";
 import { devAccount, localProvider, rpcBatch } from "./anvil";
 import type { DeploymentRecord } from "./deploy";
 

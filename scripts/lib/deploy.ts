@@ -10,7 +10,7 @@ import {
   EvidenceRegistry__factory,
   LicenseRegistry__factory,
   RecognitionAgreements__factory,
-} from "../../typechain-types";
+} from "../../sdk/src/typechain";
 
 /** One deployed contract in a deployment file. */
 export interface DeployedContract {

@@ -1,5 +1,5 @@
 /**
- * Whether the compiled contracts (artifacts/ and typechain-types/) are current, decided without loading Hardhat:
+ * Whether the compiled contracts (artifacts/ and sdk/src/typechain/) are current, decided without loading Hardhat:
  * from Hardhat's own record of the last compilation (`cache/solidity-files-cache.json`, which lists every source it
  * compiled — ours and the OpenZeppelin files they import — with the MD5 of its content and the artifacts it produced).
  *
@@ -45,7 +45,7 @@ function contentHash(file: string): string {
 export function compiledContractsFreshness(root: string): Freshness {
   const stale = (reason: string): Freshness => ({ current: false, reason });
   const cacheFile = path.join(root, "cache", "solidity-files-cache.json");
-  if (!existsSync(path.join(root, "typechain-types", "index.ts"))) {
+  if (!existsSync(path.join(root, "sdk", "src", "typechain", "index.ts"))) {
     return { current: false, reason: "no typechain bindings", bindingsMissing: true };
   }
   if (!existsSync(cacheFile)) return stale("never compiled");

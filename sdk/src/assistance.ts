@@ -7,7 +7,7 @@ import {
   type TypedDataDomain,
   type TypedDataField,
 } from "ethers";
-import { AssistanceDesk__factory, type AssistanceDesk } from "../../typechain-types";
+import { AssistanceDesk__factory, type AssistanceDesk } from "./typechain";
 import { cidToBytes } from "./cid";
 import {
   chainTimeOf,

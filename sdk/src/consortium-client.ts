@@ -14,7 +14,7 @@ import {
   type Consortium,
   type ConsortiumGovernance,
   type RecognitionAgreements,
-} from "../../typechain-types";
+} from "./typechain";
 import {
   assuranceMask,
   Assurance,

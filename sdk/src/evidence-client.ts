@@ -10,7 +10,7 @@ import {
   type Signer,
   type TypedDataDomain,
 } from "ethers";
-import { Consortium__factory, EvidenceRegistry__factory, type EvidenceRegistry } from "../../typechain-types";
+import { Consortium__factory, EvidenceRegistry__factory, type EvidenceRegistry } from "./typechain";
 import { cidFromBytes, cidToBytes } from "./cid";
 import { toCrossproofError } from "./contract-errors";
 import {

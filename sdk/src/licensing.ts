@@ -9,7 +9,7 @@ import {
   type TypedDataDomain,
   type TypedDataField,
 } from "ethers";
-import { LicenseRegistry__factory, type LicenseRegistry } from "../../typechain-types";
+import { LicenseRegistry__factory, type LicenseRegistry } from "./typechain";
 import { cidToBytes } from "./cid";
 import {
   DEFAULT_REQUEST_VALIDITY,

@@ -23,7 +23,7 @@ import {
   type Hex,
   type ProposalParameters,
 } from "../../sdk/src";
-import type { Consortium as TConsortium } from "../../typechain-types";
+import type { Consortium as TConsortium } from "../../sdk/src/typechain";
 import { consortiumFixture, deployConsortium, WEEK, type ConsortiumFixture } from "../helpers/fixtures";
 
 const FR = toJurisdiction("FR");

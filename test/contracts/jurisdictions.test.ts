@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { iso31661 } from "iso-3166";
 import { isJurisdictionCode, toJurisdiction } from "../../sdk/src";
-import type { JurisdictionsHarness } from "../../typechain-types";
+import type { JurisdictionsHarness } from "../../sdk/src/typechain";
 
 const LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /** All 676 two-letter codes "AA".."ZZ". */

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ANVIL_DEPLOYER_KEY, type RunningAnvil, freePort, localProvider, startAnvil } from "../../scripts/lib/anvil";
 import type { DeploymentRecord } from "../../scripts/lib/deploy";
-import { Consortium__factory } from "../../typechain-types";
+import { Consortium__factory } from "../../sdk/src/typechain";
 
 /** Runs `npm run deploy`'s script as an operator would, against a JSON-RPC URL. */
 function deploy(args: string[], env: NodeJS.ProcessEnv) {

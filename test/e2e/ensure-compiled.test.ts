@@ -14,8 +14,8 @@ function compiledTree(): string {
   writeFileSync(path.join(root, "hardhat.config.ts"), "export default {};\n");
   mkdirSync(path.join(root, "artifacts", "contracts", "A.sol"), { recursive: true });
   writeFileSync(path.join(root, "artifacts", "contracts", "A.sol", "A.json"), "{}");
-  mkdirSync(path.join(root, "typechain-types"));
-  writeFileSync(path.join(root, "typechain-types", "index.ts"), "export {};\n");
+  mkdirSync(path.join(root, "sdk", "src", "typechain"), { recursive: true });
+  writeFileSync(path.join(root, "sdk", "src", "typechain", "index.ts"), "export {};\n");
   const solc = (JSON.parse(readFileSync(require.resolve("solc/package.json"), "utf8")) as { version: string }).version;
   mkdirSync(path.join(root, "cache"));
   const cache = {
@@ -66,7 +66,7 @@ describe("npm start compiles only stale contracts (scripts/lib/freshness.ts)", f
   it("finds it stale when an artifact, the bindings or the cache are missing, or the configuration changed", function () {
     rmSync(path.join(root, "artifacts"), { recursive: true });
     expect(compiledContractsFreshness(root).reason).to.equal("artifact contracts/A.sol:A missing");
-    rmSync(path.join(root, "typechain-types"), { recursive: true });
+    rmSync(path.join(root, "sdk", "src", "typechain"), { recursive: true });
     expect(compiledContractsFreshness(root)).to.deep.equal({
       current: false,
       reason: "no typechain bindings",

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Consortium__factory } from "../../typechain-types";
+import { Consortium__factory } from "../../sdk/src/typechain";
 import { freePort, localChainId, localProvider } from "../../scripts/lib/anvil";
 import type { DeploymentRecord } from "../../scripts/lib/deploy";
 

@@ -17,7 +17,7 @@ import type {
   EvidenceRegistry,
   LicenseRegistry,
   RecognitionAgreements,
-} from "../../typechain-types";
+} from "../../sdk/src/typechain";
 
 export const WEEK = 7 * 24 * 3600;
 

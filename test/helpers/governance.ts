@@ -11,7 +11,7 @@ import {
   type AgreementTermsInput,
   type AgreementTermsStruct,
 } from "../../sdk/src";
-import type { Consortium, ConsortiumGovernance, RecognitionAgreements } from "../../typechain-types";
+import type { Consortium, ConsortiumGovernance, RecognitionAgreements } from "../../sdk/src/typechain";
 
 /**
  * The consortium's member actions as tests use them: signed (EIP-712) by the acting key through the SDK and relayed

@@ -42,7 +42,7 @@ import {
   type ProposalParameters,
 } from "../../sdk/src";
 import { loadCanonicalize } from "../../sdk/src/esm";
-import type { AssistanceDesk, EvidenceRegistry, LicenseRegistry } from "../../typechain-types";
+import type { AssistanceDesk, EvidenceRegistry, LicenseRegistry } from "../../sdk/src/typechain";
 import { consortiumFixture } from "../helpers/fixtures";
 
 // Known answers computed by implementations independent of the SDK (viem instead of ethers, json-canonicalize and

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { JsonRpcProvider, SigningKey, Transaction, Wallet, ZeroHash, keccak256, toUtf8Bytes } from "ethers";
-import { EvidenceRegistry__factory } from "../../typechain-types";
+import { EvidenceRegistry__factory } from "../../sdk/src/typechain";
 import {
   ChainClock,
   classifySendError,
