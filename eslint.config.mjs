@@ -1,8 +1,9 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "artifacts/", "cache/", "sdk/src/typechain/", "coverage/", "dist/", ".crossproof/"] },
+  { ignores: ["node_modules/", "artifacts/", "cache/", "sdk/src/typechain/", "coverage/", "**/dist/", ".crossproof/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -12,6 +13,12 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
       "no-console": "off",
     },
+  },
+  {
+    // Plain CommonJS programs (run as they are, e.g. by a partner's project in the packed-SDK test).
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: globals.node },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
     files: ["test/**/*.ts"],

@@ -17,6 +17,7 @@ import {
   fromJurisdiction,
   sha256Hex,
   toJurisdiction as toJurisdictionHex,
+  type RecipientPrivateKey,
 } from "../../sdk/src";
 import { devAccount } from "./anvil";
 import type { DeploymentRecord } from "./deploy";
@@ -38,6 +39,10 @@ export interface DemoResult {
   packageCid: string;
   licenceId: string;
   assistanceRequestId: string;
+  /** The DE court's package key (the demo makes it; a member keeps its own in a key vault). */
+  courtRecipientKey: RecipientPrivateKey;
+  /** The content store folder holding the package. */
+  storeDir: string;
 }
 
 /**
@@ -60,13 +65,16 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
   const assistance = await AssistanceClient.connect(c.AssistanceDesk!.address, p.provider);
   const run = `${Date.now()}`;
   mkdirSync(p.workDir, { recursive: true });
-  const store = await EmbeddedContentStore.open(path.join(p.workDir, "content"));
+  const storeDir = path.join(p.workDir, "content");
+  const store = await EmbeddedContentStore.open(storeDir);
   try {
     // 1. Evidence: capture, package, encrypt for the FR agency and the DE court, store, anchor.
     log("1. The FR agency packages a capture of an infringing live stream");
     const capture = path.join(p.workDir, `capture-${run}.webm`);
     writeFileSync(capture, Buffer.from(`demo capture ${run} `.repeat(50_000)));
     const files = [{ path: "capture.webm", source: capture }];
+    // One collection time, in the manifest and in the anchor (the verifier checks that they agree).
+    const collectedAt = (await evidence.chainTime()) - 60;
     const manifest = await buildManifest({
       files,
       category: EvidenceCategory.LIVE_STREAM_RECORDING,
@@ -74,7 +82,7 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
         tool: { name: "crossproof-demo-capture", version: "1.0" },
         method: "screen-recording",
         collector: { name: "Officer Martin (demo)", organisation: "Agence FR (demo)", memberId: 1 },
-        collectedAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+        collectedAt: new Date(collectedAt * 1000).toISOString().replace(/\.\d+Z$/, "Z"),
         source: { url: "https://streams.example/live/42", platform: "Streamly", account: "uploader-77" },
         jurisdiction: { collecting: "FR", firstUpload: "US", primaryDissemination: "FR" },
       },
@@ -92,7 +100,7 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
       firstUpload: "US",
       primaryDissemination: "FR",
       caseRef,
-      collectedAt: (await evidence.chainTime()) - 60,
+      collectedAt,
     });
     const anchored = await (await evidence.anchorEvidence(anchor, relayer)).wait();
     const recordId = anchored.recordId;
@@ -234,6 +242,8 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
       packageCid: sealed.cid,
       licenceId: leaf,
       assistanceRequestId: requestId,
+      courtRecipientKey: deKey.privateKey,
+      storeDir,
     };
   } finally {
     await store.close();

@@ -4,6 +4,15 @@ import { createHash, randomBytes } from "node:crypto";
 import { keccak256, type BaseContract, type ContractTransactionResponse, type Signer } from "ethers";
 import { consortiumConstructorArgs, type ConsortiumConfig } from "../../sdk/src";
 import {
+  DEPLOYMENT_FORMAT,
+  parseDeployment,
+  type DeployedContract,
+  type DeployedContractName,
+  type DeploymentRecord,
+  type PartialDeploymentRecord,
+} from "../../sdk/src/deployment";
+import { DOMAIN_VERSION } from "../../sdk/src/eip712";
+import {
   AssistanceDesk__factory,
   ConsortiumGovernance__factory,
   Consortium__factory,
@@ -12,30 +21,7 @@ import {
   RecognitionAgreements__factory,
 } from "../../sdk/src/typechain";
 
-/** One deployed contract in a deployment file. */
-export interface DeployedContract {
-  address: string;
-  transactionHash: string;
-  blockNumber: number;
-}
-
-/** The deployment file: where each crossproof contract lives on one chain. */
-export interface DeploymentRecord {
-  /** Format version of this file. */
-  version: 2;
-  chainId: number;
-  deployer: string;
-  /**
-   * The consortium id: the salt of every EIP-712 domain of this consortium, so that signed requests never replay
-   * on another deployment (a staging copy, another local chain) even with the same chain id and addresses.
-   */
-  consortiumId: string;
-  /** SHA-256 of the canonical founding configuration the Consortium was deployed with. */
-  consortiumConfigHash: string;
-  consortiumName: string;
-  contracts: Record<string, DeployedContract>;
-  updatedAt: string;
-}
+export type { DeployedContract, DeploymentRecord } from "../../sdk/src/deployment";
 
 export interface DeployParameters {
   signer: Signer;
@@ -56,13 +42,13 @@ interface StepContext {
   config: ConsortiumConfig;
   consortiumId: string;
   /** Contracts deployed or reused so far, by name. */
-  contracts: Record<string, DeployedContract>;
+  contracts: Partial<Record<DeployedContractName, DeployedContract>>;
   /** Transaction overrides (the nonce, tracked here rather than asked of a possibly caching provider). */
   overrides: { nonce: number };
 }
 
 interface Step {
-  name: string;
+  name: DeployedContractName;
   deploy: (ctx: StepContext) => Promise<BaseContract>;
 }
 
@@ -136,12 +122,13 @@ export function newConsortiumId(config: ConsortiumConfig): string {
   return keccak256(Buffer.concat([Buffer.from(configHash(config).slice(2), "hex"), randomBytes(32)]));
 }
 
+/** The deployment file's record (format 2 files are read as format 3), or undefined when there is no file. */
 export function readDeployment(file: string): DeploymentRecord | undefined {
   if (!existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, "utf8")) as DeploymentRecord;
+  return parseDeployment(JSON.parse(readFileSync(file, "utf8")), file);
 }
 
-function writeDeployment(file: string, record: DeploymentRecord): void {
+function writeDeployment(file: string, record: PartialDeploymentRecord): void {
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = `${file}.tmp`;
   writeFileSync(tmp, JSON.stringify(record, null, 2) + "\n");
@@ -160,17 +147,18 @@ export async function deployCrossproof(p: DeployParameters): Promise<DeployResul
   const deployer = await p.signer.getAddress();
   const hash = configHash(p.config);
   const previous = readDeployment(p.deploymentFile);
-  const record: DeploymentRecord =
-    previous !== undefined && previous.version === 2 && previous.chainId === chainId
+  const record: PartialDeploymentRecord =
+    previous !== undefined && previous.chainId === chainId
       ? previous
       : {
-          version: 2,
+          version: DEPLOYMENT_FORMAT,
           chainId,
           deployer,
           consortiumId: newConsortiumId(p.config),
           consortiumConfigHash: hash,
           consortiumName: p.config.name,
           contracts: {},
+          previous: [],
           updatedAt: new Date().toISOString(),
         };
   const deployed: string[] = [];
@@ -185,6 +173,13 @@ export async function deployCrossproof(p: DeployParameters): Promise<DeployResul
       continue;
     }
     nonce ??= await provider.getTransactionCount(deployer, "pending");
+    if (step.name === "Consortium") {
+      // A new Consortium is a new consortium (a new id): nothing of the old one is its history.
+      record.previous = [];
+    } else if (existing !== undefined && (await provider.getCode(existing.address)) !== "0x") {
+      // A contract replaced under the same Consortium is kept in the record: what it holds stays readable there.
+      record.previous.push({ name: step.name, ...existing, retiredAt: new Date().toISOString() });
+    }
     if (step.name === "Consortium") record.consortiumId = newConsortiumId(p.config);
     const contract = await step.deploy({
       signer: p.signer,
@@ -205,6 +200,7 @@ export async function deployCrossproof(p: DeployParameters): Promise<DeployResul
       address: await contract.getAddress(),
       transactionHash: receipt.hash,
       blockNumber: receipt.blockNumber,
+      version: DOMAIN_VERSION,
     };
     record.updatedAt = new Date().toISOString();
     writeDeployment(p.deploymentFile, record);
@@ -230,5 +226,5 @@ export async function deployCrossproof(p: DeployParameters): Promise<DeployResul
     );
   }
   writeDeployment(p.deploymentFile, record);
-  return { record, deployed, reused };
+  return { record: parseDeployment(record, p.deploymentFile), deployed, reused };
 }

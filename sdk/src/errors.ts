@@ -21,6 +21,8 @@ export type CrossproofErrorCode =
   | "CHAIN_ERROR"
   | "CONTRACT_REVERTED"
   | "DEPLOYMENT_NOT_FOUND"
+  | "DEPLOYMENT_INVALID"
+  | "DEPLOYMENT_MISMATCH"
   | "CONFIG_INVALID"
   // Signed verification reports (verify-report.ts).
   | "REPORT_MALFORMED"

@@ -24,3 +24,5 @@ export * from "./member-keys";
 export * from "./report";
 export * from "./verify";
 export * from "./verify-report";
+export * from "./deployment";
+export * from "./connect";

@@ -15,6 +15,7 @@ import {
   createLocalJWKSet,
   decodeProtectedHeader,
   exportJWK,
+  generateKeyPair,
   importJWK,
   type CryptoKey,
   type JSONWebKeySet,
@@ -33,7 +34,7 @@ export const REPORT_JWS_TYPE = "vnd.crossproof.verification-report+jws";
 export const ISSUER_HEADER = "crossproof.issuer";
 
 const ALGORITHMS = ["ES256", "EdDSA"] as const;
-type ReportAlgorithm = (typeof ALGORITHMS)[number];
+export type ReportAlgorithm = (typeof ALGORITHMS)[number];
 
 /**
  * Where report keys are looked up online: the Consortium's registered public keys and their validity at a time.
@@ -193,6 +194,33 @@ export async function signReport(report: AnyVerificationReport, o: SignReportPar
   return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
     .setProtectedHeader({ alg, kid, typ: REPORT_JWS_TYPE, iat: at, [ISSUER_HEADER]: issuer.toString() })
     .sign(key);
+}
+
+/** A new report key pair: its public JWK (to register in the Consortium), private JWK and kid. */
+export interface ReportKeyPair {
+  publicJwk: JWK;
+  privateJwk: JWK;
+  /** The RFC 7638 thumbprint of the public key: the `kid` of the reports it signs. */
+  kid: string;
+}
+
+/**
+ * Generates a report key (ES256 on P-256 by default, or EdDSA on Ed25519). Register its public JWK for the member
+ * (`ConsortiumClient.signAddOwnPublicKey` with purpose `Report`) before signing reports with it; keep the private JWK
+ * in a key vault.
+ * @example
+ * const key = await generateReportKey();
+ * await (await consortium.submit(await consortium.signAddOwnPublicKey(memberKey, 2,
+ *   { purpose: "Report", jwk: key.publicJwk }), relayer)).wait();
+ */
+export async function generateReportKey(alg: ReportAlgorithm = "ES256"): Promise<ReportKeyPair> {
+  if (!ALGORITHMS.includes(alg)) throw fail("INVALID_ARGUMENT", `report keys are ${ALGORITHMS.join(" or ")}`);
+  const { publicKey, privateKey } = await generateKeyPair(
+    alg,
+    alg === "EdDSA" ? { extractable: true, crv: "Ed25519" } : { extractable: true },
+  );
+  const publicJwk = await exportJWK(publicKey);
+  return { publicJwk, privateJwk: await exportJWK(privateKey), kid: await calculateJwkThumbprint(publicJwk, "sha256") };
 }
 
 interface ReportHeader {

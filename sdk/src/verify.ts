@@ -1276,6 +1276,11 @@ export class EvidenceVerifier {
     return new EvidenceVerifier({ evidence, consortium, ...(licenses === undefined ? {} : { licenses }) });
   }
 
+  /** A verifier over clients already connected. */
+  static fromClients(clients: VerifierClients): EvidenceVerifier {
+    return new EvidenceVerifier(clients);
+  }
+
   /** See {@link verifyEvidence}. */
   verify(p: VerifyEvidenceParameters): Promise<VerificationReport> {
     return verifyEvidence(this.clients, p);

@@ -1,5 +1,3 @@
-/* eslint-disable @typescript-eslint/no-require-imports */
-/* global require, module, process, console, __dirname, Buffer */
 /**
  * Known-answer vectors for crossproof, computed by implementations independent of the SDK's:
  *  - RFC 8785: `json-canonicalize` and `@truestamp/canonify` (both must agree), not the SDK's `canonicalize`;
