@@ -6,6 +6,7 @@ import path from "node:path";
 import { build } from "esbuild";
 import { chromium, type Browser } from "playwright-core";
 import { generateReportKey, reduceReport, signReport, type VerificationReport } from "../../sdk/src";
+import type * as BrowserSdk from "../../sdk/src/browser";
 import { evidenceFlow } from "../helpers/verification";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -86,7 +87,7 @@ describe("verifyReport in a browser (the SDK's pure core bundled, run in Chromiu
         await page.goto(url);
         return await page.evaluate(
           async ({ jws, keySet, issuer }) => {
-            const sdk = (globalThis as unknown as { crossproof: typeof import("../../sdk/src/browser") }).crossproof;
+            const sdk = (globalThis as unknown as { crossproof: typeof BrowserSdk }).crossproof;
             try {
               const v = await sdk.verifyReport(jws, {
                 keySet: keySet as Parameters<typeof sdk.verifyReport>[1] extends { keySet: infer K } ? K : never,
