@@ -1,0 +1,142 @@
+/**
+ * The gateway's configuration, from the environment (documented in docs/GATEWAY.md, generated from this table).
+ * The defaults serve the embedded setup that `npm start` brings up.
+ */
+import path from "node:path";
+import { z } from "zod";
+
+/** Every setting: its environment variable, default and meaning. The one source of the documented table. */
+export const ConfigTable = {
+  host: { env: "CROSSPROOF_GATEWAY_HOST", default: "127.0.0.1", doc: "Address the gateway listens on." },
+  port: { env: "CROSSPROOF_GATEWAY_PORT", default: "8080", doc: "Port the gateway listens on (0: any free port)." },
+  publicUrl: {
+    env: "CROSSPROOF_GATEWAY_URL",
+    default: "",
+    doc: "The URL clients reach the gateway at (the SIWE domain and URI). Default: http://host:port.",
+  },
+  rpcUrl: { env: "CROSSPROOF_RPC_URL", default: "http://127.0.0.1:8545", doc: "The chain node's JSON-RPC URL." },
+  dataDir: {
+    env: "CROSSPROOF_DATA_DIR",
+    default: ".crossproof",
+    doc: "Data folder: deployment record, gateway database, content store, keystore.",
+  },
+  deploymentFile: {
+    env: "CROSSPROOF_DEPLOYMENT",
+    default: "",
+    doc: "The deployment record. Default: <dataDir>/deployment.json.",
+  },
+  database: {
+    env: "CROSSPROOF_GATEWAY_DB",
+    default: "",
+    doc: "SQLite database. Default: <dataDir>/gateway/gateway.db.",
+  },
+  contentStore: {
+    env: "CROSSPROOF_CONTENT_STORE",
+    default: "",
+    doc: "Content store: a folder (embedded, default <dataDir>/content) or the URL of a Kubo RPC API (http://…:5001).",
+  },
+  keystoreDir: {
+    env: "CROSSPROOF_KEYSTORE",
+    default: "",
+    doc: "Folder of the hosted members' encrypted key files. Default: <dataDir>/gateway/keys.",
+  },
+  keystorePassword: {
+    env: "CROSSPROOF_KEYSTORE_PASSWORD",
+    default: "",
+    doc: "Password of the key files (never on the command line).",
+  },
+  relayerKey: {
+    env: "CROSSPROOF_RELAYER_KEY",
+    default: "",
+    doc: "Private key of the account that sends the hosted members' signed requests (pays gas, is never the actor).",
+  },
+  confirmations: {
+    env: "CROSSPROOF_CONFIRMATIONS",
+    default: "1",
+    doc: "Blocks an anchor needs to count as final in reports (QBFT blocks are final at 1).",
+  },
+  bodyLimit: { env: "CROSSPROOF_BODY_LIMIT", default: "1mb", doc: "Largest JSON body." },
+  uploadLimit: {
+    env: "CROSSPROOF_UPLOAD_LIMIT",
+    default: "4294967296",
+    doc: "Largest upload (bytes) for packages and evidence files.",
+  },
+  rateLimit: {
+    env: "CROSSPROOF_RATE_LIMIT",
+    default: "600",
+    doc: "Requests per minute per client (authenticated: per member; else per address).",
+  },
+  tokenTtl: { env: "CROSSPROOF_TOKEN_TTL", default: "900", doc: "Seconds a session token (JWT) is valid." },
+  logLevel: { env: "CROSSPROOF_LOG_LEVEL", default: "info", doc: "pino log level (silent, error, warn, info, debug)." },
+} as const;
+export type ConfigKey = keyof typeof ConfigTable;
+
+const schema = z.object({
+  host: z.string().min(1),
+  port: z.coerce.number().int().min(0).max(65535),
+  publicUrl: z.string(),
+  rpcUrl: z.string().url(),
+  dataDir: z.string().min(1),
+  deploymentFile: z.string(),
+  database: z.string(),
+  contentStore: z.string(),
+  keystoreDir: z.string(),
+  keystorePassword: z.string(),
+  relayerKey: z.union([z.literal(""), z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a 32-byte hex private key")]),
+  confirmations: z.coerce.number().int().min(1),
+  bodyLimit: z.string().min(1),
+  uploadLimit: z.coerce.number().int().positive(),
+  rateLimit: z.coerce.number().int().positive(),
+  tokenTtl: z.coerce.number().int().min(30).max(86_400),
+  logLevel: z.enum(["silent", "fatal", "error", "warn", "info", "debug", "trace"]),
+});
+
+/** The resolved configuration (paths absolute, defaults applied). */
+export interface GatewayConfig extends Omit<z.infer<typeof schema>, "contentStore"> {
+  contentStore: { kind: "embedded"; dir: string } | { kind: "kubo"; url: string };
+}
+
+/**
+ * Reads the configuration from the environment (and overrides, for tests and `npm start`). A bad value fails at
+ * start with the variable's name.
+ */
+export function loadGatewayConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Record<ConfigKey, string>> = {},
+): GatewayConfig {
+  const raw = Object.fromEntries(
+    (Object.keys(ConfigTable) as ConfigKey[]).map((k) => [
+      k,
+      overrides[k] ?? env[ConfigTable[k].env] ?? ConfigTable[k].default,
+    ]),
+  );
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    const key = i.path[0] as ConfigKey;
+    throw new Error(`gateway configuration: ${ConfigTable[key]?.env ?? key}: ${i.message}`);
+  }
+  const c = parsed.data;
+  const dataDir = path.resolve(c.dataDir);
+  const store = c.contentStore === "" ? path.join(dataDir, "content") : c.contentStore;
+  return {
+    ...c,
+    dataDir,
+    publicUrl: c.publicUrl === "" ? `http://${c.host}:${c.port}` : c.publicUrl.replace(/\/$/, ""),
+    deploymentFile: c.deploymentFile === "" ? path.join(dataDir, "deployment.json") : path.resolve(c.deploymentFile),
+    database: c.database === "" ? path.join(dataDir, "gateway", "gateway.db") : path.resolve(c.database),
+    keystoreDir: c.keystoreDir === "" ? path.join(dataDir, "gateway", "keys") : path.resolve(c.keystoreDir),
+    contentStore: /^https?:\/\//.test(store)
+      ? { kind: "kubo", url: store }
+      : { kind: "embedded", dir: path.resolve(store) },
+  };
+}
+
+/** The documented table (Markdown), generated from {@link ConfigTable}. */
+export function configTableMarkdown(): string {
+  const rows = (Object.keys(ConfigTable) as ConfigKey[]).map((k) => {
+    const t = ConfigTable[k];
+    return `| \`${t.env}\` | ${t.default === "" ? "—" : `\`${t.default}\``} | ${t.doc} |`;
+  });
+  return ["| variable | default | meaning |", "| --- | --- | --- |", ...rows].join("\n");
+}

@@ -1,0 +1,131 @@
+/**
+ * A running gateway: the SQLite database, the SDK connection to the chain, the content store, the session issuer,
+ * the routes, and the HTTP server. `startGateway` brings them up in that order and `close` takes them down in the
+ * reverse order.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { pino, type Logger } from "pino";
+import { connect, EmbeddedContentStore, KuboContentStore, type ContentStore, type Crossproof } from "../../sdk/src";
+import { Api } from "./api";
+import { createApp, gatewayMetrics, type GatewayMetrics } from "./app";
+import { Sessions } from "./auth/principal";
+import type { GatewayConfig } from "./config";
+import { openDatabase, type Db } from "./db";
+
+/** What every route module gets. */
+export interface GatewayContext {
+  config: GatewayConfig;
+  log: Logger;
+  db: Db;
+  /** The SDK connection: every client, the verifier, the relayer (when a relayer key is configured). */
+  cp: Crossproof;
+  store: ContentStore;
+  sessions: Sessions;
+  api: Api;
+  metrics: GatewayMetrics;
+  /** Work to run at close (workers, timers), last registered first. */
+  onClose(fn: () => Promise<void> | void): void;
+}
+
+/** A route module: declares its routes on `ctx.api` and starts what it needs. */
+export type GatewayModule = (ctx: GatewayContext) => Promise<void> | void;
+
+export interface RunningGateway {
+  url: string;
+  ctx: GatewayContext;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** The secret session tokens are signed with: made once, kept in the data folder (0600). */
+function sessionSecret(dir: string): Uint8Array {
+  const file = path.join(dir, "session.key");
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" });
+  }
+  return Buffer.from(readFileSync(file, "utf8").trim(), "base64url");
+}
+
+export async function startGateway(
+  config: GatewayConfig,
+  modules: readonly GatewayModule[],
+  o: { log?: Logger } = {},
+): Promise<RunningGateway> {
+  const log = o.log ?? pino({ level: config.logLevel, base: { service: "crossproof-gateway" } });
+  const closers: (() => Promise<void> | void)[] = [];
+  const close = async () => {
+    for (const fn of closers.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log.error({ err }, "error while closing");
+      }
+    }
+  };
+  try {
+    const db = openDatabase(config.database);
+    closers.push(() => {
+      db.close();
+    });
+    const cp = await connect({
+      rpcUrl: config.rpcUrl,
+      deployment: config.deploymentFile,
+      ...(config.relayerKey === "" ? {} : { relayer: config.relayerKey }),
+    });
+    closers.push(() => cp.close());
+    const store: ContentStore =
+      config.contentStore.kind === "kubo"
+        ? new KuboContentStore(config.contentStore.url)
+        : await EmbeddedContentStore.open(config.contentStore.dir);
+    closers.push(() => store.close());
+    const sessions = new Sessions(sessionSecret(path.dirname(config.database)), config.publicUrl, config.tokenTtl);
+    const metrics = gatewayMetrics();
+    const api = new Api(sessions);
+    const ctx: GatewayContext = {
+      config,
+      log,
+      db,
+      cp,
+      store,
+      sessions,
+      api,
+      metrics,
+      onClose: (fn) => closers.push(fn),
+    };
+    for (const m of modules) await m(ctx);
+    const app = createApp({
+      api,
+      identify: sessions.identify,
+      log,
+      bodyLimit: config.bodyLimit,
+      rateLimit: config.rateLimit,
+      metricsSet: metrics,
+      ready: async () => {
+        await cp.chainTime();
+      },
+      openapi: { title: "crossproof gateway", version: "1", serverUrl: config.publicUrl },
+    });
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host}:${port}`;
+    log.info({ url }, "gateway listening");
+    return { url, ctx, server, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * RFC 9457 problem details: every error the gateway answers is one of these, with a stable `type` URI
+ * (`urn:crossproof:problem:<slug>`), the HTTP status, a title per type, and a detail for this occurrence. SDK errors
+ * map by their code, one status each; contract refusals carry the custom error's name and arguments.
+ */
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import { ZodError } from "zod";
+import { CrossproofError, type CrossproofErrorCode } from "../../sdk/src";
+
+/** The media type of a problem document. */
+export const PROBLEM_MEDIA_TYPE = "application/problem+json";
+
+/** Every problem the gateway answers: its HTTP status and title. The slug is the stable part of the type URI. */
+export const ProblemTypes = {
+  "invalid-request": { status: 400, title: "The request is not valid" },
+  "invalid-argument": { status: 400, title: "An argument is not valid" },
+  "invalid-manifest": { status: 400, title: "The evidence manifest is not valid" },
+  "hash-mismatch": { status: 422, title: "Content does not match its hash" },
+  "signature-invalid": { status: 422, title: "The signature is not valid" },
+  "contract-refused": { status: 422, title: "The contract refuses this request" },
+  "not-a-recipient": { status: 403, title: "The package is not addressed to this member" },
+  "decryption-failed": { status: 422, title: "The package could not be decrypted" },
+  "content-not-found": { status: 404, title: "No such content" },
+  "content-store-unavailable": { status: 503, title: "The content store is unavailable" },
+  "chain-unavailable": { status: 503, title: "The chain node is unavailable" },
+  "report-invalid": { status: 422, title: "The verification report is not valid" },
+  "deployment-invalid": { status: 500, title: "The gateway's deployment record is not valid" },
+  unauthenticated: { status: 401, title: "Authentication required" },
+  forbidden: { status: 403, title: "Not allowed" },
+  "not-found": { status: 404, title: "Not found" },
+  "method-not-allowed": { status: 405, title: "Method not allowed" },
+  conflict: { status: 409, title: "Conflict" },
+  "payload-too-large": { status: 413, title: "The request body is too large" },
+  "unsupported-media-type": { status: 415, title: "Unsupported media type" },
+  "too-many-requests": { status: 429, title: "Too many requests" },
+  "not-ready": { status: 503, title: "The gateway is not ready" },
+  internal: { status: 500, title: "Internal error" },
+} as const satisfies Record<string, { status: number; title: string }>;
+export type ProblemType = keyof typeof ProblemTypes;
+
+export const problemTypeUri = (slug: ProblemType): string => `urn:crossproof:problem:${slug}`;
+
+/** The problem every SDK error code maps to (one HTTP status per code). */
+export const SdkCodeProblem: Record<CrossproofErrorCode, ProblemType> = {
+  INVALID_ARGUMENT: "invalid-argument",
+  INVALID_JURISDICTION: "invalid-argument",
+  INVALID_MANIFEST: "invalid-manifest",
+  MANIFEST_HASH_MISMATCH: "hash-mismatch",
+  FILE_HASH_MISMATCH: "hash-mismatch",
+  FILE_READ_ERROR: "invalid-request",
+  ENCRYPTION_ERROR: "internal",
+  DECRYPTION_FAILED: "decryption-failed",
+  NOT_A_RECIPIENT: "not-a-recipient",
+  CONTENT_NOT_FOUND: "content-not-found",
+  CONTENT_STORE_ERROR: "content-store-unavailable",
+  CID_MISMATCH: "hash-mismatch",
+  SIGNATURE_INVALID: "signature-invalid",
+  MERKLE_PROOF_INVALID: "invalid-argument",
+  MERKLE_LEAF_NOT_FOUND: "invalid-argument",
+  CHAIN_ERROR: "chain-unavailable",
+  CONTRACT_REVERTED: "contract-refused",
+  DEPLOYMENT_NOT_FOUND: "deployment-invalid",
+  DEPLOYMENT_INVALID: "deployment-invalid",
+  DEPLOYMENT_MISMATCH: "deployment-invalid",
+  CONFIG_INVALID: "internal",
+  REPORT_MALFORMED: "report-invalid",
+  REPORT_SIGNATURE_INVALID: "report-invalid",
+  REPORT_KEY_UNKNOWN: "report-invalid",
+  REPORT_KEY_NOT_VALID_AT_SIGNING: "report-invalid",
+  REPORT_ISSUER_NOT_ACTIVE: "report-invalid",
+  REPORT_ISSUER_MISMATCH: "report-invalid",
+};
+
+/** A problem to answer: thrown by routes and middleware, rendered by {@link problemHandler}. */
+export class Problem extends Error {
+  readonly status: number;
+  constructor(
+    readonly type: ProblemType,
+    readonly detail: string,
+    readonly extensions: Record<string, unknown> = {},
+    options: { cause?: unknown } = {},
+  ) {
+    super(detail, options);
+    this.status = ProblemTypes[type].status;
+  }
+
+  /** The RFC 9457 document. */
+  toJSON(instance?: string): Record<string, unknown> {
+    return {
+      type: problemTypeUri(this.type),
+      title: ProblemTypes[this.type].title,
+      status: this.status,
+      detail: this.detail,
+      ...(instance === undefined ? {} : { instance }),
+      ...this.extensions,
+    };
+  }
+}
+
+/** Any error as a Problem: SDK errors by code, zod errors as invalid requests, body-parser errors by their status. */
+export function toProblem(err: unknown): Problem {
+  if (err instanceof Problem) return err;
+  if (err instanceof CrossproofError) {
+    const type = SdkCodeProblem[err.code] ?? "internal";
+    const extensions: Record<string, unknown> = { code: err.code };
+    if (err.code === "CONTRACT_REVERTED" && err.details !== undefined) {
+      extensions.error = err.details.error;
+      extensions.args = err.details.args;
+      if (err.details.argsInWords !== undefined) extensions.argsInWords = err.details.argsInWords;
+    }
+    return new Problem(type, err.message, extensions, { cause: err });
+  }
+  if (err instanceof ZodError) {
+    return new Problem(
+      "invalid-request",
+      err.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "),
+      { issues: err.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
+      { cause: err },
+    );
+  }
+  const e = err as { status?: number; type?: string; message?: string } | undefined;
+  if (e?.type === "entity.too.large") return new Problem("payload-too-large", e.message ?? "body too large");
+  if (e?.type === "entity.parse.failed") return new Problem("invalid-request", `the body is not valid JSON`);
+  if (e?.status === 415) return new Problem("unsupported-media-type", e.message ?? "unsupported media type");
+  return new Problem("internal", "internal error", {}, { cause: err });
+}
+
+/** Renders errors as problem documents; logs the unexpected ones (5xx) with their stack. */
+export const problemHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  const problem = toProblem(err);
+  if (problem.status >= 500 && problem.type !== "chain-unavailable" && problem.type !== "not-ready") {
+    req.log?.error({ err }, "request failed");
+  }
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res
+    .status(problem.status)
+    .type(PROBLEM_MEDIA_TYPE)
+    .send(JSON.stringify(problem.toJSON(req.originalUrl)));
+};
+
+/** The answer for a route that does not exist. */
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new Problem("not-found", `no route ${req.method} ${req.path}`));
+};
