@@ -15,6 +15,7 @@ import { createApp, gatewayMetrics, type GatewayMetrics } from "./app";
 import { Sessions } from "./auth/principal";
 import type { GatewayConfig } from "./config";
 import { openDatabase, type Db } from "./db";
+import { loadKeystore, type HostedMember } from "./keystore";
 
 /** What every route module gets. */
 export interface GatewayContext {
@@ -24,6 +25,8 @@ export interface GatewayContext {
   /** The SDK connection: every client, the verifier, the relayer (when a relayer key is configured). */
   cp: Crossproof;
   store: ContentStore;
+  /** The members this gateway serves, with their keys (from the keystore). */
+  members: Map<bigint, HostedMember>;
   sessions: Sessions;
   api: Api;
   metrics: GatewayMetrics;
@@ -83,6 +86,8 @@ export async function startGateway(
         ? new KuboContentStore(config.contentStore.url)
         : await EmbeddedContentStore.open(config.contentStore.dir);
     closers.push(() => store.close());
+    const members = await loadKeystore(config.keystoreDir, config.keystorePassword);
+    log.info({ members: [...members.keys()].map(String) }, "hosted members");
     const sessions = new Sessions(sessionSecret(path.dirname(config.database)), config.publicUrl, config.tokenTtl);
     const metrics = gatewayMetrics();
     const api = new Api(sessions);
@@ -92,6 +97,7 @@ export async function startGateway(
       db,
       cp,
       store,
+      members,
       sessions,
       api,
       metrics,
