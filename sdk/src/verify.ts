@@ -276,6 +276,8 @@ function folderStore(folder: string): ContentStore {
     kind: "embedded",
     put: refuse,
     putDirectory: refuse,
+    linkDirectory: refuse,
+    resolve: () => Promise.reject(new CrossproofError("INVALID_ARGUMENT", "a package folder has no CIDs")),
     async *get(cidPath) {
       try {
         statSync(file(cidPath));
