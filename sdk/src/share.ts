@@ -162,15 +162,17 @@ async function recipientEncryptionKeys(
     );
   }
   if (named.length === 0) throw new CrossproofError("INVALID_ARGUMENT", "no recipient key named");
+  const isKey = (k: MemberPublicKey, kid: string) => k.kid === kid || k.keyId === kid.toLowerCase();
+  const reportKeys = await consortium.publicKeysOf(memberId, "Report");
   return named.map((kid) => {
-    const key = valid.find((k) => k.kid === kid || k.keyId === kid.toLowerCase());
+    const key = valid.find((k) => isKey(k, kid));
     if (key === undefined) {
+      const report = reportKeys.some((k) => isKey(k, kid));
       throw new CrossproofError(
         "NO_ENCRYPTION_KEY",
-        `${kid} is not an encryption key of member ${memberId} valid now`,
-        {
-          details: { memberId: memberId.toString(), kid },
-        },
+        `${kid} is not an encryption key of member ${memberId} valid now` +
+          (report ? ": it is a report key, which signs reports and receives no package" : ""),
+        { details: { memberId: memberId.toString(), kid, ...(report ? { purpose: "Report" } : {}) } },
       );
     }
     return key;
