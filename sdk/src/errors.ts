@@ -12,6 +12,11 @@ export type CrossproofErrorCode =
   | "ENCRYPTION_ERROR"
   | "DECRYPTION_FAILED"
   | "NOT_A_RECIPIENT"
+  // Sharing a package (package.ts rewrapPackage, share.ts sharePackage).
+  | "ALREADY_A_RECIPIENT"
+  | "RECIPIENT_KEY_UNKNOWN"
+  | "RECIPIENT_KEY_INVALID"
+  | "NO_ENCRYPTION_KEY"
   | "CONTENT_NOT_FOUND"
   | "CONTENT_STORE_ERROR"
   | "CID_MISMATCH"

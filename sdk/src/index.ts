@@ -17,6 +17,7 @@ export * from "./json-rpc";
 export * from "./relayer";
 export * from "./custody";
 export * from "./evidence-client";
+export * from "./share";
 export * from "./licensing";
 export * from "./assistance";
 export * from "./consortium-client";

@@ -6,6 +6,7 @@ import { pipeline } from "node:stream/promises";
 import { generateX25519Identity, identityToRecipient } from "age-encryption";
 import {
   GeneralEncrypt,
+  calculateJwkThumbprint,
   decodeProtectedHeader,
   exportJWK,
   generalDecrypt,
@@ -26,6 +27,7 @@ import {
   type EvidenceManifestInput,
   type PackageFileSource,
 } from "./manifest";
+import { toMemberPublicJwk, type PublicJwkRefusal } from "./member-keys";
 import type { ContentStore } from "./store";
 
 /**
@@ -39,7 +41,9 @@ import type { ContentStore } from "./store";
  *   changed, dropped, reordered or truncated chunk fails authentication) to a fresh X25519 identity generated
  *   for this package. That identity is the file key wrapped in the JWE.
  *
- * Files of any size go through in constant memory. Adding a recipient later re-wraps the small envelope only.
+ * Files of any size go through in constant memory. Adding a recipient later re-wraps the small envelope only
+ * ({@link rewrapPackage}): the new package links the same `files/…` blocks, so its CID changes and its package hash
+ * does not.
  * A recipient who holds the file key can also decrypt the files with the standard `age` tool.
  */
 export const PACKAGE_FORMAT = "crossproof-package/1";
@@ -183,24 +187,7 @@ export async function sealPackage(p: SealPackageParameters): Promise<SealedPacka
     JSON.stringify({ format: PACKAGE_FORMAT, manifest, fileKey, files: objects }),
   );
 
-  let envelope: GeneralJWE;
-  try {
-    const jwe = new GeneralEncrypt(payload).setProtectedHeader({
-      enc: CONTENT_ENC,
-      cty: "application/vnd.crossproof.package+json",
-      "crossproof.format": PACKAGE_FORMAT,
-      "crossproof.contentHash": contentHash,
-    });
-    for (const r of p.recipients) {
-      jwe.addRecipient(await importJWK({ ...r.jwk, alg: KEY_ALG }, KEY_ALG)).setUnprotectedHeader({
-        alg: KEY_ALG,
-        kid: r.kid,
-      });
-    }
-    envelope = await jwe.encrypt();
-  } catch (cause) {
-    throw new CrossproofError("ENCRYPTION_ERROR", `cannot wrap the package key: ${String(cause)}`, { cause });
-  }
+  const envelope = await wrapEnvelope(payload, contentHash, p.recipients);
 
   let done = 0;
   const onBytes = (n: number) => {
@@ -220,6 +207,34 @@ export async function sealPackage(p: SealPackageParameters): Promise<SealedPacka
     throw unwrapStoreError(err);
   });
   return { cid, contentHash, manifest, recipients: p.recipients.map((r) => r.kid) };
+}
+
+/**
+ * The envelope: the payload encrypted once (`A256GCM`), its key wrapped for each recipient (`ECDH-ES+A256KW`, the
+ * recipient's `kid` in its unprotected header); the protected header carries the package hash.
+ */
+async function wrapEnvelope(
+  payload: Uint8Array,
+  contentHash: Hex,
+  recipients: readonly RecipientPublicKey[],
+): Promise<GeneralJWE> {
+  try {
+    const jwe = new GeneralEncrypt(payload).setProtectedHeader({
+      enc: CONTENT_ENC,
+      cty: "application/vnd.crossproof.package+json",
+      "crossproof.format": PACKAGE_FORMAT,
+      "crossproof.contentHash": contentHash,
+    });
+    for (const r of recipients) {
+      jwe.addRecipient(await importJWK({ ...r.jwk, alg: KEY_ALG }, KEY_ALG)).setUnprotectedHeader({
+        alg: KEY_ALG,
+        kid: r.kid,
+      });
+    }
+    return await jwe.encrypt();
+  } catch (cause) {
+    throw new CrossproofError("ENCRYPTION_ERROR", `cannot wrap the package key: ${String(cause)}`, { cause });
+  }
 }
 
 /** A hash mismatch raised inside a store import surfaces as itself, not as a store failure. */
@@ -270,6 +285,58 @@ function headerOf(jwe: GeneralJWE): PackageHeader {
   };
 }
 
+/** The envelope's plaintext. */
+type EnvelopePayload = z.infer<typeof envelopePayloadSchema>;
+
+/** Refuses a package that is not the anchored one (its envelope states another package hash). */
+function checkExpectedHash(cid: string, header: PackageHeader, expected: string | undefined): void {
+  if (expected !== undefined && header.contentHash.toLowerCase() !== expected.toLowerCase()) {
+    throw new CrossproofError(
+      "MANIFEST_HASH_MISMATCH",
+      `package ${cid} holds ${header.contentHash}, not the anchored ${expected}`,
+    );
+  }
+}
+
+/**
+ * Decrypts the envelope with a recipient's key and checks its manifest against the package hash the envelope
+ * states: `NOT_A_RECIPIENT`, `DECRYPTION_FAILED` (the message names the envelope), `MANIFEST_HASH_MISMATCH`.
+ */
+async function decryptEnvelope(
+  cid: string,
+  jwe: GeneralJWE,
+  header: PackageHeader,
+  recipientKey: RecipientPrivateKey,
+): Promise<{ plaintext: Uint8Array; payload: EnvelopePayload; manifest: EvidenceManifest }> {
+  if (!header.recipients.includes(recipientKey.kid)) {
+    throw new CrossproofError("NOT_A_RECIPIENT", `key ${recipientKey.kid} is not a recipient of package ${cid}`, {
+      details: { recipients: header.recipients },
+    });
+  }
+  const mine: GeneralJWE = { ...jwe, recipients: jwe.recipients.filter((r) => r.header?.kid === recipientKey.kid) };
+  let plaintext: Uint8Array;
+  try {
+    const key = await importJWK({ ...recipientKey.jwk, alg: KEY_ALG }, KEY_ALG);
+    plaintext = (await generalDecrypt(mine, key, { keyManagementAlgorithms: [KEY_ALG] })).plaintext;
+  } catch (cause) {
+    throw new CrossproofError("DECRYPTION_FAILED", `cannot decrypt the envelope of ${cid}: ${String(cause)}`, {
+      cause,
+    });
+  }
+  let payload: EnvelopePayload;
+  try {
+    payload = envelopePayloadSchema.parse(JSON.parse(Buffer.from(plaintext).toString("utf8")));
+  } catch (cause) {
+    throw new CrossproofError("DECRYPTION_FAILED", `the envelope of ${cid} is malformed`, { cause });
+  }
+  const manifest = parseManifest(payload.manifest);
+  const actualHash = await manifestHash(manifest);
+  if (actualHash !== header.contentHash.toLowerCase()) {
+    throw new CrossproofError("MANIFEST_HASH_MISMATCH", `the manifest of ${cid} hashes to ${actualHash}`);
+  }
+  return { plaintext, payload, manifest };
+}
+
 export interface OpenPackageParameters {
   cid: string;
   store: ContentStore;
@@ -299,38 +366,8 @@ export interface OpenedPackage {
 export async function openPackage(p: OpenPackageParameters): Promise<OpenedPackage> {
   const jwe = await readEnvelope(p.store, p.cid);
   const header = headerOf(jwe);
-  if (p.expectedContentHash !== undefined && header.contentHash.toLowerCase() !== p.expectedContentHash.toLowerCase()) {
-    throw new CrossproofError(
-      "MANIFEST_HASH_MISMATCH",
-      `package ${p.cid} holds ${header.contentHash}, not the anchored ${p.expectedContentHash}`,
-    );
-  }
-  if (!header.recipients.includes(p.recipientKey.kid)) {
-    throw new CrossproofError("NOT_A_RECIPIENT", `key ${p.recipientKey.kid} is not a recipient of package ${p.cid}`, {
-      details: { recipients: header.recipients },
-    });
-  }
-  const mine: GeneralJWE = { ...jwe, recipients: jwe.recipients.filter((r) => r.header?.kid === p.recipientKey.kid) };
-  let plaintext: Uint8Array;
-  try {
-    const key = await importJWK({ ...p.recipientKey.jwk, alg: KEY_ALG }, KEY_ALG);
-    plaintext = (await generalDecrypt(mine, key, { keyManagementAlgorithms: [KEY_ALG] })).plaintext;
-  } catch (cause) {
-    throw new CrossproofError("DECRYPTION_FAILED", `cannot decrypt the envelope of ${p.cid}: ${String(cause)}`, {
-      cause,
-    });
-  }
-  let payload: z.infer<typeof envelopePayloadSchema>;
-  try {
-    payload = envelopePayloadSchema.parse(JSON.parse(Buffer.from(plaintext).toString("utf8")));
-  } catch (cause) {
-    throw new CrossproofError("DECRYPTION_FAILED", `the envelope of ${p.cid} is malformed`, { cause });
-  }
-  const manifest = parseManifest(payload.manifest);
-  const actualHash = await manifestHash(manifest);
-  if (actualHash !== header.contentHash.toLowerCase()) {
-    throw new CrossproofError("MANIFEST_HASH_MISMATCH", `the manifest of ${p.cid} hashes to ${actualHash}`);
-  }
+  checkExpectedHash(p.cid, header, p.expectedContentHash);
+  const { payload, manifest } = await decryptEnvelope(p.cid, jwe, header, p.recipientKey);
 
   const outRoot = path.resolve(p.outputDir);
   mkdirSync(outRoot, { recursive: true });
@@ -363,4 +400,197 @@ export async function openPackage(p: OpenPackageParameters): Promise<OpenedPacka
     files.push({ path: f.path, size: f.size, sha256: f.sha256, outputPath });
   }
   return { contentHash: header.contentHash, manifest, files };
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Sharing: re-wrapping the envelope for more recipients
+// ------------------------------------------------------------------------------------------------------------------
+
+/** Why a recipient key was refused (`details.reason` of `RECIPIENT_KEY_INVALID`). */
+export type RecipientKeyRefusal = PublicJwkRefusal | "KID_MISMATCH";
+
+/** A lookup of a current recipient's public key by its key id (undefined: not known). */
+export type RecipientKeyResolver = (
+  kid: string,
+) => Promise<RecipientPublicKey | undefined> | RecipientPublicKey | undefined;
+
+const THUMBPRINT_KID = /^[A-Za-z0-9_-]{43}$/;
+
+const refuseKey = (kid: string, reason: RecipientKeyRefusal, message: string, cause?: unknown) =>
+  new CrossproofError("RECIPIENT_KEY_INVALID", `recipient key ${kid}: ${message}`, {
+    ...(cause === undefined ? {} : { cause }),
+    details: { kid, reason },
+  });
+
+/**
+ * Checks a recipient's public key: an ECDH-ES key (OKP X25519 or EC P-256), public members only, a point of its
+ * curve, and its key id consistent with it — the JWK's own `kid` if it has one, and, for a key id shaped like an
+ * RFC 7638 thumbprint (as the Consortium's are), the JWK's thumbprint. A key registered under a thumbprint can
+ * therefore not be swapped for another one under the same id. Returns the key reduced to its public members.
+ */
+export async function checkRecipientPublicKey(r: RecipientPublicKey): Promise<RecipientPublicKey> {
+  const kid = typeof r.kid === "string" ? r.kid : "";
+  if (kid === "") throw refuseKey(String(r.kid), "MALFORMED_JWK", "the key id is empty");
+  let jwk;
+  try {
+    jwk = toMemberPublicJwk(r.jwk);
+  } catch (err) {
+    const reason = ((err as CrossproofError).details?.reason as PublicJwkRefusal | undefined) ?? "MALFORMED_JWK";
+    throw refuseKey(kid, reason, (err as Error).message, err);
+  }
+  if (jwk.crv === "Ed25519") {
+    throw refuseKey(kid, "UNSUPPORTED_KEY_TYPE", "an Ed25519 key signs; packages are wrapped for X25519 or P-256 keys");
+  }
+  if (r.jwk.kid !== undefined && r.jwk.kid !== kid) {
+    throw refuseKey(kid, "KID_MISMATCH", `the JWK names itself ${r.jwk.kid}`);
+  }
+  try {
+    await importJWK({ ...jwk, alg: KEY_ALG }, KEY_ALG);
+  } catch (cause) {
+    throw refuseKey(kid, "NOT_ON_CURVE", `the ${jwk.crv} public key does not import`, cause);
+  }
+  if (THUMBPRINT_KID.test(kid) && (await calculateJwkThumbprint(jwk, "sha256")) !== kid) {
+    throw refuseKey(kid, "KID_MISMATCH", "the key id is not the JWK's RFC 7638 thumbprint");
+  }
+  return { kid, jwk: { ...jwk, kid } };
+}
+
+/** The public half of a recipient's private JWK (its required public members). */
+function publicHalf(key: RecipientPrivateKey): RecipientPublicKey {
+  const { kty, crv, x, y } = key.jwk;
+  return { kid: key.kid, jwk: { kty, crv, x, ...(y === undefined ? {} : { y }) } };
+}
+
+export interface RewrapPackageParameters {
+  /** The package to share. */
+  cid: string;
+  store: ContentStore;
+  /** The private key of one of the package's recipients (the holder): it opens the envelope, and only the envelope. */
+  holderKey: RecipientPrivateKey;
+  /** The recipient(s) to add (with `replace`: the new envelope's only recipients). */
+  recipients: readonly RecipientPublicKey[];
+  /**
+   * The public keys of the package's current recipients, found by key id: a list, or a lookup (`sharePackage`
+   * looks them up among the members' registered encryption keys). The holder's own is derived from `holderKey`.
+   * Every current recipient must be found (`RECIPIENT_KEY_UNKNOWN` otherwise), unless `replace` is set.
+   */
+  currentRecipients?: readonly RecipientPublicKey[] | RecipientKeyResolver;
+  /**
+   * The new envelope is for `recipients` only: the current recipients are not carried over. Not a revocation —
+   * the file key is unchanged, and the previous package still opens with their keys.
+   */
+  replace?: boolean;
+  /** The package hash anchored on chain; the package must match it. */
+  expectedContentHash?: string;
+}
+
+export interface RewrappedPackage {
+  /** The new package's CID (a new envelope beside the same `files/…`): record it in a RecipientAdded event. */
+  cid: string;
+  /** The package hash: unchanged. */
+  contentHash: Hex;
+  /** The new envelope's recipients (key ids): those carried over, then those added. */
+  recipients: string[];
+  /** The key ids added. */
+  added: string[];
+  /** The `files` directory, linked as it was: the same CID in the old and the new package. */
+  filesCid: string;
+  /** Each encrypted file's CID, unchanged. */
+  files: { path: string; object: string; cid: string }[];
+}
+
+/**
+ * Shares a package with more recipients without touching its files: decrypts only the envelope, with a current
+ * recipient's key, and wraps the same plaintext (manifest and file key) again for the current recipients plus the
+ * new ones. The new package is the new envelope beside the very `files` directory of the old one — linked by CID,
+ * not re-encrypted or re-sent — so its package hash is unchanged and its CID is new. Record it on chain with a
+ * RecipientAdded custody event (`EvidenceClient.signAddRecipient`), or let {@link sharePackage} do it all.
+ *
+ * Never drops a current recipient silently: each one's public key must be given or found, unless `replace`.
+ *
+ * Errors: `NOT_A_RECIPIENT` (the holder's key is not among the recipients), `DECRYPTION_FAILED` (the envelope does
+ * not decrypt with it), `MANIFEST_HASH_MISMATCH` (the manifest does not hash to the package hash, or the package is
+ * not the one expected), `RECIPIENT_KEY_UNKNOWN` (a current recipient's public key was not given; `details.kids`),
+ * `RECIPIENT_KEY_INVALID` (a key that cannot receive a package; `details.reason` a {@link RecipientKeyRefusal}),
+ * `ALREADY_A_RECIPIENT` (a key added is a current recipient), `INVALID_ARGUMENT`, `CONTENT_NOT_FOUND`.
+ * @example
+ * const shared = await rewrapPackage({ cid, store, holderKey: frAgencyKey, recipients: [deCourtKey],
+ *   currentRecipients: [nlOperatorKey] });
+ * await evidence.signAddRecipient(frSigner, { recordId, recipient: 2, packageCid: shared.cid });
+ */
+export async function rewrapPackage(p: RewrapPackageParameters): Promise<RewrappedPackage> {
+  if (p.recipients.length === 0) throw new CrossproofError("INVALID_ARGUMENT", "no recipient to add");
+  const jwe = await readEnvelope(p.store, p.cid);
+  const header = headerOf(jwe);
+  checkExpectedHash(p.cid, header, p.expectedContentHash);
+  if (!header.recipients.includes(p.holderKey.kid)) {
+    throw new CrossproofError("NOT_A_RECIPIENT", `key ${p.holderKey.kid} is not a recipient of package ${p.cid}`, {
+      details: { recipients: header.recipients },
+    });
+  }
+  const added = await Promise.all(p.recipients.map(checkRecipientPublicKey));
+  if (new Set(added.map((r) => r.kid)).size !== added.length) {
+    throw new CrossproofError("INVALID_ARGUMENT", "recipient key ids must be distinct");
+  }
+  const replace = p.replace === true;
+  const already = replace ? [] : added.filter((r) => header.recipients.includes(r.kid)).map((r) => r.kid);
+  if (already.length > 0) {
+    throw new CrossproofError("ALREADY_A_RECIPIENT", `already a recipient of package ${p.cid}: ${already.join(", ")}`, {
+      details: { kids: already },
+    });
+  }
+  const { plaintext, payload } = await decryptEnvelope(p.cid, jwe, header, p.holderKey);
+  const current = replace ? [] : await currentRecipientKeys(header.recipients, p);
+
+  const envelope = await wrapEnvelope(plaintext, header.contentHash, [...current, ...added]);
+  const rewrapped = headerOf(envelope);
+  if (rewrapped.contentHash !== header.contentHash) {
+    throw new CrossproofError("ENCRYPTION_ERROR", "the new envelope does not state the package hash");
+  }
+  const files = await Promise.all(
+    payload.files.map(async (f) => ({ ...f, cid: await p.store.resolve(`${p.cid}/${f.object}`) })),
+  );
+  const filesCid = await p.store.resolve(`${p.cid}/files`);
+  const envelopeCid = await p.store.put(new TextEncoder().encode(JSON.stringify(envelope)));
+  const cid = await p.store.linkDirectory([
+    { name: ENVELOPE_PATH, cid: envelopeCid },
+    { name: "files", cid: filesCid },
+  ]);
+  return {
+    cid,
+    contentHash: header.contentHash,
+    recipients: rewrapped.recipients,
+    added: added.map((r) => r.kid),
+    filesCid,
+    files: files.map((f) => ({ path: f.path, object: f.object, cid: f.cid })),
+  };
+}
+
+/** The public keys of the envelope's recipients, in its order: the holder's from its key, the others given. */
+async function currentRecipientKeys(
+  kids: readonly string[],
+  p: RewrapPackageParameters,
+): Promise<RecipientPublicKey[]> {
+  const given = p.currentRecipients;
+  const lookup: RecipientKeyResolver =
+    given === undefined
+      ? () => undefined
+      : typeof given === "function"
+        ? given
+        : (kid) => given.find((r) => r.kid === kid);
+  const found: (RecipientPublicKey | undefined)[] = [];
+  for (const kid of kids) {
+    const key = kid === p.holderKey.kid ? publicHalf(p.holderKey) : await lookup(kid);
+    found.push(key === undefined ? undefined : await checkRecipientPublicKey({ ...key, kid }));
+  }
+  const missing = kids.filter((_, i) => found[i] === undefined);
+  if (missing.length > 0) {
+    throw new CrossproofError(
+      "RECIPIENT_KEY_UNKNOWN",
+      `no public key for ${missing.length === 1 ? "the current recipient" : "the current recipients"} ` +
+        `${missing.join(", ")}: give it, or pass replace to leave ${missing.length === 1 ? "it" : "them"} out`,
+      { details: { kids: missing } },
+    );
+  }
+  return found as RecipientPublicKey[];
 }

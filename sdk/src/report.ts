@@ -196,6 +196,36 @@ export interface CheckResult<C extends CheckName = CheckName> {
 
 const anchorKinds = ["record", "batch"] as const;
 
+/**
+ * Where the chain records, for one record, the CID of the package the verifier was given:
+ * - `anchor`: the record's own `packageCid` (the package anchored);
+ * - `recipient-added`: a RecipientAdded custody event of the record whose `detailsHash` is
+ *   `recipientDetailsHash(cid)` — the package re-wrapped for an added recipient (same files, same package hash);
+ * - `not-recorded`: neither. The package is still verified by its content hash; the CID is only not known to the
+ *   record. Informational: it does not enter the indication (see VERIFICATION.md).
+ */
+export const PackageCidSources = ["anchor", "recipient-added", "not-recorded"] as const;
+export type PackageCidSource = (typeof PackageCidSources)[number];
+
+/** Where the package's CID comes from, for one record anchor (full report only). */
+export const packageCidReportSchema = def(
+  z
+    .object({
+      /** The CID of the package the verifier was given. */
+      cid: z.string().min(1).max(256),
+      recordedBy: z.enum(PackageCidSources),
+      /** `recipient-added`: the members the events name as recipients. */
+      recipients: z.array(uint).optional(),
+      summary: text,
+      /** The anchoring transaction, or the RecipientAdded events' transactions. */
+      refs: z.array(chainReferenceSchema),
+    })
+    .strict(),
+  "PackageCidReport",
+  "Where the chain records the CID of the package the verifier was given, for one record",
+);
+export type PackageCidReport = z.infer<typeof packageCidReportSchema>;
+
 /** What one anchor of the content hash comes to. */
 export const anchorReportSchema = def(
   z
@@ -214,6 +244,11 @@ export const anchorReportSchema = def(
       collectedAt: time.optional(),
       /** The case reference hash (records only). Dropped from the reduced report. */
       caseRef: bytes32.optional(),
+      /**
+       * Record anchors, when the verifier was given a package by CID: where that CID is recorded for the record.
+       * Informational (not a check; no effect on the indication). Dropped from the reduced report.
+       */
+      packageCid: packageCidReportSchema.optional(),
       indication: z.enum(Indications),
       checks: z.array(checkResultSchema),
     })
@@ -326,7 +361,8 @@ const reducedCheckSchema = def(
 /**
  * The reduced report (`crossproof.verification-report.reduced/1`), for a verifier outside the consortium: the
  * indication and every check's result, sub-code and summary — and nothing that names the case or the custody
- * parties: no case reference, no anchoring member id, no file names, no check details, no transaction references.
+ * parties: no case reference, no anchoring member id, no file names, no package CID, no check details, no
+ * transaction references.
  */
 export const reducedReportSchema = z
   .object({

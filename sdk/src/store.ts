@@ -4,10 +4,12 @@ import type { FsBlockstore } from "blockstore-fs";
 import { BlackHoleBlockstore } from "blockstore-core/black-hole";
 import { importer, type ImportCandidate, type ImporterOptions } from "ipfs-unixfs-importer";
 import { exporter } from "ipfs-unixfs-exporter";
+import { UnixFS } from "ipfs-unixfs";
 import { create as createKuboClient, type KuboRPCClient } from "kubo-rpc-client";
 import { CID } from "multiformats/cid";
+import { sha256 } from "multiformats/hashes/sha2";
 import { CrossproofError } from "./errors";
-import { loadFsBlockstore } from "./esm";
+import { loadDagPb, loadFsBlockstore } from "./esm";
 
 /** Bytes to store: a buffer, or a stream of chunks (consumed once, in constant memory). */
 export type ByteSource = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
@@ -16,6 +18,14 @@ export type ByteSource = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8
 export interface DirectoryEntry {
   path: string;
   content: ByteSource;
+}
+
+/** An entry of a directory stored with {@link ContentStore.linkDirectory}: a name, and content already in the store. */
+export interface DirectoryLink {
+  /** One path segment (`envelope.jwe.json`, `files`). */
+  name: string;
+  /** A file or a directory the store holds. */
+  cid: string;
 }
 
 /**
@@ -34,6 +44,16 @@ export interface ContentStore {
   getBytes(cidPath: string, maxBytes?: number): Promise<Uint8Array>;
   /** Whether the store holds the root block of `cid`. */
   has(cid: string): Promise<boolean>;
+  /** The CID of the file or directory at `CID/path/inside/a/directory` (a bare CID: itself, as CIDv1). */
+  resolve(cidPath: string): Promise<string>;
+  /**
+   * Stores a directory (one level) whose entries are content the store already holds, linked by CID: nothing is
+   * re-imported or re-sent, only the directory's own node is written. The node is the one {@link putDirectory}
+   * builds (UnixFS directory, dag-pb, CIDv1, links sorted by name, each with its DAG's total size), so the CID is
+   * the one importing the whole tree again would give. Used to re-wrap a package's envelope without touching its
+   * files.
+   */
+  linkDirectory(links: readonly DirectoryLink[]): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -146,6 +166,55 @@ function importDirectory(entries: readonly DirectoryEntry[], blockstore: Paramet
   });
 }
 
+/** The importer's limit of a basic (unsharded) directory node: above it, the importer builds a HAMT. */
+const SHARD_SPLIT_THRESHOLD_BYTES = 256 * 1024;
+const RAW_CODE = 0x55;
+
+function linkCid(link: DirectoryLink): CID {
+  if (link.name === "" || link.name.includes("/") || link.name === "." || link.name === "..") {
+    throw new CrossproofError("INVALID_ARGUMENT", `not a name inside a directory: ${JSON.stringify(link.name)}`);
+  }
+  return parseCidPath(link.cid).cid;
+}
+
+/**
+ * The dag-pb node of a directory linking content already stored, as the importer builds it (`dir-flat`): UnixFS
+ * `directory` data without mode or mtime, links sorted by name (`prepare`), each link's `Tsize` the total size of
+ * the DAG below it (a raw block: its length; a dag-pb node: its length plus its links' `Tsize`).
+ */
+async function directoryNode(
+  links: readonly DirectoryLink[],
+  blockOf: (cid: CID) => Promise<Uint8Array>,
+): Promise<{ cid: CID; bytes: Uint8Array }> {
+  if (links.length === 0) throw new CrossproofError("INVALID_ARGUMENT", "a directory needs at least one entry");
+  if (new Set(links.map((l) => l.name)).size !== links.length) {
+    throw new CrossproofError("INVALID_ARGUMENT", "directory entry names must be distinct");
+  }
+  const dagPb = await loadDagPb();
+  const pbLinks = await Promise.all(
+    links.map(async (l) => {
+      const hash = linkCid(l);
+      const block = await blockOf(hash);
+      let tsize: number;
+      if (hash.code === RAW_CODE) tsize = block.byteLength;
+      else if (hash.code === dagPb.code) {
+        tsize = dagPb.decode(block).Links.reduce((sum, x) => sum + (x.Tsize ?? 0), block.byteLength);
+      } else {
+        throw new CrossproofError("INVALID_ARGUMENT", `${l.cid} is neither a UnixFS file nor a directory`);
+      }
+      return { Name: l.name, Hash: hash, Tsize: tsize };
+    }),
+  );
+  const bytes = dagPb.encode(dagPb.prepare({ Data: new UnixFS({ type: "directory" }).marshal(), Links: pbLinks }));
+  if (bytes.byteLength > SHARD_SPLIT_THRESHOLD_BYTES) {
+    throw new CrossproofError(
+      "INVALID_ARGUMENT",
+      "too many entries for a basic directory node (the importer would shard it)",
+    );
+  }
+  return { cid: CID.createV1(dagPb.code, await sha256.digest(bytes)), bytes };
+}
+
 /**
  * The embedded store: UnixFS blocks in a folder on disk (one file per block), imported with the same recipe as
  * Kubo so that the CIDs agree. For one machine; production uses {@link KuboContentStore}.
@@ -205,6 +274,29 @@ export class EmbeddedContentStore implements ContentStore {
 
   async has(cid: string): Promise<boolean> {
     return this.blockstore.has(parseCidPath(cid).cid);
+  }
+
+  async resolve(cidPath: string): Promise<string> {
+    parseCidPath(cidPath);
+    try {
+      return (await exporter(cidPath.replace(/^\/ipfs\//, ""), this.blockstore)).cid.toV1().toString();
+    } catch (cause) {
+      throw notFoundOr(cause, cidPath);
+    }
+  }
+
+  async linkDirectory(links: readonly DirectoryLink[]): Promise<string> {
+    const node = await directoryNode(links, async (cid) => {
+      try {
+        return await collect(this.blockstore.get(cid), Number.MAX_SAFE_INTEGER, cid.toString());
+      } catch (cause) {
+        throw notFoundOr(cause, cid.toString());
+      }
+    });
+    return this.wrap("linkDirectory", async () => {
+      await this.blockstore.put(node.cid, node.bytes);
+      return node.cid.toString();
+    });
   }
 
   async close(): Promise<void> {
@@ -303,6 +395,39 @@ export class KuboContentStore implements ContentStore {
     } catch {
       return false;
     }
+  }
+
+  async resolve(cidPath: string): Promise<string> {
+    parseCidPath(cidPath);
+    let resolved: string;
+    try {
+      resolved = await this.client.resolve(`/ipfs/${cidPath.replace(/^\/ipfs\//, "")}`);
+    } catch (cause) {
+      throw notFoundOr(cause, cidPath);
+    }
+    return parseCidPath(resolved).cid.toV1().toString();
+  }
+
+  /** Writes the directory's node with `block/put` (dag-pb, pinned); the linked content stays as it is on the node. */
+  async linkDirectory(links: readonly DirectoryLink[]): Promise<string> {
+    const node = await directoryNode(links, async (cid) => {
+      try {
+        return await this.client.block.get(cid);
+      } catch (cause) {
+        throw notFoundOr(cause, cid.toString());
+      }
+    });
+    let stored: CID;
+    try {
+      // `format` is the client's (and Kubo's legacy) name for the codec; Kubo then answers with a CIDv0.
+      stored = await this.client.block.put(node.bytes, { format: "dag-pb", mhtype: "sha2-256", pin: true });
+    } catch (cause) {
+      throw new CrossproofError("CONTENT_STORE_ERROR", `Kubo block put failed: ${String(cause)}`, { cause });
+    }
+    if (!stored.toV1().equals(node.cid)) {
+      throw new CrossproofError("CID_MISMATCH", `Kubo stored the directory as ${stored}, expected ${node.cid}`);
+    }
+    return node.cid.toString();
   }
 
   async close(): Promise<void> {}

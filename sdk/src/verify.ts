@@ -5,10 +5,10 @@ import type { ContractRunner, Provider } from "ethers";
 import { cidToBytes } from "./cid";
 import { ConsortiumClient } from "./consortium-client";
 import { Assurance, MemberStatus } from "./constants";
-import type { CustodyVerification } from "./custody";
-import { Verdict, type Hex } from "./eip712";
+import type { CustodyEvent, CustodyVerification } from "./custody";
+import { CustodyEventType, Verdict, type Hex } from "./eip712";
 import { CrossproofError } from "./errors";
-import { EvidenceClient, type EvidenceBatchRecord, type EvidenceRecord } from "./evidence-client";
+import { EvidenceClient, recipientDetailsHash, type EvidenceBatchRecord, type EvidenceRecord } from "./evidence-client";
 import { sha256OfFile } from "./hash";
 import { fromJurisdiction, toJurisdiction } from "./jurisdiction";
 import { LicenceClient, type RightName } from "./licensing";
@@ -25,6 +25,7 @@ import {
   type CheckName,
   type CheckResult,
   type Indication,
+  type PackageCidReport,
   type SubCode,
   type TimePolicy,
   type VerificationReport,
@@ -276,6 +277,8 @@ function folderStore(folder: string): ContentStore {
     kind: "embedded",
     put: refuse,
     putDirectory: refuse,
+    linkDirectory: refuse,
+    resolve: () => Promise.reject(new CrossproofError("INVALID_ARGUMENT", "a package folder has no CIDs")),
     async *get(cidPath) {
       try {
         statSync(file(cidPath));
@@ -635,6 +638,8 @@ interface AnchorState {
   evidence: EvidenceState;
   anchor: Anchor;
   custody?: { count: number; pendingRecipient: bigint };
+  /** The record's custody events, as CUSTODY read them. */
+  custodyEvents?: CustodyEvent[];
   agreement?: { id: bigint; minAssurance: number; anchorWindow: number; refs: ChainReference[] };
   /** RECOGNITION passed without an agreement: the evidence is the verifier's own jurisdiction's. */
   domestic?: boolean;
@@ -860,6 +865,7 @@ const ANCHOR_STEPS = [
       evidence.registry.custodyOf(anchor.id),
     ]);
     s.custody = { count: Number(state.count), pendingRecipient: state.pendingRecipient };
+    s.custodyEvents = events;
     const refs = events.map((e) =>
       anchorRef(s, {
         transactionHash: e.transactionHash as Hex,
@@ -1073,6 +1079,52 @@ const ANCHOR_STEPS = [
   }),
 ];
 
+/**
+ * Where the chain records the CID of the package the verifier was given, for a record anchor: the record's own
+ * `packageCid` (checked against the stored commitment by ANCHOR_COMMITMENT), or a RecipientAdded custody event whose
+ * details hash is `recipientDetailsHash(cid)` (in the chain CUSTODY verified against its head), or neither.
+ * Informational: the package was verified by its content hash either way (see VERIFICATION.md).
+ */
+function packageCidReport(s: AnchorState, cid: string): PackageCidReport {
+  const r = s.anchor.record!;
+  if (cidToBytes(cid) === cidToBytes(r.packageCid)) {
+    return {
+      cid,
+      recordedBy: "anchor",
+      summary: "The package's CID is the one anchored with the record.",
+      refs: [anchorRef(s, { transactionHash: r.transactionHash as Hex, blockNumber: r.blockNumber })],
+    };
+  }
+  const detailsHash = recipientDetailsHash(cid);
+  const events = (s.custodyEvents ?? []).filter(
+    (e) => e.eventType === CustodyEventType.RecipientAdded && e.detailsHash.toLowerCase() === detailsHash,
+  );
+  if (events.length > 0) {
+    return {
+      cid,
+      recordedBy: "recipient-added",
+      recipients: [...new Set(events.map((e) => BigInt(e.counterparty).toString()))],
+      summary:
+        `The package's CID is recorded for the record by ${events.length === 1 ? "a RecipientAdded custody event" : `${events.length} RecipientAdded custody events`}: ` +
+        "the package re-wrapped for an added recipient, with the same files and package hash.",
+      refs: events.map((e) =>
+        anchorRef(s, {
+          ...(e.transactionHash === undefined ? {} : { transactionHash: e.transactionHash as Hex }),
+          ...(e.blockNumber === undefined ? {} : { blockNumber: e.blockNumber }),
+        }),
+      ),
+    };
+  }
+  return {
+    cid,
+    recordedBy: "not-recorded",
+    summary:
+      "The package's CID is neither the one anchored with the record nor recorded by a RecipientAdded custody " +
+      "event: the package was verified by its content hash alone.",
+    refs: [],
+  };
+}
+
 function custodyDetails(v: CustodyVerification, events: number) {
   return {
     status: v.status,
@@ -1204,11 +1256,8 @@ export async function verifyEvidence(
   const checks = await runSteps(EVIDENCE_STEPS as Step<CheckName, EvidenceState>[], state);
   const anchors: AnchorReport[] = [];
   for (const anchor of state.anchors) {
-    const anchorChecks = await runSteps(ANCHOR_STEPS as Step<CheckName, AnchorState>[], {
-      ctx,
-      evidence: state,
-      anchor,
-    });
+    const anchorState: AnchorState = { ctx, evidence: state, anchor };
+    const anchorChecks = await runSteps(ANCHOR_STEPS as Step<CheckName, AnchorState>[], anchorState);
     anchors.push({
       kind: anchor.kind,
       ...(anchor.kind === "record" ? { recordId: anchor.id } : { batchId: anchor.id }),
@@ -1219,6 +1268,9 @@ export async function verifyEvidence(
       ...(anchor.record === undefined
         ? {}
         : { collectedAt: reportTime(anchor.record.collectedAt), caseRef: anchor.record.caseRef.toLowerCase() as Hex }),
+      ...(anchor.record === undefined || state.packageCid === undefined
+        ? {}
+        : { packageCid: packageCidReport(anchorState, state.packageCid) }),
       indication: anchorIndication(anchorChecks),
       checks: anchorChecks,
     });

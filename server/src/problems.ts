@@ -69,6 +69,10 @@ export const SdkCodeProblem: Record<CrossproofErrorCode, ProblemType> = {
   REPORT_KEY_NOT_VALID_AT_SIGNING: "report-invalid",
   REPORT_ISSUER_NOT_ACTIVE: "report-invalid",
   REPORT_ISSUER_MISMATCH: "report-invalid",
+  ALREADY_A_RECIPIENT: "conflict",
+  RECIPIENT_KEY_UNKNOWN: "invalid-argument",
+  RECIPIENT_KEY_INVALID: "invalid-argument",
+  NO_ENCRYPTION_KEY: "conflict",
 };
 
 /** A problem to answer: thrown by routes and middleware, rendered by {@link problemHandler}. */

@@ -1,9 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { FsBlockstore } from "blockstore-fs";
+import { CID } from "multiformats/cid";
+import { sha256 } from "multiformats/hashes/sha2";
 import { EmbeddedContentStore, type DirectoryEntry } from "../../sdk/src";
+import { loadFsBlockstore } from "../../sdk/src/esm";
+
+const DAG_PB = 0x70;
 
 /**
- * A test double of a Kubo node's RPC API — only the calls `KuboContentStore` makes (`add`, `cat`, `block/stat`),
+ * A test double of a Kubo node's RPC API — only the calls `KuboContentStore` makes (`add`, `cat`, `block/stat`,
+ * `block/get`, `block/put`, `resolve`),
  * speaking Kubo's wire format (multipart upload, NDJSON answers, `{Message, Code, Type}` errors). No Kubo binary can
  * be installed from the npm registry here, so this stands in for one. It refuses any `add` whose import parameters
  * differ from the IPIP-499 `unixfs-v1-2025` recipe, so a client sending the wrong options fails loudly; storage and
@@ -11,12 +18,20 @@ import { EmbeddedContentStore, type DirectoryEntry } from "../../sdk/src";
  */
 export class KuboRpcDouble {
   readonly addCalls: URLSearchParams[] = [];
+  readonly blockPutCalls: URLSearchParams[] = [];
   private server: Server | undefined;
 
-  private constructor(private readonly store: EmbeddedContentStore) {}
+  private constructor(
+    private readonly store: EmbeddedContentStore,
+    /** The same blocks, read and written one by one (`block/get`, `block/put`). */
+    private readonly blocks: FsBlockstore,
+  ) {}
 
   static async start(storeDir: string): Promise<{ double: KuboRpcDouble; url: string }> {
-    const double = new KuboRpcDouble(await EmbeddedContentStore.open(storeDir));
+    const store = await EmbeddedContentStore.open(storeDir);
+    const blocks = new (await loadFsBlockstore()).FsBlockstore(storeDir);
+    await blocks.open();
+    const double = new KuboRpcDouble(store, blocks);
     double.server = createServer((req, res) => {
       double.handle(req, res).catch((err: unknown) => double.error(res, 500, String(err)));
     });
@@ -28,6 +43,7 @@ export class KuboRpcDouble {
   async stop(): Promise<void> {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
     await this.store.close();
+    await this.blocks.close();
   }
 
   private error(res: ServerResponse, status: number, message: string): void {
@@ -46,6 +62,12 @@ export class KuboRpcDouble {
         return this.cat(res, url.searchParams.get("arg") ?? "");
       case "/api/v0/block/stat":
         return this.stat(res, url.searchParams.get("arg") ?? "");
+      case "/api/v0/block/get":
+        return this.blockGet(res, url.searchParams.get("arg") ?? "");
+      case "/api/v0/block/put":
+        return this.blockPut(req, res, url.searchParams);
+      case "/api/v0/resolve":
+        return this.resolve(res, url.searchParams.get("arg") ?? "");
       default:
         return this.error(res, 404, `unknown command ${url.pathname}`);
     }
@@ -103,5 +125,49 @@ export class KuboRpcDouble {
     if (!(await this.store.has(cid))) return this.error(res, 500, `block was not found locally (offline): ${cid}`);
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify({ Key: cid, Size: 1 }));
+  }
+
+  private async blockGet(res: ServerResponse, arg: string): Promise<void> {
+    let block: Buffer;
+    try {
+      const chunks: Uint8Array[] = [];
+      for await (const c of this.blocks.get(CID.parse(arg))) chunks.push(c);
+      block = Buffer.concat(chunks);
+    } catch {
+      return this.error(res, 500, `block was not found locally (offline): ${arg}`);
+    }
+    res.writeHead(200, { "content-type": "application/octet-stream" });
+    res.end(block);
+  }
+
+  /** Kubo's legacy `--format=dag-pb` (what `kubo-rpc-client` sends): a dag-pb block, answered with its CIDv0. */
+  private async blockPut(req: IncomingMessage, res: ServerResponse, params: URLSearchParams): Promise<void> {
+    this.blockPutCalls.push(params);
+    if (params.get("format") !== "dag-pb" || params.get("mhtype") !== "sha2-256" || params.get("pin") !== "true") {
+      return this.error(res, 400, `block put: unexpected parameters ${params.toString()}`);
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const form = await new Response(Buffer.concat(chunks), {
+      headers: { "content-type": req.headers["content-type"] ?? "" },
+    }).formData();
+    const value = [...form.values()][0];
+    if (value === undefined || typeof value === "string") return this.error(res, 400, "block put: no data");
+    const bytes = new Uint8Array(await value.arrayBuffer());
+    const digest = await sha256.digest(bytes);
+    await this.blocks.put(CID.createV1(DAG_PB, digest), bytes);
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ Key: CID.createV0(digest).toString(), Size: bytes.byteLength }));
+  }
+
+  private async resolve(res: ServerResponse, arg: string): Promise<void> {
+    let cid: string;
+    try {
+      cid = await this.store.resolve(arg);
+    } catch {
+      return this.error(res, 500, `no link named in ${arg}`);
+    }
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ Path: `/ipfs/${cid}` }));
   }
 }

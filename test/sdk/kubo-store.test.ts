@@ -51,6 +51,30 @@ describe("KuboContentStore (over Kubo's RPC wire format)", function () {
     expect(Buffer.from(await store.getBytes(`${root}/files/0`)).toString()).to.equal("zero");
   });
 
+  it("links content the node holds into a new directory with block/put (pinned): the CID importing it all gives", async function () {
+    const utf8 = (s: string) => new TextEncoder().encode(s);
+    const big = await collect(deterministicStream(1_048_576 + 3, "kubo-linked"));
+    const entries = [
+      { path: "envelope.jwe.json", content: utf8('{"v":1}') },
+      { path: "files/0", content: big },
+    ];
+    const root = await store.putDirectory(entries);
+    const files = await store.resolve(`${root}/files`);
+    expect(await store.resolve(`/ipfs/${root}/files/0`)).to.equal(await computeCid(big));
+    const adds = double.addCalls.length;
+    const next = await store.linkDirectory([
+      { name: "envelope.jwe.json", cid: await store.put(utf8('{"v":2}')) },
+      { name: "files", cid: files },
+    ]);
+    expect(next).to.equal(
+      await computeDirectoryCid([{ path: "envelope.jwe.json", content: utf8('{"v":2}') }, entries[1]!]),
+    );
+    // One add (the new envelope); the files were never sent again.
+    expect(double.addCalls.length).to.equal(adds + 1);
+    expect(double.blockPutCalls.at(-1)!.get("pin")).to.equal("true");
+    expect((await collect(store.get(`${next}/files/0`))).equals(big)).to.equal(true);
+  });
+
   it("reports missing content as CONTENT_NOT_FOUND", async function () {
     const absent = await computeCid(new TextEncoder().encode("never added"));
     await collect(store.get(absent)).then(

@@ -3,11 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Decrypter, generateX25519Identity, identityToRecipient } from "age-encryption";
-import { generalDecrypt, importJWK, type GeneralJWE } from "jose";
+import { calculateJwkThumbprint, exportJWK, generalDecrypt, generateKeyPair, importJWK, type GeneralJWE } from "jose";
 import {
   EmbeddedContentStore,
   EvidenceCategory,
   buildManifest,
+  computeDirectoryCid,
   decryptStream,
   encryptStream,
   generateRecipientKey,
@@ -15,8 +16,10 @@ import {
   manifestHash,
   openPackage,
   readPackageHeader,
+  rewrapPackage,
   sealPackage,
   sha256Hex,
+  type CrossproofError,
   type CrossproofErrorCode,
   type EvidenceManifest,
   type PackageFileSource,
@@ -177,6 +180,162 @@ describe("evidence packages (encryption for recipients)", function () {
     );
     // The damaged file never appears under its name.
     expect(() => readFileSync(path.join(out, "capture.mp4"))).to.throw(/ENOENT/);
+  });
+
+  describe("sharing: re-wrapping the envelope for a new recipient", function () {
+    let nl: { publicKey: RecipientPublicKey; privateKey: RecipientPrivateKey };
+    before(async () => {
+      nl = await generateRecipientKey("nl-operator", "P-256");
+    });
+    const opens = async (cid: string, key: RecipientPrivateKey) => {
+      const out = path.join(dir, `open-${key.kid}-${cid.slice(-8)}`);
+      const opened = await openPackage({ cid, store, recipientKey: key, outputDir: out });
+      expect(opened.manifest).to.deep.equal(manifest);
+      expect(readFileSync(path.join(out, "capture.mp4")).equals(readFileSync(files[0]!.source))).to.equal(true);
+    };
+
+    it("adds a recipient: new CID, same package hash, the very same file blocks; old and new recipients open it", async function () {
+      const sealed = await sealPackage({ manifest, files, recipients: [fr.publicKey, de.publicKey], store });
+      const shared = await rewrapPackage({
+        cid: sealed.cid,
+        store,
+        holderKey: fr.privateKey,
+        recipients: [nl.publicKey],
+        currentRecipients: [de.publicKey],
+        expectedContentHash: sealed.contentHash,
+      });
+      expect(shared.cid).to.not.equal(sealed.cid);
+      expect(shared).to.deep.include({
+        contentHash: sealed.contentHash,
+        recipients: ["fr-agency", "de-court", "nl-operator"],
+        added: ["nl-operator"],
+      });
+      expect(await readPackageHeader(store, shared.cid)).to.deep.equal({
+        format: "crossproof-package/1",
+        contentHash: sealed.contentHash,
+        recipients: ["fr-agency", "de-court", "nl-operator"],
+      });
+      // The files are linked, not re-encrypted: the same blocks under both packages.
+      expect(await store.resolve(`${shared.cid}/files`)).to.equal(await store.resolve(`${sealed.cid}/files`));
+      for (const object of ["files/0", "files/1"]) {
+        expect(await store.resolve(`${shared.cid}/${object}`)).to.equal(await store.resolve(`${sealed.cid}/${object}`));
+      }
+      expect(shared.files.map((f) => [f.path, f.object])).to.deep.equal([
+        ["capture.mp4", "files/0"],
+        ["docs/notes.txt", "files/1"],
+      ]);
+      // The directory is the one importing the new envelope and the same encrypted files would give.
+      expect(shared.cid).to.equal(
+        await computeDirectoryCid([
+          { path: "envelope.jwe.json", content: await collect(store.get(`${shared.cid}/envelope.jwe.json`)) },
+          { path: "files/0", content: await collect(store.get(`${sealed.cid}/files/0`)) },
+          { path: "files/1", content: await collect(store.get(`${sealed.cid}/files/1`)) },
+        ]),
+      );
+      for (const key of [nl.privateKey, fr.privateKey, de.privateKey]) await opens(shared.cid, key);
+      // The new recipient can share on in turn, looking the current keys up by id.
+      const known = new Map([fr.publicKey, de.publicKey].map((k) => [k.kid, k]));
+      const onward = await rewrapPackage({
+        cid: shared.cid,
+        store,
+        holderKey: nl.privateKey,
+        recipients: [outsider.publicKey],
+        currentRecipients: async (kid) => known.get(kid),
+      });
+      expect(onward.recipients).to.deep.equal(["fr-agency", "de-court", "nl-operator", "outsider"]);
+      await opens(onward.cid, outsider.privateKey);
+    });
+
+    it("never drops a current recipient silently: its public key is needed, unless replace is asked", async function () {
+      const sealed = await sealPackage({ manifest, files, recipients: [fr.publicKey, de.publicKey], store });
+      const refused = await rewrapPackage({
+        cid: sealed.cid,
+        store,
+        holderKey: fr.privateKey,
+        recipients: [nl.publicKey],
+      })
+        .then(() => expect.fail("dropped de-court"))
+        .catch((err: unknown) => err as CrossproofError);
+      expect(refused.code).to.equal("RECIPIENT_KEY_UNKNOWN");
+      expect(refused.details).to.deep.equal({ kids: ["de-court"] });
+      await expectCode(
+        rewrapPackage({
+          cid: sealed.cid,
+          store,
+          holderKey: fr.privateKey,
+          recipients: [nl.publicKey],
+          currentRecipients: async () => undefined,
+        }),
+        "RECIPIENT_KEY_UNKNOWN",
+      );
+      const replaced = await rewrapPackage({
+        cid: sealed.cid,
+        store,
+        holderKey: fr.privateKey,
+        recipients: [nl.publicKey],
+        replace: true,
+      });
+      expect(replaced.recipients).to.deep.equal(["nl-operator"]);
+      await opens(replaced.cid, nl.privateKey);
+      await expectCode(
+        openPackage({ cid: replaced.cid, store, recipientKey: de.privateKey, outputDir: path.join(dir, "x") }),
+        "NOT_A_RECIPIENT",
+      );
+    });
+
+    it("refuses a holder that is not a recipient, an impostor key, another package, and keys that cannot receive it", async function () {
+      const sealed = await sealPackage({ manifest, files, recipients: [de.publicKey], store });
+      const base = { cid: sealed.cid, store, holderKey: de.privateKey, recipients: [nl.publicKey] };
+      await expectCode(rewrapPackage({ ...base, holderKey: outsider.privateKey }), "NOT_A_RECIPIENT");
+      await expectCode(
+        rewrapPackage({ ...base, holderKey: { ...outsider.privateKey, kid: "de-court" } }),
+        "DECRYPTION_FAILED",
+      );
+      await expectCode(
+        rewrapPackage({ ...base, expectedContentHash: `0x${"00".repeat(32)}` }),
+        "MANIFEST_HASH_MISMATCH",
+      );
+      await expectCode(rewrapPackage({ ...base, recipients: [de.publicKey] }), "ALREADY_A_RECIPIENT");
+      await expectCode(rewrapPackage({ ...base, recipients: [] }), "INVALID_ARGUMENT");
+      await expectCode(rewrapPackage({ ...base, recipients: [nl.publicKey, nl.publicKey] }), "INVALID_ARGUMENT");
+
+      // A thumbprint key id binds its key: another key under it is refused (as is a resolver that swaps one).
+      const { publicKey } = await generateKeyPair("ECDH-ES+A256KW", { crv: "X25519", extractable: true });
+      const jwk = await exportJWK(publicKey);
+      const kid = await calculateJwkThumbprint(jwk);
+      const other = (await generateRecipientKey("other")).publicKey.jwk;
+      const { privateKey: ed } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+      const edJwk = await exportJWK(ed);
+      const reasons: [string, RecipientPublicKey][] = [
+        ["PRIVATE_KEY_MATERIAL", { kid: "nl-private", jwk: nl.privateKey.jwk }],
+        ["UNSUPPORTED_KEY_TYPE", { kid: "ed", jwk: { kty: edJwk.kty, crv: edJwk.crv, x: edJwk.x } }],
+        ["UNSUPPORTED_KEY_TYPE", { kid: "rsa", jwk: { kty: "RSA", n: "AQAB", e: "AQAB" } }],
+        ["MALFORMED_JWK", { kid: "short", jwk: { kty: "OKP", crv: "X25519", x: "AAAA" } }],
+        ["KID_MISMATCH", { kid, jwk: { kty: other.kty, crv: other.crv, x: other.x } }],
+        ["KID_MISMATCH", { kid: "nl-operator", jwk: { ...nl.publicKey.jwk, kid: "someone-else" } }],
+      ];
+      for (const [reason, key] of reasons) {
+        const err = await rewrapPackage({ ...base, recipients: [key] }).then(
+          () => expect.fail(`accepted ${key.kid}`),
+          (e: unknown) => e as CrossproofError,
+        );
+        expect([err.code, err.details?.reason], key.kid).to.deep.equal(["RECIPIENT_KEY_INVALID", reason]);
+      }
+      // Under its own thumbprint the key is accepted.
+      const ok = await rewrapPackage({ ...base, recipients: [{ kid, jwk }] });
+      expect(ok.added).to.deep.equal([kid]);
+      const swapped = await rewrapPackage({
+        cid: ok.cid,
+        store,
+        holderKey: de.privateKey,
+        recipients: [nl.publicKey],
+        currentRecipients: () => ({ kid, jwk: { kty: other.kty, crv: other.crv, x: other.x } }),
+      }).then(
+        () => expect.fail("accepted a swapped key"),
+        (e: unknown) => e as CrossproofError,
+      );
+      expect([swapped.code, swapped.details?.reason]).to.deep.equal(["RECIPIENT_KEY_INVALID", "KID_MISMATCH"]);
+    });
   });
 
   describe("the package format", function () {

@@ -140,5 +140,53 @@ describe("content store", function () {
         (err: unknown) => expect(isCrossproofError(err, "CONTENT_STORE_ERROR")).to.equal(true),
       );
     });
+
+    it("links content it holds into a new directory: the CID importing the whole tree gives, nothing re-imported", async function () {
+      const big = await collect(deterministicStream(2 * 1_048_576 + 7, "linked"));
+      const entries = [
+        { path: "envelope.jwe.json", content: utf8('{"v":1}') },
+        { path: "files/0", content: big },
+        { path: "files/1", content: utf8("one") },
+      ];
+      const root = await store.putDirectory(entries);
+      const files = await store.resolve(`${root}/files`);
+      expect(await store.resolve(root)).to.equal(root);
+      expect(await store.resolve(`/ipfs/${root}/files/1`)).to.equal(await computeCid(utf8("one")));
+      // The same tree, linked: the same root.
+      const envelope = await store.resolve(`${root}/envelope.jwe.json`);
+      expect(
+        await store.linkDirectory([
+          { name: "files", cid: files },
+          { name: "envelope.jwe.json", cid: envelope },
+        ]),
+      ).to.equal(root);
+      // Another envelope beside the same files: the root that importing everything again gives.
+      const next = await store.linkDirectory([
+        { name: "envelope.jwe.json", cid: await store.put(utf8('{"v":2}')) },
+        { name: "files", cid: files },
+      ]);
+      expect(next).to.equal(
+        await computeDirectoryCid([{ path: "envelope.jwe.json", content: utf8('{"v":2}') }, ...entries.slice(1)]),
+      );
+      expect(await store.resolve(`${next}/files`)).to.equal(files);
+      expect((await collect(store.get(`${next}/files/0`))).equals(big)).to.equal(true);
+
+      const refused = async (p: Promise<unknown>, code: "INVALID_ARGUMENT" | "CONTENT_NOT_FOUND") =>
+        p.then(
+          () => expect.fail(`expected ${code}`),
+          (err: unknown) => expect(isCrossproofError(err, code), String(err)).to.equal(true),
+        );
+      await refused(store.linkDirectory([]), "INVALID_ARGUMENT");
+      await refused(store.linkDirectory([{ name: "a/b", cid: files }]), "INVALID_ARGUMENT");
+      await refused(
+        store.linkDirectory([
+          { name: "a", cid: files },
+          { name: "a", cid: envelope },
+        ]),
+        "INVALID_ARGUMENT",
+      );
+      await refused(store.linkDirectory([{ name: "a", cid: await computeCid(utf8("absent")) }]), "CONTENT_NOT_FOUND");
+      await refused(store.resolve(`${root}/nothing`), "CONTENT_NOT_FOUND");
+    });
   });
 });

@@ -145,6 +145,14 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
         expect(report.subject).to.deep.include({ evidence: "package", packageCid: sealed.cid });
         expect(results(report).map((r) => r[1])).to.deep.equal(["PASSED", "PASSED", "PASSED"]);
         expect(results(report.anchors[0]!)).to.deep.equal(ALL_ANCHOR_CHECKS_PASSED);
+        // The CID given is the one anchored with the record (informational, outside the checks).
+        const anchoring = (await f.registry.queryFilter(f.registry.filters.EvidenceAnchored(recordId)))[0]!;
+        expect(report.anchors[0]!.packageCid).to.deep.include({ cid: sealed.cid, recordedBy: "anchor" });
+        expect(report.anchors[0]!.packageCid!.refs[0]).to.include({
+          recordId,
+          transactionHash: anchoring.transactionHash,
+          blockNumber: anchoring.blockNumber,
+        });
 
         // The same package copied to a folder, one encrypted file altered: the file fails authentication.
         const folder = path.join(disk.dir, "package-copy");
@@ -154,6 +162,7 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
           verifier: { memberId: 2 },
         });
         expect(good.indication).to.equal("TOTAL-PASSED");
+        expect(good.anchors[0]!.packageCid, "a folder has no CID").to.equal(undefined);
         const bytes = readFileSync(path.join(folder, "files/0"));
         bytes[bytes.length - 100]! ^= 0x01;
         writeFileSync(path.join(folder, "files/0"), bytes);
