@@ -3,18 +3,11 @@
  * validates every request and writes the OpenAPI 3.1 document (`/openapi.json`), so the document cannot drift from
  * what the gateway accepts. A test checks that every route is documented and every documented route answers.
  */
-import {
-  OpenAPIRegistry,
-  OpenApiGeneratorV31,
-  extendZodWithOpenApi,
-  type RouteConfig,
-} from "@asteasolutions/zod-to-openapi";
+import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from "@asteasolutions/zod-to-openapi";
 import { Router, type NextFunction, type Request, type Response } from "express";
-import { z, type ZodType, type ZodTypeAny } from "zod";
+import { z, type ZodType, type ZodTypeAny } from "./zod";
 import type { Principal, Requirement } from "./auth/principal";
 import { Problem, ProblemTypes, problemTypeUri, PROBLEM_MEDIA_TYPE } from "./problems";
-
-extendZodWithOpenApi(z);
 
 /** An RFC 9457 problem document, as documented. */
 export const ProblemSchema = z

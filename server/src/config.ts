@@ -3,7 +3,7 @@
  * The defaults serve the embedded setup that `npm start` brings up.
  */
 import path from "node:path";
-import { z } from "zod";
+import { z } from "./zod";
 
 /** Every setting: its environment variable, default and meaning. The one source of the documented table. */
 export const ConfigTable = {

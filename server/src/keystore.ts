@@ -14,7 +14,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import path from "node:path";
 import { Wallet } from "ethers";
 import { CompactEncrypt, compactDecrypt, type JWK } from "jose";
-import { z } from "zod";
+import { z } from "./zod";
 import type { RecipientPrivateKey } from "../../sdk/src";
 
 const PBES2_ITERATIONS = 600_000;

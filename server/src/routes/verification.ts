@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { z } from "zod";
+import { z } from "../zod";
 import {
   CrossproofError,
   OPEN_ENDED,
