@@ -1,3 +1,7 @@
+/**
+ * Everything the SDK has, for this repository's own scripts, tests and gateway. The published package's root export
+ * is the curated `public.ts`; the low-level modules are its sub-path exports.
+ */
 export * from "./errors";
 export * from "./jurisdiction";
 export * from "./constants";

@@ -59,8 +59,9 @@ describe("the packed SDK (@crossproof/sdk), installed in an empty project", func
 
   it("carries built JavaScript, type declarations and the contract bindings, and nothing from outside sdk/", function () {
     const listing = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n");
-    expect(listing).to.include("package/dist/index.js");
-    expect(listing).to.include("package/dist/index.d.ts");
+    expect(listing).to.include("package/dist/public.js");
+    expect(listing).to.include("package/dist/public.d.ts");
+    expect(listing).to.include("package/README.md");
     expect(listing).to.include("package/dist/browser.js");
     expect(listing).to.include("package/dist/typechain/factories/contracts/EvidenceRegistry__factory.js");
     expect(listing.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).to.deep.equal([]);
@@ -94,6 +95,13 @@ describe("the packed SDK (@crossproof/sdk), installed in an empty project", func
         "commonjs",
       ),
     ).to.equal("function,function,function,function");
+    // The root is curated: low-level pieces are sub-path exports.
+    expect(
+      probe(
+        `const s = require("@crossproof/sdk"); const st = require("@crossproof/sdk/store"); console.log([typeof s.computeDirectoryCid, typeof s.decodeEvents, typeof st.computeDirectoryCid].join())`,
+        "commonjs",
+      ),
+    ).to.equal("undefined,undefined,function");
     expect(
       probe(
         `import { connect } from "@crossproof/sdk"; import { verifyReport } from "@crossproof/sdk/report"; import { EvidenceRegistry__factory } from "@crossproof/sdk/contracts"; console.log([typeof connect, typeof verifyReport, EvidenceRegistry__factory.abi.length > 0].join())`,

@@ -1,0 +1,76 @@
+/**
+ * The package's root export (`@crossproof/sdk`): what a partner agency, court or platform needs to connect, verify,
+ * sign and check reports, package and share evidence, and use the clients. The low-level pieces (EIP-712 tables,
+ * Merkle trees, CIDs, custody hashes, the relayer's internals…) are sub-path exports, one module each (see
+ * package.json `exports`). This repository's own scripts and tests import `./index`, which exports everything.
+ */
+export * from "./errors";
+export { connect, type ConnectParameters, type Crossproof } from "./connect";
+export {
+  contractHistory,
+  parseDeployment,
+  readDeploymentFile,
+  type DeployedContract,
+  type DeploymentRecord,
+} from "./deployment";
+export { createProvider } from "./provider";
+export { Relayer, type RelayerOptions } from "./relayer";
+export { ConsortiumClient, type MemberPublicKey } from "./consortium-client";
+export { EvidenceClient, caseReferenceHash } from "./evidence-client";
+export { LicenceClient } from "./licensing";
+export { AssistanceClient } from "./assistance";
+export {
+  EvidenceVerifier,
+  verifyEvidence,
+  type EvidenceInput,
+  type VerifierClients,
+  type VerifyEvidenceParameters,
+} from "./verify";
+export {
+  CHECK_ORDER,
+  Checks,
+  REDUCED_REPORT_FORMAT,
+  REPORT_FORMAT,
+  TimePolicies,
+  reduceReport,
+  type AnyVerificationReport,
+  type CheckName,
+  type CheckResultName,
+  type Indication,
+  type ReducedVerificationReport,
+  type TimePolicy,
+  type VerificationReport,
+} from "./report";
+export {
+  generateReportKey,
+  parseReport,
+  reportDigest,
+  signReport,
+  verifyReport,
+  type ReportKeyPair,
+  type SignReportParameters,
+  type VerifiedReport,
+  type VerifyReportOptions,
+} from "./verify-report";
+export {
+  EvidenceCategory,
+  buildManifest,
+  manifestHash,
+  type EvidenceCategoryName,
+  type EvidenceManifest,
+  type EvidenceManifestInput,
+} from "./manifest";
+export {
+  generateRecipientKey,
+  openPackage,
+  readPackageHeader,
+  rewrapPackage,
+  sealPackage,
+  type OpenedPackage,
+  type RecipientPrivateKey,
+  type RecipientPublicKey,
+} from "./package";
+export { sharePackage, type SharedPackage, type SharePackageParameters } from "./share";
+export { EmbeddedContentStore, KuboContentStore, computeCid, type ContentStore } from "./store";
+export { sha256OfFile } from "./hash";
+export { Assurance, OPEN_ENDED, Role, type RoleName } from "./constants";
