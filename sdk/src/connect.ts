@@ -7,7 +7,13 @@ import type { JsonRpcApiProvider, Signer } from "ethers";
 import { AssistanceClient } from "./assistance";
 import { ConsortiumClient } from "./consortium-client";
 import { chainTimeOf } from "./contract-client";
-import { parseDeployment, readDeploymentFile, type DeployedContractName, type DeploymentRecord } from "./deployment";
+import {
+  contractHistory,
+  parseDeployment,
+  readDeploymentFile,
+  type DeployedContractName,
+  type DeploymentRecord,
+} from "./deployment";
 import { CrossproofError } from "./errors";
 import { EvidenceClient } from "./evidence-client";
 import { LicenceClient } from "./licensing";
@@ -126,7 +132,13 @@ export async function connect(p: ConnectParameters): Promise<Crossproof> {
     } else {
       relayer = p.relayer;
     }
-    const verifier = EvidenceVerifier.fromClients({ evidence, consortium, licenses });
+    // Records anchored under an earlier EvidenceRegistry of this consortium are read where they were anchored.
+    const earlierEvidence = await Promise.all(
+      contractHistory(deployment, "EvidenceRegistry")
+        .slice(1)
+        .map((c) => EvidenceClient.connect(c.address, provider)),
+    );
+    const verifier = EvidenceVerifier.fromClients({ evidence, consortium, licenses, earlierEvidence });
     return {
       deployment,
       provider,

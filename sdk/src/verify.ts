@@ -93,6 +93,11 @@ export interface VerifierClients {
   evidence: EvidenceClient;
   consortium: ConsortiumClient;
   licenses?: LicenceClient;
+  /**
+   * The EvidenceRegistries the consortium used before the current one (the deployment record's `previous`, newest
+   * first): a record anchored there is read, and checked, where it was anchored.
+   */
+  earlierEvidence?: readonly EvidenceClient[];
 }
 
 // ------------------------------------------------------------------------------------------------------------------
@@ -515,24 +520,44 @@ const EVIDENCE_STEPS = [
     if (s.contentHash === undefined) {
       return indeterminate("NO_CONTENT_HASH", "No content hash could be established: no anchor was looked up.");
     }
-    const { evidence } = ctx.clients;
-    const records =
-      p.anchoredBy === undefined
-        ? await evidence.recordsOf(s.contentHash)
-        : [await evidence.getEvidenceOf(p.anchoredBy, s.contentHash)].filter(
-            (r): r is EvidenceRecord => r !== undefined,
-          );
-    s.anchors = records.map(recordAnchor);
+    // Every registry the consortium has used, the current one first: each record is read where it was anchored.
+    const registries = [ctx.clients.evidence, ...(ctx.clients.earlierEvidence ?? [])];
+    const contentHash = s.contentHash;
+    s.anchors = [];
+    for (const evidence of registries) {
+      const records =
+        p.anchoredBy === undefined
+          ? await evidence.recordsOf(contentHash)
+          : [await evidence.getEvidenceOf(p.anchoredBy, contentHash)].filter(
+              (r): r is EvidenceRecord => r !== undefined,
+            );
+      const registryAddress = await evidence.registry.getAddress();
+      s.anchors.push(...records.map((r) => ({ ...recordAnchor(r), source: evidence, registryAddress })));
+    }
     let batchNote = "";
     if (p.batch !== undefined) {
-      const batch = await evidence.getBatch(p.batch.batchId);
-      if (batch === undefined) batchNote = ` No batch ${p.batch.batchId.toLowerCase()} is anchored.`;
-      else if (p.anchoredBy !== undefined && batch.memberId !== BigInt(p.anchoredBy)) {
+      let found: { batch: EvidenceBatchRecord; evidence: EvidenceClient } | undefined;
+      for (const evidence of registries) {
+        const batch = await evidence.getBatch(p.batch.batchId);
+        if (batch !== undefined) {
+          found = { batch, evidence };
+          break;
+        }
+      }
+      if (found === undefined) batchNote = ` No batch ${p.batch.batchId.toLowerCase()} is anchored.`;
+      else if (p.anchoredBy !== undefined && found.batch.memberId !== BigInt(p.anchoredBy)) {
         batchNote = " The batch given was anchored by another member than the one named.";
-      } else s.anchors.push(batchAnchor(batch, p.batch.proof, s.manifest));
+      } else {
+        s.anchors.push({
+          ...batchAnchor(found.batch, p.batch.proof, s.manifest),
+          source: found.evidence,
+          registryAddress: await found.evidence.registry.getAddress(),
+        });
+      }
     }
     const refs = s.anchors.map((a) =>
       ref(ctx, "EvidenceRegistry", {
+        address: a.registryAddress,
         transactionHash: a.transactionHash as Hex,
         blockNumber: a.blockNumber,
         ...(a.kind === "record" ? { recordId: a.id } : { batchId: a.id }),
@@ -581,6 +606,9 @@ const LICENSE_STEP = step("LICENSE_AUTHORIZATION", async (s: EvidenceState) => {
 // --- Each anchor ---------------------------------------------------------------------------------------------------
 
 interface Anchor {
+  /** The EvidenceRegistry the anchor is in (the current one, or an earlier one of the consortium). */
+  source: EvidenceClient;
+  registryAddress: string;
   kind: "record" | "batch";
   id: Hex;
   memberId: bigint;
@@ -597,7 +625,7 @@ interface Anchor {
   proof?: readonly string[];
 }
 
-function recordAnchor(r: EvidenceRecord): Anchor {
+function recordAnchor(r: EvidenceRecord): Omit<Anchor, "source" | "registryAddress"> {
   return {
     kind: "record",
     id: r.recordId,
@@ -613,7 +641,11 @@ function recordAnchor(r: EvidenceRecord): Anchor {
   };
 }
 
-function batchAnchor(b: EvidenceBatchRecord, proof: readonly string[], manifest?: EvidenceManifest): Anchor {
+function batchAnchor(
+  b: EvidenceBatchRecord,
+  proof: readonly string[],
+  manifest?: EvidenceManifest,
+): Omit<Anchor, "source" | "registryAddress"> {
   return {
     kind: "batch",
     id: b.batchId,
@@ -647,6 +679,7 @@ interface AnchorState {
 
 const anchorRef = (s: AnchorState, extra: Partial<ChainReference> = {}) =>
   ref(s.ctx, "EvidenceRegistry", {
+    address: s.anchor.registryAddress,
     ...(s.anchor.kind === "record" ? { recordId: s.anchor.id } : { batchId: s.anchor.id }),
     ...extra,
   });
@@ -676,7 +709,7 @@ const ANCHOR_STEPS = [
 
   step("ANCHOR_STATUS", async (s: AnchorState) => {
     const { anchor } = s;
-    const registry = s.ctx.clients.evidence.registry;
+    const registry = s.anchor.source.registry;
     const status = anchor.record?.status ?? anchor.batch!.status;
     const what = anchor.kind === "record" ? "record" : "batch";
     if (status === "Active") return passed(`The ${what} is active: neither retracted nor superseded.`, [anchorRef(s)]);
@@ -718,7 +751,7 @@ const ANCHOR_STEPS = [
   step("ANCHOR_COMMITMENT", async (s: AnchorState) => {
     const r = s.anchor.record;
     if (r === undefined) return undefined; // a batch id commits to its root and member by itself
-    const registry = s.ctx.clients.evidence.registry;
+    const registry = s.anchor.source.registry;
     const match = await registry.recordFieldsMatch(r.recordId, r.signer, cidToBytes(r.packageCid), r.caseRef);
     const refs = [anchorRef(s, { transactionHash: r.transactionHash as Hex, blockNumber: r.blockNumber })];
     return match
@@ -804,7 +837,7 @@ const ANCHOR_STEPS = [
     // batch id) is checked offline with the same Merkle rule (ANCHOR_STATUS reports the retraction).
     const included =
       b.status === "Active"
-        ? await s.ctx.clients.evidence.verifyInclusion(b.batchId, contentHash, proof)
+        ? await s.anchor.source.verifyInclusion(b.batchId, contentHash, proof)
         : verifyBatchInclusion(b.root, contentHash, proof);
     const refs = [anchorRef(s, { transactionHash: b.transactionHash as Hex, blockNumber: b.blockNumber })];
     return included
@@ -859,7 +892,7 @@ const ANCHOR_STEPS = [
         "Custody is recorded per anchored record; a record proven only by batch inclusion has none.",
       );
     }
-    const evidence = s.ctx.clients.evidence;
+    const evidence = s.anchor.source;
     const [{ events, verification: v }, state] = await Promise.all([
       evidence.custodyChain(anchor.id),
       evidence.registry.custodyOf(anchor.id),
@@ -1024,7 +1057,7 @@ const ANCHOR_STEPS = [
 
   step("ENDORSEMENTS", async (s: AnchorState) => {
     if (s.anchor.kind === "batch") return undefined; // endorsements name single anchors
-    const registry = s.ctx.clients.evidence.registry;
+    const registry = s.anchor.source.registry;
     const logs = await registry.queryFilter(registry.filters.EvidenceEndorsed(s.anchor.id));
     const members = [...new Set(logs.map((l) => l.args.memberId))];
     const current = await Promise.all(

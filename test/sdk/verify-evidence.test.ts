@@ -6,6 +6,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   Assurance,
   EmbeddedContentStore,
+  EvidenceClient,
   LicenceClient,
   isCrossproofError,
   licenceId,
@@ -259,6 +260,45 @@ describe("verifyEvidence (SDK verifier against the contracts on Hardhat's chain)
       const wrong = await verify({ evidence: { manifest: bytes, contentHash: hashOf("another package") } });
       expect(check(wrong, "MANIFEST_HASH")).to.include({ result: "FAILED", subCode: "MANIFEST_HASH_MISMATCH" });
       expect(wrong.indication).to.equal("TOTAL-FAILED");
+    });
+  });
+
+  describe("a record anchored under an earlier EvidenceRegistry of the consortium", function () {
+    it("is read and checked where it was anchored, and cited at that registry's address", async function () {
+      const flow = await evidenceFlow();
+      dirs.push(flow.disk.dir);
+      const earlier = flow.clients.evidence;
+      // The consortium replaces its EvidenceRegistry (same Consortium); the record stays in the earlier one.
+      const replacement = await ethers.deployContract("EvidenceRegistry", [await flow.f.consortium.getAddress()]);
+      const current = await EvidenceClient.connect(await replacement.getAddress(), flow.f.deployer);
+      const withoutHistory = await verifyEvidence(
+        { ...flow.clients, evidence: current },
+        {
+          evidence: { manifest: flow.disk.manifest, files: flow.disk.files },
+          anchoredBy: 1,
+          verifier: { memberId: 2 },
+        },
+      );
+      expect(check(withoutHistory, "ANCHOR_FOUND")).to.include({ result: "FAILED", subCode: "NOT_ANCHORED" });
+
+      const report = await verifyEvidence(
+        { ...flow.clients, evidence: current, earlierEvidence: [earlier] },
+        {
+          evidence: { manifest: flow.disk.manifest, files: flow.disk.files },
+          anchoredBy: 1,
+          verifier: { memberId: 2 },
+        },
+      );
+      expect(report.indication).to.equal("TOTAL-PASSED");
+      expect(report.anchors.map((a) => a.recordId)).to.deep.equal([flow.recordId]);
+      expect(results(report.anchors[0]!)).to.deep.equal(ALL_ANCHOR_CHECKS_PASSED);
+      const earlierAddress = await earlier.registry.getAddress();
+      const cited = [
+        ...check(report, "ANCHOR_FOUND")!.refs,
+        ...report.anchors[0]!.checks.flatMap((c) => c.refs),
+      ].filter((r) => r.contract === "EvidenceRegistry");
+      expect(cited.length).to.be.greaterThan(0);
+      expect(cited.every((r) => r.address === earlierAddress)).to.equal(true);
     });
   });
 
