@@ -24,6 +24,7 @@ import {
   loadConsortiumConfig,
   Role,
   type ConsortiumConfig,
+  type DeploymentRecord,
 } from "../sdk/src";
 import { concludeConfiguredAgreements, listAgreements } from "./lib/agreements";
 import {
@@ -41,6 +42,8 @@ import {
 } from "./lib/anvil";
 import { describeSavedState } from "./lib/chain-state";
 import { configHash, deployCrossproof } from "./lib/deploy";
+import { DEMO_KEYSTORE_PASSWORD, GATEWAY_RELAYER_ACCOUNT, startDemoGateway } from "./lib/demo-gateway";
+import type { RunningGateway } from "../server/src/gateway";
 
 async function main(): Promise<void> {
   const dataDir = path.resolve(process.env.CROSSPROOF_DATA_DIR ?? ".crossproof");
@@ -67,10 +70,12 @@ async function main(): Promise<void> {
       : `  loaded ${anvil.loadedFrom} (${describeSavedState(anvil.loadedFrom)})`,
   );
   let stopping = false;
+  let gateway: RunningGateway | undefined;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: saving the chain state and stopping`);
+    console.log(`\n${signal}: stopping the gateway, saving the chain state and stopping`);
+    await gateway?.close();
     await anvil.stop();
     console.log(`stopped; state saved in ${stateFile}`);
     process.exit(0);
@@ -86,12 +91,24 @@ async function main(): Promise<void> {
   });
 
   try {
-    await deployAndDescribe(anvil, config, deploymentFile, stateFile, stateInterval);
+    const record = await deployAndDescribe(anvil, config, deploymentFile, stateFile, stateInterval);
     await anvil.saveState(); // the deployment is on disk before anyone relies on it
+    const provider = localProvider(anvil.url);
+    gateway = await startDemoGateway({
+      provider,
+      record,
+      rpcUrl: anvil.url,
+      dataDir,
+      log: (l) => console.log(`  ${l}`),
+    });
+    provider.destroy();
+    await anvil.saveState();
+    describeGateway(gateway, record);
   } catch (err) {
     // Keep what the chain did before the failure: save, then stop it.
     if (!stopping) {
       stopping = true;
+      await gateway?.close();
       await anvil.stop();
     }
     throw err;
@@ -106,7 +123,7 @@ async function deployAndDescribe(
   deploymentFile: string,
   stateFile: string,
   stateInterval: number,
-): Promise<void> {
+): Promise<DeploymentRecord> {
   const provider = localProvider(anvil.url);
   const signer = new Wallet(ANVIL_DEPLOYER_KEY, provider);
   const { record, deployed } = await deployCrossproof({
@@ -177,6 +194,28 @@ async function deployAndDescribe(
         `${a.suspended ? "  SUSPENDED" : ""}`,
     );
   }
+  return record;
+}
+
+/** Where the gateway is and how the demo members use it. */
+function describeGateway(gateway: RunningGateway, record: DeploymentRecord): void {
+  const { config, members } = gateway.ctx;
+  console.log(`  gateway                ${gateway.url}`);
+  console.log(`    OpenAPI              ${gateway.url}/openapi.json`);
+  console.log(`    report keys (JWKS)   ${gateway.url}/.well-known/jwks.json`);
+  console.log(`    database             ${config.database}`);
+  console.log(
+    `    content store        ${config.contentStore.kind === "kubo" ? config.contentStore.url : config.contentStore.dir}`,
+  );
+  console.log(
+    `    keystore             ${config.keystoreDir}` +
+      (process.env.CROSSPROOF_KEYSTORE_PASSWORD === undefined ? `  (demo password "${DEMO_KEYSTORE_PASSWORD}")` : ""),
+  );
+  console.log(`    relayer              Anvil dev account ${GATEWAY_RELAYER_ACCOUNT}`);
+  console.log(
+    `    hosted members       ${[...members.keys()].map(String).join(", ")} of chain ${record.chainId}: they sign in with ` +
+      "Sign-In with Ethereum using their demo keys (Anvil's public test keys, listed above)",
+  );
 }
 
 main().catch((err: unknown) => {

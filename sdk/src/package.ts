@@ -64,15 +64,18 @@ export interface RecipientPrivateKey {
 }
 
 /**
- * Generates a recipient key pair for package encryption.
+ * Generates a recipient key pair for package encryption. Its `kid` is the public key's RFC 7638 thumbprint — the id
+ * the Consortium registers it under, so that a package sealed for a registered key names it — unless a label is
+ * given (keys that are never registered).
  * @example
- * const { publicKey, privateKey } = await generateRecipientKey("de-court-2026");
+ * const { publicKey, privateKey } = await generateRecipientKey();
  */
 export async function generateRecipientKey(
-  kid: string,
+  label?: string,
   curve: "X25519" | "P-256" = "X25519",
 ): Promise<{ publicKey: RecipientPublicKey; privateKey: RecipientPrivateKey }> {
   const pair = await generateKeyPair(KEY_ALG, { crv: curve, extractable: true });
+  const kid = label ?? (await calculateJwkThumbprint(await exportJWK(pair.publicKey), "sha256"));
   return {
     publicKey: { kid, jwk: { ...(await exportJWK(pair.publicKey)), kid, alg: KEY_ALG, use: "enc" } },
     privateKey: { kid, jwk: { ...(await exportJWK(pair.privateKey)), kid, alg: KEY_ALG, use: "enc" } },

@@ -1,0 +1,92 @@
+/**
+ * The demo members' gateway for `npm start`: each demo member (Anvil's public test keys) gets a report key and a
+ * package key, registered on chain and kept in the gateway's encrypted keystore; then the gateway starts, hosting
+ * them all. Local development only: the member keys are public, the keystore password a known default.
+ */
+import type { Provider } from "ethers";
+import {
+  ConsortiumClient,
+  generateRecipientKey,
+  generateReportKey,
+  type DeploymentRecord,
+  type RecipientPrivateKey,
+} from "../../sdk/src";
+import { loadGatewayConfig, type ConfigKey } from "../../server/src/config";
+import { startGateway, type RunningGateway } from "../../server/src/gateway";
+import { addKeys, loadKeystore } from "../../server/src/keystore";
+import { gatewayModules } from "../../server/src/modules";
+import { devAccount, devAccountFor } from "./anvil";
+
+/** The keystore password `npm start` uses when CROSSPROOF_KEYSTORE_PASSWORD is not set (demo only). */
+export const DEMO_KEYSTORE_PASSWORD = "crossproof demo keystore (local only)";
+/** The account that relays the gateway's submissions (Anvil dev account 9: no demo member, not the deployer). */
+export const GATEWAY_RELAYER_ACCOUNT = 9;
+
+export interface DemoGatewayParameters {
+  provider: Provider;
+  record: DeploymentRecord;
+  rpcUrl: string;
+  dataDir: string;
+  /** Extra configuration (port, host…); the environment is read too. */
+  overrides?: Partial<Record<ConfigKey, string>>;
+  log?: (line: string) => void;
+}
+
+/**
+ * Makes sure every demo member has a report key and a package key registered on chain and held in the keystore
+ * (idempotent: keys already registered are reused; keys of a chain that was reset are registered again), then starts
+ * the gateway.
+ */
+export async function startDemoGateway(p: DemoGatewayParameters): Promise<RunningGateway> {
+  const log = p.log ?? (() => {});
+  const config = loadGatewayConfig(process.env, {
+    dataDir: p.dataDir,
+    rpcUrl: p.rpcUrl,
+    relayerKey: process.env.CROSSPROOF_RELAYER_KEY ?? devAccount(GATEWAY_RELAYER_ACCOUNT, p.provider).privateKey,
+    keystorePassword: process.env.CROSSPROOF_KEYSTORE_PASSWORD ?? DEMO_KEYSTORE_PASSWORD,
+    ...p.overrides,
+  });
+  const consortium = await ConsortiumClient.connect(p.record.contracts.Consortium.address, p.provider);
+  const relayer = devAccount(0, p.provider);
+  const held = await loadKeystore(config.keystoreDir, config.keystorePassword);
+  const count = Number(await consortium.consortium.memberCount());
+  for (let id = 1; id <= count; ++id) {
+    const memberKeys = await consortium.consortium.keysOf(id);
+    const member = memberKeys.map((k) => devAccountFor(k, p.provider)).find((w) => w !== undefined);
+    if (member === undefined) continue; // not a demo key: the gateway cannot act for it
+    const have = held.get(BigInt(id));
+    const reportKeys = have?.reportKeys ?? [];
+    const packageKeys: RecipientPrivateKey[] = have?.packageKeys ?? [];
+    const toAdd: { reportKeys: typeof reportKeys; packageKeys: RecipientPrivateKey[] } = {
+      reportKeys: [],
+      packageKeys: [],
+    };
+    if (reportKeys.length === 0) {
+      const k = await generateReportKey();
+      toAdd.reportKeys.push({ kid: k.kid, jwk: k.privateJwk });
+    }
+    if (packageKeys.length === 0) {
+      const k = await generateRecipientKey();
+      toAdd.packageKeys.push(k.privateKey);
+    }
+    await addKeys(config.keystoreDir, config.keystorePassword, {
+      memberId: id,
+      signingKeys: [member.privateKey],
+      ...toAdd,
+    });
+    // Register on chain what the chain does not have yet (a new chain with an old keystore, or new keys).
+    for (const [purpose, keys] of [
+      ["Report", [...reportKeys, ...toAdd.reportKeys]],
+      ["Encryption", [...packageKeys, ...toAdd.packageKeys]],
+    ] as const) {
+      for (const k of keys) {
+        if (await consortium.isValidPublicKey(id, k.kid, purpose)) continue;
+        const { d: _d, ...publicJwk } = k.jwk;
+        const signed = await consortium.signAddOwnPublicKey(member, id, { purpose, jwk: publicJwk });
+        await (await consortium.submit(signed, relayer)).wait();
+        log(`member ${id}: ${purpose.toLowerCase()} key ${k.kid} registered`);
+      }
+    }
+  }
+  return startGateway(config, gatewayModules);
+}
