@@ -6,12 +6,15 @@
  * removed in the database file.
  */
 import { createHash } from "node:crypto";
+import { extendZodWithOpenApi } from "@asteasolutions/zod-to-openapi";
 import type { Request } from "express";
 import { ZeroHash } from "ethers";
 import { z } from "zod";
 import type { Principal } from "./auth/principal";
 import { migrate, type Db } from "./db";
 import type { GatewayContext, GatewayModule } from "./gateway";
+
+extendZodWithOpenApi(z);
 
 /** What the log records. Modules add their actions here (one spelling for each). */
 export const AuditActions = ["signed-in", "staff-added", "staff-removed", "verified", "opened", "downloaded"] as const;

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { Wallet, type Signer } from "ethers";
+import type { ProposalParameters } from "../../sdk/src";
 import { SiweMessage } from "siwe";
 import { z } from "zod";
 import { TestContractWallet__factory } from "../../sdk/src/typechain";
@@ -252,11 +253,14 @@ describe("gateway authentication: SIWE, staff logins, audit log (real HTTP, real
       const relayer = cp.requireRelayer();
       const key = Wallet.createRandom();
       await (await cp.consortium.submit(await cp.consortium.signAddOwnKey(us, key, 3), relayer)).wait();
-      const { principal } = await tokenOf(key);
+      const { principal, token } = await tokenOf(key);
       expect(principal).to.deep.include({ kind: "member", memberId: "3", roles: ["PLATFORM"], address: key.address });
+      expect((await call("/v1/auth/session", bearer(token))).status).to.equal(200);
       await (await cp.consortium.submit(await cp.consortium.signRevokeOwnKey(us, 3, key.address), relayer)).wait();
       const p = await expect401(await signIn(key), "KEY_NOT_VALID");
       expect(p.detail).to.match(/revoked or expired/);
+      // The token it got while valid stops working at once.
+      await expect401(await call("/v1/auth/session", bearer(token)), "KEY_NOT_VALID");
     });
   });
 
@@ -367,25 +371,38 @@ describe("gateway authentication: SIWE, staff logins, audit log (real HTTP, real
     });
   });
 
-  describe("a member suspended by governance", function () {
-    it("can sign in neither with its keys nor with its staff logins (401)", async function () {
+  describe("governance decisions take effect on sign-ins and on tokens already issued", function () {
+    /** Proposed by FR, voted by DE: 2 of the 3 founding governors, the quorum. */
+    async function pass(p: ProposalParameters) {
+      const { consortium } = gw.ctx.cp;
+      const relayer = gw.ctx.cp.requireRelayer();
+      await (await consortium.submit(await consortium.signPropose(fr, p), relayer)).wait();
+      const id = await consortium.governance.proposalCount();
+      await (await consortium.submit(await consortium.signVote(de, id, true), relayer)).wait();
+      expect((await consortium.governance.getProposal(id)).executed, `${p.kind} passed`).to.equal(true);
+    }
+
+    it("a suspended member signs in neither with its keys nor with its staff logins, and their tokens stop (401)", async function () {
       const nlAdmin = await tokenOf(nl);
       const clerk = Wallet.createRandom();
       const added = await post("/v1/members/me/staff", { name: "clerk 7", address: clerk.address }, nlAdmin.token);
       expect(added.status).to.equal(201);
-      expect((await tokenOf(clerk)).principal).to.deep.include({ memberId: "5", roles: ["OPERATOR"] });
+      const clerkSession = await tokenOf(clerk);
+      expect(clerkSession.principal).to.deep.include({ memberId: "5", roles: ["OPERATOR"], staff: "clerk 7" });
 
-      const { consortium } = gw.ctx.cp;
-      const relayer = gw.ctx.cp.requireRelayer();
-      await (
-        await consortium.submit(await consortium.signPropose(fr, { kind: "SuspendMember", memberId: 5 }), relayer)
-      ).wait();
-      const id = await consortium.governance.proposalCount();
-      await (await consortium.submit(await consortium.signVote(de, id, true), relayer)).wait();
-      expect((await consortium.governance.getProposal(id)).executed).to.equal(true);
+      await pass({ kind: "SuspendMember", memberId: 5 });
 
       await expect401(await signIn(nl), "MEMBER_SUSPENDED");
       await expect401(await signIn(clerk), "MEMBER_SUSPENDED");
+      await expect401(await call("/v1/auth/session", bearer(nlAdmin.token)), "MEMBER_SUSPENDED");
+      await expect401(await call("/v1/auth/session", bearer(clerkSession.token)), "MEMBER_SUSPENDED");
+    });
+
+    it("a token naming a role the member lost is refused (401); signing in again gives the roles it has now", async function () {
+      const before = await tokenOf(us);
+      await pass({ kind: "SetRoles", memberId: 3, roles: ["REGISTRY"] });
+      await expect401(await call("/v1/auth/session", bearer(before.token)), "ROLES_CHANGED");
+      expect((await tokenOf(us)).principal).to.deep.include({ memberId: "3", roles: ["REGISTRY"] });
     });
   });
 });

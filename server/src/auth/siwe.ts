@@ -14,6 +14,10 @@
  * 6. **who** — the Consortium's answer now (`signerInfo`): a key of a member → that member if it is active and the
  *    key valid, else `MEMBER_SUSPENDED`, `MEMBER_REMOVED`, `KEY_NOT_YET_VALID`, `KEY_NOT_VALID` (revoked or expired);
  *    else a staff key → its member, `STAFF_REMOVED` or the member's status; else an account.
+ *
+ * The token (see auth/principal.ts) is checked again on every request of a member: step 6 once more, and
+ * `ROLES_CHANGED` when the member lost a role the token names — so a revoked key, a suspended member or a removed
+ * staff login stops its tokens at once. One chain read per request (`signerInfo`, or `getMember` for staff).
  */
 import { extendZodWithOpenApi } from "@asteasolutions/zod-to-openapi";
 import { verifyMessage } from "ethers";
@@ -26,7 +30,7 @@ import type { GatewayContext, GatewayModule } from "../gateway";
 import { ProblemSchema } from "../api";
 import { PROBLEM_MEDIA_TYPE, Problem } from "../problems";
 import type { Principal } from "./principal";
-import { RoleNameSchema, StaffDirectory, declareStaffRoutes } from "./staff";
+import { RoleNameSchema, StaffDirectory, declareStaffRoutes, type StaffLogin } from "./staff";
 
 extendZodWithOpenApi(z);
 
@@ -37,8 +41,11 @@ export const CLOCK_SKEW_SECONDS = 60;
 /** How long used and expired nonces are kept (to answer `NONCE_USED` rather than `NONCE_UNKNOWN`). */
 const NONCE_KEEP_SECONDS = 3600;
 
-/** Why a sign-in is refused: the `code` of its problem document, one per step's check. */
-export type SignInFailure =
+/**
+ * Why a sign-in, or a token on a later request, is refused: the `code` of its problem document, one per check.
+ * A token is refused with the codes of step 6 and `ROLES_CHANGED` (see {@link checkStanding}).
+ */
+export type AuthFailure =
   | "MESSAGE_MALFORMED"
   | "NONCE_UNKNOWN"
   | "NONCE_USED"
@@ -56,9 +63,10 @@ export type SignInFailure =
   | "MEMBER_NOT_ACTIVE"
   | "KEY_NOT_YET_VALID"
   | "KEY_NOT_VALID"
-  | "STAFF_REMOVED";
+  | "STAFF_REMOVED"
+  | "ROLES_CHANGED";
 
-const refuse = (code: SignInFailure, detail: string, extensions: Record<string, unknown> = {}) =>
+const refuse = (code: AuthFailure, detail: string, extensions: Record<string, unknown> = {}) =>
   new Problem("unauthenticated", detail, { code, ...extensions });
 
 /** The auth module's tables. Append-only list: never edit a released step. */
@@ -263,6 +271,65 @@ function checkStatus(status: number, memberId: bigint): void {
   throw refuse("MEMBER_NOT_ACTIVE", `member ${memberId} is not active`, { memberId: memberId.toString() });
 }
 
+type MemberPrincipal = Extract<Principal, { kind: "member" }>;
+
+/**
+ * The member a key signs for, as the Consortium says now (`signerInfo`: the key within its validity window and its
+ * member active — `isValidSigner(member, key, now)` in one call); undefined for an address that is no member's key.
+ * Refuses a key not valid now and a member not active.
+ */
+async function memberOfKey(ctx: GatewayContext, address: string): Promise<MemberPrincipal | undefined> {
+  const consortium = ctx.cp.consortium.consortium;
+  const info = await read("the signer", () => consortium.signerInfo(address));
+  if (info.memberId === 0n) return undefined;
+  checkStatus(Number(info.status), info.memberId);
+  if (!info.keyValid) {
+    const [key, now] = await Promise.all([
+      read("the key", () => consortium.getKey(address)),
+      read("the time", () => ctx.cp.chainTime()),
+    ]);
+    const iso = (t: bigint) => new Date(Number(t) * 1000).toISOString();
+    if (Number(key.validFrom) > now) {
+      throw refuse("KEY_NOT_YET_VALID", `${address} is a key of member ${info.memberId} from ${iso(key.validFrom)}`);
+    }
+    throw refuse(
+      "KEY_NOT_VALID",
+      `${address} is no longer a valid key of member ${info.memberId}: revoked or expired at ${iso(key.validUntil)}`,
+      { memberId: info.memberId.toString() },
+    );
+  }
+  if (!info.authorized) throw refuse("MEMBER_NOT_ACTIVE", `member ${info.memberId} may not act now`);
+  return {
+    kind: "member",
+    memberId: info.memberId,
+    roles: roleNames(info.roles),
+    jurisdiction: fromJurisdiction(info.jurisdiction),
+    address,
+  };
+}
+
+/**
+ * The member a staff login acts for, with the roles it has now (those it was given that the member still holds, or
+ * all the member's). Refuses a removed login and a member not active.
+ */
+async function memberOfStaff(ctx: GatewayContext, login: StaffLogin): Promise<MemberPrincipal> {
+  if (login.removedAt !== null) {
+    throw refuse("STAFF_REMOVED", `the staff login of ${login.address} was removed by its member's administrator`);
+  }
+  const member = await read("the member", () => ctx.cp.consortium.consortium.getMember(login.memberId));
+  checkStatus(Number(member.status), login.memberId);
+  const memberRoles = roleNames(member.roles);
+  const roles: RoleName[] = login.roles === null ? memberRoles : login.roles.filter((r) => memberRoles.includes(r));
+  return {
+    kind: "member",
+    memberId: login.memberId,
+    roles,
+    jurisdiction: fromJurisdiction(member.jurisdiction),
+    address: login.address,
+    staff: login.name,
+  };
+}
+
 /** Step 6: who signed — a member key, a staff key, or an account. */
 async function identify(
   ctx: GatewayContext,
@@ -270,60 +337,43 @@ async function identify(
   address: string,
   ecdsa: boolean,
 ): Promise<Principal> {
-  const consortium = ctx.cp.consortium.consortium;
   const ecdsaOnly = (who: string) =>
     refuse("SIGNATURE_INVALID", `${address} is ${who}: it signs in with an ECDSA signature of its own, as on chain`);
-  const info = await read("the signer", () => consortium.signerInfo(address));
-  if (info.memberId !== 0n) {
-    if (!ecdsa) throw ecdsaOnly(`a key of member ${info.memberId}`);
-    checkStatus(Number(info.status), info.memberId);
-    if (!info.keyValid) {
-      const [key, now] = await Promise.all([
-        read("the key", () => consortium.getKey(address)),
-        read("the time", () => ctx.cp.chainTime()),
-      ]);
-      if (Number(key.validFrom) > now) {
-        throw refuse(
-          "KEY_NOT_YET_VALID",
-          `${address} is a key of member ${info.memberId} valid from ${new Date(Number(key.validFrom) * 1000).toISOString()}`,
-        );
-      }
-      throw refuse(
-        "KEY_NOT_VALID",
-        `${address} is no longer a valid key of member ${info.memberId}: revoked or expired at ` +
-          new Date(Number(key.validUntil) * 1000).toISOString(),
-        { memberId: info.memberId.toString() },
-      );
-    }
-    if (!info.authorized) throw refuse("MEMBER_NOT_ACTIVE", `member ${info.memberId} may not act now`);
-    return {
-      kind: "member",
-      memberId: info.memberId,
-      roles: roleNames(info.roles),
-      jurisdiction: fromJurisdiction(info.jurisdiction),
-      address,
-    };
+  const member = await memberOfKey(ctx, address);
+  if (member !== undefined) {
+    if (!ecdsa) throw ecdsaOnly(`a key of member ${member.memberId}`);
+    return member;
   }
   const login = staff.find(address);
   if (login !== undefined) {
     if (!ecdsa) throw ecdsaOnly("a staff key");
-    if (login.removedAt !== null) {
-      throw refuse("STAFF_REMOVED", `the staff login of ${address} was removed by its member's administrator`);
-    }
-    const member = await read("the member", () => consortium.getMember(login.memberId));
-    checkStatus(Number(member.status), login.memberId);
-    const memberRoles = roleNames(member.roles);
-    const roles: RoleName[] = login.roles === null ? memberRoles : login.roles.filter((r) => memberRoles.includes(r));
-    return {
-      kind: "member",
-      memberId: login.memberId,
-      roles,
-      jurisdiction: fromJurisdiction(member.jurisdiction),
-      address,
-      staff: login.name,
-    };
+    return memberOfStaff(ctx, login);
   }
   return { kind: "account", address };
+}
+
+/**
+ * On every request with a member's token: it still stands now — the key still valid and its member active (for a
+ * staff login: the login not removed and its member active), and the roles the token names still held. A revoked
+ * key, a suspended member or a removed staff login stops its tokens at once, not when they expire.
+ */
+async function checkStanding(ctx: GatewayContext, staff: StaffDirectory, p: Principal): Promise<void> {
+  if (p.kind !== "member") return;
+  let now: MemberPrincipal | undefined;
+  if (p.staff === undefined) {
+    now = await memberOfKey(ctx, p.address);
+  } else {
+    const login = staff.find(p.address);
+    if (login === undefined) throw refuse("STAFF_REMOVED", `${p.address} is no staff login`);
+    now = await memberOfStaff(ctx, login);
+  }
+  if (now === undefined || now.memberId !== p.memberId) {
+    throw refuse("KEY_NOT_VALID", `${p.address} is not a key of member ${p.memberId}`);
+  }
+  const lost = p.roles.filter((r) => !now.roles.includes(r));
+  if (lost.length > 0) {
+    throw refuse("ROLES_CHANGED", `member ${p.memberId} no longer holds ${lost.join(", ")} here: sign in again`);
+  }
 }
 
 /**
@@ -335,7 +385,7 @@ export const authModule: GatewayModule = (ctx) => {
   const nonces = new NonceStore(ctx.db);
   const staff = new StaffDirectory(ctx.db);
   const binding = bindingOf(ctx.config.publicUrl, ctx.cp.chainId);
-  ctx.sessions.addCheck(staff.checkToken);
+  ctx.sessions.addCheck((p) => checkStanding(ctx, staff, p));
 
   ctx.api.route({
     method: "post",

@@ -5,8 +5,8 @@
  *
  * Rules (as for the Consortium's keys): a staff key belongs to one member for ever and is never reused, even after
  * its login was removed — so a token names its login by its address alone; a key of any member is never a staff key.
- * A removed login cannot sign in, and its tokens are refused on their next request (one SQLite lookup per request of
- * a staff token).
+ * A removed login cannot sign in, and its tokens are refused on their next request (the auth module looks the login
+ * up on every request of a staff token).
  */
 import { extendZodWithOpenApi } from "@asteasolutions/zod-to-openapi";
 import { getAddress } from "ethers";
@@ -143,17 +143,6 @@ export class StaffDirectory {
       .run(now, by, address, memberId.toString());
     return changes === 1;
   }
-
-  /** A check for {@link Sessions.addCheck}: a staff token is refused once its login is removed. */
-  readonly checkToken = (p: Principal): void => {
-    if (p.kind !== "member" || p.staff === undefined) return;
-    const login = this.find(p.address);
-    if (login === undefined || login.memberId !== p.memberId || login.removedAt !== null) {
-      throw new Problem("unauthenticated", "this staff login was removed by its member's administrator", {
-        code: "STAFF_REMOVED",
-      });
-    }
-  };
 }
 
 type MemberPrincipal = Extract<Principal, { kind: "member" }>;
