@@ -124,6 +124,7 @@ describe("gateway authentication: SIWE, staff logins, audit log (real HTTP, real
   async function tokenOf(wallet: Signer & { address: string }): Promise<SignedIn> {
     const res = await signIn(wallet);
     expect(res.status, JSON.stringify(await res.clone().json())).to.equal(200);
+    expect(res.headers.get("cache-control")).to.equal("no-store");
     return (await res.json()) as SignedIn;
   }
 

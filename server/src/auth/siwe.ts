@@ -473,6 +473,7 @@ export const authModule: GatewayModule = (ctx) => {
       recordAudit(ctx, req, "signed-in", null, principal);
       return {
         status: 200,
+        headers: { "cache-control": "no-store" },
         body: { token, expiresAt: new Date(expiresAt * 1000).toISOString(), principal: principalJson(principal) },
       };
     },
