@@ -47,6 +47,15 @@ export function roleMask(names: readonly RoleName[]): number {
   return names.reduce((mask, n) => mask | Role[n], 0);
 }
 
+/**
+ * The role names of an on-chain bitmask, in `Role` order; bits outside the defined roles are ignored.
+ * @example roleNames(0x21) // ["AGENCY", "GOVERNOR"]
+ */
+export function roleNames(mask: number | bigint): RoleName[] {
+  const m = BigInt(mask);
+  return (Object.keys(Role) as RoleName[]).filter((n) => (m & BigInt(Role[n])) !== 0n);
+}
+
 /** ORs assurance names into the on-chain bitmask. */
 export function assuranceMask(names: readonly AssuranceName[]): number {
   return names.reduce((mask, n) => mask | Assurance[n], 0);

@@ -23,6 +23,15 @@ export const ProblemSchema = z
 
 type Method = "get" | "post" | "put" | "delete";
 
+/** The problem every route may answer, by status, as documented (the generic type of each status). */
+const GENERIC_PROBLEM = {
+  400: "invalid-request",
+  401: "unauthenticated",
+  403: "forbidden",
+  429: "too-many-requests",
+  500: "internal",
+} as const satisfies Record<number, keyof typeof ProblemTypes>;
+
 /** What a handler receives: the validated inputs and who is asking. */
 export interface RouteInput<P, Q, B> {
   params: P;
@@ -101,7 +110,7 @@ export class Api {
     if (spec.auth !== "public") problemStatuses.add(401).add(403);
     for (const s of problemStatuses) {
       responses[String(s)] ??= {
-        description: Object.values(ProblemTypes).find((t) => t.status === s)?.title ?? "Problem",
+        description: ProblemTypes[GENERIC_PROBLEM[s as keyof typeof GENERIC_PROBLEM]].title,
         content: { [PROBLEM_MEDIA_TYPE]: { schema: ProblemSchema } },
       };
     }

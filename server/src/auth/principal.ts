@@ -27,10 +27,17 @@ export type Principal =
     };
 
 /**
- * What a route requires: anyone (`public`), any signed-in caller (`signed-in`), a member (`member`), or a member with
- * one of the roles listed.
+ * What a route requires: anyone (`public`), any signed-in caller (`signed-in`), a member (`member`: its own key or a
+ * staff login under it), the member's administrator (`member-admin`: signed in with one of the member's own keys, not
+ * a staff login), or a member with one of the roles listed.
  */
-export type Requirement = "public" | "signed-in" | "member" | { anyRole: readonly RoleName[] };
+export type Requirement = "public" | "signed-in" | "member" | "member-admin" | { anyRole: readonly RoleName[] };
+
+/**
+ * A check run on every token that verified (after its signature and expiry): throws a 401 Problem to refuse it, e.g.
+ * a staff login removed since the token was issued. `issuedAt` is the token's `iat` (unix seconds).
+ */
+export type TokenCheck = (principal: Principal, issuedAt: number) => void | Promise<void>;
 
 /** The claims of a session token. */
 interface SessionClaims {
@@ -45,6 +52,7 @@ interface SessionClaims {
 /** Issues and checks session tokens (HS256 with the gateway's own secret, short-lived). */
 export class Sessions implements RouteAuth {
   readonly #secret: Uint8Array;
+  readonly #checks: TokenCheck[] = [];
   constructor(
     secret: Uint8Array,
     private readonly issuer: string,
@@ -52,6 +60,11 @@ export class Sessions implements RouteAuth {
   ) {
     if (secret.length < 32) throw new Error("the session secret must be at least 32 bytes");
     this.#secret = secret;
+  }
+
+  /** Adds a check every verified token must also pass (see {@link TokenCheck}). */
+  addCheck(check: TokenCheck): void {
+    this.#checks.push(check);
   }
 
   /** A session token for a principal, valid `ttlSeconds`. */
@@ -80,7 +93,7 @@ export class Sessions implements RouteAuth {
 
   /** The principal a token names; a 401 Problem for a token that is not valid (expired, forged, another gateway). */
   async verify(token: string): Promise<Principal> {
-    let payload: SessionClaims;
+    let payload: SessionClaims & { iat?: number };
     try {
       ({ payload } = (await jwtVerify(token, this.#secret, {
         issuer: this.issuer,
@@ -92,17 +105,19 @@ export class Sessions implements RouteAuth {
         err instanceof joseErrors.JWTExpired ? "the session token has expired" : "the session token is not valid";
       throw new Problem("unauthenticated", `${why}: sign in again`, {}, { cause: err });
     }
-    if (payload.kind === "member") {
-      return {
-        kind: "member",
-        memberId: BigInt(payload.memberId!),
-        roles: payload.roles ?? [],
-        jurisdiction: payload.jurisdiction ?? "",
-        address: payload.sub,
-        ...(payload.staff === undefined ? {} : { staff: payload.staff }),
-      };
-    }
-    return { kind: "account", address: payload.sub };
+    const principal: Principal =
+      payload.kind === "member"
+        ? {
+            kind: "member",
+            memberId: BigInt(payload.memberId!),
+            roles: payload.roles ?? [],
+            jurisdiction: payload.jurisdiction ?? "",
+            address: payload.sub,
+            ...(payload.staff === undefined ? {} : { staff: payload.staff }),
+          }
+        : { kind: "account", address: payload.sub };
+    for (const check of this.#checks) await check(principal, payload.iat ?? 0);
+    return principal;
   }
 
   readonly identify: RequestHandler = (req, res, next) => {
@@ -125,6 +140,15 @@ export class Sessions implements RouteAuth {
     if (requirement === "signed-in") return;
     if (principal.kind !== "member") throw new Problem("forbidden", "only members of the consortium may do this");
     if (requirement === "member") return;
+    if (requirement === "member-admin") {
+      if (principal.staff !== undefined) {
+        throw new Problem(
+          "forbidden",
+          "only the member's administrator (one of its own keys) may do this, not a staff login",
+        );
+      }
+      return;
+    }
     if (!requirement.anyRole.some((r) => principal.roles.includes(r))) {
       throw new Problem("forbidden", `this needs the role ${requirement.anyRole.join(" or ")}`, {
         requiredRoles: requirement.anyRole,
