@@ -12,7 +12,7 @@ export const ConfigTable = {
   publicUrl: {
     env: "CROSSPROOF_GATEWAY_URL",
     default: "",
-    doc: "The URL clients reach the gateway at (the SIWE domain and URI). Default: http://host:port.",
+    doc: "The URL clients reach the gateway at (the SIWE domain and URI, the session issuer). Default: http://host:port.",
   },
   rpcUrl: { env: "CROSSPROOF_RPC_URL", default: "http://127.0.0.1:8545", doc: "The chain node's JSON-RPC URL." },
   dataDir: {
@@ -122,7 +122,8 @@ export function loadGatewayConfig(
   return {
     ...c,
     dataDir,
-    publicUrl: c.publicUrl === "" ? `http://${c.host}:${c.port}` : c.publicUrl.replace(/\/$/, ""),
+    // Empty: the gateway sets it to http://host:port once it listens (the port may be 0 until then).
+    publicUrl: c.publicUrl.replace(/\/$/, ""),
     deploymentFile: c.deploymentFile === "" ? path.join(dataDir, "deployment.json") : path.resolve(c.deploymentFile),
     database: c.database === "" ? path.join(dataDir, "gateway", "gateway.db") : path.resolve(c.database),
     keystoreDir: c.keystoreDir === "" ? path.join(dataDir, "gateway", "keys") : path.resolve(c.keystoreDir),

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pino, type Logger } from "pino";
@@ -71,6 +71,22 @@ export async function startGateway(
     }
   };
   try {
+    // Bind the port first: with port 0 the public URL (the SIWE domain, the token issuer) is known only now.
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    let serverClosed: Promise<void> | undefined;
+    const stopServer = () =>
+      (serverClosed ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }));
+    closers.push(stopServer);
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host}:${port}`;
+    if (config.publicUrl === "") config = { ...config, publicUrl: url };
     const db = openDatabase(config.database);
     closers.push(() => {
       db.close();
@@ -116,18 +132,8 @@ export async function startGateway(
       },
       openapi: { title: "crossproof gateway", version: "1", serverUrl: config.publicUrl },
     });
-    const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
-    });
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
-    const { port } = server.address() as AddressInfo;
-    const url = `http://${config.host}:${port}`;
+    server.on("request", app);
+    closers.push(stopServer); // closed first: no request reaches a closed database or store
     log.info({ url }, "gateway listening");
     return { url, ctx, server, close };
   } catch (err) {

@@ -1,5 +1,7 @@
 /** Every module of the gateway, in the order their routes are declared. */
 import type { GatewayModule } from "./gateway";
+import { auditModule } from "./audit";
+import { authModule } from "./auth/siwe";
 import { verificationModule } from "./routes/verification";
 
-export const gatewayModules: readonly GatewayModule[] = [verificationModule];
+export const gatewayModules: readonly GatewayModule[] = [authModule, auditModule, verificationModule];
