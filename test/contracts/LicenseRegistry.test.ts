@@ -12,7 +12,6 @@ import {
   Right,
   Role,
   encodeProposal,
-  filedDisputeId,
   isCrossproofError,
   licenceId,
   signLicenceRequest,
@@ -881,8 +880,9 @@ describe("LicenseRegistry", function () {
         start: now - DAY,
         backdated: true,
       });
-      const { events } = await (await client.submit(back, f.deployer)).wait();
-      const id = events.find((e) => e.name === "LicenceGranted")!.args[0] as string;
+      const granted = await (await client.submit(back, f.deployer)).wait();
+      const id = granted.licenceId;
+      expect(id).to.equal(licenceId(WORK, ZERO, f.holder.address, f.outsider.address, back.request.salt));
       expect(await client.getLicence(id)).to.include({ backdated: true, start: now - DAY, grantedUnderHolding: 0 });
     });
   });
@@ -1126,9 +1126,9 @@ describe("LicenseRegistry", function () {
         claimant: f.holder.address,
         evidenceHash: hashOf("evidence"),
       });
-      const { events } = await (await client.submit(signed, f.deployer)).wait();
-      const disputeId = filedDisputeId(events)!;
-      expect(disputeId).to.equal(1n);
+      const filed = await (await client.submit(signed, f.deployer)).wait();
+      expect(filed).to.deep.include({ disputeId: 1n, workId: WORK.toLowerCase(), claimant: f.holder.address });
+      const { disputeId } = filed;
       expect(await client.getDispute(disputeId)).to.include({ status: "Open", fromHolding: 0, filedBy: 5n });
       expect(await client.getDispute(99)).to.equal(undefined);
       await (await resolveByGovernance(f, disputeId, f.holder.address)).wait();
