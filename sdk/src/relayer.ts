@@ -177,6 +177,7 @@ export function classifySendError(err: unknown): SendFailure {
   if (
     code === "TIMEOUT" ||
     code === "NETWORK_ERROR" ||
+    code === "CHAIN_UNREACHABLE" ||
     code === "SERVER_ERROR" ||
     /nonce too high|too distant|future|pool is full|txpool is full|econnreset|econnrefused|socket hang up|timeout/.test(
       m,
