@@ -284,6 +284,28 @@ describe("LicenseRegistry", function () {
       expect((await f.licences.getLicence(g.id)).licensor).to.equal(await wallet.getAddress());
     });
 
+    it("SDK: an assignment signed by both holders resolves to { workId, from, to }", async function () {
+      const f = await loadFixture(chainFixture);
+      const client = await LicenceClient.connect(await f.licences.getAddress(), f.deployer);
+      const signed = await client.signAssignment(f.holder, f.outsider, {
+        workId: WORK,
+        agreementHash: hashOf("deed of assignment"),
+      });
+      // Without the new holder's signature it is refused before anything is sent.
+      const { newHolderSignature, ...holderOnly } = signed;
+      expect(newHolderSignature).to.match(/^0x[0-9a-f]{130}$/);
+      await client.submit(holderOnly as typeof signed, f.deployer).then(
+        () => expect.fail("submitted"),
+        (err: unknown) => expect(isCrossproofError(err, "INVALID_ARGUMENT"), String(err)).to.equal(true),
+      );
+      const assigned = await (await client.submit(signed, f.deployer)).wait();
+      expect(assigned).to.deep.include({ workId: WORK.toLowerCase(), from: f.holder.address, to: f.outsider.address });
+      expect((await client.getHolders(WORK)).map((h) => h.holder)).to.deep.equal([
+        f.holder.address,
+        f.outsider.address,
+      ]);
+    });
+
     it("records an assignment signed by both holders, keeps the history and the licences granted before", async function () {
       const f = await loadFixture(chainFixture);
       const assignee = f.outsider;
