@@ -17,8 +17,6 @@ import {
   EvidenceBatch,
   EvidenceClient,
   LicenceClient,
-  assistanceRequestId,
-  licenceId,
   loadConsortiumConfig,
   type Hex,
 } from "../sdk/src";
@@ -168,7 +166,7 @@ async function main(): Promise<void> {
         salt: ethers.id(`salt ${depth}`),
       });
       const r = await (await licences.submit(g, relayer)).wait();
-      parent = licenceId(work, parent, accounts[depth - 1]!.address, accounts[depth]!.address, g.request.salt);
+      parent = r.licenceId;
       ids.push(parent);
       if (depth === 1 || depth === 4 || depth === 8) {
         row(`grantLicence at depth ${depth} (4 territories)`, r.receipt.gasUsed, depth === 1 ? "root licence" : "");
@@ -195,11 +193,8 @@ async function main(): Promise<void> {
       dataCategories: ["SUBSCRIBER", "DISSEMINATION_RECORDS"],
       legalBasisHash: ethers.id("legal basis"),
     });
-    row(
-      "issue (assistance request FR → US, one evidence reference, defaults)",
-      (await (await assistance.submit(issued, relayer)).wait()).receipt.gasUsed,
-    );
-    const requestId = assistanceRequestId(1, 3, issued.request.salt);
+    const { requestId, receipt: issuedReceipt } = await (await assistance.submit(issued, relayer)).wait();
+    row("issue (assistance request FR → US, one evidence reference, defaults)", issuedReceipt.gasUsed);
     row(
       "acknowledge",
       (await (await assistance.submit(await assistance.signAcknowledge(usPlatform, { requestId }), relayer)).wait())
@@ -235,8 +230,9 @@ async function main(): Promise<void> {
     });
     const proposed = await (await consortium.submit(propose, relayer)).wait();
     row("propose (governance, proposer's vote counted)", proposed.receipt.gasUsed);
-    const proposalId = await consortium.governance.proposalCount();
+    const { proposalId } = proposed;
     const voted = await (await consortium.submit(await consortium.signVote(deCourt, proposalId, true), relayer)).wait();
+    if (!voted.executed) throw new Error("the vote did not execute the proposal");
     row("vote (reaches the quorum and executes)", voted.receipt.gasUsed, "eligible governors counted now");
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -93,9 +93,9 @@ async function freshChain(): Promise<Chain> {
   };
 }
 
-async function signAnchors(chain: Chain, n: number): Promise<SignedRequest<AnchorEvidenceRequest>[]> {
+async function signAnchors(chain: Chain, n: number): Promise<SignedRequest<AnchorEvidenceRequest, "AnchorEvidence">[]> {
   const member = anvilKey(1);
-  const out: SignedRequest<AnchorEvidenceRequest>[] = [];
+  const out: SignedRequest<AnchorEvidenceRequest, "AnchorEvidence">[] = [];
   for (let i = 0; i < n; i++) {
     out.push(
       await chain.evidence.signAnchorEvidence(member, {

@@ -58,11 +58,13 @@ export async function concludeConfiguredAgreements(p: {
       ids.push(found);
       continue;
     }
-    const proposed = await (
+    const { agreementId: id } = await (
       await client.submit(await client.signProposeAgreement(governorOf(a.from), terms), p.relayer)
     ).wait();
-    const id = proposed.events.find((e) => e.name === "AgreementProposed")!.args.agreementId as bigint;
-    await (await client.submit(await client.signApproveAgreement(governorOf(a.to), id), p.relayer)).wait();
+    const { concluded } = await (
+      await client.submit(await client.signApproveAgreement(governorOf(a.to), id), p.relayer)
+    ).wait();
+    if (!concluded) throw new Error(`recognition agreement ${id} ${a.from} → ${a.to} was approved but not concluded`);
     log(`recognition agreement ${id} ${a.from} → ${a.to} concluded`);
     ids.push(id);
   }

@@ -12,7 +12,6 @@ import {
   caseReferenceHash,
   computeCid,
   generateRecipientKey,
-  licenceId,
   sealPackage,
   fromJurisdiction,
   sha256Hex,
@@ -153,7 +152,7 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
         relayer,
       )
     ).wait();
-    const cited = endorsed.events.find((e) => e.name === "EvidenceEndorsed")!.args.agreementId as bigint;
+    const cited = endorsed.agreementId;
     log(
       `   DE court recognized the FR evidence under recognition agreement #${cited} ` +
         `(${fromJurisdiction(agreement.terms.from)} → ${fromJurisdiction(agreement.terms.to)}, ` +
@@ -162,11 +161,10 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
 
     // 3. Licensing: the rights holder registers the work and licenses a label, which sublicenses the platform.
     log("3. Licensing chain rights holder → label → platform");
-    const work = `0x${sha256Hex(`reference copy of the match broadcast ${run}`)}`;
-    await (
+    const { workId: work } = await (
       await licences.submit(
         await licences.signRegisterWork(rightsHolder, {
-          contentHash: work,
+          contentHash: `0x${sha256Hex(`reference copy of the match broadcast ${run}`)}`,
           rightsHolder: rightsHolder.address,
           originJurisdiction: "ES",
           metadataCid: await computeCid(new TextEncoder().encode(`work metadata ${run}`)),
@@ -184,8 +182,7 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
       end: now + 365 * 86400,
       sublicensable: true,
     });
-    await (await licences.submit(root, relayer)).wait();
-    const rootId = licenceId(work, `0x${"00".repeat(32)}`, rightsHolder.address, label.address, root.request.salt);
+    const { licenceId: rootId } = await (await licences.submit(root, relayer)).wait();
     const sub = await licences.signGrant(label, {
       workId: work,
       parentId: rootId,
@@ -195,8 +192,7 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
       // start omitted: from the grant's block
       end: now + 180 * 86400,
     });
-    await (await licences.submit(sub, relayer)).wait();
-    const leaf = licenceId(work, rootId, label.address, usPlatform.address, sub.request.salt);
+    const { licenceId: leaf } = await (await licences.submit(sub, relayer)).wait();
     for (const territory of ["FR", "US"]) {
       const e = await licences.explainAuthorization(leaf, "BROADCAST", territory, now + 10);
       log(`   ${e.summary}`);
@@ -214,15 +210,14 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
       primaryDissemination: "FR",
       legalBasisHash: keccakText("demo legal basis"),
     });
-    const issuedRx = await (await assistance.submit(issued, relayer)).wait();
-    const requestId = issuedRx.events.find((e) => e.name === "AssistanceRequested")!.args.requestId as string;
-    const view = await assistance.getRequest(requestId);
-    log(
-      `   request ${requestId.slice(0, 10)}…: ${view!.stateNow}, due ${new Date(view!.deadline * 1000).toISOString()}`,
-    );
-    await (await assistance.submit(await assistance.signAcknowledge(usPlatform, { requestId }), relayer)).wait();
+    const { requestId, deadline } = await (await assistance.submit(issued, relayer)).wait();
+    log(`   request ${requestId.slice(0, 10)}…: issued, due ${new Date(deadline * 1000).toISOString()}`);
+    const { state: acknowledged } = await (
+      await assistance.submit(await assistance.signAcknowledge(usPlatform, { requestId }), relayer)
+    ).wait();
+    log(`   ${acknowledged} by the US platform`);
     const responseFile = new TextEncoder().encode(`subscriber record of uploader-77 ${run}`);
-    await (
+    const answered = await (
       await assistance.submit(
         await assistance.signRespond(usPlatform, {
           requestId,
@@ -233,8 +228,7 @@ export async function runDemo(p: DemoParameters): Promise<DemoResult> {
         relayer,
       )
     ).wait();
-    const answered = await assistance.getRequest(requestId);
-    log(`   answered: ${answered!.state}${answered!.late ? " (late)" : " (on time)"}`);
+    log(`   answered: ${answered.state}${answered.late ? " (late)" : " (on time)"}`);
     return {
       recordId,
       contentHash: sealed.contentHash,

@@ -8,36 +8,29 @@ import {
   type TypedDataField,
 } from "ethers";
 import { AssistanceDesk__factory, type AssistanceDesk } from "./typechain";
-import { cidToBytes } from "./cid";
 import {
-  chainTimeOf,
-  deadlineFrom,
-  resolveContract,
-  sendCall,
-  submitRequest,
-  toUnixSeconds,
-  type SubmittedRequest,
-} from "./contract-client";
+  bytes32Arg,
+  bytes32ListArg,
+  flagsArg,
+  jurisdictionArg,
+  memberIdArg,
+  optionalBytes32Arg,
+  secondsArg,
+  unixSecondsArg,
+} from "./arguments";
+import { cidToBytes } from "./cid";
+import { ContractClient, resolveContract, type RequestRoutes } from "./contract-client";
 import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
-import { fromJurisdiction, toJurisdiction } from "./jurisdiction";
-import type { Relayer } from "./relayer";
+import { fromJurisdiction } from "./jurisdiction";
+import { AssistanceStates, EmergencyReason, type AssistanceStateName, type EmergencyReasonName } from "./constants";
+
+// The assistance enums live in the base module (the contract-error decoder names their values too).
+export { AssistanceStates, EmergencyReason, type AssistanceStateName, type EmergencyReasonName };
 
 /** What is asked, as in `IAssistanceDesk.Kind`. */
 export const AssistanceKind = { Preserve: 0, Produce: 1, Takedown: 2 } as const;
 export type AssistanceKindName = keyof typeof AssistanceKind;
-
-/**
- * Why a request is an emergency, as in `IAssistanceDesk.EmergencyReason`: the grounds of an "emergency situation" in
- * Regulation (EU) 2023/1543 (e-Evidence), Art. 3(18). Only these open the emergency window.
- */
-export const EmergencyReason = {
-  None: 0,
-  ImminentThreatToLife: 1,
-  ImminentThreatToPhysicalIntegrityOrSafety: 2,
-  CriticalInfrastructure: 3,
-} as const;
-export type EmergencyReasonName = keyof typeof EmergencyReason;
 
 /** The emergency reasons in plain words. */
 export const EmergencyReasonText: Readonly<Record<EmergencyReasonName, string>> = {
@@ -49,18 +42,6 @@ export const EmergencyReasonText: Readonly<Record<EmergencyReasonName, string>> 
     "integrity or safety of a person under imminent threat",
 };
 
-/** Request states, as in `IAssistanceDesk.State` (Overdue is only ever derived from time). */
-export const AssistanceStates = [
-  "None",
-  "Issued",
-  "Acknowledged",
-  "Overdue",
-  "Fulfilled",
-  "PartiallyFulfilled",
-  "Refused",
-  "Withdrawn",
-] as const;
-export type AssistanceStateName = (typeof AssistanceStates)[number];
 const stateCode = (s: AssistanceStateName) => AssistanceStates.indexOf(s);
 
 /** Data categories asked for (bitmask). */
@@ -209,14 +190,110 @@ export interface AssistanceDeskRequests {
   ExtendRetention: ExtendRetentionRequest;
 }
 
-/** The AssistanceDesk function of each request. */
-const DESK_METHODS: Record<keyof AssistanceDeskRequests, string> = {
-  IssueAssistance: "issue",
-  AcknowledgeAssistance: "acknowledge",
-  RespondAssistance: "respond",
-  WithdrawAssistance: "withdraw",
-  ExtendRetention: "extendRetention",
-};
+/** What a mined request issue comes to. */
+export interface IssuedAssistance {
+  /** The new request's id: {@link assistanceRequestId}(requester, addressee, salt). */
+  requestId: Hex;
+  requester: bigint;
+  addressee: bigint;
+  kind: AssistanceKindName;
+  emergencyReason: EmergencyReasonName;
+  /** The last second an answer is on time (unix seconds), set by the desk. */
+  deadline: number;
+  /** Until when the addressee keeps the data (unix seconds). */
+  retentionUntil: number;
+  /** The recognition agreement whose windows applied (0 = governance defaults). */
+  agreementId: number;
+}
+
+/** What a mined acknowledgement, answer or withdrawal comes to: the request's new state. */
+export interface AssistanceStateChange {
+  requestId: Hex;
+  state: AssistanceStateName;
+  /** After the deadline (acknowledgements and answers). */
+  late: boolean;
+}
+
+/** What a mined retention extension comes to. */
+export interface ExtendedRetention {
+  requestId: Hex;
+  retentionUntil: number;
+}
+
+/** What each AssistanceDesk request's `wait()` resolves to. */
+export interface AssistanceDeskResults {
+  IssueAssistance: IssuedAssistance;
+  AcknowledgeAssistance: AssistanceStateChange;
+  RespondAssistance: AssistanceStateChange;
+  WithdrawAssistance: AssistanceStateChange;
+  ExtendRetention: ExtendedRetention;
+}
+
+const lower = (h: unknown) => String(h).toLowerCase() as Hex;
+
+/** Where each AssistanceDesk request goes and how its result is read. */
+function deskRoutes(desk: AssistanceDesk): RequestRoutes<AssistanceDeskResults> {
+  return {
+    IssueAssistance: {
+      contract: desk,
+      method: "issue",
+      action: "issuing an assistance request",
+      result: (events) => {
+        const a = events.argsOf("AssistanceRequested");
+        return {
+          requestId: lower(a.requestId),
+          requester: a.requester as bigint,
+          addressee: a.addressee as bigint,
+          kind: nameOf(AssistanceKind, a.kind as bigint, "assistance kind"),
+          emergencyReason: nameOf(EmergencyReason, a.emergencyReason as bigint, "emergency reason"),
+          deadline: Number(a.deadline),
+          retentionUntil: Number(a.retentionUntil),
+          agreementId: Number(a.agreementId),
+        };
+      },
+    },
+    AcknowledgeAssistance: {
+      contract: desk,
+      method: "acknowledge",
+      action: "acknowledging an assistance request",
+      result: (events) => {
+        const a = events.argsOf("AssistanceAcknowledged");
+        return { requestId: lower(a.requestId), state: "Acknowledged", late: a.late as boolean };
+      },
+    },
+    RespondAssistance: {
+      contract: desk,
+      method: "respond",
+      action: "answering an assistance request",
+      result: (events) => {
+        const a = events.argsOf("AssistanceAnswered");
+        return {
+          requestId: lower(a.requestId),
+          state: AssistanceStates[Number(a.outcome)] ?? "None",
+          late: a.late as boolean,
+        };
+      },
+    },
+    WithdrawAssistance: {
+      contract: desk,
+      method: "withdraw",
+      action: "withdrawing an assistance request",
+      result: (events) => {
+        const a = events.argsOf("AssistanceWithdrawn");
+        return { requestId: lower(a.requestId), state: "Withdrawn", late: false };
+      },
+    },
+    ExtendRetention: {
+      contract: desk,
+      method: "extendRetention",
+      action: "extending the retention",
+      result: (events) => {
+        const a = events.argsOf("RetentionExtended");
+        return { requestId: lower(a.requestId), retentionUntil: Number(a.retentionUntil) };
+      },
+    },
+  };
+}
 
 /** Signs an AssistanceDesk request with the acting member's key. */
 export function signAssistanceRequest<K extends keyof AssistanceDeskRequests>(
@@ -224,7 +301,7 @@ export function signAssistanceRequest<K extends keyof AssistanceDeskRequests>(
   domain: TypedDataDomain,
   primaryType: K,
   request: AssistanceDeskRequests[K],
-): Promise<SignedRequest<AssistanceDeskRequests[K]>> {
+): Promise<SignedRequest<AssistanceDeskRequests[K], K>> {
   return signTypedRequest(signer, domain, AssistanceDeskTypes, primaryType, request);
 }
 
@@ -341,14 +418,22 @@ const isZeroHash = (h: string | undefined) => !h || /^0x0{64}$/.test(h);
 
 /**
  * Talks to an AssistanceDesk: signs every transition for the acting member, submits through any relayer, reads
- * requests with their derived state, and lists a member's open, overdue and due-soon requests.
+ * requests with their derived state, and lists a member's open, overdue and due-soon requests. Arguments are checked
+ * before any network call (`INVALID_ARGUMENT`).
+ * @example
+ * const desk = await AssistanceClient.connect(address, provider);
+ * const signed = await desk.signIssue(agencyKey, { addressee: 3, kind: "Preserve", caseRef, firstUpload: "US",
+ *   primaryDissemination: "FR", legalBasisHash });
+ * const { requestId, deadline } = await (await desk.submit(signed, relayer)).wait();
  */
-export class AssistanceClient {
+export class AssistanceClient extends ContractClient<AssistanceDeskRequests, AssistanceDeskResults> {
   private constructor(
     readonly desk: AssistanceDesk,
-    readonly domain: TypedDataDomain,
-    private readonly provider: Provider,
-  ) {}
+    domain: TypedDataDomain,
+    provider: Provider,
+  ) {
+    super(domain, provider, deskRoutes(desk));
+  }
 
   static async connect(
     address: string,
@@ -356,18 +441,6 @@ export class AssistanceClient {
   ): Promise<AssistanceClient> {
     const { provider, domain } = await resolveContract("AssistanceDesk", address, runner);
     return new AssistanceClient(AssistanceDesk__factory.connect(address, runner), domain, provider);
-  }
-
-  chainTime(): Promise<number> {
-    return chainTimeOf(this.provider);
-  }
-
-  private deadline(validFor?: number) {
-    return deadlineFrom(this.provider, validFor);
-  }
-
-  private async nonceOf(signer: Signer) {
-    return this.desk.nonces(await signer.getAddress());
   }
 
   async signIssue(
@@ -387,7 +460,7 @@ export class AssistanceClient {
       salt?: string;
       validFor?: number;
     },
-  ) {
+  ): Promise<SignedRequest<IssueAssistanceRequest, "IssueAssistance">> {
     const emergencyReason =
       p.emergency === undefined
         ? EmergencyReason.None
@@ -401,27 +474,37 @@ export class AssistanceClient {
         "an emergency states one of the emergency reasons and a justification hash",
       );
     }
-    return signAssistanceRequest(signer, this.domain, "IssueAssistance", {
-      addressee: p.addressee,
+    const request = {
+      addressee: memberIdArg("addressee", p.addressee, { nonZero: true }),
       kind: codeOf(AssistanceKind, p.kind, "assistance kind"),
       emergencyReason,
-      justificationHash: (p.emergency?.justificationHash ?? ZERO32) as Hex,
-      caseRef: p.caseRef as Hex,
-      evidenceIds: (p.evidenceIds ?? []) as Hex[],
-      contentRefsHash: (p.contentRefsHash ?? ZERO32) as Hex,
-      dataCategories: (p.dataCategories ?? []).reduce((m, c) => m | DataCategory[c], 0),
-      firstUpload: toJurisdiction(p.firstUpload),
-      primaryDissemination: toJurisdiction(p.primaryDissemination),
-      legalBasisHash: p.legalBasisHash as Hex,
-      salt: (p.salt ?? keccak256(crypto.getRandomValues(new Uint8Array(32)))) as Hex,
+      justificationHash: optionalBytes32Arg("emergency.justificationHash", p.emergency?.justificationHash),
+      caseRef: bytes32Arg("caseRef", p.caseRef),
+      evidenceIds: bytes32ListArg("evidenceIds", p.evidenceIds ?? []),
+      contentRefsHash: optionalBytes32Arg("contentRefsHash", p.contentRefsHash),
+      dataCategories: flagsArg("dataCategories", p.dataCategories ?? [], DataCategory),
+      firstUpload: jurisdictionArg("firstUpload", p.firstUpload),
+      primaryDissemination: jurisdictionArg("primaryDissemination", p.primaryDissemination),
+      legalBasisHash: bytes32Arg("legalBasisHash", p.legalBasisHash),
+      salt:
+        p.salt === undefined
+          ? (keccak256(crypto.getRandomValues(new Uint8Array(32))) as Hex)
+          : bytes32Arg("salt", p.salt),
+    };
+    return signAssistanceRequest(signer, this.domain, "IssueAssistance", {
+      ...request,
       deadline: await this.deadline(p.validFor),
     });
   }
 
-  async signAcknowledge(signer: Signer, p: { requestId: string; validFor?: number }) {
+  async signAcknowledge(
+    signer: Signer,
+    p: { requestId: string; validFor?: number },
+  ): Promise<SignedRequest<AcknowledgeAssistanceRequest, "AcknowledgeAssistance">> {
+    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
     return signAssistanceRequest(signer, this.domain, "AcknowledgeAssistance", {
-      requestId: p.requestId as Hex,
-      nonce: await this.nonceOf(signer),
+      requestId,
+      nonce: await this.nonceOf(this.desk, signer),
       deadline: await this.deadline(p.validFor),
     });
   }
@@ -436,7 +519,8 @@ export class AssistanceClient {
       | { outcome: "Fulfilled" | "PartiallyFulfilled"; responseHash: string; responseCid: string }
       | { outcome: "Refused"; refusalGrounds: RefusalGroundsName }
     ),
-  ) {
+  ): Promise<SignedRequest<RespondAssistanceRequest, "RespondAssistance">> {
+    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
     let answer: { responseHash: Hex; responseCid: Hex; refusalGrounds: number };
     if (p.outcome === "Refused") {
       const extra = p as { responseHash?: unknown; responseCid?: unknown };
@@ -448,29 +532,43 @@ export class AssistanceClient {
         responseCid: "0x",
         refusalGrounds: codeOf(RefusalGrounds, p.refusalGrounds, "refusal grounds"),
       };
-    } else {
+    } else if (p.outcome === "Fulfilled" || p.outcome === "PartiallyFulfilled") {
       if (isZeroHash(p.responseHash) || !p.responseCid || (p as { refusalGrounds?: unknown }).refusalGrounds) {
         throw new CrossproofError(
           "INVALID_ARGUMENT",
           "an answer carries the response package's hash and CID, and no refusal grounds",
         );
       }
-      answer = { responseHash: p.responseHash as Hex, responseCid: cidToBytes(p.responseCid), refusalGrounds: 0 };
+      answer = {
+        responseHash: bytes32Arg("responseHash", p.responseHash),
+        responseCid: cidToBytes(p.responseCid),
+        refusalGrounds: 0,
+      };
+    } else {
+      throw new CrossproofError(
+        "INVALID_ARGUMENT",
+        `unknown outcome "${String((p as { outcome: unknown }).outcome)}": Fulfilled, PartiallyFulfilled or Refused`,
+      );
     }
     return signAssistanceRequest(signer, this.domain, "RespondAssistance", {
-      requestId: p.requestId as Hex,
+      requestId,
       outcome: stateCode(p.outcome),
       ...answer,
-      nonce: await this.nonceOf(signer),
+      nonce: await this.nonceOf(this.desk, signer),
       deadline: await this.deadline(p.validFor),
     });
   }
 
-  async signWithdraw(signer: Signer, p: { requestId: string; reasonHash: string; validFor?: number }) {
+  async signWithdraw(
+    signer: Signer,
+    p: { requestId: string; reasonHash: string; validFor?: number },
+  ): Promise<SignedRequest<WithdrawAssistanceRequest, "WithdrawAssistance">> {
+    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
+    const reasonHash = bytes32Arg("reasonHash", p.reasonHash);
     return signAssistanceRequest(signer, this.domain, "WithdrawAssistance", {
-      requestId: p.requestId as Hex,
-      reasonHash: p.reasonHash as Hex,
-      nonce: await this.nonceOf(signer),
+      requestId,
+      reasonHash,
+      nonce: await this.nonceOf(this.desk, signer),
       deadline: await this.deadline(p.validFor),
     });
   }
@@ -478,35 +576,21 @@ export class AssistanceClient {
   async signExtendRetention(
     signer: Signer,
     p: { requestId: string; retentionUntil: Date | number; validFor?: number },
-  ) {
+  ): Promise<SignedRequest<ExtendRetentionRequest, "ExtendRetention">> {
+    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
+    const retentionUntil = unixSecondsArg("retentionUntil", p.retentionUntil);
     return signAssistanceRequest(signer, this.domain, "ExtendRetention", {
-      requestId: p.requestId as Hex,
-      retentionUntil: toUnixSeconds(p.retentionUntil),
-      nonce: await this.nonceOf(signer),
+      requestId,
+      retentionUntil,
+      nonce: await this.nonceOf(this.desk, signer),
       deadline: await this.deadline(p.validFor),
     });
   }
 
-  /**
-   * Submits a signed request through `relayer`: a {@link Relayer} or any Signer with gas. A refusal by the contract
-   * becomes `CONTRACT_REVERTED` naming the custom error (from `wait()` when a Relayer's request reverted on chain).
-   */
-  async submit<K extends keyof AssistanceDeskRequests>(
-    signed: SignedRequest<AssistanceDeskRequests[K]>,
-    relayer: Signer | Relayer,
-  ): Promise<SubmittedRequest> {
-    const method = Object.prototype.hasOwnProperty.call(DESK_METHODS, signed.primaryType)
-      ? DESK_METHODS[signed.primaryType as keyof AssistanceDeskRequests]
-      : undefined;
-    if (method === undefined) throw new CrossproofError("INVALID_ARGUMENT", `unknown request ${signed.primaryType}`);
-    return submitRequest(signed.primaryType, this.desk.interface, () =>
-      sendCall(this.desk, method, [signed.request, signed.signature], relayer),
-    );
-  }
-
   /** A request with its state now (Overdue derived by chain time) and the time left to answer. */
   async getRequest(requestId: string): Promise<AssistanceRequestView | undefined> {
-    const q = await this.desk.getRequest(requestId);
+    const id = bytes32Arg("requestId", requestId);
+    const q = await this.read("reading the assistance request", () => this.desk.getRequest(id));
     if (Number(q.state) === 0) return undefined;
     const now = await this.chainTime();
     const state = AssistanceStates[Number(q.state)]!;
@@ -514,7 +598,7 @@ export class AssistanceClient {
     const stateNow = assistanceStateAt({ state, deadline }, now);
     const grounds = Number(q.refusalGrounds);
     return {
-      requestId: requestId.toLowerCase() as Hex,
+      requestId: id,
       requester: q.requester,
       addressee: q.addressee,
       kind: nameOf(AssistanceKind, q.kind, "assistance kind"),
@@ -545,10 +629,9 @@ export class AssistanceClient {
    * `termsBetween`: the agreement it would apply, windows and retention).
    */
   async termsBetween(requesterJurisdiction: string, addresseeJurisdiction: string): Promise<AssistanceTerms> {
-    const t = await this.desk.termsBetween(
-      toJurisdiction(requesterJurisdiction),
-      toJurisdiction(addresseeJurisdiction),
-    );
+    const from = jurisdictionArg("requesterJurisdiction", requesterJurisdiction);
+    const to = jurisdictionArg("addresseeJurisdiction", addresseeJurisdiction);
+    const t = await this.read("reading the assistance terms", () => this.desk.termsBetween(from, to));
     return {
       agreementId: Number(t.agreementId),
       responseWindow: Number(t.responseWindow),
@@ -560,8 +643,10 @@ export class AssistanceClient {
 
   /** The request `addressee` answered with the response package `responseHash`, if any. */
   async requestAnsweredWith(addressee: bigint | number, responseHash: string): Promise<Hex | undefined> {
-    const id = (await this.desk.requestAnsweredWith(addressee, responseHash)) as Hex;
-    return isZeroHash(id) ? undefined : id;
+    const member = memberIdArg("addressee", addressee);
+    const hash = bytes32Arg("responseHash", responseHash);
+    const id = (await this.read("reading the answers", () => this.desk.requestAnsweredWith(member, hash))) as Hex;
+    return isZeroHash(id) ? undefined : (id.toLowerCase() as Hex);
   }
 
   /**
@@ -570,18 +655,27 @@ export class AssistanceClient {
    */
   async openRequests(
     memberId: bigint | number,
-    p: { asAddressee?: boolean; filter?: "open" | "overdue" | "dueSoon"; dueWithin?: number; atTime?: number } = {},
+    p: {
+      asAddressee?: boolean;
+      filter?: "open" | "overdue" | "dueSoon";
+      dueWithin?: number;
+      atTime?: Date | number;
+    } = {},
   ): Promise<Hex[]> {
+    const member = memberIdArg("memberId", memberId);
     const asAddressee = p.asAddressee ?? true;
-    const filter = { open: 0, overdue: 1, dueSoon: 2 }[p.filter ?? "open"];
-    const at = p.atTime ?? (await this.chainTime());
-    const total = Number(await this.desk.requestCount(memberId, asAddressee));
-    const out: Hex[] = [];
-    const page = 200;
-    for (let offset = 0; offset < total; offset += page) {
-      const ids = await this.desk.openRequests(memberId, asAddressee, filter, at, p.dueWithin ?? 0, offset, page);
-      out.push(...(ids as Hex[]));
-    }
-    return out;
+    const filter = codeOf({ open: 0, overdue: 1, dueSoon: 2 }, p.filter ?? "open", "filter");
+    const dueWithin = secondsArg("dueWithin", p.dueWithin) ?? 0;
+    const at = p.atTime === undefined ? await this.chainTime() : unixSecondsArg("atTime", p.atTime);
+    return this.read("listing open requests", async () => {
+      const total = Number(await this.desk.requestCount(member, asAddressee));
+      const out: Hex[] = [];
+      const page = 200;
+      for (let offset = 0; offset < total; offset += page) {
+        const ids = await this.desk.openRequests(member, asAddressee, filter, at, dueWithin, offset, page);
+        out.push(...(ids as Hex[]));
+      }
+      return out;
+    });
   }
 }

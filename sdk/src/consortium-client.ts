@@ -6,6 +6,19 @@ import {
   type TypedDataDomain,
   type TypedDataField,
 } from "ethers";
+import {
+  addressArg,
+  bytes32Arg,
+  enumArg,
+  flagsArg,
+  invalidArgument,
+  jurisdictionArg,
+  memberIdArg,
+  optionalUnixSecondsArg,
+  secondsArg,
+  uintArg,
+  unixSecondsArg,
+} from "./arguments";
 import type { JSONWebKeySet, JWK } from "jose";
 import {
   ConsortiumGovernance__factory,
@@ -16,26 +29,21 @@ import {
   type RecognitionAgreements,
 } from "./typechain";
 import {
-  assuranceMask,
   Assurance,
   KeyAlgorithm,
   KeyPurpose,
+  ProposalKind,
   type AssuranceName,
   type KeyAlgorithmName,
   type KeyPurposeName,
+  type ProposalKindName,
 } from "./constants";
-import {
-  chainTimeOf,
-  deadlineFrom,
-  resolveContract,
-  submitRequest,
-  toUnixSeconds,
-  type SubmittedRequest,
-} from "./contract-client";
+import { ContractClient, resolveContract, type RequestRoutes } from "./contract-client";
+import { toCrossproofError } from "./contract-errors";
 import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
 import { encodeProposal, type ProposalParameters } from "./governance";
-import { toJurisdiction } from "./jurisdiction";
+import { fromJurisdiction } from "./jurisdiction";
 import {
   decodePublicJwk,
   encodePublicJwk,
@@ -194,11 +202,230 @@ export type ApproveAgreementRequest = Auth & { agreementId: bigint | number };
 export type SetAgreementSuspendedRequest = Auth & { agreementId: bigint | number; suspended: boolean };
 
 /** A member's key addition: signed by one of its keys and by the new key. */
-export interface SignedAddOwnKey extends SignedRequest<AddOwnKeyRequest> {
+export interface SignedAddOwnKey extends SignedRequest<AddOwnKeyRequest, "AddOwnKey"> {
   keySignature: Hex;
 }
 
-const secs = (d: Date | number | undefined) => (d === undefined ? 0 : toUnixSeconds(d));
+/** The Consortium's, the governance's and the agreements' requests, by primary type. */
+export interface ConsortiumRequests {
+  RevokeOwnKey: RevokeOwnKeyRequest;
+  AddOwnKey: AddOwnKeyRequest;
+  AddOwnPublicKey: AddOwnPublicKeyRequest;
+  RevokeOwnPublicKey: RevokeOwnPublicKeyRequest;
+  Propose: ProposeRequest;
+  Vote: VoteRequest;
+  ProposeAgreement: ProposeAgreementRequest;
+  ApproveAgreement: ApproveAgreementRequest;
+  SetAgreementSuspended: SetAgreementSuspendedRequest;
+}
+
+/** What a mined proposal comes to. */
+export interface MadeProposal {
+  proposalId: bigint;
+  kind: ProposalKindName;
+  /** Unix seconds: the end of the voting period. */
+  expiresAt: number;
+  /** The proposer's own vote reached the quorum: the proposal already took effect. */
+  executed: boolean;
+}
+/** What a mined vote comes to. */
+export interface CastVote {
+  proposalId: bigint;
+  support: boolean;
+  /** This vote reached the quorum: the proposal took effect. */
+  executed: boolean;
+}
+/** What a mined key addition comes to. */
+export interface AddedKey {
+  memberId: bigint;
+  key: string;
+  validFrom: number;
+  /** `OPEN_ENDED` for an open-ended key. */
+  validUntil: number;
+}
+/** What a mined key revocation comes to. */
+export interface RevokedKey {
+  memberId: bigint;
+  key: string;
+  revokedAt: number;
+}
+/** What a mined public key registration comes to. */
+export interface AddedPublicKey {
+  memberId: bigint;
+  /** The `bytes32` key id (RFC 7638 thumbprint). */
+  keyId: Hex;
+  /** The same, base64url: the `kid` of JWS and JWE headers. */
+  kid: string;
+  purpose: KeyPurposeName;
+  validFrom: number;
+  validUntil: number;
+}
+/** What a mined public key revocation comes to. */
+export interface RevokedPublicKey {
+  memberId: bigint;
+  keyId: Hex;
+  revokedAt: number;
+}
+/** What a mined agreement proposal comes to. */
+export interface ProposedAgreement {
+  agreementId: bigint;
+  /** Collecting jurisdiction. */
+  from: string;
+  /** Recognising jurisdiction. */
+  to: string;
+}
+/** What a mined agreement approval comes to. */
+export interface ApprovedAgreement {
+  agreementId: bigint;
+  /** Both sides approved: the agreement is concluded. */
+  concluded: boolean;
+}
+/** What a mined suspension or resumption comes to. */
+export interface AgreementSuspension {
+  agreementId: bigint;
+  suspended: boolean;
+}
+
+/** What each consortium request's `wait()` resolves to. */
+export interface ConsortiumResults {
+  RevokeOwnKey: RevokedKey;
+  AddOwnKey: AddedKey;
+  AddOwnPublicKey: AddedPublicKey;
+  RevokeOwnPublicKey: RevokedPublicKey;
+  Propose: MadeProposal;
+  Vote: CastVote;
+  ProposeAgreement: ProposedAgreement;
+  ApproveAgreement: ApprovedAgreement;
+  SetAgreementSuspended: AgreementSuspension;
+}
+
+const PROPOSAL_KINDS = Object.keys(ProposalKind) as ProposalKindName[];
+
+/** Where each consortium request goes (one of three contracts) and how its result is read. */
+function consortiumRoutes(
+  consortium: Consortium,
+  governance: ConsortiumGovernance,
+  agreements: RecognitionAgreements,
+): RequestRoutes<ConsortiumResults> {
+  return {
+    RevokeOwnKey: {
+      contract: consortium,
+      method: "revokeOwnKey",
+      action: "revoking a signing key",
+      result: (events) => {
+        const a = events.argsOf("KeyRevoked");
+        return { memberId: a.memberId as bigint, key: a.key as string, revokedAt: Number(a.revokedAt) };
+      },
+    },
+    AddOwnKey: {
+      contract: consortium,
+      method: "addOwnKey",
+      action: "adding a signing key",
+      extra: (signed) => {
+        const proof = (signed as Partial<SignedAddOwnKey>).keySignature;
+        if (proof === undefined) invalidArgument("keySignature", proof, "the new key's signature (see signAddOwnKey)");
+        return [proof];
+      },
+      result: (events) => {
+        const a = events.argsOf("KeyAdded");
+        return {
+          memberId: a.memberId as bigint,
+          key: a.key as string,
+          validFrom: Number(a.validFrom),
+          validUntil: Number(a.validUntil),
+        };
+      },
+    },
+    AddOwnPublicKey: {
+      contract: consortium,
+      method: "addOwnPublicKey",
+      action: "registering a public key",
+      result: (events) => {
+        const a = events.argsOf("PublicKeyAdded");
+        const keyId = (a.keyId as string).toLowerCase() as Hex;
+        return {
+          memberId: a.memberId as bigint,
+          keyId,
+          kid: keyIdToKid(keyId),
+          purpose: nameOf(KeyPurpose, a.purpose as bigint, "key purpose") as KeyPurposeName,
+          validFrom: Number(a.validFrom),
+          validUntil: Number(a.validUntil),
+        };
+      },
+    },
+    RevokeOwnPublicKey: {
+      contract: consortium,
+      method: "revokeOwnPublicKey",
+      action: "revoking a public key",
+      result: (events) => {
+        const a = events.argsOf("PublicKeyRevoked");
+        return {
+          memberId: a.memberId as bigint,
+          keyId: (a.keyId as string).toLowerCase() as Hex,
+          revokedAt: Number(a.revokedAt),
+        };
+      },
+    },
+    Propose: {
+      contract: governance,
+      method: "propose",
+      action: "making a proposal",
+      result: (events) => {
+        const a = events.argsOf("ProposalCreated");
+        return {
+          proposalId: a.proposalId as bigint,
+          kind: PROPOSAL_KINDS[Number(a.kind)]!,
+          expiresAt: Number(a.expiresAt),
+          executed: events.find("ProposalExecuted") !== undefined,
+        };
+      },
+    },
+    Vote: {
+      contract: governance,
+      method: "vote",
+      action: "voting",
+      result: (events) => {
+        const a = events.argsOf("VoteCast");
+        return {
+          proposalId: a.proposalId as bigint,
+          support: a.support as boolean,
+          executed: events.find("ProposalExecuted") !== undefined,
+        };
+      },
+    },
+    ProposeAgreement: {
+      contract: agreements,
+      method: "proposeAgreement",
+      action: "proposing a recognition agreement",
+      result: (events) => {
+        const a = events.argsOf("AgreementProposed");
+        return {
+          agreementId: a.agreementId as bigint,
+          from: fromJurisdiction(a.from as string),
+          to: fromJurisdiction(a.to as string),
+        };
+      },
+    },
+    ApproveAgreement: {
+      contract: agreements,
+      method: "approveAgreement",
+      action: "approving a recognition agreement",
+      result: (events) => {
+        const a = events.argsOf("AgreementApproved");
+        return { agreementId: a.agreementId as bigint, concluded: events.find("AgreementConcluded") !== undefined };
+      },
+    },
+    SetAgreementSuspended: {
+      contract: agreements,
+      method: "setAgreementSuspended",
+      action: "suspending or resuming a recognition agreement",
+      result: (events) => {
+        const a = events.argsOf("AgreementSuspensionChanged");
+        return { agreementId: a.agreementId as bigint, suspended: a.suspended as boolean };
+      },
+    },
+  };
+}
 
 /** The name of an enum code read from the chain; `CrossproofError("CHAIN_ERROR")` for a code off the list. */
 function nameOf<N extends string>(values: Readonly<Record<N, number>>, code: number | bigint, what: string): N {
@@ -238,26 +465,28 @@ export interface AddOwnPublicKeyParameters {
   validFor?: number;
 }
 
-/** Maps agreement terms in the domain's words to the contract's struct. */
+/** Maps agreement terms in the domain's words to the contract's struct (`INVALID_ARGUMENT` for a bad field). */
 export function agreementTerms(t: AgreementTermsInput): AgreementTermsStruct {
-  const bad = t.categories.find((c) => !Number.isInteger(c) || c < 0 || c > 63);
-  if (bad !== undefined) throw new CrossproofError("INVALID_ARGUMENT", `evidence category out of 0-63: ${bad}`);
-  const minAssurance = assuranceMask(t.minAssurance ?? []);
+  if (!Array.isArray(t.categories)) invalidArgument("categories", t.categories, "a list of evidence categories 0-63");
+  const categories = t.categories.map((c, i) =>
+    Number(uintArg(`categories[${i}]`, c, 6, "an evidence category, 0-63")),
+  );
+  const minAssurance = flagsArg("minAssurance", t.minAssurance ?? [], Assurance);
   const timely = (minAssurance & Assurance.TIMELY_ANCHOR) !== 0;
   if (timely !== (t.anchorWindow !== undefined && t.anchorWindow > 0)) {
     throw new CrossproofError("INVALID_ARGUMENT", "anchorWindow goes with the TIMELY_ANCHOR flag, and only with it");
   }
   return {
-    from: toJurisdiction(t.from),
-    to: toJurisdiction(t.to),
-    categories: t.categories.reduce((m, c) => m | (1n << BigInt(c)), 0n),
+    from: jurisdictionArg("from", t.from),
+    to: jurisdictionArg("to", t.to),
+    categories: categories.reduce((m, c) => m | (1n << BigInt(c)), 0n),
     minAssurance,
-    anchorWindow: t.anchorWindow ?? 0,
-    effectiveFrom: secs(t.effectiveFrom),
-    expiresAt: secs(t.expiresAt),
-    responseWindow: t.responseWindow ?? 0,
-    emergencyResponseWindow: t.emergencyResponseWindow ?? 0,
-    textHash: t.textHash as Hex,
+    anchorWindow: secondsArg("anchorWindow", t.anchorWindow, { allowZero: true }) ?? 0,
+    effectiveFrom: optionalUnixSecondsArg("effectiveFrom", t.effectiveFrom),
+    expiresAt: optionalUnixSecondsArg("expiresAt", t.expiresAt),
+    responseWindow: secondsArg("responseWindow", t.responseWindow, { allowZero: true }) ?? 0,
+    emergencyResponseWindow: secondsArg("emergencyResponseWindow", t.emergencyResponseWindow, { allowZero: true }) ?? 0,
+    textHash: bytes32Arg("textHash", t.textHash),
   };
 }
 
@@ -267,19 +496,23 @@ type Domains = { consortium: TypedDataDomain; governance: TypedDataDomain; agree
  * Signs the consortium's member requests — governance proposals and votes, recognition agreements, a member's own
  * key management — for any member key, and submits them through any relayer. The consortium is three contracts
  * (members and keys, governance, agreements); this client finds the other two from the Consortium's address.
+ * Arguments are checked before any network call (`INVALID_ARGUMENT`).
  * @example
  * const c = await ConsortiumClient.connect(consortiumAddress, provider);
  * const signed = await c.signPropose(governorKey, { kind: "SuspendMember", memberId: 4 });
- * await (await c.submit(signed, relayer)).wait();
+ * const { proposalId, executed } = await (await c.submit(signed, relayer)).wait();
  */
-export class ConsortiumClient {
+export class ConsortiumClient extends ContractClient<ConsortiumRequests, ConsortiumResults> {
   private constructor(
     readonly consortium: Consortium,
     readonly governance: ConsortiumGovernance,
     readonly agreements: RecognitionAgreements,
+    /** The EIP-712 domain of each of the three contracts (`domain` is the Consortium's). */
     readonly domains: Domains,
-    private readonly provider: Provider,
-  ) {}
+    provider: Provider,
+  ) {
+    super(domains.consortium, provider, consortiumRoutes(consortium, governance, agreements));
+  }
 
   static async connect(
     address: string,
@@ -287,10 +520,12 @@ export class ConsortiumClient {
   ): Promise<ConsortiumClient> {
     const { provider, domain } = await resolveContract("Consortium", address, runner);
     const consortium = Consortium__factory.connect(address, runner);
-    const [governanceAddress, agreementsAddress] = await Promise.all([
-      consortium.governance(),
-      consortium.agreements(),
-    ]);
+    let governanceAddress: string, agreementsAddress: string;
+    try {
+      [governanceAddress, agreementsAddress] = await Promise.all([consortium.governance(), consortium.agreements()]);
+    } catch (err) {
+      throw toCrossproofError(err, [consortium.interface], "connecting to the Consortium");
+    }
     const [g, a] = await Promise.all([
       resolveContract("ConsortiumGovernance", governanceAddress, runner),
       resolveContract("RecognitionAgreements", agreementsAddress, runner),
@@ -304,41 +539,61 @@ export class ConsortiumClient {
     );
   }
 
+  /** The nonce and deadline of a request to `contract` signed by `signer`. */
   private async auth(
     contract: { nonces(owner: string): Promise<bigint> },
     signer: Signer,
     validFor?: number,
     nonce?: bigint,
   ): Promise<Auth> {
-    return {
-      nonce: nonce ?? (await contract.nonces(await signer.getAddress())),
-      deadline: await deadlineFrom(this.provider, validFor),
-    };
+    const deadline = await this.deadline(validFor);
+    return { nonce: await this.nonceOf(contract, signer, nonce), deadline };
   }
 
-  async signPropose(signer: Signer, proposal: ProposalParameters, o: { validFor?: number; nonce?: bigint } = {}) {
+  /**
+   * Signs a governance proposal (its payload is checked word by word first, see {@link encodeProposal}).
+   * `wait()` of the submitted request resolves to `{ proposalId, kind, expiresAt, executed }`.
+   */
+  async signPropose(
+    signer: Signer,
+    proposal: ProposalParameters,
+    o: { validFor?: number; nonce?: bigint } = {},
+  ): Promise<SignedRequest<ProposeRequest, "Propose">> {
     const p = encodeProposal(proposal);
     const auth = await this.auth(this.governance, signer, o.validFor, o.nonce);
-    return signTypedRequest<ProposeRequest>(signer, this.domains.governance, GovernanceTypes, "Propose", {
-      ...p,
-      ...auth,
-    });
+    return signTypedRequest(signer, this.domains.governance, GovernanceTypes, "Propose", { ...p, ...auth });
   }
 
-  async signVote(signer: Signer, proposalId: bigint | number, support: boolean, o: { validFor?: number } = {}) {
+  /** Signs a vote; `wait()` of the submitted request says whether it executed the proposal. */
+  async signVote(
+    signer: Signer,
+    proposalId: bigint | number,
+    support: boolean,
+    o: { validFor?: number } = {},
+  ): Promise<SignedRequest<VoteRequest, "Vote">> {
+    const id = uintArg("proposalId", proposalId, 256, "a proposal id (a whole number)");
+    if (typeof support !== "boolean") invalidArgument("support", support, "true (yes) or false (no)");
     const auth = await this.auth(this.governance, signer, o.validFor);
-    return signTypedRequest<VoteRequest>(signer, this.domains.governance, GovernanceTypes, "Vote", {
-      proposalId,
+    return signTypedRequest(signer, this.domains.governance, GovernanceTypes, "Vote", {
+      proposalId: id,
       support,
       ...auth,
     });
   }
 
-  async signRevokeOwnKey(signer: Signer, memberId: bigint | number, key: string, o: { validFor?: number } = {}) {
+  /** A member revokes one of its signing keys at once (also while suspended, also its last one). */
+  async signRevokeOwnKey(
+    signer: Signer,
+    memberId: bigint | number,
+    key: string,
+    o: { validFor?: number } = {},
+  ): Promise<SignedRequest<RevokeOwnKeyRequest, "RevokeOwnKey">> {
+    const member = memberIdArg("memberId", memberId, { nonZero: true });
+    const address = addressArg("key", key, { nonZero: true });
     const auth = await this.auth(this.consortium, signer, o.validFor);
-    return signTypedRequest<RevokeOwnKeyRequest>(signer, this.domains.consortium, ConsortiumTypes, "RevokeOwnKey", {
-      memberId,
-      key,
+    return signTypedRequest(signer, this.domains.consortium, ConsortiumTypes, "RevokeOwnKey", {
+      memberId: member,
+      key: address,
       ...auth,
     });
   }
@@ -353,12 +608,15 @@ export class ConsortiumClient {
     memberId: bigint | number,
     o: { validFrom?: Date | number; validUntil?: Date | number; validFor?: number } = {},
   ): Promise<SignedAddOwnKey> {
+    const member = memberIdArg("memberId", memberId, { nonZero: true });
+    const validFrom = optionalUnixSecondsArg("validFrom", o.validFrom);
+    const validUntil = optionalUnixSecondsArg("validUntil", o.validUntil, { openEnded: true });
     const auth = await this.auth(this.consortium, signer, o.validFor);
     const request: AddOwnKeyRequest = {
-      memberId,
+      memberId: member,
       key: await newKey.getAddress(),
-      validFrom: secs(o.validFrom),
-      validUntil: secs(o.validUntil),
+      validFrom,
+      validUntil,
       ...auth,
     };
     const signed = await signTypedRequest(signer, this.domains.consortium, ConsortiumTypes, "AddOwnKey", request);
@@ -373,39 +631,46 @@ export class ConsortiumClient {
    * @example
    * const { publicKey } = await generateKeyPair("ES256", { extractable: true });
    * const signed = await c.signAddOwnPublicKey(memberKey, 4, { purpose: "Report", jwk: await exportJWK(publicKey) });
-   * await (await c.submit(signed, relayer)).wait();
+   * const { kid } = await (await c.submit(signed, relayer)).wait();
    */
-  async signAddOwnPublicKey(signer: Signer, memberId: bigint | number, p: AddOwnPublicKeyParameters) {
+  async signAddOwnPublicKey(
+    signer: Signer,
+    memberId: bigint | number,
+    p: AddOwnPublicKeyParameters,
+  ): Promise<SignedRequest<AddOwnPublicKeyRequest, "AddOwnPublicKey">> {
+    const member = memberIdArg("memberId", memberId, { nonZero: true });
+    const purpose = enumArg("purpose", p.purpose, { Report: KeyPurpose.Report, Encryption: KeyPurpose.Encryption });
+    const validFrom = optionalUnixSecondsArg("validFrom", p.validFrom);
+    const validUntil = optionalUnixSecondsArg("validUntil", p.validUntil, { openEnded: true });
     const jwk = await validateMemberPublicJwk(p.jwk);
     const algorithm = keyAlgorithmFor(p.purpose, jwk, p.algorithm);
     const auth = await this.auth(this.consortium, signer, p.validFor);
-    return signTypedRequest<AddOwnPublicKeyRequest>(
-      signer,
-      this.domains.consortium,
-      ConsortiumTypes,
-      "AddOwnPublicKey",
-      {
-        memberId,
-        purpose: KeyPurpose[p.purpose],
-        algorithm: KeyAlgorithm[algorithm],
-        jwk: encodePublicJwk(jwk),
-        validFrom: secs(p.validFrom),
-        validUntil: secs(p.validUntil),
-        ...auth,
-      },
-    );
+    return signTypedRequest(signer, this.domains.consortium, ConsortiumTypes, "AddOwnPublicKey", {
+      memberId: member,
+      purpose,
+      algorithm: KeyAlgorithm[algorithm],
+      jwk: encodePublicJwk(jwk),
+      validFrom,
+      validUntil,
+      ...auth,
+    });
   }
 
   /** A member revokes one of its public keys at once (also while suspended); `key` is its `kid` or `bytes32` id. */
-  async signRevokeOwnPublicKey(signer: Signer, memberId: bigint | number, key: string, o: { validFor?: number } = {}) {
+  async signRevokeOwnPublicKey(
+    signer: Signer,
+    memberId: bigint | number,
+    key: string,
+    o: { validFor?: number } = {},
+  ): Promise<SignedRequest<RevokeOwnPublicKeyRequest, "RevokeOwnPublicKey">> {
+    const member = memberIdArg("memberId", memberId, { nonZero: true });
+    const keyId = toKeyId(key);
     const auth = await this.auth(this.consortium, signer, o.validFor);
-    return signTypedRequest<RevokeOwnPublicKeyRequest>(
-      signer,
-      this.domains.consortium,
-      ConsortiumTypes,
-      "RevokeOwnPublicKey",
-      { memberId, keyId: toKeyId(key), ...auth },
-    );
+    return signTypedRequest(signer, this.domains.consortium, ConsortiumTypes, "RevokeOwnPublicKey", {
+      memberId: member,
+      keyId,
+      ...auth,
+    });
   }
 
   /**
@@ -419,8 +684,11 @@ export class ConsortiumClient {
     purpose: KeyPurposeName,
     o: { at?: Date | number } = {},
   ): Promise<boolean> {
-    const at = o.at === undefined ? await chainTimeOf(this.provider) : toUnixSeconds(o.at);
-    return this.consortium.isValidPublicKey(memberId, toKeyId(key), KeyPurpose[purpose], at);
+    const member = memberIdArg("memberId", memberId);
+    const keyId = toKeyId(key);
+    const purposeCode = enumArg("purpose", purpose, { Report: KeyPurpose.Report, Encryption: KeyPurpose.Encryption });
+    const at = o.at === undefined ? await this.chainTime() : unixSecondsArg("at", o.at);
+    return this.read("reading the public key", () => this.consortium.isValidPublicKey(member, keyId, purposeCode, at));
   }
 
   /**
@@ -430,25 +698,19 @@ export class ConsortiumClient {
    * A key whose JWK no JOSE library could use (off the curve, not canonical) is left out.
    */
   async registeredPublicKeys(memberId?: bigint | number, o: { fromBlock?: number } = {}): Promise<MemberPublicKey[]> {
-    let events;
-    try {
-      events = await this.consortium.queryFilter(
-        this.consortium.filters.PublicKeyAdded(memberId),
-        o.fromBlock ?? 0,
-        "latest",
-      );
-    } catch (err) {
-      throw new CrossproofError("CHAIN_ERROR", "cannot read the PublicKeyAdded events", { cause: err });
-    }
+    const member = memberId === undefined ? undefined : memberIdArg("memberId", memberId);
+    const events = await this.read("reading the PublicKeyAdded events", () =>
+      this.consortium.queryFilter(this.consortium.filters.PublicKeyAdded(member), o.fromBlock ?? 0, "latest"),
+    );
     const keys: MemberPublicKey[] = [];
     for (const e of events) {
-      const { memberId: member, keyId, purpose: purposeCode, algorithm: algorithmCode, jwk: bytes } = e.args;
+      const { memberId: owner, keyId, purpose: purposeCode, algorithm: algorithmCode, jwk: bytes } = e.args;
       if (sha256(bytes) !== keyId) {
         throw new CrossproofError(
           "CHAIN_ERROR",
           `PublicKeyAdded of key ${keyId}: the JWK does not hash to the key id`,
           {
-            details: { memberId: member.toString(), keyId, transactionHash: e.transactionHash },
+            details: { memberId: owner.toString(), keyId, transactionHash: e.transactionHash },
           },
         );
       }
@@ -462,9 +724,9 @@ export class ConsortiumClient {
       } catch {
         continue;
       }
-      const record = await this.consortium.publicKeyOf(member, keyId);
+      const record = await this.read("reading the public key", () => this.consortium.publicKeyOf(owner, keyId));
       keys.push({
-        memberId: member,
+        memberId: owner,
         keyId: keyId as Hex,
         kid: keyIdToKid(keyId),
         purpose,
@@ -487,9 +749,11 @@ export class ConsortiumClient {
     purpose: KeyPurposeName,
     o: { fromBlock?: number } = {},
   ): Promise<MemberPublicKey[]> {
+    const member = memberIdArg("memberId", memberId);
+    const purposeCode = enumArg("purpose", purpose, { Report: KeyPurpose.Report, Encryption: KeyPurpose.Encryption });
     const [live, registered] = await Promise.all([
-      this.consortium.publicKeysOf(memberId, KeyPurpose[purpose]),
-      this.registeredPublicKeys(memberId, o),
+      this.read("reading the public keys", () => this.consortium.publicKeysOf(member, purposeCode)),
+      this.registeredPublicKeys(member, o),
     ]);
     const byId = new Map(registered.map((k) => [k.keyId.toLowerCase(), k]));
     return [...live].flatMap((id) => byId.get(id.toLowerCase()) ?? []);
@@ -512,8 +776,9 @@ export class ConsortiumClient {
     memberIds?: readonly (bigint | number)[],
     o: { at?: Date | number; fromBlock?: number } = {},
   ): Promise<JSONWebKeySet> {
-    const at = o.at === undefined ? await chainTimeOf(this.provider) : toUnixSeconds(o.at);
-    const members = memberIds === undefined ? undefined : new Set(memberIds.map((m) => BigInt(m)));
+    const members =
+      memberIds === undefined ? undefined : new Set(memberIds.map((m, i) => memberIdArg(`memberIds[${i}]`, m)));
+    const at = o.at === undefined ? await this.chainTime() : unixSecondsArg("at", o.at);
     const registered =
       members !== undefined && members.size === 1
         ? await this.registeredPublicKeys([...members][0]!, o)
@@ -523,97 +788,64 @@ export class ConsortiumClient {
     for (const k of registered) {
       if (k.purpose !== "Report" || seen.has(k.kid)) continue;
       if (members !== undefined && !members.has(k.memberId)) continue;
-      if (!(await this.consortium.isValidPublicKey(k.memberId, k.keyId, KeyPurpose.Report, at))) continue;
+      const valid = await this.read("reading the public key", () =>
+        this.consortium.isValidPublicKey(k.memberId, k.keyId, KeyPurpose.Report, at),
+      );
+      if (!valid) continue;
       seen.add(k.kid);
       keys.push(k.jwk);
     }
     return { keys };
   }
 
+  /**
+   * A GOVERNOR of one side proposes a recognition agreement (that is its side's approval); `wait()` of the submitted
+   * request resolves to `{ agreementId, from, to }`.
+   */
   async signProposeAgreement(
     signer: Signer,
     terms: AgreementTermsInput | AgreementTermsStruct,
     o: { validFor?: number } = {},
-  ) {
+  ): Promise<SignedRequest<ProposeAgreementRequest, "ProposeAgreement">> {
     const struct =
-      typeof terms.categories === "bigint"
+      typeof terms?.categories === "bigint"
         ? (terms as AgreementTermsStruct)
         : agreementTerms(terms as AgreementTermsInput);
     const auth = await this.auth(this.agreements, signer, o.validFor);
-    return signTypedRequest<ProposeAgreementRequest>(
-      signer,
-      this.domains.agreements,
-      AgreementTypes,
-      "ProposeAgreement",
-      { terms: struct, ...auth },
-    );
+    return signTypedRequest(signer, this.domains.agreements, AgreementTypes, "ProposeAgreement", {
+      terms: struct,
+      ...auth,
+    });
   }
 
-  async signApproveAgreement(signer: Signer, agreementId: bigint | number, o: { validFor?: number } = {}) {
+  /** A GOVERNOR of the other side approves; `wait()` says whether that concluded the agreement. */
+  async signApproveAgreement(
+    signer: Signer,
+    agreementId: bigint | number,
+    o: { validFor?: number } = {},
+  ): Promise<SignedRequest<ApproveAgreementRequest, "ApproveAgreement">> {
+    const id = uintArg("agreementId", agreementId, 256, "an agreement id (a whole number)");
     const auth = await this.auth(this.agreements, signer, o.validFor);
-    return signTypedRequest<ApproveAgreementRequest>(
-      signer,
-      this.domains.agreements,
-      AgreementTypes,
-      "ApproveAgreement",
-      { agreementId, ...auth },
-    );
+    return signTypedRequest(signer, this.domains.agreements, AgreementTypes, "ApproveAgreement", {
+      agreementId: id,
+      ...auth,
+    });
   }
 
+  /** Either side suspends an agreement; only the side that suspended resumes it. */
   async signSetAgreementSuspended(
     signer: Signer,
     agreementId: bigint | number,
     suspended: boolean,
     o: { validFor?: number } = {},
-  ) {
+  ): Promise<SignedRequest<SetAgreementSuspendedRequest, "SetAgreementSuspended">> {
+    const id = uintArg("agreementId", agreementId, 256, "an agreement id (a whole number)");
+    if (typeof suspended !== "boolean") invalidArgument("suspended", suspended, "true (suspend) or false (resume)");
     const auth = await this.auth(this.agreements, signer, o.validFor);
-    return signTypedRequest<SetAgreementSuspendedRequest>(
-      signer,
-      this.domains.agreements,
-      AgreementTypes,
-      "SetAgreementSuspended",
-      { agreementId, suspended, ...auth },
-    );
-  }
-
-  /** Submits a signed request through `relayer`; refusals become `CONTRACT_REVERTED` with the custom error. */
-  async submit(signed: SignedRequest<unknown>, relayer: Signer): Promise<SubmittedRequest> {
-    // The request was built by one of the sign* methods above for its primary type.
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const r = signed.request as any;
-    const sig = signed.signature;
-    const consortium = this.consortium.connect(relayer);
-    const governance = this.governance.connect(relayer);
-    const agreements = this.agreements.connect(relayer);
-    const iface =
-      signed.primaryType in GovernanceTypes
-        ? this.governance.interface
-        : signed.primaryType in AgreementTypes
-          ? this.agreements.interface
-          : this.consortium.interface;
-    return submitRequest(signed.primaryType, iface, () => {
-      switch (signed.primaryType) {
-        case "Propose":
-          return governance.propose(r, sig);
-        case "Vote":
-          return governance.vote(r, sig);
-        case "RevokeOwnKey":
-          return consortium.revokeOwnKey(r, sig);
-        case "AddOwnKey":
-          return consortium.addOwnKey(r, sig, (signed as SignedAddOwnKey).keySignature);
-        case "AddOwnPublicKey":
-          return consortium.addOwnPublicKey(r, sig);
-        case "RevokeOwnPublicKey":
-          return consortium.revokeOwnPublicKey(r, sig);
-        case "ProposeAgreement":
-          return agreements.proposeAgreement(r, sig);
-        case "ApproveAgreement":
-          return agreements.approveAgreement(r, sig);
-        case "SetAgreementSuspended":
-          return agreements.setAgreementSuspended(r, sig);
-        default:
-          throw new CrossproofError("INVALID_ARGUMENT", `unknown request ${signed.primaryType}`);
-      }
+    return signTypedRequest(signer, this.domains.agreements, AgreementTypes, "SetAgreementSuspended", {
+      agreementId: id,
+      suspended,
+      ...auth,
     });
   }
 }

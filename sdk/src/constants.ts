@@ -86,3 +86,70 @@ export const JoseAlgorithm = { ES256: "ES256", EdDSA: "EdDSA", EcdhEs: "ECDH-ES"
   KeyAlgorithmName,
   string
 >;
+
+/** Rights a licence can grant (bitmask), as in `ILicenseRegistry`. */
+export const Right = {
+  REPRODUCE: 1 << 0,
+  DISTRIBUTE: 1 << 1,
+  /** Making available / communication to the public (on-demand streaming, downloads). */
+  MAKE_AVAILABLE: 1 << 2,
+  PERFORM: 1 << 3,
+  /** Broadcasting and live-streaming. */
+  BROADCAST: 1 << 4,
+  /** Adaptation, derivative works. */
+  ADAPT: 1 << 5,
+} as const;
+export type RightName = keyof typeof Right;
+
+/** Grant types, as in `ILicenseRegistry.GrantType`. */
+export const GrantType = { NonExclusive: 0, Sole: 1, Exclusive: 2 } as const;
+export type GrantTypeName = keyof typeof GrantType;
+
+/** Authorisation results, as in `ILicenseRegistry.Reason`. */
+export const AuthorizationReason = [
+  "OK",
+  "UNKNOWN_LICENCE",
+  "REVOKED",
+  "EXPIRED",
+  "NOT_YET_VALID",
+  "RIGHT_NOT_GRANTED",
+  "TERRITORY_NOT_GRANTED",
+  "CHAIN_TOO_DEEP",
+  "TITLE_VOIDED",
+] as const;
+export type AuthorizationReasonName = (typeof AuthorizationReason)[number];
+
+/** ORs right names into the on-chain bitmask. */
+export function rightsMask(names: readonly RightName[]): number {
+  return names.reduce((m, n) => m | Right[n], 0);
+}
+
+/** The right names in a bitmask. */
+export function rightNames(mask: number): RightName[] {
+  return (Object.keys(Right) as RightName[]).filter((n) => (mask & Right[n]) !== 0);
+}
+
+/**
+ * Why a request is an emergency, as in `IAssistanceDesk.EmergencyReason`: the grounds of an "emergency situation" in
+ * Regulation (EU) 2023/1543 (e-Evidence), Art. 3(18). Only these open the emergency window.
+ */
+export const EmergencyReason = {
+  None: 0,
+  ImminentThreatToLife: 1,
+  ImminentThreatToPhysicalIntegrityOrSafety: 2,
+  CriticalInfrastructure: 3,
+} as const;
+export type EmergencyReasonName = keyof typeof EmergencyReason;
+
+/** Request states, as in `IAssistanceDesk.State` (Overdue is only ever derived from time). */
+export const AssistanceStates = [
+  "None",
+  "Issued",
+  "Acknowledged",
+  "Overdue",
+  "Fulfilled",
+  "PartiallyFulfilled",
+  "Refused",
+  "Withdrawn",
+] as const;
+export type AssistanceStateName = (typeof AssistanceStates)[number];

@@ -7,53 +7,84 @@ import {
   type ContractRunner,
   type EventFragment,
   type FunctionFragment,
-  type Log,
-  type Signer,
   type Interface,
+  type Log,
   type Provider,
+  type Result,
+  type Signer,
   type TypedDataDomain,
 } from "ethers";
-import { toCrossproofError } from "./contract-errors";
-import { DOMAIN_VERSION, DomainName, contractDomain, type ContractName } from "./eip712";
+import { secondsArg, unixSecondsArg } from "./arguments";
+import { toCrossproofError, unreachableError } from "./contract-errors";
+import { DOMAIN_VERSION, DomainName, contractDomain, type ContractName, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
 import { chainClockOf } from "./provider";
 import { Relayer, relayedTransaction } from "./relayer";
 
+// ---- Submitted requests -------------------------------------------------------------------------------------------
+
+/** A domain result together with the receipt of the transaction that brought it about. */
+export type Mined<T> = T & {
+  /** The transaction's receipt (gas used, block, hash), for those who need it. */
+  readonly receipt: ContractTransactionReceipt;
+};
+
 /**
- * A submitted request: the transaction hash, and a way to wait for its receipt and decoded events. Relayed by a
- * `Relayer`, a request the contract refuses is usually mined and reverts: `wait()` then rejects with
- * `CONTRACT_REVERTED` naming the custom error (by a plain Signer, `eth_estimateGas` refuses it before it is sent).
+ * A submitted request: its transaction hash, and `wait()` for what it came to in the domain's words — the new
+ * record, licence or request id, decoded from the contract's event — with the receipt alongside (like the EAS SDK's
+ * `Transaction<T>`). Relayed by a {@link Relayer}, a request the contract refuses is usually mined and reverts:
+ * `wait()` then rejects with `CONTRACT_REVERTED` naming the custom error (by a plain Signer, `eth_estimateGas`
+ * refuses it before it is sent, and the submit itself rejects).
+ * @example
+ * const { recordId } = await (await client.anchorEvidence(signed, relayer)).wait();
  */
-export interface SubmittedRequest {
+export interface Submitted<T> {
   /** The transaction's hash (a relayer that had to send the request again reports the newest). */
   readonly hash: string;
-  wait(confirmations?: number): Promise<RequestOutcome>;
+  wait(confirmations?: number): Promise<Mined<T>>;
 }
 
-/** A mined request: its receipt, and the contract's events in it (decoded when first read). */
-export class RequestOutcome {
+/** The events one contract emitted in a mined transaction: what a request's result is read from. */
+export class ReceiptEvents {
   readonly #iface: Interface;
+  readonly #address: string;
   readonly #logs: readonly Log[];
-  #events: LogDescription[] | undefined;
 
   constructor(
     readonly receipt: ContractTransactionReceipt,
     iface: Interface,
+    address: string,
     logs: readonly Log[],
   ) {
     this.#iface = iface;
+    this.#address = address.toLowerCase();
     this.#logs = logs;
   }
 
-  /** The contract's events, decoded. */
-  get events(): LogDescription[] {
-    return (this.#events ??= decodeEvents(this.#iface, this.#logs));
+  /** The first log of the contract's event `name`, undecoded (its topics hold the indexed arguments). */
+  find(name: string): Log | undefined {
+    const topic = eventTable(this.#iface).topicOf.get(name);
+    if (topic === undefined) return undefined;
+    return this.#logs.find((l) => l.topics[0] === topic && l.address.toLowerCase() === this.#address);
   }
 
-  /** The first log of the contract's event `name`, undecoded: its topics hold the indexed arguments. */
-  logOf(name: string): Log | undefined {
-    const topic = eventTable(this.#iface).topicOf.get(name);
-    return topic === undefined ? undefined : this.#logs.find((l) => l.topics[0] === topic);
+  /** Like {@link find}; `CHAIN_ERROR` when the transaction emitted no such event. */
+  get(name: string): Log {
+    const log = this.find(name);
+    if (log === undefined) throw new CrossproofError("CHAIN_ERROR", `no ${name} event in ${this.receipt.hash}`);
+    return log;
+  }
+
+  /** The decoded arguments of a log of this contract. */
+  args(log: Log): Result {
+    const fragment = eventTable(this.#iface).byTopic.get(log.topics[0] ?? "");
+    if (fragment === undefined) throw new CrossproofError("CHAIN_ERROR", `not an event of this contract`);
+    return this.#iface.decodeEventLog(fragment, log.data, log.topics);
+  }
+
+  /** The decoded arguments of the first `name` event (`CHAIN_ERROR` when there is none). */
+  argsOf(name: string): Result {
+    return this.args(this.get(name));
   }
 }
 
@@ -68,6 +99,167 @@ interface SentTransaction {
   wait(confirmations?: number): Promise<ContractTransactionReceipt | null>;
 }
 
+/** A transaction sent by a Relayer (its receipt is the plain ethers one). */
+type RelayedSent = Awaited<ReturnType<Relayer["relay"]>>;
+
+/**
+ * Sends a request through `send` and returns its hash and a `wait` that reads the result from the events `contract`
+ * emitted. A refusal by the contract, when sending or mined, becomes `CONTRACT_REVERTED` naming the custom error
+ * (decoded with `interfaces`, the contract's own first). A transaction sent by a `Relayer` is waited for by that
+ * relayer.
+ */
+export async function submitRequest<T>(p: {
+  /** What is being done, in words ("anchoring evidence"), for error messages. */
+  action: string;
+  contract: BaseContract;
+  interfaces?: readonly Interface[];
+  send: () => Promise<SentTransaction | RelayedSent>;
+  result: (events: ReceiptEvents) => T;
+}): Promise<Submitted<T>> {
+  const iface = p.contract.interface;
+  const interfaces = [iface, ...(p.interfaces ?? []).filter((i) => i !== iface)];
+  let tx: SentTransaction | RelayedSent;
+  try {
+    tx = await p.send();
+  } catch (err) {
+    throw toCrossproofError(err, interfaces, p.action);
+  }
+  const relayed = relayedTransaction(tx.hash);
+  return {
+    get hash() {
+      return relayed?.hash ?? tx.hash;
+    },
+    async wait(confirmations?: number) {
+      let receipt: ContractTransactionReceipt | null;
+      let logs: readonly Log[];
+      try {
+        if (relayed === undefined) {
+          receipt = (await tx.wait(confirmations)) as ContractTransactionReceipt | null;
+          logs = receipt === null ? [] : plainLogs.call(receipt);
+        } else {
+          const r = await relayed.wait(confirmations);
+          receipt = new ContractTransactionReceipt(iface, r.provider, r);
+          logs = r.logs;
+        }
+      } catch (err) {
+        throw toCrossproofError(err, interfaces, p.action);
+      }
+      if (receipt === null) throw new CrossproofError("CHAIN_ERROR", `${p.action}: no receipt`);
+      const result = p.result(new ReceiptEvents(receipt, iface, p.contract.target as string, logs));
+      return Object.assign(result as object, { receipt }) as Mined<T>;
+    },
+  };
+}
+
+// ---- One client base ----------------------------------------------------------------------------------------------
+
+/** How a client submits one kind of signed request, and how it reads the request's result. */
+export interface RequestRoute<R> {
+  /** The contract the request goes to. */
+  contract: BaseContract;
+  /** Its function, called with (request, signature, ...extra). */
+  method: string;
+  /** What the request does, in words ("anchoring evidence"): error messages start with it. */
+  action: string;
+  /** The domain result, from the contract's events in the receipt. */
+  result(events: ReceiptEvents): R;
+  /** Arguments after (request, signature): a second signature. */
+  extra?(signed: SignedRequest<unknown>): unknown[];
+}
+
+/** The route of every request a client submits, by primary type. */
+export type RequestRoutes<Results> = { readonly [K in keyof Results]: RequestRoute<Results[K]> };
+
+/**
+ * What every crossproof contract client shares: the contract's EIP-712 domain (read from the contract, ERC-5267),
+ * the provider, chain time, request deadlines, nonces, and one `submit` that sends a signed request through any
+ * relayer and resolves to its domain result. `Requests` maps each primary type to its request body, `Results` to
+ * what its `wait()` resolves to.
+ */
+export abstract class ContractClient<
+  Requests extends { [K in keyof Results]: unknown },
+  Results extends { [K in keyof Requests]: unknown },
+> {
+  readonly #routes: RequestRoutes<Results>;
+  readonly #interfaces: readonly Interface[];
+
+  protected constructor(
+    /** The EIP-712 domain requests to this client's (main) contract are signed for. */
+    readonly domain: TypedDataDomain,
+    /** The provider the client reads through. */
+    readonly provider: Provider,
+    routes: RequestRoutes<Results>,
+  ) {
+    this.#routes = routes;
+    const routeList = Object.values(routes) as RequestRoute<unknown>[];
+    this.#interfaces = [...new Set(routeList.map((r) => r.contract.interface))];
+  }
+
+  /** Chain time (the latest block's timestamp, unix seconds): the clock deadlines are checked against. */
+  chainTime(): Promise<number> {
+    return this.read("reading the chain time", () => chainTimeOf(this.provider));
+  }
+
+  /** A request deadline `validFor` seconds (default one hour) after chain time. */
+  protected deadline(validFor?: number): Promise<number> {
+    const seconds = secondsArg("validFor", validFor);
+    return this.read("reading the chain time", () => deadlineFrom(this.provider, seconds));
+  }
+
+  /** `given`, or the next nonce of the signer (or account) at `contract`. */
+  protected async nonceOf(
+    contract: { nonces(owner: string): Promise<bigint> },
+    owner: Signer | string,
+    given?: bigint | number,
+  ): Promise<bigint> {
+    if (given !== undefined) return BigInt(given);
+    const address = typeof owner === "string" ? owner : await owner.getAddress();
+    return this.read("reading the signer's nonce", () => contract.nonces(address));
+  }
+
+  /** Runs a read; its failure becomes a CrossproofError (a revert decoded with this client's contracts). */
+  protected async read<T>(action: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      throw toCrossproofError(err, this.#interfaces, action);
+    }
+  }
+
+  /**
+   * Submits a signed request through `relayer` — a {@link Relayer} (many requests in flight, no per-request gas
+   * estimate or fee query) or any Signer with gas (on a zero-gas consortium chain, any key) — and resolves `wait()`
+   * to its domain result. A refusal by the contract becomes `CONTRACT_REVERTED` naming the custom error and its
+   * arguments in words: from `submit` when the request is checked before sending (any Signer; a Relayer's first
+   * request of each kind), else from `wait()` once it reverted on chain.
+   */
+  async submit<K extends keyof Requests & keyof Results & string>(
+    signed: SignedRequest<Requests[K], K>,
+    relayer: Signer | Relayer,
+  ): Promise<Submitted<Results[K]>> {
+    const type = (signed as { primaryType?: unknown } | undefined)?.primaryType;
+    const route =
+      typeof type === "string" && Object.prototype.hasOwnProperty.call(this.#routes, type)
+        ? (this.#routes[type as K] as RequestRoute<Results[K]>)
+        : undefined;
+    if (route === undefined) {
+      throw new CrossproofError("INVALID_ARGUMENT", `this client does not submit ${String(type)} requests`, {
+        details: { argument: "signed", value: type, known: Object.keys(this.#routes) },
+      });
+    }
+    const args = [signed.request, signed.signature, ...(route.extra?.(signed as SignedRequest<unknown>) ?? [])];
+    return submitRequest({
+      action: route.action,
+      contract: route.contract,
+      interfaces: this.#interfaces,
+      send: () => sendCall(route.contract, route.method, args, relayer),
+      result: (events) => route.result(events),
+    });
+  }
+}
+
+// ---- Connecting ---------------------------------------------------------------------------------------------------
+
 /** The provider behind a runner, and the EIP-712 domain of a deployed crossproof contract (its code must exist). */
 export async function resolveContract(
   contract: ContractName,
@@ -78,7 +270,7 @@ export async function resolveContract(
   try {
     const { chainId } = await provider.getNetwork();
     if ((await provider.getCode(address)) === "0x") {
-      throw new CrossproofError("DEPLOYMENT_NOT_FOUND", `no ${contract} at ${address}`);
+      throw new CrossproofError("DEPLOYMENT_NOT_FOUND", `no ${contract} at ${address} on chain ${chainId}`);
     }
     // ERC-5267: the contract states its own domain; its salt is the consortium id.
     const [, name, version, , , salt] = await new Contract(address, ERC5267_ABI, provider).getFunction(
@@ -92,13 +284,24 @@ export async function resolveContract(
     }
     return { provider, domain: contractDomain(contract, chainId, address, salt as string) };
   } catch (err) {
-    throw toCrossproofError(err, [], `connecting to the ${contract}`);
+    throw unreachableError(err, providerUrl(provider)) ?? toCrossproofError(err, [], `connecting to the ${contract}`);
+  }
+}
+
+/** The URL of a JSON-RPC provider, when it has one (for messages). */
+function providerUrl(provider: Provider): string | undefined {
+  try {
+    return (provider as { _getConnection?: () => { url: string } })._getConnection?.().url;
+  } catch {
+    return undefined;
   }
 }
 
 const ERC5267_ABI = [
   "function eip712Domain() view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions)",
 ];
+
+// ---- Time ---------------------------------------------------------------------------------------------------------
 
 /** Chain time (latest block): the clock that deadlines are checked against. */
 export async function chainTimeOf(provider: Provider): Promise<number> {
@@ -119,10 +322,15 @@ export async function deadlineFrom(provider: Provider, validFor: number = DEFAUL
   return (clock === undefined ? await chainTimeOf(provider) : await clock.now()) + validFor;
 }
 
-/** Unix seconds from a Date or from seconds already. */
-export function toUnixSeconds(t: Date | number): number {
-  return t instanceof Date ? Math.floor(t.getTime() / 1000) : t;
+/**
+ * Unix seconds from a Date or from seconds already. A number above 10^11 is refused (`INVALID_ARGUMENT`, "looks like
+ * milliseconds; pass seconds or a Date"): `Date.now()` where seconds are expected.
+ */
+export function toUnixSeconds(t: Date | number, name = "the time"): number {
+  return unixSecondsArg(name, t);
 }
+
+// ---- Events and calls ---------------------------------------------------------------------------------------------
 
 /** Event fragments by topic and topics by name, per interface (ethers hashes a fragment on every lookup). */
 const eventTables = new WeakMap<Interface, { byTopic: Map<string, EventFragment>; topicOf: Map<string, string> }>();
@@ -197,49 +405,4 @@ export function sendCall(
     (...a: unknown[]) => Promise<SentTransaction>
   >;
   return connected[method]!(...args);
-}
-
-/** A transaction sent by a Relayer (its receipt is the plain ethers one). */
-type RelayedSent = Awaited<ReturnType<Relayer["relay"]>>;
-
-/**
- * Sends a signed request through `send` and returns its hash and a `wait` that decodes the contract's events.
- * A refusal by the contract, when sending or mined, becomes `CONTRACT_REVERTED` naming the custom error. A
- * transaction sent by a `Relayer` (a contract connected to one) is waited for by that relayer.
- */
-export async function submitRequest(
-  action: string,
-  iface: Interface,
-  send: () => Promise<SentTransaction | RelayedSent>,
-): Promise<SubmittedRequest> {
-  let tx: SentTransaction | RelayedSent;
-  try {
-    tx = await send();
-  } catch (err) {
-    throw toCrossproofError(err, [iface], action);
-  }
-  const relayed = relayedTransaction(tx.hash);
-  return {
-    get hash() {
-      return relayed?.hash ?? tx.hash;
-    },
-    async wait(confirmations?: number) {
-      let receipt: ContractTransactionReceipt | null;
-      let logs: readonly Log[];
-      try {
-        if (relayed === undefined) {
-          receipt = (await tx.wait(confirmations)) as ContractTransactionReceipt | null;
-          logs = receipt === null ? [] : plainLogs.call(receipt);
-        } else {
-          const r = await relayed.wait(confirmations);
-          receipt = new ContractTransactionReceipt(iface, r.provider, r);
-          logs = r.logs;
-        }
-      } catch (err) {
-        throw toCrossproofError(err, [iface], action);
-      }
-      if (receipt === null) throw new CrossproofError("CHAIN_ERROR", `${action}: no receipt`);
-      return new RequestOutcome(receipt, iface, logs);
-    },
-  };
 }

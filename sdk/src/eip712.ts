@@ -148,9 +148,9 @@ export interface EvidenceRegistryRequests {
   RetractBatch: RetractBatchRequest;
 }
 
-/** A request and its signature, ready for any relayer. */
-export interface SignedRequest<T> {
-  primaryType: string;
+/** A request and its signature, ready for any relayer; `P` is its EIP-712 primary type ("AnchorEvidence"). */
+export interface SignedRequest<T, P extends string = string> {
+  primaryType: P;
   domain: TypedDataDomain;
   request: T;
   signature: Hex;
@@ -181,13 +181,13 @@ function typesFor(
  * Signs any request of a crossproof contract with any ethers `Signer` (a wallet, a hardware key, a KMS adapter),
  * given that contract's type table.
  */
-export async function signTypedRequest<T>(
+export async function signTypedRequest<T, P extends string = string>(
   signer: Signer,
   domain: TypedDataDomain,
   table: Record<string, readonly TypedDataField[]>,
-  primaryType: string,
+  primaryType: P,
   request: T,
-): Promise<SignedRequest<T>> {
+): Promise<SignedRequest<T, P>> {
   const types = typesFor(table, primaryType);
   const value = request as unknown as Record<string, unknown>;
   const signature = (await signer.signTypedData(domain, types, value)) as Hex;
@@ -220,7 +220,7 @@ export function signEvidenceRequest<K extends keyof EvidenceRegistryRequests>(
   domain: TypedDataDomain,
   primaryType: K,
   request: EvidenceRegistryRequests[K],
-): Promise<SignedRequest<EvidenceRegistryRequests[K]>> {
+): Promise<SignedRequest<EvidenceRegistryRequests[K], K>> {
   return signTypedRequest(signer, domain, EvidenceRegistryTypes, primaryType, request);
 }
 

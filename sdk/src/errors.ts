@@ -4,7 +4,6 @@
  */
 export type CrossproofErrorCode =
   | "INVALID_ARGUMENT"
-  | "INVALID_JURISDICTION"
   | "INVALID_MANIFEST"
   | "MANIFEST_HASH_MISMATCH"
   | "FILE_HASH_MISMATCH"
@@ -24,6 +23,8 @@ export type CrossproofErrorCode =
   | "MERKLE_PROOF_INVALID"
   | "MERKLE_LEAF_NOT_FOUND"
   | "CHAIN_ERROR"
+  /** The JSON-RPC node does not answer (connection refused, unknown host): the message names the URL. */
+  | "CHAIN_UNREACHABLE"
   | "CONTRACT_REVERTED"
   | "DEPLOYMENT_NOT_FOUND"
   | "DEPLOYMENT_INVALID"

@@ -1,27 +1,32 @@
 import {
-  ZeroHash,
   keccak256,
   concat,
   toUtf8Bytes,
   type ContractRunner,
-  type ContractTransactionReceipt,
-  type LogDescription,
   type Provider,
   type Signer,
   type TypedDataDomain,
 } from "ethers";
 import { Consortium__factory, EvidenceRegistry__factory, type EvidenceRegistry } from "./typechain";
-import { cidFromBytes, cidToBytes } from "./cid";
-import { toCrossproofError } from "./contract-errors";
 import {
-  DEFAULT_REQUEST_VALIDITY,
-  chainTimeOf,
-  deadlineFrom,
+  addressArg,
+  bytes32Arg,
+  bytes32ListArg,
+  enumArg,
+  invalidArgument,
+  memberIdArg,
+  optionalBytes32Arg,
+  optionalJurisdictionArg,
+  unixSecondsArg,
+  uintArg,
+} from "./arguments";
+import { cidFromBytes, cidToBytes } from "./cid";
+import {
+  ContractClient,
   resolveContract,
-  sendCall,
-  submitRequest,
-  toUnixSeconds,
-  type SubmittedRequest,
+  type ReceiptEvents,
+  type RequestRoutes,
+  type Submitted,
 } from "./contract-client";
 import { verifyCustodyChain, type CustodyEvent, type CustodyVerification } from "./custody";
 import {
@@ -42,17 +47,15 @@ import {
   type RetractBatchRequest,
   type RetractEvidenceRequest,
   type SignedRequest,
+  type VerdictName,
 } from "./eip712";
 import { CrossproofError } from "./errors";
-import { NO_JURISDICTION, fromJurisdiction, toOptionalJurisdiction } from "./jurisdiction";
+import { NO_JURISDICTION, fromJurisdiction } from "./jurisdiction";
 import { sha256Hex } from "./hash";
 import type { EvidenceBatch } from "./merkle";
 import { openPackage, type OpenedPackage, type RecipientPrivateKey } from "./package";
 import type { Relayer } from "./relayer";
 import type { ContentStore } from "./store";
-
-const ZERO = ZeroHash as Hex;
-const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 
 /**
  * The hash of a case reference as it goes on chain. Case numbers are short and guessable, so they are hashed with
@@ -60,7 +63,7 @@ const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
  * then links records of one case without revealing which case.
  */
 export function caseReferenceHash(reference: string, salt: string): Hex {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(salt)) throw new CrossproofError("INVALID_ARGUMENT", "the salt must be 32 bytes hex");
+  bytes32Arg("the case reference salt", salt);
   return keccak256(concat([salt, toUtf8Bytes(reference.normalize("NFC"))])) as Hex;
 }
 
@@ -148,87 +151,176 @@ export interface AnchorEvidenceParameters {
   validFor?: number;
 }
 
-/** What a mined anchor comes to. */
+/** What a mined anchor comes to (`wait()` of {@link EvidenceClient.anchorEvidence}). */
 export interface AnchoredEvidence {
+  /** The new record's id: {@link recordIdOf}(memberId, contentHash). */
   recordId: Hex;
   contentHash: Hex;
+  /** The anchoring member. */
   memberId: bigint;
-  receipt: ContractTransactionReceipt;
-  events: LogDescription[];
 }
 
 /** What a mined batch anchor comes to. */
 export interface AnchoredBatch {
+  /** The new batch's id: {@link batchIdOf}(memberId, root). */
   batchId: Hex;
   root: Hex;
   memberId: bigint;
-  receipt: ContractTransactionReceipt;
-  events: LogDescription[];
 }
 
-/** A submitted anchor whose `wait()` resolves to the new id. */
-export interface SubmittedAnchor<T> {
-  readonly hash: string;
-  wait(confirmations?: number): Promise<T>;
+/** What a mined custody event comes to. */
+export interface RecordedCustody {
+  recordId: Hex;
+  /** Its position in the record's chain of custody (0 = the first event). */
+  sequence: number;
+  eventType: CustodyEventTypeName;
+  /** The member that recorded it. */
+  actor: bigint;
+  /** Unix seconds. */
+  occurredAt: number;
+  /** The hash that chains it to the previous event (the record's custody head after it). */
+  eventHash: Hex;
 }
 
-const METHODS: Record<keyof EvidenceRegistryRequests, keyof EvidenceRegistry> = {
-  AnchorEvidence: "anchorEvidence",
-  AnchorBatch: "anchorBatch",
-  RecordCustody: "recordCustody",
-  Endorse: "endorse",
-  RetractEvidence: "retractEvidence",
-  RetractBatch: "retractBatch",
+/** What a mined endorsement comes to. */
+export interface RecordedEndorsement {
+  recordId: Hex;
+  /** The endorsing member. */
+  memberId: bigint;
+  verdict: Exclude<VerdictName, "None">;
+  /** The recognition agreement a recognition was made under (0 for a challenge). */
+  agreementId: bigint;
+  reportHash: Hex;
+}
+
+/** What a mined retraction comes to. */
+export interface RetractedEvidence {
+  recordId: Hex;
+  memberId: bigint;
+}
+export interface RetractedBatch {
+  batchId: Hex;
+  memberId: bigint;
+}
+
+/** What each EvidenceRegistry request's `wait()` resolves to. */
+export interface EvidenceRegistryResults {
+  AnchorEvidence: AnchoredEvidence;
+  AnchorBatch: AnchoredBatch;
+  RecordCustody: RecordedCustody;
+  Endorse: RecordedEndorsement;
+  RetractEvidence: RetractedEvidence;
+  RetractBatch: RetractedBatch;
+}
+
+/** Topic `i` of a log as a lower-case bytes32, or as a number. */
+const topic = (events: ReceiptEvents, name: string) => {
+  const log = events.get(name);
+  return {
+    hex: (i: number) => log.topics[i]!.toLowerCase() as Hex,
+    int: (i: number) => BigInt(log.topics[i]!),
+  };
 };
 
-function invalid(message: string): never {
-  throw new CrossproofError("INVALID_ARGUMENT", message);
-}
+const CUSTODY_NAMES = Object.keys(CustodyEventType) as CustodyEventTypeName[];
+const VERDICT_NAMES = Object.keys(Verdict) as VerdictName[];
 
-function bytes32(name: string, value: unknown, nonZero = false): Hex {
-  if (typeof value !== "string" || !BYTES32.test(value)) invalid(`${name} must be 32 bytes hex, got ${String(value)}`);
-  const v = value.toLowerCase() as Hex;
-  if (nonZero && v === ZERO) invalid(`${name} must not be zero`);
-  return v;
+/** Where each EvidenceRegistry request goes and how its result is read (anchors from the topics, undecoded). */
+function evidenceRoutes(registry: EvidenceRegistry): RequestRoutes<EvidenceRegistryResults> {
+  return {
+    AnchorEvidence: {
+      contract: registry,
+      method: "anchorEvidence",
+      action: "anchoring evidence",
+      result: (events) => {
+        const t = topic(events, "EvidenceAnchored");
+        return { recordId: t.hex(1), contentHash: t.hex(2), memberId: t.int(3) };
+      },
+    },
+    AnchorBatch: {
+      contract: registry,
+      method: "anchorBatch",
+      action: "anchoring a batch",
+      result: (events) => {
+        const t = topic(events, "BatchAnchored");
+        return { batchId: t.hex(1), root: t.hex(2), memberId: t.int(3) };
+      },
+    },
+    RecordCustody: {
+      contract: registry,
+      method: "recordCustody",
+      action: "recording custody",
+      result: (events) => {
+        const a = events.argsOf("CustodyRecorded");
+        return {
+          recordId: (a.recordId as string).toLowerCase() as Hex,
+          sequence: Number(a.sequence),
+          eventType: CUSTODY_NAMES[Number(a.eventType)]!,
+          actor: a.actor as bigint,
+          occurredAt: Number(a.occurredAt),
+          eventHash: a.eventHash as Hex,
+        };
+      },
+    },
+    Endorse: {
+      contract: registry,
+      method: "endorse",
+      action: "endorsing evidence",
+      result: (events) => {
+        const a = events.argsOf("EvidenceEndorsed");
+        return {
+          recordId: (a.recordId as string).toLowerCase() as Hex,
+          memberId: a.memberId as bigint,
+          verdict: VERDICT_NAMES[Number(a.verdict)] as Exclude<VerdictName, "None">,
+          agreementId: a.agreementId as bigint,
+          reportHash: a.reportHash as Hex,
+        };
+      },
+    },
+    RetractEvidence: {
+      contract: registry,
+      method: "retractEvidence",
+      action: "retracting evidence",
+      result: (events) => {
+        const t = topic(events, "EvidenceRetracted");
+        return { recordId: t.hex(1), memberId: t.int(2) };
+      },
+    },
+    RetractBatch: {
+      contract: registry,
+      method: "retractBatch",
+      action: "retracting a batch",
+      result: (events) => {
+        const t = topic(events, "BatchRetracted");
+        return { batchId: t.hex(1), memberId: t.int(2) };
+      },
+    },
+  };
 }
 
 function category(value: unknown): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 63) {
-    invalid(`the evidence category must be an integer 0-63, got ${String(value)}`);
-  }
-  return value;
-}
-
-function memberIdArg(name: string, value: unknown): bigint {
-  if ((typeof value !== "number" && typeof value !== "bigint") || BigInt(value) < 0n || BigInt(value) >= 1n << 64n) {
-    invalid(`${name} must be a member id (uint64), got ${String(value)}`);
-  }
-  return BigInt(value);
-}
-
-function seconds(name: string, value: Date | number): number {
-  const s = toUnixSeconds(value);
-  if (!Number.isSafeInteger(s) || s < 0 || s >= 2 ** 48) invalid(`${name} is not a valid time: ${String(value)}`);
-  return s;
+  return Number(uintArg("category", value, 6, "an evidence category, 0-63"));
 }
 
 /**
  * Talks to an EvidenceRegistry: builds and signs requests for any member key (EIP-712), submits them through any
  * relayer, and reads records, batches and chains of custody back. Records are per member: the record id is
  * {@link recordIdOf}(memberId, contentHash), and every anchor of one content hash is found from the events.
- * Arguments are checked before any network call (`INVALID_ARGUMENT`, `INVALID_JURISDICTION`).
+ * Arguments are checked before any network call (`INVALID_ARGUMENT`).
  * @example
  * const client = await EvidenceClient.connect(address, provider);
  * const signed = await client.signAnchorEvidence(agencyKey, { contentHash, packageCid, category,
  *   firstUpload: "US", caseRef, collectedAt: new Date() });
  * const { recordId } = await (await client.anchorEvidence(signed, relayer)).wait();
  */
-export class EvidenceClient {
+export class EvidenceClient extends ContractClient<EvidenceRegistryRequests, EvidenceRegistryResults> {
   private constructor(
     readonly registry: EvidenceRegistry,
-    readonly domain: TypedDataDomain,
-    private readonly provider: Provider,
-  ) {}
+    domain: TypedDataDomain,
+    provider: Provider,
+  ) {
+    super(domain, provider, evidenceRoutes(registry));
+  }
 
   static async connect(
     address: string,
@@ -238,61 +330,65 @@ export class EvidenceClient {
     return new EvidenceClient(EvidenceRegistry__factory.connect(address, runner), domain, provider);
   }
 
-  /** Chain time (latest block), the clock deadlines are checked against. */
-  chainTime(): Promise<number> {
-    return chainTimeOf(this.provider);
-  }
-
-  async nonce(key: string): Promise<bigint> {
-    return this.registry.nonces(key);
+  /** The next nonce of a signing key (custody, endorsements, retractions). */
+  nonce(key: string): Promise<bigint> {
+    return this.nonceOf(this.registry, addressArg("key", key));
   }
 
   /** The record id of `contentHash` anchored by `memberId` (offline; same as the contract's `recordIdOf`). */
   recordIdOf(memberId: bigint | number, contentHash: string): Hex {
-    return recordIdOf(memberIdArg("memberId", memberId), bytes32("contentHash", contentHash));
+    return recordIdOf(memberIdArg("memberId", memberId), bytes32Arg("contentHash", contentHash));
   }
 
   /** The batch id of `root` anchored by `memberId` (offline; same as the contract's `batchIdOf`). */
   batchIdOf(memberId: bigint | number, root: string): Hex {
-    return batchIdOf(memberIdArg("memberId", memberId), bytes32("root", root));
+    return batchIdOf(memberIdArg("memberId", memberId), bytes32Arg("root", root));
   }
 
   /**
    * Signs an anchor. The collecting jurisdiction is not a parameter: the contract records the signing member's own.
    */
-  async signAnchorEvidence(signer: Signer, p: AnchorEvidenceParameters): Promise<SignedRequest<AnchorEvidenceRequest>> {
+  async signAnchorEvidence(
+    signer: Signer,
+    p: AnchorEvidenceParameters,
+  ): Promise<SignedRequest<AnchorEvidenceRequest, "AnchorEvidence">> {
     if ("jurisdiction" in p) {
-      invalid("the collecting jurisdiction is the signing member's own; give firstUpload / primaryDissemination only");
+      invalidArgument(
+        "jurisdiction",
+        (p as { jurisdiction: unknown }).jurisdiction,
+        "absent",
+        "the collecting jurisdiction is the signing member's own; give firstUpload / primaryDissemination only",
+      );
     }
     const request: Omit<AnchorEvidenceRequest, "deadline"> = {
-      contentHash: bytes32("contentHash", p.contentHash, true),
+      contentHash: bytes32Arg("contentHash", p.contentHash, { nonZero: true }),
       packageCid: cidToBytes(p.packageCid),
       category: category(p.category),
-      firstUpload: toOptionalJurisdiction(p.firstUpload) as Hex,
-      primaryDissemination: toOptionalJurisdiction(p.primaryDissemination) as Hex,
-      caseRef: bytes32("caseRef", p.caseRef),
-      collectedAt: seconds("collectedAt", p.collectedAt),
-      supersedes: p.supersedes === undefined ? ZERO : bytes32("supersedes", p.supersedes),
+      firstUpload: optionalJurisdictionArg("firstUpload", p.firstUpload) as Hex,
+      primaryDissemination: optionalJurisdictionArg("primaryDissemination", p.primaryDissemination) as Hex,
+      caseRef: bytes32Arg("caseRef", p.caseRef),
+      collectedAt: unixSecondsArg("collectedAt", p.collectedAt),
+      supersedes: optionalBytes32Arg("supersedes", p.supersedes),
     };
     return signEvidenceRequest(signer, this.domain, "AnchorEvidence", {
       ...request,
-      deadline: await deadlineFrom(this.provider, p.validFor),
+      deadline: await this.deadline(p.validFor),
     });
   }
 
   async signAnchorBatch(
     signer: Signer,
     p: { batch: EvidenceBatch; manifestCid: string; category: number; validFor?: number },
-  ): Promise<SignedRequest<AnchorBatchRequest>> {
+  ): Promise<SignedRequest<AnchorBatchRequest, "AnchorBatch">> {
     const request = {
-      root: p.batch.root,
-      count: p.batch.count,
+      root: bytes32Arg("batch.root", p.batch?.root, { nonZero: true }),
+      count: Number(uintArg("batch.count", p.batch.count, 32, "the number of records in the batch")),
       manifestCid: cidToBytes(p.manifestCid),
       category: category(p.category),
     };
     return signEvidenceRequest(signer, this.domain, "AnchorBatch", {
       ...request,
-      deadline: await deadlineFrom(this.provider, p.validFor),
+      deadline: await this.deadline(p.validFor),
     });
   }
 
@@ -311,22 +407,21 @@ export class EvidenceClient {
       nonce?: bigint;
       validFor?: number;
     },
-  ): Promise<SignedRequest<RecordCustodyRequest>> {
-    const recordId = bytes32("recordId", p.recordId, true);
-    const eventType = CustodyEventType[p.eventType];
-    if (eventType === undefined) invalid(`unknown custody event type ${String(p.eventType)}`);
+  ): Promise<SignedRequest<RecordCustodyRequest, "RecordCustody">> {
+    const recordId = bytes32Arg("recordId", p.recordId, { nonZero: true });
+    const eventType = enumArg("eventType", p.eventType, CustodyEventType);
     const counterparty = memberIdArg("counterparty", p.counterparty ?? 0);
-    const occurredAt = p.occurredAt === undefined ? undefined : seconds("occurredAt", p.occurredAt);
-    const detailsHash = p.detailsHash === undefined ? ZERO : bytes32("detailsHash", p.detailsHash);
-    const now = await this.chainTime();
+    const occurredAt = p.occurredAt === undefined ? undefined : unixSecondsArg("occurredAt", p.occurredAt);
+    const detailsHash = optionalBytes32Arg("detailsHash", p.detailsHash);
+    const deadline = await this.deadline(p.validFor);
     return signEvidenceRequest(signer, this.domain, "RecordCustody", {
       recordId,
       eventType,
       counterparty,
-      occurredAt: occurredAt ?? now,
+      occurredAt: occurredAt ?? (await this.chainTime()),
       detailsHash,
-      nonce: p.nonce ?? (await this.nonce(await signer.getAddress())),
-      deadline: now + (p.validFor ?? DEFAULT_REQUEST_VALIDITY),
+      nonce: await this.nonceOf(this.registry, signer, p.nonce),
+      deadline,
     });
   }
 
@@ -344,8 +439,8 @@ export class EvidenceClient {
       nonce?: bigint;
       validFor?: number;
     },
-  ): Promise<SignedRequest<RecordCustodyRequest>> {
-    if (memberIdArg("recipient", p.recipient) === 0n) invalid("the recipient must be a member id");
+  ): Promise<SignedRequest<RecordCustodyRequest, "RecordCustody">> {
+    memberIdArg("recipient", p.recipient, { nonZero: true });
     return this.signCustody(signer, {
       recordId: p.recordId,
       eventType: "RecipientAdded",
@@ -371,18 +466,16 @@ export class EvidenceClient {
       nonce?: bigint;
       validFor?: number;
     },
-  ): Promise<SignedRequest<EndorseRequest>> {
-    const recordId = bytes32("recordId", p.recordId, true);
-    if (p.verdict !== "Recognized" && p.verdict !== "Challenged") {
-      invalid(`the verdict is Recognized or Challenged, not ${String(p.verdict)}`);
-    }
-    const reportHash = bytes32("reportHash", p.reportHash);
+  ): Promise<SignedRequest<EndorseRequest, "Endorse">> {
+    const recordId = bytes32Arg("recordId", p.recordId, { nonZero: true });
+    const verdict = enumArg("verdict", p.verdict, { Recognized: Verdict.Recognized, Challenged: Verdict.Challenged });
+    const reportHash = bytes32Arg("reportHash", p.reportHash);
     return signEvidenceRequest(signer, this.domain, "Endorse", {
       recordId,
-      verdict: Verdict[p.verdict],
+      verdict,
       reportHash,
-      nonce: p.nonce ?? (await this.nonce(await signer.getAddress())),
-      deadline: await deadlineFrom(this.provider, p.validFor),
+      nonce: await this.nonceOf(this.registry, signer, p.nonce),
+      deadline: await this.deadline(p.validFor),
     });
   }
 
@@ -390,14 +483,14 @@ export class EvidenceClient {
   async signRetractEvidence(
     signer: Signer,
     p: { recordId: string; reasonHash: string; nonce?: bigint; validFor?: number },
-  ): Promise<SignedRequest<RetractEvidenceRequest>> {
-    const recordId = bytes32("recordId", p.recordId, true);
-    const reasonHash = bytes32("reasonHash", p.reasonHash);
+  ): Promise<SignedRequest<RetractEvidenceRequest, "RetractEvidence">> {
+    const recordId = bytes32Arg("recordId", p.recordId, { nonZero: true });
+    const reasonHash = bytes32Arg("reasonHash", p.reasonHash);
     return signEvidenceRequest(signer, this.domain, "RetractEvidence", {
       recordId,
       reasonHash,
-      nonce: p.nonce ?? (await this.nonce(await signer.getAddress())),
-      deadline: await deadlineFrom(this.provider, p.validFor),
+      nonce: await this.nonceOf(this.registry, signer, p.nonce),
+      deadline: await this.deadline(p.validFor),
     });
   }
 
@@ -405,32 +498,15 @@ export class EvidenceClient {
   async signRetractBatch(
     signer: Signer,
     p: { batchId: string; reasonHash: string; nonce?: bigint; validFor?: number },
-  ): Promise<SignedRequest<RetractBatchRequest>> {
-    const batchId = bytes32("batchId", p.batchId, true);
-    const reasonHash = bytes32("reasonHash", p.reasonHash);
+  ): Promise<SignedRequest<RetractBatchRequest, "RetractBatch">> {
+    const batchId = bytes32Arg("batchId", p.batchId, { nonZero: true });
+    const reasonHash = bytes32Arg("reasonHash", p.reasonHash);
     return signEvidenceRequest(signer, this.domain, "RetractBatch", {
       batchId,
       reasonHash,
-      nonce: p.nonce ?? (await this.nonce(await signer.getAddress())),
-      deadline: await deadlineFrom(this.provider, p.validFor),
+      nonce: await this.nonceOf(this.registry, signer, p.nonce),
+      deadline: await this.deadline(p.validFor),
     });
-  }
-
-  /**
-   * Submits a signed request through `relayer`: a {@link Relayer} (many requests in flight, no per-request gas
-   * estimate or fee query) or any Signer with gas (on a zero-gas consortium chain, any key). A refusal by the
-   * contract becomes `CONTRACT_REVERTED` naming the custom error — from `submit` when the request is checked before
-   * sending (any Signer; a Relayer's first request of each kind), else from `wait()` once it reverted on chain.
-   */
-  async submit<K extends keyof EvidenceRegistryRequests>(
-    signed: SignedRequest<EvidenceRegistryRequests[K]>,
-    relayer: Signer | Relayer,
-  ): Promise<SubmittedRequest> {
-    const method = METHODS[signed.primaryType as K];
-    if (method === undefined) throw new CrossproofError("INVALID_ARGUMENT", `unknown request ${signed.primaryType}`);
-    return submitRequest(signed.primaryType, this.registry.interface, () =>
-      sendCall(this.registry, method as string, [signed.request, signed.signature], relayer),
-    );
   }
 
   /**
@@ -439,57 +515,24 @@ export class EvidenceClient {
    * const { recordId } = await (await client.anchorEvidence(signed, relayer)).wait();
    */
   anchorEvidence(
-    signed: SignedRequest<AnchorEvidenceRequest>,
+    signed: SignedRequest<AnchorEvidenceRequest, "AnchorEvidence">,
     relayer: Signer | Relayer,
-  ): Promise<SubmittedAnchor<AnchoredEvidence>> {
-    return this.submitAnchor(signed, relayer, "EvidenceAnchored", (id, contentHash) => ({ recordId: id, contentHash }));
+  ): Promise<Submitted<AnchoredEvidence>> {
+    return this.submit(signed, relayer);
   }
 
   /** Submits a signed batch anchor; `wait()` resolves to the new batch id. */
   anchorBatch(
-    signed: SignedRequest<AnchorBatchRequest>,
+    signed: SignedRequest<AnchorBatchRequest, "AnchorBatch">,
     relayer: Signer | Relayer,
-  ): Promise<SubmittedAnchor<AnchoredBatch>> {
-    return this.submitAnchor(signed, relayer, "BatchAnchored", (id, root) => ({ batchId: id, root }));
-  }
-
-  /**
-   * Submits an anchor whose event's indexed arguments are (id, hash, memberId) — read from its topics, undecoded —
-   * and resolves `wait()` to them.
-   */
-  private async submitAnchor<K extends "AnchorEvidence" | "AnchorBatch", T extends object>(
-    signed: SignedRequest<EvidenceRegistryRequests[K]>,
-    relayer: Signer | Relayer,
-    eventName: "EvidenceAnchored" | "BatchAnchored",
-    ids: (id: Hex, hash: Hex) => T,
-  ): Promise<SubmittedAnchor<T & { memberId: bigint; receipt: ContractTransactionReceipt; events: LogDescription[] }>> {
-    const sent = await this.submit(signed as SignedRequest<EvidenceRegistryRequests[K]> & { primaryType: K }, relayer);
-    return {
-      get hash() {
-        return sent.hash;
-      },
-      async wait(confirmations?: number) {
-        const outcome = await sent.wait(confirmations);
-        const log = outcome.logOf(eventName);
-        if (log === undefined) {
-          throw new CrossproofError("CHAIN_ERROR", `no ${eventName} event in ${outcome.receipt.hash}`);
-        }
-        return {
-          ...ids(log.topics[1]!.toLowerCase() as Hex, log.topics[2]!.toLowerCase() as Hex),
-          memberId: BigInt(log.topics[3]!),
-          receipt: outcome.receipt,
-          get events() {
-            return outcome.events;
-          },
-        };
-      },
-    };
+  ): Promise<Submitted<AnchoredBatch>> {
+    return this.submit(signed, relayer);
   }
 
   /** The record `recordId` with its anchoring event, or undefined when it was never anchored. */
   async getEvidence(recordId: string): Promise<EvidenceRecord | undefined> {
-    const id = bytes32("recordId", recordId);
-    try {
+    const id = bytes32Arg("recordId", recordId);
+    return this.read("reading the record", async () => {
       const e = await this.registry.getEvidence(id);
       if (Number(e.status) === EvidenceStatus.None) return undefined;
       const logs = await this.registry.queryFilter(this.registry.filters.EvidenceAnchored(id));
@@ -518,9 +561,7 @@ export class EvidenceClient {
         blockNumber: log.blockNumber,
         fieldsMatchCommitment: e.fieldsHash === recordFieldsHash(a.signer, a.packageCid, a.caseRef),
       };
-    } catch (err) {
-      throw toCrossproofError(err, [this.registry.interface], "reading the record");
-    }
+    });
   }
 
   /** The record of `contentHash` anchored by `memberId`, or undefined. */
@@ -533,27 +574,25 @@ export class EvidenceClient {
    * contract keeps no list).
    */
   async recordsOf(contentHash: string): Promise<EvidenceRecord[]> {
-    const hash = bytes32("contentHash", contentHash, true);
-    let ids: string[];
-    try {
+    const hash = bytes32Arg("contentHash", contentHash, { nonZero: true });
+    const ids = await this.read("listing the records of a content hash", async () => {
       const logs = await this.registry.queryFilter(this.registry.filters.EvidenceAnchored(undefined, hash));
-      ids = logs.map((l) => l.args.recordId);
-    } catch (err) {
-      throw toCrossproofError(err, [this.registry.interface], "listing the records of a content hash");
-    }
+      return logs.map((l) => l.args.recordId);
+    });
     const records = await Promise.all([...new Set(ids)].map((id) => this.getEvidence(id)));
     return records.filter((r): r is EvidenceRecord => r !== undefined);
   }
 
   /** The batch `batchId` with its anchoring event, or undefined when it was never anchored. */
   async getBatch(batchId: string): Promise<EvidenceBatchRecord | undefined> {
-    const id = bytes32("batchId", batchId);
-    try {
+    const id = bytes32Arg("batchId", batchId);
+    return this.read("reading the batch", async () => {
       const b = await this.registry.getBatch(id);
       if (Number(b.status) === EvidenceStatus.None) return undefined;
       const log = (await this.registry.queryFilter(this.registry.filters.BatchAnchored(id)))[0];
-      if (log === undefined)
+      if (log === undefined) {
         throw new CrossproofError("CHAIN_ERROR", `batch ${id} exists but its event is not available`);
+      }
       return {
         batchId: id,
         root: log.args.root.toLowerCase() as Hex,
@@ -568,9 +607,7 @@ export class EvidenceClient {
         transactionHash: log.transactionHash,
         blockNumber: log.blockNumber,
       };
-    } catch (err) {
-      throw toCrossproofError(err, [this.registry.interface], "reading the batch");
-    }
+    });
   }
 
   /**
@@ -578,11 +615,14 @@ export class EvidenceClient {
    * collection time. A record without custody events comes back as `NO_CUSTODY_RECORDED`, never complete.
    */
   async custodyChain(recordId: string): Promise<{ events: CustodyEvent[]; verification: CustodyVerification }> {
-    const id = bytes32("recordId", recordId, true);
-    try {
+    const id = bytes32Arg("recordId", recordId, { nonZero: true });
+    return this.read("reading the chain of custody", async () => {
       const e = await this.registry.getEvidence(id);
-      if (Number(e.status) === EvidenceStatus.None)
-        throw new CrossproofError("INVALID_ARGUMENT", `unknown record ${id}`);
+      if (Number(e.status) === EvidenceStatus.None) {
+        throw new CrossproofError("INVALID_ARGUMENT", `unknown record ${id}`, {
+          details: { argument: "recordId", value: id },
+        });
+      }
       const state = await this.registry.custodyOf(id);
       const logs = await this.registry.queryFilter(this.registry.filters.CustodyRecorded(id));
       const events: CustodyEvent[] = logs.map((l) => ({
@@ -602,20 +642,14 @@ export class EvidenceClient {
         events,
         verification: verifyCustodyChain(id, e.memberId, events, state.head, { collectedAt: Number(e.collectedAt) }),
       };
-    } catch (err) {
-      throw toCrossproofError(err, [this.registry.interface], "reading the chain of custody");
-    }
+    });
   }
 
   /** Whether `memberId` received the record's package (anchoring member, receiver, added recipient). */
   async isRecipient(recordId: string, memberId: bigint | number): Promise<boolean> {
-    const id = bytes32("recordId", recordId);
+    const id = bytes32Arg("recordId", recordId);
     const member = memberIdArg("memberId", memberId);
-    try {
-      return await this.registry.isRecipient(id, member);
-    } catch (err) {
-      throw toCrossproofError(err, [this.registry.interface], "reading the recipients");
-    }
+    return this.read("reading the recipients", () => this.registry.isRecipient(id, member));
   }
 
   /**
@@ -636,21 +670,22 @@ export class EvidenceClient {
     relayer: Signer | Relayer;
     /** The package re-wrapped for this recipient (default: the anchored package). */
     packageCid?: string;
-  }): Promise<{ record: EvidenceRecord; opened: OpenedPackage; accessTransaction: string }> {
+  }): Promise<{ record: EvidenceRecord; opened: OpenedPackage; access: RecordedCustody; accessTransaction: string }> {
     const record = await this.getEvidence(p.recordId);
-    if (record === undefined) throw new CrossproofError("INVALID_ARGUMENT", `no evidence record ${p.recordId}`);
-    const key = await p.signer.getAddress();
-    let memberId: bigint;
-    try {
-      const consortium = Consortium__factory.connect(await this.registry.consortium(), this.provider);
-      memberId = (await consortium.signerInfo(key)).memberId;
-    } catch (err) {
-      throw toCrossproofError(err, [], "looking up the signer");
+    if (record === undefined) {
+      throw new CrossproofError("INVALID_ARGUMENT", `no evidence record ${p.recordId}`, {
+        details: { argument: "recordId", value: p.recordId },
+      });
     }
+    const key = await p.signer.getAddress();
+    const memberId = await this.read("looking up the signer", async () => {
+      const consortium = Consortium__factory.connect(await this.registry.consortium(), this.provider);
+      return (await consortium.signerInfo(key)).memberId;
+    });
     if (memberId === 0n || !(await this.isRecipient(record.recordId, memberId))) {
       throw new CrossproofError(
         "NOT_A_RECIPIENT",
-        `member ${memberId} (key ${key}) has not received record ${record.recordId}: no transfer it acknowledged, ` +
+        `member #${memberId} (key ${key}) has not received record ${record.recordId}: no transfer it acknowledged, ` +
           "and it was not added as a recipient",
       );
     }
@@ -667,18 +702,15 @@ export class EvidenceClient {
       eventType: "Accessed",
       detailsHash: details,
     });
-    const { receipt } = await (await this.submit(signed, p.relayer)).wait();
-    return { record, opened, accessTransaction: receipt.hash };
+    const { receipt, ...access } = await (await this.submit(signed, p.relayer)).wait();
+    return { record, opened, access, accessTransaction: receipt.hash };
   }
 
   /** Whether a record hash is under an active batch, checked by the contract. */
   async verifyInclusion(batchId: string, recordHash: string, proof: readonly string[]): Promise<boolean> {
-    const id = bytes32("batchId", batchId);
-    const hash = bytes32("recordHash", recordHash);
-    try {
-      return await this.registry.verifyInclusion(id, hash, [...proof]);
-    } catch (err) {
-      throw toCrossproofError(err, [this.registry.interface], "verifying inclusion");
-    }
+    const id = bytes32Arg("batchId", batchId);
+    const hash = bytes32Arg("recordHash", recordHash);
+    const path = bytes32ListArg("proof", proof);
+    return this.read("verifying inclusion", () => this.registry.verifyInclusion(id, hash, path));
   }
 }

@@ -1,7 +1,15 @@
 import { AbiCoder, ZeroAddress, id as keccakUtf8 } from "ethers";
-import { ProposalKind, roleMask, type RoleName } from "./constants";
+import {
+  addressArg,
+  bytes32Arg,
+  flagsArg,
+  jurisdictionArg,
+  memberIdArg,
+  optionalUnixSecondsArg,
+  uintArg,
+} from "./arguments";
+import { ProposalKind, Role, type RoleName } from "./constants";
 import { CrossproofError } from "./errors";
-import { toJurisdiction } from "./jurisdiction";
 import { toKeyId } from "./member-keys";
 
 const coder = AbiCoder.defaultAbiCoder();
@@ -21,10 +29,10 @@ export type ProposalParameters =
       kind: "AddKey";
       memberId: bigint | number;
       key: string;
-      /** unix seconds; 0 or absent = from execution */
-      validFrom?: number;
-      /** unix seconds; 0 or absent = open-ended */
-      validUntil?: number;
+      /** A Date or unix seconds; 0 or absent = from execution */
+      validFrom?: Date | number;
+      /** A Date or unix seconds; 0 or absent = open-ended */
+      validUntil?: Date | number;
     }
   | { kind: "RevokeKey"; memberId: bigint | number; key: string }
   | { kind: "SetGovernanceParameters"; quorumNumerator: number; quorumDenominator: number; votingPeriod: number }
@@ -62,12 +70,14 @@ export function memberNameHash(name: string): string {
 }
 
 /**
- * ABI-encodes a governance proposal.
+ * ABI-encodes a governance proposal; every argument is checked first (`INVALID_ARGUMENT` naming it: a member id, an
+ * address, a jurisdiction, a time in seconds rather than milliseconds…).
  * @example
  * const p = encodeProposal({ kind: "SuspendMember", memberId: 3 });
  * const signed = await client.signPropose(governorKey, { kind: "SuspendMember", memberId: 3 });
  */
 export function encodeProposal(p: ProposalParameters): EncodedProposal {
+  const member = (p: { memberId: bigint | number }) => memberIdArg("memberId", p.memberId, { nonZero: true });
   try {
     switch (p.kind) {
       case "AdmitMember":
@@ -75,54 +85,82 @@ export function encodeProposal(p: ProposalParameters): EncodedProposal {
           kind: ProposalKind.AdmitMember,
           payload: coder.encode(
             ["bytes2", "uint8", "bytes32", "address"],
-            [toJurisdiction(p.jurisdiction), roleMask(p.roles), memberNameHash(p.name), p.key],
+            [
+              jurisdictionArg("jurisdiction", p.jurisdiction),
+              flagsArg("roles", p.roles, Role),
+              memberNameHash(p.name),
+              addressArg("key", p.key, { nonZero: true }),
+            ],
           ),
         };
       case "SuspendMember":
       case "ReinstateMember":
       case "RemoveMember":
-        return { kind: ProposalKind[p.kind], payload: coder.encode(["uint64"], [p.memberId]) };
+        return { kind: ProposalKind[p.kind], payload: coder.encode(["uint64"], [member(p)]) };
       case "SetRoles":
         return {
           kind: ProposalKind.SetRoles,
-          payload: coder.encode(["uint64", "uint8"], [p.memberId, roleMask(p.roles)]),
+          payload: coder.encode(["uint64", "uint8"], [member(p), flagsArg("roles", p.roles, Role)]),
         };
       case "AddKey":
         return {
           kind: ProposalKind.AddKey,
           payload: coder.encode(
             ["uint64", "address", "uint48", "uint48"],
-            [p.memberId, p.key, p.validFrom ?? 0, p.validUntil ?? 0],
+            [
+              member(p),
+              addressArg("key", p.key, { nonZero: true }),
+              optionalUnixSecondsArg("validFrom", p.validFrom),
+              optionalUnixSecondsArg("validUntil", p.validUntil, { openEnded: true }),
+            ],
           ),
         };
       case "RevokeKey":
-        return { kind: ProposalKind.RevokeKey, payload: coder.encode(["uint64", "address"], [p.memberId, p.key]) };
+        return {
+          kind: ProposalKind.RevokeKey,
+          payload: coder.encode(["uint64", "address"], [member(p), addressArg("key", p.key, { nonZero: true })]),
+        };
       case "SetGovernanceParameters":
         return {
           kind: ProposalKind.SetGovernanceParameters,
           payload: coder.encode(
             ["uint16", "uint16", "uint32"],
-            [p.quorumNumerator, p.quorumDenominator, p.votingPeriod],
+            [
+              uintArg("quorumNumerator", p.quorumNumerator, 16),
+              uintArg("quorumDenominator", p.quorumDenominator, 16),
+              uintArg("votingPeriod", p.votingPeriod, 32, "a number of seconds"),
+            ],
           ),
         };
       case "SetParameter":
         return {
           kind: ProposalKind.SetParameter,
-          payload: coder.encode(["bytes32", "uint256"], [parameterKey(p.name), p.value]),
+          payload: coder.encode(["bytes32", "uint256"], [parameterKey(p.name), uintArg("value", p.value, 256)]),
         };
       case "RevokePublicKey":
         return {
           kind: ProposalKind.RevokePublicKey,
-          payload: coder.encode(["uint64", "bytes32"], [p.memberId, toKeyId(p.keyId)]),
+          payload: coder.encode(["uint64", "bytes32"], [member(p), toKeyId(p.keyId)]),
         };
       case "ResolveWorkDispute":
         return {
           kind: ProposalKind.ResolveWorkDispute,
           payload: coder.encode(
             ["address", "uint256", "address", "bytes32"],
-            [p.licenseRegistry, p.disputeId, p.newHolder ?? ZeroAddress, p.decisionHash],
+            [
+              addressArg("licenseRegistry", p.licenseRegistry, { nonZero: true }),
+              uintArg("disputeId", p.disputeId, 256, "a dispute id (a whole number)"),
+              p.newHolder === undefined ? ZeroAddress : addressArg("newHolder", p.newHolder),
+              bytes32Arg("decisionHash", p.decisionHash),
+            ],
           ),
         };
+      default:
+        throw new CrossproofError(
+          "INVALID_ARGUMENT",
+          `unknown proposal kind ${JSON.stringify((p as { kind: unknown }).kind)}`,
+          { details: { argument: "kind", value: (p as { kind: unknown }).kind, known: Object.keys(ProposalKind) } },
+        );
     }
   } catch (cause) {
     if (cause instanceof CrossproofError) throw cause;

@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { JsonRpcApiProvider, JsonRpcError, JsonRpcPayload, JsonRpcResult } from "ethers";
+import { unreachableError } from "./contract-errors";
 
 /** Sends JSON-RPC payloads (one, or a batch) and returns every answer, errors included. */
 export interface JsonRpcLink {
@@ -18,11 +19,13 @@ const REQUEST_TIMEOUT = 60_000;
  */
 export class HttpJsonRpcLink implements JsonRpcLink {
   readonly #url: URL;
+  readonly #urlText: string;
   readonly #headers: Record<string, string>;
   readonly #agent: http.Agent;
 
   constructor(url: string, headers: Record<string, string> = {}, maxSockets = 16) {
     this.#url = new URL(url);
+    this.#urlText = url;
     this.#headers = headers;
     const secure = this.#url.protocol === "https:";
     this.#agent = new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets });
@@ -61,7 +64,8 @@ export class HttpJsonRpcLink implements JsonRpcLink {
       req.setTimeout(REQUEST_TIMEOUT, () =>
         req.destroy(new Error(`JSON-RPC request timeout after ${REQUEST_TIMEOUT} ms`)),
       );
-      req.on("error", reject);
+      // A node that does not answer: CHAIN_UNREACHABLE naming the URL (the relayer still retries it as transient).
+      req.on("error", (err) => reject(unreachableError(err, this.#urlText) ?? err));
       req.end(body);
     });
   }

@@ -12,16 +12,35 @@ export function isJurisdictionCode(code: string): boolean {
   return ASSIGNED.has(code);
 }
 
+/** Why `code` is not a jurisdiction, in words, with the likely fix. */
+function notAJurisdiction(code: unknown, what: string): string {
+  const shown =
+    typeof code === "string" ? JSON.stringify(code.length > 12 ? `${code.slice(0, 12)}…` : code) : String(code);
+  const upper = typeof code === "string" ? code.toUpperCase() : "";
+  const hint =
+    typeof code === "string" && code !== upper && isJurisdictionCode(upper)
+      ? ` (codes are upper case: "${upper}")`
+      : typeof code === "string" && /^[A-Za-z]{3}$/.test(code)
+        ? " (give the two-letter code, not the three-letter one)"
+        : "";
+  return `${what} ${shown} is not an assigned ISO 3166-1 alpha-2 code${hint}`;
+}
+
 /**
- * Encodes an ISO 3166-1 alpha-2 code as the contracts store it.
+ * Encodes an ISO 3166-1 alpha-2 code as the contracts store it; `INVALID_ARGUMENT` for anything else ("XX", "fr",
+ * "FRA").
  * @example toJurisdiction("FR") // "0x4652"
  */
 export function toJurisdiction(code: string): JurisdictionHex {
-  if (!isJurisdictionCode(code)) {
-    throw new CrossproofError(
-      "INVALID_JURISDICTION",
-      `not an assigned ISO 3166-1 alpha-2 code: ${JSON.stringify(code)}`,
-    );
+  return encodeJurisdiction(code, "the jurisdiction");
+}
+
+/** {@link toJurisdiction}, naming the argument `name` in the error ("firstUpload \"fr\" is not…"). */
+export function encodeJurisdiction(code: unknown, name: string): JurisdictionHex {
+  if (typeof code !== "string" || !isJurisdictionCode(code)) {
+    throw new CrossproofError("INVALID_ARGUMENT", notAJurisdiction(code, name), {
+      details: { argument: name, value: code },
+    });
   }
   return `0x${Buffer.from(code, "ascii").toString("hex")}`;
 }
@@ -34,7 +53,9 @@ export function fromJurisdiction(hex: string): string {
   const m = /^0x([0-9a-fA-F]{4})$/.exec(hex);
   const code = m ? Buffer.from(m[1]!, "hex").toString("ascii") : "";
   if (!isJurisdictionCode(code)) {
-    throw new CrossproofError("INVALID_JURISDICTION", `not an encoded ISO 3166-1 alpha-2 code: ${hex}`);
+    throw new CrossproofError("INVALID_ARGUMENT", `not an encoded ISO 3166-1 alpha-2 code: ${hex}`, {
+      details: { value: hex },
+    });
   }
   return code;
 }

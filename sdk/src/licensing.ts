@@ -3,58 +3,51 @@ import {
   ZeroAddress,
   keccak256,
   type ContractRunner,
-  type LogDescription,
   type Provider,
   type Signer,
   type TypedDataDomain,
   type TypedDataField,
 } from "ethers";
 import { LicenseRegistry__factory, type LicenseRegistry } from "./typechain";
-import { cidToBytes } from "./cid";
 import {
-  DEFAULT_REQUEST_VALIDITY,
-  chainTimeOf,
-  deadlineFrom,
-  resolveContract,
-  submitRequest,
-  toUnixSeconds,
-  type SubmittedRequest,
-} from "./contract-client";
+  addressArg,
+  bytes32Arg,
+  enumArg,
+  flagsArg,
+  invalidArgument,
+  jurisdictionArg,
+  optionalBytes32Arg,
+  optionalUnixSecondsArg,
+  uintArg,
+  unixSecondsArg,
+} from "./arguments";
+import { cidToBytes } from "./cid";
+import { ContractClient, resolveContract, type RequestRoutes } from "./contract-client";
 import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
-import { fromJurisdiction, toJurisdiction } from "./jurisdiction";
+import { encodeJurisdiction, fromJurisdiction, toJurisdiction } from "./jurisdiction";
+import {
+  AuthorizationReason,
+  GrantType,
+  Right,
+  rightNames,
+  rightsMask,
+  type AuthorizationReasonName,
+  type GrantTypeName,
+  type RightName,
+} from "./constants";
 
-/** Rights a licence can grant (bitmask), as in `ILicenseRegistry`. */
-export const Right = {
-  REPRODUCE: 1 << 0,
-  DISTRIBUTE: 1 << 1,
-  /** Making available / communication to the public (on-demand streaming, downloads). */
-  MAKE_AVAILABLE: 1 << 2,
-  PERFORM: 1 << 3,
-  /** Broadcasting and live-streaming. */
-  BROADCAST: 1 << 4,
-  /** Adaptation, derivative works. */
-  ADAPT: 1 << 5,
-} as const;
-export type RightName = keyof typeof Right;
-
-/** Grant types, as in `ILicenseRegistry.GrantType`. */
-export const GrantType = { NonExclusive: 0, Sole: 1, Exclusive: 2 } as const;
-export type GrantTypeName = keyof typeof GrantType;
-
-/** Authorisation results, as in `ILicenseRegistry.Reason`. */
-export const AuthorizationReason = [
-  "OK",
-  "UNKNOWN_LICENCE",
-  "REVOKED",
-  "EXPIRED",
-  "NOT_YET_VALID",
-  "RIGHT_NOT_GRANTED",
-  "TERRITORY_NOT_GRANTED",
-  "CHAIN_TOO_DEEP",
-  "TITLE_VOIDED",
-] as const;
-export type AuthorizationReasonName = (typeof AuthorizationReason)[number];
+// The licence enums live in the base module (the contract-error decoder names their values too).
+export {
+  AuthorizationReason,
+  GrantType,
+  Right,
+  rightNames,
+  rightsMask,
+  type AuthorizationReasonName,
+  type GrantTypeName,
+  type RightName,
+};
 
 /** Where a work dispute stands, as in `ILicenseRegistry.DisputeStatus`. */
 export const DisputeStatus = ["None", "Open", "Dismissed", "Upheld"] as const;
@@ -67,16 +60,6 @@ export const MAX_CHAIN_DEPTH = 8;
 export const MAX_RESTRICTIVE_SIBLINGS = 64;
 
 const ZERO_HASH = `0x${"00".repeat(32)}` as Hex;
-
-/** ORs right names into the on-chain bitmask. */
-export function rightsMask(names: readonly RightName[]): number {
-  return names.reduce((m, n) => m | Right[n], 0);
-}
-
-/** The right names in a bitmask. */
-export function rightNames(mask: number): RightName[] {
-  return (Object.keys(Right) as RightName[]).filter((n) => (mask & Right[n]) !== 0);
-}
 
 /** Territory groups the SDK expands into ISO codes (membership as of 2026). */
 // prettier-ignore
@@ -97,7 +80,7 @@ export function expandTerritories(codes: readonly string[]): string[] {
   for (const c of codes) {
     const group = TerritoryGroups[c];
     if (group !== undefined) group.forEach((g) => out.add(g));
-    else out.add(fromJurisdiction(toJurisdiction(c)));
+    else out.add(fromJurisdiction(encodeJurisdiction(c, "territories")));
   }
   return [...out].sort();
 }
@@ -218,7 +201,7 @@ export function signLicenceRequest<K extends keyof LicenseRegistryRequests>(
   domain: TypedDataDomain,
   primaryType: K,
   request: LicenseRegistryRequests[K],
-): Promise<SignedRequest<LicenseRegistryRequests[K]>> {
+): Promise<SignedRequest<LicenseRegistryRequests[K], K>> {
   return signTypedRequest(signer, domain, LicenseRegistryTypes, primaryType, request);
 }
 
@@ -280,10 +263,127 @@ export interface DisputeView {
   resolvedAt: number;
 }
 
-/** The id of the dispute filed, from the events of a submitted `FileWorkDispute` request. */
-export function filedDisputeId(events: readonly LogDescription[]): bigint | undefined {
-  const ev = events.find((e) => e.name === "WorkDisputeFiled");
-  return ev === undefined ? undefined : (ev.args[0] as bigint);
+/** A work assignment signed by its current holder and by the new holder. */
+export interface SignedAssignment extends SignedRequest<AssignWorkRequest, "AssignWork"> {
+  /** The new holder's signature of the same request. */
+  newHolderSignature: Hex;
+}
+
+/** What a mined work registration comes to. */
+export interface RegisteredWork {
+  workId: Hex;
+  rightsHolder: string;
+  /** The REGISTRY member that registered it on the holder's behalf (0: the holder itself). */
+  registrarMemberId: bigint;
+}
+/** What a mined assignment comes to. */
+export interface AssignedWork {
+  workId: Hex;
+  from: string;
+  to: string;
+}
+/** What a mined grant comes to. */
+export interface GrantedLicence {
+  /** The new licence's id: {@link licenceId}(workId, parentId, licensor, licensee, salt). */
+  licenceId: Hex;
+  workId: Hex;
+  /** The parent licence (zero hash for a root licence). */
+  parentId: Hex;
+  licensor: string;
+  licensee: string;
+}
+/** What a mined revocation comes to. */
+export interface RevokedLicence {
+  licenceId: Hex;
+  licensor: string;
+  /** Unix seconds: the licence and every licence below it fail from then on. */
+  revokedAt: number;
+}
+/** What a mined dispute filing comes to. */
+export interface FiledDispute {
+  /** The new dispute's id (what a `ResolveWorkDispute` proposal names). */
+  disputeId: bigint;
+  workId: Hex;
+  claimant: string;
+}
+
+/** What each LicenseRegistry request's `wait()` resolves to. */
+export interface LicenseRegistryResults {
+  RegisterWork: RegisteredWork;
+  AssignWork: AssignedWork;
+  GrantLicence: GrantedLicence;
+  RevokeLicence: RevokedLicence;
+  FileWorkDispute: FiledDispute;
+}
+
+const lower = (h: unknown) => String(h).toLowerCase() as Hex;
+
+/** Where each LicenseRegistry request goes and how its result is read. */
+function licenceRoutes(registry: LicenseRegistry): RequestRoutes<LicenseRegistryResults> {
+  return {
+    RegisterWork: {
+      contract: registry,
+      method: "registerWork",
+      action: "registering a work",
+      result: (events) => {
+        const a = events.argsOf("WorkRegistered");
+        return {
+          workId: lower(a.workId),
+          rightsHolder: a.rightsHolder as string,
+          registrarMemberId: a.registrarMemberId as bigint,
+        };
+      },
+    },
+    AssignWork: {
+      contract: registry,
+      method: "assignWork",
+      action: "assigning a work",
+      extra: (signed) => {
+        const second = (signed as Partial<SignedAssignment>).newHolderSignature;
+        if (second === undefined) {
+          invalidArgument("newHolderSignature", second, "the new holder's signature (see signAssignment)");
+        }
+        return [second];
+      },
+      result: (events) => {
+        const a = events.argsOf("WorkAssigned");
+        return { workId: lower(a.workId), from: a.from as string, to: a.to as string };
+      },
+    },
+    GrantLicence: {
+      contract: registry,
+      method: "grantLicence",
+      action: "granting a licence",
+      result: (events) => {
+        const a = events.argsOf("LicenceGranted");
+        return {
+          licenceId: lower(a.licenceId),
+          workId: lower(a.workId),
+          parentId: lower(a.parentId),
+          licensor: a.licensor as string,
+          licensee: a.licensee as string,
+        };
+      },
+    },
+    RevokeLicence: {
+      contract: registry,
+      method: "revokeLicence",
+      action: "revoking a licence",
+      result: (events) => {
+        const a = events.argsOf("LicenceRevoked");
+        return { licenceId: lower(a.licenceId), licensor: a.licensor as string, revokedAt: Number(a.revokedAt) };
+      },
+    },
+    FileWorkDispute: {
+      contract: registry,
+      method: "fileDispute",
+      action: "filing a work dispute",
+      result: (events) => {
+        const a = events.argsOf("WorkDisputeFiled");
+        return { disputeId: a.disputeId as bigint, workId: lower(a.workId), claimant: a.claimant as string };
+      },
+    },
+  };
 }
 
 /** One link of a chain, judged at a time, with a plain-words reason. */
@@ -355,14 +455,20 @@ function explainLink(
 
 /**
  * Talks to a LicenseRegistry: signs every licence action, submits through any relayer, reads chains and explains
- * verification results in plain words (for the CLI, the gateway and court reports).
+ * verification results in plain words (for the CLI, the gateway and court reports). Arguments are checked before
+ * any network call (`INVALID_ARGUMENT`).
+ * @example
+ * const licences = await LicenceClient.connect(address, provider);
+ * const { workId } = await (await licences.submit(await licences.signRegisterWork(holder, work), relayer)).wait();
  */
-export class LicenceClient {
+export class LicenceClient extends ContractClient<LicenseRegistryRequests, LicenseRegistryResults> {
   private constructor(
     readonly registry: LicenseRegistry,
-    readonly domain: TypedDataDomain,
-    private readonly provider: Provider,
-  ) {}
+    domain: TypedDataDomain,
+    provider: Provider,
+  ) {
+    super(domain, provider, licenceRoutes(registry));
+  }
 
   static async connect(
     address: string,
@@ -372,10 +478,7 @@ export class LicenceClient {
     return new LicenceClient(LicenseRegistry__factory.connect(address, runner), domain, provider);
   }
 
-  chainTime(): Promise<number> {
-    return chainTimeOf(this.provider);
-  }
-
+  /** Signs a work registration (by the rights holder, or by a REGISTRY member's key on its behalf). */
   async signRegisterWork(
     signer: Signer,
     p: {
@@ -386,27 +489,60 @@ export class LicenceClient {
       fingerprintHash?: string;
       validFor?: number;
     },
-  ) {
-    return signLicenceRequest(signer, this.domain, "RegisterWork", {
-      contentHash: p.contentHash as Hex,
-      fingerprintHash: (p.fingerprintHash ?? `0x${"00".repeat(32)}`) as Hex,
-      rightsHolder: p.rightsHolder,
-      originJurisdiction: toJurisdiction(p.originJurisdiction),
+  ): Promise<SignedRequest<RegisterWorkRequest, "RegisterWork">> {
+    const request = {
+      contentHash: bytes32Arg("contentHash", p.contentHash, { nonZero: true }),
+      fingerprintHash: optionalBytes32Arg("fingerprintHash", p.fingerprintHash),
+      rightsHolder: addressArg("rightsHolder", p.rightsHolder, { nonZero: true }),
+      originJurisdiction: jurisdictionArg("originJurisdiction", p.originJurisdiction),
       metadataCid: cidToBytes(p.metadataCid),
-      deadline: await deadlineFrom(this.provider, p.validFor),
+    };
+    return signLicenceRequest(signer, this.domain, "RegisterWork", {
+      ...request,
+      deadline: await this.deadline(p.validFor),
     });
   }
 
-  /** Builds an assignment; both the current holder and the new one sign the same request. */
-  async prepareAssignment(p: { workId: string; from: string; to: string; agreementHash: string; validFor?: number }) {
+  /** Builds an assignment; both the current holder and the new one sign the same request ({@link signAssignment}). */
+  async prepareAssignment(p: {
+    workId: string;
+    from: string;
+    to: string;
+    agreementHash: string;
+    validFor?: number;
+  }): Promise<AssignWorkRequest> {
+    const request = {
+      workId: bytes32Arg("workId", p.workId, { nonZero: true }),
+      from: addressArg("from", p.from, { nonZero: true }),
+      to: addressArg("to", p.to, { nonZero: true }),
+      agreementHash: bytes32Arg("agreementHash", p.agreementHash),
+    };
     return {
-      workId: p.workId as Hex,
-      from: p.from,
-      to: p.to,
-      agreementHash: p.agreementHash as Hex,
-      nonce: await this.registry.nonces(p.from),
-      deadline: await deadlineFrom(this.provider, p.validFor),
-    } satisfies AssignWorkRequest;
+      ...request,
+      nonce: await this.nonceOf(this.registry, request.from),
+      deadline: await this.deadline(p.validFor),
+    };
+  }
+
+  /**
+   * An assignment signed by the current holder and by the new holder, ready to submit.
+   * @example
+   * const signed = await licences.signAssignment(holder, newHolder, { workId, agreementHash });
+   * const { to } = await (await licences.submit(signed, relayer)).wait();
+   */
+  async signAssignment(
+    holder: Signer,
+    newHolder: Signer,
+    p: { workId: string; agreementHash: string; validFor?: number },
+  ): Promise<SignedAssignment> {
+    const request = await this.prepareAssignment({
+      ...p,
+      from: await holder.getAddress(),
+      to: await newHolder.getAddress(),
+    });
+    const signed = await signLicenceRequest(holder, this.domain, "AssignWork", request);
+    const second = await signLicenceRequest(newHolder, this.domain, "AssignWork", request);
+    return { ...signed, newHolderSignature: second.signature };
   }
 
   /**
@@ -415,6 +551,7 @@ export class LicenceClient {
    * @example
    * const signed = await client.signGrant(holder, { workId, licensee, rights: ["BROADCAST"], territories: ["EU"],
    *   end: new Date("2027-01-01") });
+   * const { licenceId } = await (await client.submit(signed, relayer)).wait();
    */
   async signGrant(
     signer: Signer,
@@ -438,15 +575,28 @@ export class LicenceClient {
       salt?: string;
       validFor?: number;
     },
-  ) {
+  ): Promise<SignedRequest<GrantLicenceRequest, "GrantLicence">> {
     const worldwide = p.worldwide ?? false;
-    const parentId = (p.parentId ?? ZERO_HASH) as Hex;
-    const start = p.start === undefined ? 0 : toUnixSeconds(p.start);
+    const workId = bytes32Arg("workId", p.workId, { nonZero: true });
+    const parentId = optionalBytes32Arg("parentId", p.parentId);
+    const licensor = p.licensor === undefined ? undefined : addressArg("licensor", p.licensor, { nonZero: true });
+    const licensee = addressArg("licensee", p.licensee, { nonZero: true });
+    const rights = flagsArg("rights", p.rights, Right);
+    const grantType = enumArg("grantType", p.grantType ?? "NonExclusive", GrantType);
+    const start = optionalUnixSecondsArg("start", p.start);
+    const end = unixSecondsArg("end", p.end);
+    if (!Array.isArray(p.territories ?? [])) invalidArgument("territories", p.territories, "a list of ISO codes");
+    const territories = worldwide ? [] : expandTerritories(p.territories ?? []).map((c) => toJurisdiction(c));
+    const agreementHash = optionalBytes32Arg("agreementHash", p.agreementHash);
+    const salt =
+      p.salt === undefined
+        ? (keccak256(crypto.getRandomValues(new Uint8Array(32))) as Hex)
+        : bytes32Arg("salt", p.salt);
     const backdated = p.backdated ?? false;
-    const now = await chainTimeOf(this.provider);
     if (backdated && parentId !== ZERO_HASH) {
       throw new CrossproofError("INVALID_ARGUMENT", "only root licences may be back-dated, never sublicences");
     }
+    const now = await this.chainTime();
     if (backdated && (start === 0 || start > now)) {
       throw new CrossproofError(
         "INVALID_ARGUMENT",
@@ -461,41 +611,47 @@ export class LicenceClient {
       );
     }
     return signLicenceRequest(signer, this.domain, "GrantLicence", {
-      workId: p.workId as Hex,
+      workId,
       parentId,
-      licensor: p.licensor ?? (await signer.getAddress()),
-      licensee: p.licensee,
-      rights: rightsMask(p.rights),
-      grantType: GrantType[p.grantType ?? "NonExclusive"],
+      licensor: licensor ?? (await signer.getAddress()),
+      licensee,
+      rights,
+      grantType,
       sublicensable: p.sublicensable ?? false,
       start,
       backdated,
-      end: toUnixSeconds(p.end),
+      end,
       worldwide,
-      territories: worldwide ? [] : expandTerritories(p.territories ?? []).map(toJurisdiction),
-      agreementHash: (p.agreementHash ?? ZERO_HASH) as Hex,
-      salt: (p.salt ?? keccak256(crypto.getRandomValues(new Uint8Array(32)))) as Hex,
-      deadline: now + (p.validFor ?? DEFAULT_REQUEST_VALIDITY),
+      territories,
+      agreementHash,
+      salt,
+      deadline: await this.deadline(p.validFor),
     });
   }
 
-  async signRevoke(signer: Signer, p: { licenceId: string; reasonHash: string; licensor?: string; validFor?: number }) {
-    const licensor = p.licensor ?? (await signer.getAddress());
+  /** Signs the revocation of a licence by its licensor. */
+  async signRevoke(
+    signer: Signer,
+    p: { licenceId: string; reasonHash: string; licensor?: string; validFor?: number },
+  ): Promise<SignedRequest<RevokeLicenceRequest, "RevokeLicence">> {
+    const licenceId = bytes32Arg("licenceId", p.licenceId, { nonZero: true });
+    const reasonHash = bytes32Arg("reasonHash", p.reasonHash);
+    const licensor =
+      p.licensor === undefined ? await signer.getAddress() : addressArg("licensor", p.licensor, { nonZero: true });
     return signLicenceRequest(signer, this.domain, "RevokeLicence", {
-      licenceId: p.licenceId as Hex,
-      reasonHash: p.reasonHash as Hex,
-      nonce: await this.registry.nonces(licensor),
-      deadline: await deadlineFrom(this.provider, p.validFor),
+      licenceId,
+      reasonHash,
+      nonce: await this.nonceOf(this.registry, licensor),
+      deadline: await this.deadline(p.validFor),
     });
   }
 
   /**
    * A REGISTRY member's key signs a dispute over who holds a work; governance resolves it (a `ResolveWorkDispute`
-   * proposal, see `encodeProposal`). The dispute id is in the submitted request's events ({@link filedDisputeId}).
+   * proposal, see `encodeProposal`). The dispute id is what the submitted request's `wait()` resolves to.
    * @example
    * const signed = await client.signFileDispute(registryKey, { workId, claimant, evidenceHash });
-   * const { events } = await (await client.submit(signed, relayer)).wait();
-   * const disputeId = filedDisputeId(events);
+   * const { disputeId } = await (await client.submit(signed, relayer)).wait();
    */
   async signFileDispute(
     signer: Signer,
@@ -507,76 +663,55 @@ export class LicenceClient {
       evidenceHash: string;
       validFor?: number;
     },
-  ) {
-    const fromHolding = p.fromHolding ?? 0;
-    if (!Number.isInteger(fromHolding) || fromHolding < 0 || fromHolding > 0xffffffff) {
-      throw new CrossproofError("INVALID_ARGUMENT", `fromHolding must be a holding index, not ${fromHolding}`);
-    }
-    if (p.claimant === ZeroAddress) throw new CrossproofError("INVALID_ARGUMENT", "a dispute needs a claimant");
-    return signLicenceRequest(signer, this.domain, "FileWorkDispute", {
-      workId: p.workId as Hex,
-      claimant: p.claimant,
-      fromHolding,
-      evidenceHash: p.evidenceHash as Hex,
-      nonce: await this.registry.nonces(await signer.getAddress()),
-      deadline: await deadlineFrom(this.provider, p.validFor),
-    });
-  }
-
-  /** Submits a signed request (two signatures for an assignment: holder's, then new holder's). */
-  async submit(signed: SignedRequest<unknown>, relayer: Signer, secondSignature?: string): Promise<SubmittedRequest> {
-    const r = this.registry.connect(relayer);
-    return submitRequest(signed.primaryType, this.registry.interface, () => {
-      switch (signed.primaryType) {
-        case "RegisterWork":
-          return r.registerWork(signed.request as RegisterWorkRequest, signed.signature);
-        case "AssignWork":
-          if (secondSignature === undefined) {
-            throw new CrossproofError("INVALID_ARGUMENT", "an assignment needs the new holder's signature too");
-          }
-          return r.assignWork(signed.request as AssignWorkRequest, signed.signature, secondSignature);
-        case "GrantLicence":
-          return r.grantLicence(signed.request as GrantLicenceRequest, signed.signature);
-        case "RevokeLicence":
-          return r.revokeLicence(signed.request as RevokeLicenceRequest, signed.signature);
-        case "FileWorkDispute":
-          return r.fileDispute(signed.request as FileWorkDisputeRequest, signed.signature);
-        default:
-          throw new CrossproofError("INVALID_ARGUMENT", `unknown request ${signed.primaryType}`);
-      }
-    });
-  }
-
-  /** A licence with its grant event's fields (territory codes, agreement hash). */
-  async getLicence(id: string): Promise<LicenceView | undefined> {
-    const l = await this.registry.getLicence(id);
-    if (l.licensor === ZeroAddress) return undefined;
-    const logs = await this.registry.queryFilter(this.registry.filters.LicenceGranted(id));
-    const ev = logs[0]?.args;
-    return {
-      licenceId: id.toLowerCase() as Hex,
-      workId: l.workId as Hex,
-      parentId: l.parentId as Hex,
-      licensor: l.licensor,
-      licensee: l.licensee,
-      rights: rightNames(Number(l.rights)),
-      grantType: (Object.keys(GrantType) as GrantTypeName[])[Number(l.grantType)]!,
-      sublicensable: l.sublicensable,
-      start: Number(l.start),
-      backdated: l.backdated,
-      end: Number(l.end),
-      worldwide: l.worldwide,
-      territories: ev === undefined ? [] : [...new Set(ev.territories.map((t: string) => fromJurisdiction(t)))].sort(),
-      depth: Number(l.depth),
-      revokedAt: Number(l.revokedAt),
-      grantedUnderHolding: Number(l.grantedUnderHolding),
-      agreementHash: (ev?.agreementHash ?? ZERO_HASH) as Hex,
+  ): Promise<SignedRequest<FileWorkDisputeRequest, "FileWorkDispute">> {
+    const request = {
+      workId: bytes32Arg("workId", p.workId, { nonZero: true }),
+      claimant: addressArg("claimant", p.claimant, { nonZero: true }),
+      fromHolding: Number(uintArg("fromHolding", p.fromHolding ?? 0, 32, "a holding index (0 = the registration)")),
+      evidenceHash: bytes32Arg("evidenceHash", p.evidenceHash),
     };
+    return signLicenceRequest(signer, this.domain, "FileWorkDispute", {
+      ...request,
+      nonce: await this.nonceOf(this.registry, signer),
+      deadline: await this.deadline(p.validFor),
+    });
+  }
+
+  /** A licence with its grant event's fields (territory codes, agreement hash), or undefined. */
+  async getLicence(licenceId: string): Promise<LicenceView | undefined> {
+    const id = bytes32Arg("licenceId", licenceId);
+    return this.read("reading the licence", async () => {
+      const l = await this.registry.getLicence(id);
+      if (l.licensor === ZeroAddress) return undefined;
+      const logs = await this.registry.queryFilter(this.registry.filters.LicenceGranted(id));
+      const ev = logs[0]?.args;
+      return {
+        licenceId: id,
+        workId: l.workId as Hex,
+        parentId: l.parentId as Hex,
+        licensor: l.licensor,
+        licensee: l.licensee,
+        rights: rightNames(Number(l.rights)),
+        grantType: (Object.keys(GrantType) as GrantTypeName[])[Number(l.grantType)]!,
+        sublicensable: l.sublicensable,
+        start: Number(l.start),
+        backdated: l.backdated,
+        end: Number(l.end),
+        worldwide: l.worldwide,
+        territories:
+          ev === undefined ? [] : [...new Set(ev.territories.map((t: string) => fromJurisdiction(t)))].sort(),
+        depth: Number(l.depth),
+        revokedAt: Number(l.revokedAt),
+        grantedUnderHolding: Number(l.grantedUnderHolding),
+        agreementHash: (ev?.agreementHash ?? ZERO_HASH) as Hex,
+      };
+    });
   }
 
   /** The work's holder history, oldest first, with forced assignments and voided holdings marked. */
   async getHolders(workId: string): Promise<HoldingView[]> {
-    const holdings = await this.registry.holdersOf(workId);
+    const id = bytes32Arg("workId", workId);
+    const holdings = await this.read("reading the holders", () => this.registry.holdersOf(id));
     return holdings.map((h, index) => ({
       index,
       holder: h.holder,
@@ -588,11 +723,12 @@ export class LicenceClient {
 
   /** A dispute over a work, or undefined if there is none with that id. */
   async getDispute(disputeId: bigint | number): Promise<DisputeView | undefined> {
-    const d = await this.registry.getDispute(disputeId);
+    const id = uintArg("disputeId", disputeId, 256, "a dispute id (a whole number)");
+    const d = await this.read("reading the dispute", () => this.registry.getDispute(id));
     const status = DisputeStatus[Number(d.status)]!;
     if (status === "None") return undefined;
     return {
-      disputeId: BigInt(disputeId),
+      disputeId: id,
       workId: d.workId as Hex,
       claimant: d.claimant,
       filedAt: Number(d.filedAt),
@@ -608,15 +744,21 @@ export class LicenceClient {
    * the chain in plain words.
    */
   async explainAuthorization(
-    id: string,
+    licenceId: string,
     right: RightName,
     territory: string,
     atTime: Date | number,
   ): Promise<AuthorizationExplanation> {
-    const t = toUnixSeconds(atTime);
-    const code = toJurisdiction(territory);
-    const [reasonCode, failedAt] = await this.registry.verifyAuthorization(id, Right[right], code, t);
-    const links = await this.registry.chainAt(id, Right[right], code, t);
+    const id = bytes32Arg("licenceId", licenceId);
+    const rightBit = enumArg("right", right, Right);
+    const code = jurisdictionArg("territory", territory);
+    const t = unixSecondsArg("atTime", atTime);
+    const [[reasonCode, failedAt], links] = await this.read("verifying the authorization", () =>
+      Promise.all([
+        this.registry.verifyAuthorization(id, rightBit, code, t),
+        this.registry.chainAt(id, rightBit, code, t),
+      ]),
+    );
     const reason = AuthorizationReason[Number(reasonCode)]!;
     const licences: LicenceView[] = [];
     for (const link of links) licences.push((await this.getLicence(link.licenceId))!);
@@ -633,7 +775,10 @@ export class LicenceClient {
         explanation: explainLink(licence, r, right, territory, t, holdings),
       };
     });
-    const holder = workId === undefined ? undefined : await this.registry.rightsHolderAt(workId, t);
+    const holder =
+      workId === undefined
+        ? undefined
+        : await this.read("reading the rights holder", () => this.registry.rightsHolderAt(workId, t));
     const leaf = chain.at(-1)?.licence;
     const failing = chain.find((c) => c.licence.licenceId === failedAt.toLowerCase());
     const summary =

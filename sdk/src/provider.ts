@@ -1,4 +1,5 @@
 import { JsonRpcProvider, type JsonRpcPayload, type JsonRpcResult, type Provider } from "ethers";
+import { unreachableError } from "./contract-errors";
 import { CrossproofError } from "./errors";
 
 /** A block as the chain clock reads it. */
@@ -88,9 +89,16 @@ export interface CreateProviderOptions {
  * The JSON-RPC provider the SDK configures for itself (see {@link createProvider}): one request per HTTP call with
  * no batching delay, no response cache (a cached block or nonce is a stale one), the network detected once, fast
  * polling, and a {@link ChainClock} for request deadlines.
+ *
+ * A node that does not answer fails the first call at once with `CHAIN_UNREACHABLE` naming the URL (ethers' own
+ * provider would log "failed to detect network… retry in 1s" every second and keep the process alive for ever).
  */
 export class CrossproofProvider extends JsonRpcProvider {
   readonly clock: ChainClock;
+  readonly #url: string;
+  /** The network is known (given, or detected once): ethers' start-up loop cannot spin. */
+  #networkKnown: boolean;
+  #detecting: Promise<void> | undefined;
 
   constructor(url: string, options: CreateProviderOptions = {}) {
     super(url, options.chainId === undefined ? undefined : BigInt(options.chainId), {
@@ -99,6 +107,8 @@ export class CrossproofProvider extends JsonRpcProvider {
       cacheTimeout: -1,
       pollingInterval: options.pollingInterval ?? 50,
     });
+    this.#url = url;
+    this.#networkKnown = options.chainId !== undefined;
     this.clock = new ChainClock(
       async () => {
         const block = (await this.send("eth_getBlockByNumber", ["latest", false])) as {
@@ -112,8 +122,31 @@ export class CrossproofProvider extends JsonRpcProvider {
     );
   }
 
+  override async send(method: string, params: unknown[] | Record<string, unknown>): Promise<unknown> {
+    // ethers starts its network detection on the first send and, when the node does not answer, retries it every
+    // second for ever; detecting it here first turns that into one failed call.
+    if (!this.#networkKnown) {
+      this.#detecting ??= this._detectNetwork().then(
+        () => {
+          this.#networkKnown = true;
+        },
+        (err: unknown) => {
+          this.#detecting = undefined;
+          throw err;
+        },
+      );
+      await this.#detecting;
+    }
+    return super.send(method, params);
+  }
+
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
-    const result = await super._send(payload);
+    let result: JsonRpcResult[];
+    try {
+      result = await super._send(payload);
+    } catch (err) {
+      throw unreachableError(err, this.#url) ?? err;
+    }
     const methods = Array.isArray(payload) ? payload.map((p) => p.method) : [payload.method];
     if (methods.some((m) => TIME_CHANGING.test(m))) this.clock.invalidate();
     return result;

@@ -23,6 +23,7 @@ import {
   type TypedDataDomain,
   type TypedDataField,
 } from "ethers";
+import { plainMessage } from "./contract-errors";
 import { CrossproofError } from "./errors";
 import { jsonRpcLinkOf, type JsonRpcLink } from "./json-rpc";
 import { createProvider } from "./provider";
@@ -144,13 +145,6 @@ function errorMessages(err: unknown): string {
   return out.join(" | ").toLowerCase();
 }
 
-/** The node's own words in a JSON-RPC error wrapped by ethers, else the error's message. */
-function nodeMessage(err: unknown): string {
-  const e = err as { error?: { message?: unknown }; info?: { error?: { message?: unknown } }; message?: unknown };
-  const m = e?.info?.error?.message ?? e?.error?.message ?? e?.message;
-  return typeof m === "string" ? m : String(err);
-}
-
 /**
  * What a refused `eth_sendRawTransaction` means (Anvil, Geth, Besu and Nethermind wordings): the node already holds
  * it (`known`); another transaction holds its nonce (`nonce`); its fee is too low (`fee`); try again (`transient`:
@@ -177,6 +171,7 @@ export function classifySendError(err: unknown): SendFailure {
   if (
     code === "TIMEOUT" ||
     code === "NETWORK_ERROR" ||
+    code === "CHAIN_UNREACHABLE" ||
     code === "SERVER_ERROR" ||
     /nonce too high|too distant|future|pool is full|txpool is full|econnreset|econnrefused|socket hang up|timeout/.test(
       m,
@@ -831,7 +826,7 @@ export class Relayer extends AbstractSigner<JsonRpcApiProvider> {
       if (failure === "fatal" || attempt >= MAX_SEND_ATTEMPTS) {
         this.#untrack(entry);
         if (failure !== "nonce") this.#release(entry);
-        const failed = new CrossproofError("CHAIN_ERROR", `relaying failed: ${nodeMessage(error)}`, {
+        const failed = new CrossproofError("CHAIN_ERROR", `relaying failed: ${plainMessage(error)}`, {
           cause: error,
           details: { failure, nonce: entry.nonce },
         });

@@ -12,7 +12,6 @@ import {
   Right,
   Role,
   encodeProposal,
-  filedDisputeId,
   isCrossproofError,
   licenceId,
   signLicenceRequest,
@@ -283,6 +282,28 @@ describe("LicenseRegistry", function () {
       const g = await grant(f, f.holder, f.label.address, { licensor: await wallet.getAddress() });
       await expect(g.tx).to.emit(f.licences, "LicenceGranted");
       expect((await f.licences.getLicence(g.id)).licensor).to.equal(await wallet.getAddress());
+    });
+
+    it("SDK: an assignment signed by both holders resolves to { workId, from, to }", async function () {
+      const f = await loadFixture(chainFixture);
+      const client = await LicenceClient.connect(await f.licences.getAddress(), f.deployer);
+      const signed = await client.signAssignment(f.holder, f.outsider, {
+        workId: WORK,
+        agreementHash: hashOf("deed of assignment"),
+      });
+      // Without the new holder's signature it is refused before anything is sent.
+      const { newHolderSignature, ...holderOnly } = signed;
+      expect(newHolderSignature).to.match(/^0x[0-9a-f]{130}$/);
+      await client.submit(holderOnly as typeof signed, f.deployer).then(
+        () => expect.fail("submitted"),
+        (err: unknown) => expect(isCrossproofError(err, "INVALID_ARGUMENT"), String(err)).to.equal(true),
+      );
+      const assigned = await (await client.submit(signed, f.deployer)).wait();
+      expect(assigned).to.deep.include({ workId: WORK.toLowerCase(), from: f.holder.address, to: f.outsider.address });
+      expect((await client.getHolders(WORK)).map((h) => h.holder)).to.deep.equal([
+        f.holder.address,
+        f.outsider.address,
+      ]);
     });
 
     it("records an assignment signed by both holders, keeps the history and the licences granted before", async function () {
@@ -881,8 +902,9 @@ describe("LicenseRegistry", function () {
         start: now - DAY,
         backdated: true,
       });
-      const { events } = await (await client.submit(back, f.deployer)).wait();
-      const id = events.find((e) => e.name === "LicenceGranted")!.args[0] as string;
+      const granted = await (await client.submit(back, f.deployer)).wait();
+      const id = granted.licenceId;
+      expect(id).to.equal(licenceId(WORK, ZERO, f.holder.address, f.outsider.address, back.request.salt));
       expect(await client.getLicence(id)).to.include({ backdated: true, start: now - DAY, grantedUnderHolding: 0 });
     });
   });
@@ -1126,9 +1148,9 @@ describe("LicenseRegistry", function () {
         claimant: f.holder.address,
         evidenceHash: hashOf("evidence"),
       });
-      const { events } = await (await client.submit(signed, f.deployer)).wait();
-      const disputeId = filedDisputeId(events)!;
-      expect(disputeId).to.equal(1n);
+      const filed = await (await client.submit(signed, f.deployer)).wait();
+      expect(filed).to.deep.include({ disputeId: 1n, workId: WORK.toLowerCase(), claimant: f.holder.address });
+      const { disputeId } = filed;
       expect(await client.getDispute(disputeId)).to.include({ status: "Open", fromHolding: 0, filedBy: 5n });
       expect(await client.getDispute(99)).to.equal(undefined);
       await (await resolveByGovernance(f, disputeId, f.holder.address)).wait();

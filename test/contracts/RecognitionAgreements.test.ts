@@ -266,8 +266,8 @@ describe("RecognitionAgreements", function () {
       refused({ minAssurance: ["TIMELY_ANCHOR"], anchorWindow: undefined }, "INVALID_ARGUMENT");
       refused({ minAssurance: [], anchorWindow: 60 }, "INVALID_ARGUMENT");
       refused({ categories: [64] }, "INVALID_ARGUMENT");
-      refused({ to: "XX" }, "INVALID_JURISDICTION");
-      refused({ from: "fr" }, "INVALID_JURISDICTION");
+      refused({ to: "XX" }, "INVALID_ARGUMENT");
+      refused({ from: "fr" }, "INVALID_ARGUMENT");
     });
   });
 

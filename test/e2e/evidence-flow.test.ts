@@ -71,8 +71,12 @@ describe("evidence flow end to end (real Anvil over JSON-RPC, embedded content s
         relayer,
       )
     ).wait();
-    const agreementId = proposed.events.find((e) => e.name === "AgreementProposed")!.args.agreementId as bigint;
-    await (await consortium.submit(await consortium.signApproveAgreement(deCourt, agreementId), relayer)).wait();
+    expect(proposed).to.deep.include({ from: "FR", to: "DE" });
+    const { agreementId } = proposed;
+    const approved = await (
+      await consortium.submit(await consortium.signApproveAgreement(deCourt, agreementId), relayer)
+    ).wait();
+    expect(approved).to.deep.include({ agreementId, concluded: true });
 
     // 1. The FR agency packages a capture for itself and for the DE court, and stores it encrypted.
     writeFileSync(path.join(dir, "capture.webm"), Buffer.alloc(3 * 1024 * 1024 + 17, 0x5a));
@@ -114,7 +118,7 @@ describe("evidence flow end to end (real Anvil over JSON-RPC, embedded content s
     };
     const signed = await client.signAnchorEvidence(frAgency, anchorParams);
     const anchored = await (await client.anchorEvidence(signed, relayer)).wait();
-    expect(anchored.events.map((e) => e.name)).to.deep.equal(["EvidenceAnchored"]);
+    expect(anchored).to.deep.include({ contentHash: sealed.contentHash, memberId: 1n });
     const recordId = anchored.recordId;
     expect(recordId).to.equal(recordIdOf(1, sealed.contentHash));
     expect(recordId).to.equal(await client.registry.recordIdOf(1, sealed.contentHash));
@@ -168,7 +172,12 @@ describe("evidence flow end to end (real Anvil over JSON-RPC, embedded content s
         expect((err as { details: { error: string; args: unknown[] } }).details).to.deep.equal({
           error: "EndorsementAssuranceNotMet",
           args: [recordId, agreementId.toString(), "1"],
+          argsInWords: { recordId, agreementId: `agreement #${agreementId}`, flag: "COMPLETE_CUSTODY" },
         });
+        expect((err as Error).message).to.equal(
+          `endorsing evidence refused: EndorsementAssuranceNotMet(recordId: ${recordId}, ` +
+            `agreementId: agreement #${agreementId}, flag: COMPLETE_CUSTODY)`,
+        );
       },
     );
 
@@ -236,8 +245,13 @@ describe("evidence flow end to end (real Anvil over JSON-RPC, embedded content s
       reportHash: `0x${"22".repeat(32)}`,
     });
     const endorsed = await (await client.submit(endorsement, relayer)).wait();
-    expect(endorsed.events[0]!.name).to.equal("EvidenceEndorsed");
-    expect(endorsed.events[0]!.args.agreementId).to.equal(agreementId);
+    expect(endorsed).to.deep.include({
+      recordId,
+      memberId: 2n,
+      verdict: "Recognized",
+      agreementId,
+      reportHash: `0x${"22".repeat(32)}`,
+    });
     const stored = await client.registry.endorsementOf(recordId, 2);
     expect([stored.verdict, stored.agreementId]).to.deep.equal([BigInt(Verdict.Recognized), agreementId]);
   });

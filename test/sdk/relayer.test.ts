@@ -4,6 +4,7 @@ import { EvidenceRegistry__factory } from "../../sdk/src/typechain";
 import {
   ChainClock,
   classifySendError,
+  unreachableError,
   decodeEvents,
   encodeCall,
   signRelayedTransaction,
@@ -136,9 +137,10 @@ describe("Relayer, offline", () => {
       });
     }
     it("a refused connection → transient", () => {
-      expect(classifySendError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8545"), {}))).to.equal(
-        "transient",
-      );
+      const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8545"), { code: "ECONNREFUSED" });
+      expect(classifySendError(refused)).to.equal("transient");
+      // As the SDK's own JSON-RPC link reports it: CHAIN_UNREACHABLE naming the URL.
+      expect(classifySendError(unreachableError(refused, "http://127.0.0.1:8545"))).to.equal("transient");
     });
   });
 
