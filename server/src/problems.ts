@@ -43,7 +43,6 @@ export const problemTypeUri = (slug: ProblemType): string => `urn:crossproof:pro
 /** The problem every SDK error code maps to (one HTTP status per code). */
 export const SdkCodeProblem: Record<CrossproofErrorCode, ProblemType> = {
   INVALID_ARGUMENT: "invalid-argument",
-  INVALID_JURISDICTION: "invalid-argument",
   INVALID_MANIFEST: "invalid-manifest",
   MANIFEST_HASH_MISMATCH: "hash-mismatch",
   FILE_HASH_MISMATCH: "hash-mismatch",
@@ -58,6 +57,7 @@ export const SdkCodeProblem: Record<CrossproofErrorCode, ProblemType> = {
   MERKLE_PROOF_INVALID: "invalid-argument",
   MERKLE_LEAF_NOT_FOUND: "invalid-argument",
   CHAIN_ERROR: "chain-unavailable",
+  CHAIN_UNREACHABLE: "chain-unavailable",
   CONTRACT_REVERTED: "contract-refused",
   DEPLOYMENT_NOT_FOUND: "deployment-invalid",
   DEPLOYMENT_INVALID: "deployment-invalid",
