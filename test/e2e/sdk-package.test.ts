@@ -152,7 +152,7 @@ describe("the packed SDK (@crossproof/sdk), installed in an empty project", func
         }),
       );
       copyFileSync(
-        path.join(root, "test", "fixtures", "packed-sdk", "verify-demo.cjs"),
+        path.join(root, "sdk", "examples", "verify-demo-evidence.cjs"),
         path.join(project, "verify-demo.cjs"),
       );
       const out = JSON.parse(

@@ -51,19 +51,45 @@ describe("npm start (embedded chain, real Anvil process)", function () {
   this.timeout(240_000);
   let dataDir: string;
   let port = 0;
+  let gatewayPort = 0;
 
   before(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), "crossproof-start-"));
     port = await freePort();
+    gatewayPort = await freePort();
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it("deploys once, keeps the chain state across a restart and reuses the deployment", async function () {
-    const env = { CROSSPROOF_DATA_DIR: dataDir, CROSSPROOF_CHAIN_PORT: String(port) };
+    const env = {
+      CROSSPROOF_DATA_DIR: dataDir,
+      CROSSPROOF_CHAIN_PORT: String(port),
+      CROSSPROOF_GATEWAY_PORT: String(gatewayPort),
+      CROSSPROOF_LOG_LEVEL: "warn",
+    };
     const url = `http://127.0.0.1:${port}`;
-    const first = await startOnce(env, async () => {});
+    const gateway = `http://127.0.0.1:${gatewayPort}`;
+    /** What the gateway answers while npm start runs: readiness, the hosted members' report keys, its routes. */
+    const probeGateway = async () => {
+      const ready = (await (await fetch(`${gateway}/readyz`)).json()) as { status: string };
+      const jwks = (await (await fetch(`${gateway}/.well-known/jwks.json`)).json()) as {
+        keys: { kid: string; crossproof_member: string }[];
+      };
+      const doc = (await (await fetch(`${gateway}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+      return { ready: ready.status, jwks, paths: Object.keys(doc.paths) };
+    };
+    let firstGateway: Awaited<ReturnType<typeof probeGateway>> | undefined;
+    const first = await startOnce(env, async () => {
+      firstGateway = await probeGateway();
+    });
     expect(first.exitCode).to.equal(0);
     expect(first.output).to.contain("crossproof is ready (deployed now)");
+    // The gateway runs, hosting the five demo members, each with a report key registered on chain.
+    expect(first.output).to.contain(`gateway                ${gateway}`);
+    expect(firstGateway!.ready).to.equal("ready");
+    expect(firstGateway!.jwks.keys.map((k) => k.crossproof_member).sort()).to.deep.equal(["1", "2", "3", "4", "5"]);
+    expect(firstGateway!.paths).to.include.members(["/v1/auth/siwe", "/v1/verifications", "/v1/reports/verify"]);
+    expect(first.output.match(/report key .* registered/g)).to.have.length(5);
     const record1 = JSON.parse(readFileSync(path.join(dataDir, "deployment.json"), "utf8")) as DeploymentRecord;
     // A chain id of its own (derived from the data folder and configuration), kept across restarts.
     expect(record1.chainId).to.be.within(1_000_000, 2_000_999_999);
@@ -76,7 +102,9 @@ describe("npm start (embedded chain, real Anvil process)", function () {
 
     let membersAfterRestart = 0n;
     let admittedEvents = 0;
+    let secondGateway: Awaited<ReturnType<typeof probeGateway>> | undefined;
     const second = await startOnce(env, async () => {
+      secondGateway = await probeGateway();
       const provider = localProvider(url);
       const consortium = Consortium__factory.connect(record1.contracts.Consortium!.address, provider);
       membersAfterRestart = await consortium.memberCount();
@@ -93,6 +121,11 @@ describe("npm start (embedded chain, real Anvil process)", function () {
     expect(record2.chainId).to.equal(record1.chainId);
     expect(record2.consortiumId).to.equal(record1.consortiumId);
     expect(second.output).to.not.contain("concluded");
+    // The keystore and the chain kept the keys: nothing registered again, the same report keys published.
+    expect(second.output).to.not.contain("registered");
+    expect(secondGateway!.jwks.keys.map((k) => k.kid).sort()).to.deep.equal(
+      firstGateway!.jwks.keys.map((k) => k.kid).sort(),
+    );
     expect(second.output).to.contain("recognition agreements (6)");
     expect(membersAfterRestart).to.equal(5n);
     expect(admittedEvents).to.equal(5);
