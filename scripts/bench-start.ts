@@ -62,7 +62,12 @@ function timeOnce(
   whileUp: () => Promise<void> = async () => {},
 ): Promise<Timing> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, CROSSPROOF_DATA_DIR: dataDir, CROSSPROOF_CHAIN_PORT: String(port) };
+    const env = {
+      ...process.env,
+      CROSSPROOF_DATA_DIR: dataDir,
+      CROSSPROOF_CHAIN_PORT: String(port),
+      CROSSPROOF_GATEWAY_PORT: String(port + 1),
+    };
     const started = performance.now();
     const child = spawn(command, { shell: true, detached: true, env, stdio: "pipe" });
     const pgid = child.pid!;

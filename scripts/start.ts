@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping the gateway, saving the chain state and stopping`);
+    console.log(`\n${signal}: saving the chain state and stopping (the gateway first)`);
     await gateway?.close();
     await anvil.stop();
     console.log(`stopped; state saved in ${stateFile}`);

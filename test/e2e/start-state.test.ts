@@ -120,14 +120,22 @@ describe("npm start keeps the chain state: thousands of transactions, Ctrl-C, re
   });
 
   it("finds every one of 3,000 anchors, and their events, after Ctrl-C and a restart", async function () {
-    const env = { CROSSPROOF_DATA_DIR: dataDir, CROSSPROOF_CHAIN_PORT: String(port) };
+    const env = {
+      CROSSPROOF_DATA_DIR: dataDir,
+      CROSSPROOF_CHAIN_PORT: String(port),
+      CROSSPROOF_GATEWAY_PORT: String(await freePort()),
+    };
     const stateFile = path.join(dataDir, "chain", "state.json");
 
     const first = runStart(env);
     await first.ready;
     const recordIds = await anchor(dataDir, port, 3000, "three thousand");
     // A second npm start on the same data folder (another port) must not write the same files.
-    const intruder = await runStart({ ...env, CROSSPROOF_CHAIN_PORT: String(await freePort()) }).exited;
+    const intruder = await runStart({
+      ...env,
+      CROSSPROOF_CHAIN_PORT: String(await freePort()),
+      CROSSPROOF_GATEWAY_PORT: String(await freePort()),
+    }).exited;
     expect(intruder.code).to.equal(1);
     expect(intruder.output).to.match(/another Anvil \(pid \d+\) runs on the chain state/);
     await stopWithCtrlC(first);
@@ -162,6 +170,7 @@ describe("npm start keeps the chain state: thousands of transactions, Ctrl-C, re
     const env = {
       CROSSPROOF_DATA_DIR: dataDir,
       CROSSPROOF_CHAIN_PORT: String(port),
+      CROSSPROOF_GATEWAY_PORT: String(await freePort()),
       CROSSPROOF_STATE_INTERVAL: "3600",
     };
     const chainDir = path.join(dataDir, "chain");
