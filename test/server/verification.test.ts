@@ -18,6 +18,7 @@ import {
 import { runDemo, type DemoResult } from "../../scripts/lib/demo";
 import type { RunningGateway } from "../../server/src/gateway";
 import { addKeys } from "../../server/src/keystore";
+import { auditModule } from "../../server/src/audit";
 import { verificationModule } from "../../server/src/routes/verification";
 import { devKey, startTestChain, startTestGateway, type TestChain } from "../helpers/gateway";
 
@@ -72,7 +73,7 @@ describe("gateway: verification over HTTP (real chain, the demo's evidence)", fu
     await store.close();
     manifestBytes = JSON.stringify(opened.manifest);
     capture = opened.files[0]!.outputPath;
-    gw = await startTestGateway(chain, [verificationModule], {
+    gw = await startTestGateway(chain, [auditModule, verificationModule], {
       keystoreDir: keystore,
       keystorePassword: PASSWORD,
       contentStore: demo.storeDir,
@@ -230,6 +231,16 @@ describe("gateway: verification over HTTP (real chain, the demo's evidence)", fu
       timePolicy: "whenever",
     });
     expect(badPolicy.status).to.equal(400);
+  });
+
+  it("records in the audit log who verified and opened what", async function () {
+    const res = await fetch(`${gw.url}/v1/audit?limit=100`, { headers: { authorization: `Bearer ${courtToken}` } });
+    expect(res.status).to.equal(200);
+    const { entries } = (await res.json()) as { entries: { action: string; subject: string; memberId: string }[] };
+    expect(entries.some((e) => e.action === "opened" && e.subject === demo.packageCid)).to.equal(true);
+    const verified = entries.filter((e) => e.action === "verified");
+    expect(verified.length).to.be.greaterThan(3);
+    expect(verified.every((e) => e.subject.startsWith(`${demo.contentHash} report `))).to.equal(true);
   });
 
   it("is in the OpenAPI document", async function () {

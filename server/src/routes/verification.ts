@@ -17,6 +17,8 @@ import {
   type VerificationReport,
   type VerifyEvidenceParameters,
 } from "../../../sdk/src";
+import type { Request } from "express";
+import { recordAudit } from "../audit";
 import type { Principal } from "../auth/principal";
 import type { GatewayContext, GatewayModule } from "../gateway";
 import type { HostedMember } from "../keystore";
@@ -106,6 +108,7 @@ async function signFor(ctx: GatewayContext, member: HostedMember, report: Verifi
 
 async function verifyAndSign(
   ctx: GatewayContext,
+  req: Request,
   member: HostedMember,
   options: z.infer<typeof VerificationOptions>,
   evidence: VerifyEvidenceParameters["evidence"],
@@ -119,6 +122,8 @@ async function verifyAndSign(
     confirmations: options.confirmations ?? ctx.config.confirmations,
   });
   const { jws, kid } = await signFor(ctx, member, report);
+  // Which person verified what: the content hash and the report's id (its digest identifies the signed report).
+  recordAudit(ctx, req, "verified", `${report.subject.contentHash ?? "unknown"} report ${report.reportId}`);
   return { status: 200, body: { report, jws, kid } };
 }
 
@@ -135,10 +140,10 @@ export const verificationModule: GatewayModule = (ctx) => {
     auth: "member",
     body: VerificationRequest,
     responses: { 200: { description: "The report, signed", schema: SignedReport } },
-    handler: async ({ body, principal }) => {
+    handler: async ({ body, principal, req }) => {
       const member = hostedMember(ctx, principal);
       if ("contentHash" in body.evidence) {
-        return verifyAndSign(ctx, member, body, { contentHash: body.evidence.contentHash });
+        return verifyAndSign(ctx, req, member, body, { contentHash: body.evidence.contentHash });
       }
       const cid = body.evidence.packageCid;
       const header = await readPackageHeader(ctx.store, cid);
@@ -149,8 +154,9 @@ export const verificationModule: GatewayModule = (ctx) => {
         });
       }
       const outputDir = mkdtempSync(path.join(tmpdir(), "crossproof-verify-"));
+      recordAudit(ctx, req, "opened", cid);
       try {
-        return await verifyAndSign(ctx, member, body, {
+        return await verifyAndSign(ctx, req, member, body, {
           package: { cid, store: ctx.store },
           recipientKey: key,
           outputDir,
@@ -192,7 +198,7 @@ export const verificationModule: GatewayModule = (ctx) => {
         const files = upload.files
           .filter((f) => f.field !== "manifest")
           .map((f) => ({ source: f.source, path: f.filename }));
-        return await verifyAndSign(ctx, member, options, { manifest, files });
+        return await verifyAndSign(ctx, req, member, options, { manifest, files });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
