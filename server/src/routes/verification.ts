@@ -82,8 +82,13 @@ function hostedMember(ctx: GatewayContext, principal: Principal | undefined): Ho
   return member;
 }
 
-/** Signs with the member's newest report key that the chain says is valid now. */
+/**
+ * Signs with the member's newest report key that the chain says is valid now. The signing time (`iat`) is chain
+ * time, the clock key validity is recorded in: a gateway whose clock lags the chain must not sign with a key the
+ * chain already revoked.
+ */
 async function signFor(ctx: GatewayContext, member: HostedMember, report: VerificationReport) {
+  const at = await ctx.cp.chainTime();
   let lastRefusal: unknown;
   for (const key of [...member.reportKeys].reverse()) {
     try {
@@ -91,6 +96,7 @@ async function signFor(ctx: GatewayContext, member: HostedMember, report: Verifi
         privateJwk: key.jwk,
         issuerMemberId: member.memberId,
         consortium: ctx.cp.consortium,
+        at,
       });
       return { jws, kid: key.kid };
     } catch (err) {
