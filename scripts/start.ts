@@ -213,9 +213,13 @@ function describeGateway(gateway: RunningGateway, record: DeploymentRecord): voi
   );
   console.log(`    relayer              Anvil dev account ${GATEWAY_RELAYER_ACCOUNT}`);
   console.log(
-    `    hosted members       ${[...members.keys()].map(String).join(", ")} of chain ${record.chainId}: they sign in with ` +
-      "Sign-In with Ethereum using their demo keys (Anvil's public test keys, listed above)",
+    `    hosted members       ${[...members.keys()].map(String).join(", ")} of chain ${record.chainId}; demo credentials ` +
+      "(Anvil's public test keys: sign in with Sign-In with Ethereum, POST /v1/auth/nonce then /v1/auth/siwe):",
   );
+  for (const [id, m] of members) {
+    const key = m.signers[0];
+    if (key !== undefined) console.log(`      member ${id}  ${key.address}  private key ${key.privateKey}`);
+  }
 }
 
 main().catch((err: unknown) => {
