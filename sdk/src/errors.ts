@@ -23,6 +23,8 @@ export type CrossproofErrorCode =
   | "MERKLE_PROOF_INVALID"
   | "MERKLE_LEAF_NOT_FOUND"
   | "CHAIN_ERROR"
+  | "GATEWAY_ERROR"
+  | "GATEWAY_UNREACHABLE"
   /** The JSON-RPC node does not answer (connection refused, unknown host): the message names the URL. */
   | "CHAIN_UNREACHABLE"
   | "CONTRACT_REVERTED"

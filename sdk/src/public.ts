@@ -14,6 +14,13 @@ export {
   type DeploymentRecord,
 } from "./deployment";
 export { createProvider } from "./provider";
+export {
+  GatewayClient,
+  type GatewayPrincipal,
+  type GatewayProblem,
+  type GatewaySignedReport,
+  type GatewayVerificationOptions,
+} from "./gateway-client";
 export { Relayer, type RelayerOptions } from "./relayer";
 export { ConsortiumClient, type MemberPublicKey } from "./consortium-client";
 export { EvidenceClient, caseReferenceHash } from "./evidence-client";

@@ -58,6 +58,8 @@ export const SdkCodeProblem: Record<CrossproofErrorCode, ProblemType> = {
   MERKLE_LEAF_NOT_FOUND: "invalid-argument",
   CHAIN_ERROR: "chain-unavailable",
   CHAIN_UNREACHABLE: "chain-unavailable",
+  GATEWAY_ERROR: "internal",
+  GATEWAY_UNREACHABLE: "internal",
   CONTRACT_REVERTED: "contract-refused",
   DEPLOYMENT_NOT_FOUND: "deployment-invalid",
   DEPLOYMENT_INVALID: "deployment-invalid",

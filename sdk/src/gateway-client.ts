@@ -1,0 +1,253 @@
+/**
+ * A client of a crossproof gateway over HTTP: sign in with Sign-In with Ethereum (EIP-4361) using a member's (or an
+ * account's) key, then verify evidence and get signed reports, re-verify reports, read the published report keys.
+ * The gateway's RFC 9457 problems become `CrossproofError`s: with the SDK's own code when the problem carries one,
+ * `GATEWAY_ERROR` otherwise (the problem document in `details.problem`).
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Signer } from "ethers";
+import type { JSONWebKeySet } from "jose";
+import { SiweMessage } from "siwe";
+import { CrossproofError, type CrossproofErrorCode } from "./errors";
+import type { TimePolicy, VerificationReport } from "./report";
+
+/** An RFC 9457 problem document as the gateway answers it. */
+export interface GatewayProblem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code?: string;
+  [extension: string]: unknown;
+}
+
+/** Who a session belongs to, as the gateway states it. */
+export type GatewayPrincipal =
+  | { kind: "member"; memberId: string; roles: string[]; jurisdiction: string; address: string; staff?: string }
+  | { kind: "account"; address: string };
+
+/** Options of a verification through the gateway (the same as the SDK's `verifyEvidence`). */
+export interface GatewayVerificationOptions {
+  anchoredBy?: bigint | number;
+  batch?: { batchId: string; proof: readonly string[] };
+  timePolicy?: TimePolicy;
+  confirmations?: number;
+}
+
+/** A report signed by the member's report key. */
+export interface GatewaySignedReport {
+  report: VerificationReport;
+  jws: string;
+  kid: string;
+}
+
+const SDK_CODES = new Set<string>([
+  "INVALID_ARGUMENT",
+  "NOT_A_RECIPIENT",
+  "CONTENT_NOT_FOUND",
+  "CONTRACT_REVERTED",
+  "CHAIN_ERROR",
+  "CHAIN_UNREACHABLE",
+  "REPORT_MALFORMED",
+  "REPORT_SIGNATURE_INVALID",
+  "REPORT_KEY_UNKNOWN",
+  "REPORT_KEY_NOT_VALID_AT_SIGNING",
+  "REPORT_ISSUER_NOT_ACTIVE",
+  "REPORT_ISSUER_MISMATCH",
+]);
+
+/**
+ * @example
+ * const gw = await GatewayClient.signIn("http://127.0.0.1:8080", courtKey);
+ * const { report, jws } = await gw.verify({ packageCid }, { anchoredBy: 1 });
+ */
+export class GatewayClient {
+  readonly baseUrl: string;
+  #token: string | undefined;
+  #expiresAt: number | undefined;
+
+  constructor(baseUrl: string, o: { token?: string } = {}) {
+    let url: URL;
+    try {
+      url = new URL(baseUrl);
+    } catch (cause) {
+      throw new CrossproofError("INVALID_ARGUMENT", `not a gateway URL: ${baseUrl}`, { cause });
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new CrossproofError("INVALID_ARGUMENT", `a gateway URL is http(s), got ${baseUrl}`);
+    }
+    this.baseUrl = baseUrl.replace(/\/$/, "");
+    this.#token = o.token;
+  }
+
+  /**
+   * Signs in with Sign-In with Ethereum: asks the gateway for a nonce and the values its message must carry, signs
+   * the message with `signer` (a key the Consortium lists for a member, a staff key, or any account), and keeps the
+   * session token it answers.
+   */
+  static async signIn(baseUrl: string, signer: Signer): Promise<GatewayClient> {
+    const client = new GatewayClient(baseUrl);
+    await client.signIn(signer);
+    return client;
+  }
+
+  /** Signs in (again) with `signer`; see {@link GatewayClient.signIn}. */
+  async signIn(signer: Signer): Promise<GatewayPrincipal> {
+    const n = await this.#call<{
+      nonce: string;
+      domain: string;
+      uri: string;
+      chainId: number;
+      version: "1";
+      statement: string;
+    }>("POST", "/v1/auth/nonce", undefined, false);
+    const message = new SiweMessage({
+      domain: n.domain,
+      address: await signer.getAddress(),
+      statement: n.statement,
+      uri: n.uri,
+      version: n.version,
+      chainId: n.chainId,
+      nonce: n.nonce,
+      issuedAt: new Date().toISOString(),
+    }).prepareMessage();
+    const session = await this.#call<{ token: string; expiresAt: number | string; principal: GatewayPrincipal }>(
+      "POST",
+      "/v1/auth/siwe",
+      { message, signature: await signer.signMessage(message) },
+      false,
+    );
+    this.#token = session.token;
+    this.#expiresAt = typeof session.expiresAt === "number" ? session.expiresAt : Date.parse(session.expiresAt) / 1000;
+    return session.principal;
+  }
+
+  /** The session token (to hand to another process), if signed in. */
+  get token(): string | undefined {
+    return this.#token;
+  }
+
+  /** When the session token expires (unix seconds), if known. */
+  get expiresAt(): number | undefined {
+    return this.#expiresAt;
+  }
+
+  /** Who the gateway says this session is. */
+  session(): Promise<GatewayPrincipal> {
+    return this.#call<{ principal: GatewayPrincipal }>("GET", "/v1/auth/session").then((r) => r.principal);
+  }
+
+  /** Verifies by content hash or by the CID of a package addressed to this member; the report signed. */
+  verify(
+    evidence: { contentHash: string } | { packageCid: string },
+    options: GatewayVerificationOptions = {},
+  ): Promise<GatewaySignedReport> {
+    return this.#call("POST", "/v1/verifications", { evidence, ...wireOptions(options) });
+  }
+
+  /**
+   * Verifies a manifest and some or all of its files, uploaded (multipart). A single loose file is verified through
+   * the manifest that lists it: give the manifest with it.
+   */
+  async verifyUpload(
+    p: { manifest: string | Uint8Array | object; files?: readonly { path: string; source: string }[] },
+    options: GatewayVerificationOptions = {},
+  ): Promise<GatewaySignedReport> {
+    const form = new FormData();
+    form.append("options", JSON.stringify(wireOptions(options)));
+    const manifest =
+      typeof p.manifest === "string"
+        ? p.manifest
+        : p.manifest instanceof Uint8Array
+          ? new TextDecoder().decode(p.manifest)
+          : JSON.stringify(p.manifest);
+    form.append("manifest", new Blob([manifest], { type: "application/json" }), "manifest.json");
+    for (const f of p.files ?? []) {
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(f.source);
+      } catch (cause) {
+        throw new CrossproofError("FILE_READ_ERROR", `cannot read ${f.source}`, { cause });
+      }
+      form.append("file", new Blob([new Uint8Array(bytes)]), f.path ?? path.basename(f.source));
+    }
+    return this.#call("POST", "/v1/verifications/upload", form);
+  }
+
+  /** Has the gateway re-verify a signed report against the chain. */
+  verifyReport(
+    jws: string,
+  ): Promise<{ valid: true; issuerMemberId: string; kid: string; signedAt: string; report: VerificationReport }> {
+    return this.#call("POST", "/v1/reports/verify", { jws }, false);
+  }
+
+  /** The report keys of the members the gateway serves, current and past. */
+  jwks(): Promise<JSONWebKeySet> {
+    return this.#call("GET", "/.well-known/jwks.json", undefined, false);
+  }
+
+  async #call<T>(method: string, route: string, body?: unknown, auth = true): Promise<T> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (auth) {
+      if (this.#token === undefined) {
+        throw new CrossproofError("INVALID_ARGUMENT", `${route} needs a session: sign in first (GatewayClient.signIn)`);
+      }
+      headers.authorization = `Bearer ${this.#token}`;
+    }
+    let payload: FormData | string | undefined;
+    if (body instanceof FormData) payload = body;
+    else if (body !== undefined) {
+      headers["content-type"] = "application/json";
+      payload = JSON.stringify(body, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+    }
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${route}`, {
+        method,
+        headers,
+        ...(payload === undefined ? {} : { body: payload }),
+      });
+    } catch (cause) {
+      throw new CrossproofError(
+        "GATEWAY_UNREACHABLE",
+        `cannot reach the gateway at ${this.baseUrl}: is it running, and is the URL right?`,
+        { cause },
+      );
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text === "" ? undefined : JSON.parse(text);
+    } catch (cause) {
+      throw new CrossproofError(
+        "GATEWAY_ERROR",
+        `${method} ${route}: the gateway answered ${res.status} with no JSON`,
+        {
+          cause,
+          details: { status: res.status },
+        },
+      );
+    }
+    if (!res.ok) {
+      const problem = json as GatewayProblem | undefined;
+      const code =
+        problem?.code !== undefined && SDK_CODES.has(problem.code)
+          ? (problem.code as CrossproofErrorCode)
+          : "GATEWAY_ERROR";
+      throw new CrossproofError(code, `${method} ${route}: ${problem?.detail ?? `HTTP ${res.status}`}`, {
+        details: { status: res.status, problem },
+      });
+    }
+    return json as T;
+  }
+}
+
+function wireOptions(o: GatewayVerificationOptions): Record<string, unknown> {
+  return {
+    ...(o.anchoredBy === undefined ? {} : { anchoredBy: Number(o.anchoredBy) }),
+    ...(o.batch === undefined ? {} : { batch: { batchId: o.batch.batchId, proof: [...o.batch.proof] } }),
+    ...(o.timePolicy === undefined ? {} : { timePolicy: o.timePolicy }),
+    ...(o.confirmations === undefined ? {} : { confirmations: o.confirmations }),
+  };
+}
