@@ -388,6 +388,8 @@ const INTERFACES: Partial<Record<DeployedContractName, Interface>> = {
 /** An anchor the index found: the record id, and the registry and transaction it is in. */
 export interface IndexedAnchor {
   recordId: string;
+  /** Derived from the retraction and supersession rows. */
+  status: "Active" | "Retracted" | "Superseded";
   contentHash: string;
   memberId: number;
   /** The EvidenceRegistry (current or earlier) the record is in. */
@@ -397,6 +399,7 @@ export interface IndexedAnchor {
 }
 
 interface AnchorRow {
+  status: IndexedAnchor["status"];
   record_id: string;
   content_hash: string;
   member_id: number;
@@ -405,8 +408,19 @@ interface AnchorRow {
   tx: string;
 }
 
+/**
+ * A record's status, from the rows (never a column later events update, so that deleting a block's rows undoes it):
+ * retracted or superseded by the events of its registry, active otherwise.
+ */
+const STATUS_OF = (t: string) =>
+  `CASE WHEN EXISTS (SELECT 1 FROM idx_retractions r WHERE r.kind = 'record' AND r.id = ${t}.record_id
+     AND r.contract = ${t}.contract) THEN 'Retracted'
+   WHEN EXISTS (SELECT 1 FROM idx_supersessions s WHERE s.old_record_id = ${t}.record_id
+     AND s.contract = ${t}.contract) THEN 'Superseded' ELSE 'Active' END`;
+
 const anchorOf = (r: AnchorRow): IndexedAnchor => ({
   recordId: r.record_id,
+  status: r.status,
   contentHash: r.content_hash,
   memberId: r.member_id,
   registry: r.contract,
@@ -633,8 +647,9 @@ export class Indexer {
     return (
       this.#db
         .prepare(
-          `SELECT record_id, content_hash, member_id, contract, block, tx FROM idx_anchors
-           ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`} ORDER BY block, log_index LIMIT ? OFFSET ?`,
+          `SELECT record_id, content_hash, member_id, contract, block, tx, ${STATUS_OF("idx_anchors")} AS status
+           FROM idx_anchors ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
+           ORDER BY block, log_index LIMIT ? OFFSET ?`,
         )
         .all(...args, page.limit ?? -1, page.offset ?? 0) as AnchorRow[]
     ).map(anchorOf);
@@ -649,7 +664,8 @@ export class Indexer {
     return (
       this.#db
         .prepare(
-          `SELECT a.record_id, a.content_hash, a.member_id, a.contract, a.block, a.tx FROM idx_anchors a
+          `SELECT a.record_id, a.content_hash, a.member_id, a.contract, a.block, a.tx, ${STATUS_OF("a")} AS status
+           FROM idx_anchors a
            WHERE a.content_hash = ? AND EXISTS (SELECT 1 FROM idx_custody c WHERE c.contract = a.contract
              AND c.record_id = a.record_id AND c.event_type = 'Disclosed' AND c.counterparty = 0
              AND c.actor = a.member_id)

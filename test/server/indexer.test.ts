@@ -75,6 +75,7 @@ describe("gateway: the chain index (real chain, the demo's writes)", function ()
     expect(indexer().anchors({ contentHash: demo.contentHash })).to.deep.equal([
       {
         recordId: demo.recordId.toLowerCase(),
+        status: "Active",
         contentHash: demo.contentHash.toLowerCase(),
         memberId: 1,
         registry,
@@ -167,11 +168,19 @@ describe("gateway: the chain index (real chain, the demo's writes)", function ()
 
   it("detects a rolled-back chain, deletes what the chain no longer has and indexes the new blocks: equal to a rebuild", async function () {
     await indexer().syncOnce();
+    const earlier = await anchorNew("anchored before the snapshot");
+    await indexer().syncOnce();
     const snapshot = (await chain.provider.send("evm_snapshot", [])) as string;
     const gone = await anchorNew("rolled back");
     const goneToo = await anchorNew("rolled back too");
+    const retraction = await evidence.signRetractEvidence(chain.account(1), {
+      recordId: earlier,
+      reasonHash: `0x${"99".repeat(32)}`,
+    });
+    await (await evidence.submit(retraction, chain.account(0))).wait();
     await indexer().syncOnce();
     expect(indexer().anchors({ recordId: gone })).to.have.length(1);
+    expect(indexer().anchors({ recordId: earlier })[0]!.status).to.equal("Retracted");
 
     expect(await chain.provider.send("evm_revert", [snapshot])).to.equal(true);
     const kept = await anchorNew("on the new chain");
@@ -182,6 +191,8 @@ describe("gateway: the chain index (real chain, the demo's writes)", function ()
     expect(indexer().anchors({ recordId: gone })).to.deep.equal([]);
     expect(indexer().anchors({ recordId: goneToo })).to.deep.equal([]);
     expect(indexer().anchors({ recordId: kept })).to.have.length(1);
+    // The retraction was rolled back with its block: the status follows the rows.
+    expect(indexer().anchors({ recordId: earlier })[0]!.status).to.equal("Active");
     const custodyOfGone = indexer()
       .dump()
       .idx_custody.filter((c) => c.record_id === gone.toLowerCase());
