@@ -220,6 +220,26 @@ describe("gateway: the chain index (real chain, the demo's writes)", function ()
     expect(indexer().dump()).to.deep.equal(live);
   });
 
+  it("polls by itself: ready once caught up, follows new writes, stops at close", async function () {
+    const polling = await startTestGateway(chain, [indexerModule], {
+      indexerPollMs: "20",
+      database: path.join(work, "polling.db"),
+    });
+    try {
+      const waitFor = async (done: () => Promise<boolean>) => {
+        for (let i = 0; i < 3000 && !(await done()); i++) await new Promise((r) => setTimeout(r, 20));
+        expect(await done()).to.equal(true);
+      };
+      await waitFor(async () => (await fetch(`${polling.url}/readyz`)).status === 200);
+      const recordId = await anchorNew("seen by polling");
+      await waitFor(async () => polling.ctx.indexer!.anchors({ recordId }).length === 1);
+      const metrics = await (await fetch(`${polling.url}/metrics`)).text();
+      expect(metrics).to.match(/crossproof_gateway_indexed_block \d+/);
+    } finally {
+      await polling.close();
+    }
+  });
+
   it("halves the page while the node refuses the range, down to what it accepts", async function () {
     const ranges: number[] = [];
     const limited: RpcCall = async (method, params) => {
@@ -237,6 +257,7 @@ describe("gateway: the chain index (real chain, the demo's writes)", function ()
       }
       return cp.provider.send(method, params) as Promise<unknown>;
     };
+    await indexer().syncOnce();
     const limitedIndex = await freshIndex({ rpc: limited });
     expect(limitedIndex.dump()).to.deep.equal(indexer().dump());
     expect(ranges[0]).to.be.greaterThan(10);
