@@ -41,6 +41,7 @@ import {
 } from "../../sdk/src/typechain";
 import { migrate, type Db } from "./db";
 import type { GatewayModule } from "./gateway";
+import { enumName } from "./names";
 
 // ------------------------------------------------------------------------------------------------------------------
 // Tables
@@ -146,15 +147,6 @@ export type IndexTable = (typeof INDEX_TABLES)[number];
 /** IConsortium.KeyOrigin (the SDK has no table for it). */
 const KeyOrigin = { Founding: 0, Admission: 1, Member: 2, Governance: 3 } as const;
 
-/** The name of an enum code, from one of the SDK's `{ Name: code }` tables (or a list indexed by code). */
-function nameOf(values: Readonly<Record<string, number>> | readonly string[], code: unknown): string {
-  const n = Number(code);
-  const name = Array.isArray(values)
-    ? (values as readonly string[])[n]
-    : Object.keys(values).find((k) => (values as Record<string, number>)[k] === n);
-  return name ?? `code ${n}`;
-}
-
 const hex = (v: unknown) => String(v).toLowerCase();
 const num = (v: unknown) => {
   const n = Number(v);
@@ -212,7 +204,7 @@ const PROJECTIONS: Partial<Record<DeployedContractName, Record<string, Projectio
         record_id: hex(a.recordId),
         sequence: num(a.sequence),
         actor: num(a.actor),
-        event_type: nameOf(CustodyEventType, a.eventType),
+        event_type: enumName(CustodyEventType, a.eventType),
         counterparty: num(a.counterparty),
         occurred_at: num(a.occurredAt),
         details_hash: hex(a.detailsHash),
@@ -225,7 +217,7 @@ const PROJECTIONS: Partial<Record<DeployedContractName, Record<string, Projectio
         record_id: hex(a.recordId),
         member_id: num(a.memberId),
         agreement_id: num(a.agreementId),
-        verdict: nameOf(Verdict, a.verdict),
+        verdict: enumName(Verdict, a.verdict),
         report_hash: hex(a.reportHash),
       },
     ],
@@ -271,7 +263,7 @@ const PROJECTIONS: Partial<Record<DeployedContractName, Record<string, Projectio
         request_id: hex(a.requestId),
         requester: num(a.requester),
         addressee: num(a.addressee),
-        kind: nameOf(AssistanceKind, a.kind),
+        kind: enumName(AssistanceKind, a.kind),
         deadline: num(a.deadline),
         case_ref: hex(a.caseRef),
       },
@@ -285,7 +277,7 @@ const PROJECTIONS: Partial<Record<DeployedContractName, Record<string, Projectio
       {
         request_id: hex(a.requestId),
         event: "Answered",
-        state: nameOf(AssistanceStates, a.outcome),
+        state: enumName(AssistanceStates, a.outcome),
         late: a.late ? 1 : 0,
       },
     ],
@@ -313,7 +305,7 @@ const PROJECTIONS: Partial<Record<DeployedContractName, Record<string, Projectio
       {
         member_id: num(a.memberId),
         event: "StatusChanged",
-        status: nameOf(MemberStatus, a.status),
+        status: enumName(MemberStatus, a.status),
         since: num(a.since),
       },
     ],
@@ -329,7 +321,7 @@ const PROJECTIONS: Partial<Record<DeployedContractName, Record<string, Projectio
         event: "Added",
         valid_from: num(a.validFrom),
         valid_until: num(a.validUntil),
-        origin: nameOf(KeyOrigin, a.origin),
+        origin: enumName(KeyOrigin, a.origin),
       },
     ],
     KeyRevoked: (a) => [
@@ -338,7 +330,7 @@ const PROJECTIONS: Partial<Record<DeployedContractName, Record<string, Projectio
     ],
     PublicKeyAdded: (a) => [
       "idx_public_key_events",
-      { member_id: num(a.memberId), key_id: hex(a.keyId), event: "Added", purpose: nameOf(KeyPurpose, a.purpose) },
+      { member_id: num(a.memberId), key_id: hex(a.keyId), event: "Added", purpose: enumName(KeyPurpose, a.purpose) },
     ],
     PublicKeyRevoked: (a) => [
       "idx_public_key_events",

@@ -22,6 +22,8 @@ import {
   Assurance,
   CustodyEventType,
   MAX_CHAIN_DEPTH,
+  MemberStatus,
+  OPEN_ENDED,
   Right,
   Role,
   Verdict,
@@ -40,6 +42,7 @@ import {
 import type { Principal } from "../auth/principal";
 import type { GatewayContext, GatewayModule } from "../gateway";
 import type { Indexer } from "../indexer";
+import { enumName, flagNames } from "../names";
 import { Problem } from "../problems";
 import { z } from "../zod";
 
@@ -298,14 +301,8 @@ const iso = (t: number | bigint) => reportTime(Number(t));
 const isoOrNull = (t: number | bigint) => (Number(t) === 0 ? null : reportTime(Number(t)));
 const idOrNull = (v: bigint | number) => (BigInt(v) === 0n ? null : v.toString());
 const hashOrNull = (h: string) => (/^0x0{64}$/.test(h) ? null : h.toLowerCase());
-const OPEN_END = 2 ** 48 - 1;
-const untilOrNull = (t: number | bigint) => (Number(t) === OPEN_END || Number(t) === 0 ? null : iso(t));
-
-const nameOfCode = (values: Readonly<Record<string, number>>, code: number | bigint) =>
-  Object.keys(values).find((k) => values[k] === Number(code)) ?? `code ${code}`;
-const flagNames = <N extends string>(values: Readonly<Record<N, number>>, mask: number | bigint) =>
-  (Object.keys(values) as N[]).filter((k) => (Number(mask) & values[k]) !== 0);
-const MemberStatusNames = ["None", "Active", "Suspended", "Removed"] as const;
+/** The end of a validity window: null when open-ended. */
+const untilOrNull = (t: number | bigint) => (Number(t) === OPEN_ENDED || Number(t) === 0 ? null : iso(t));
 
 function recordJson(r: EvidenceRecord, registry: string) {
   return {
@@ -564,7 +561,7 @@ function evidenceRoutes(ctx: GatewayContext, reads: Reads): void {
           recordId: record.recordId.toLowerCase(),
           events: events.map((e) => ({
             sequence: e.sequence,
-            eventType: nameOfCode(CustodyEventType, e.eventType),
+            eventType: enumName(CustodyEventType, e.eventType),
             actor: e.actor.toString(),
             counterparty: idOrNull(e.counterparty),
             occurredAt: iso(e.occurredAt),
@@ -609,7 +606,7 @@ function evidenceRoutes(ctx: GatewayContext, reads: Reads): void {
         if (Number(e.verdict) === 0) continue;
         current.push({
           memberId: String(memberId),
-          verdict: nameOfCode(Verdict, e.verdict),
+          verdict: enumName(Verdict, e.verdict),
           // `at` is also Array.prototype.at on an ethers Result: read the field by name.
           at: iso(e[1]),
           agreementId: idOrNull(e.agreementId),
@@ -972,7 +969,7 @@ function consortiumRoutes(ctx: GatewayContext): void {
       memberId: String(memberId),
       jurisdiction: fromJurisdiction(m.jurisdiction),
       roles: flagNames(Role, m.roles) as RoleName[],
-      status: MemberStatusNames[Number(m.status)] ?? `code ${m.status}`,
+      status: enumName(MemberStatus, m.status),
       statusSince: iso(m.statusSince),
       nameHash: m.nameHash.toLowerCase(),
     };
@@ -1074,7 +1071,7 @@ function consortiumRoutes(ctx: GatewayContext): void {
         body: {
           ...m,
           statusHistory: history.map((h) => ({
-            status: MemberStatusNames[Number(h.status)] ?? `code ${h.status}`,
+            status: enumName(MemberStatus, h.status),
             since: iso(h.since),
           })),
           signingKeys,
