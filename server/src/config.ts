@@ -68,6 +68,16 @@ export const ConfigTable = {
   },
   tokenTtl: { env: "CROSSPROOF_TOKEN_TTL", default: "900", doc: "Seconds a session token (JWT) is valid." },
   logLevel: { env: "CROSSPROOF_LOG_LEVEL", default: "info", doc: "pino log level (silent, error, warn, info, debug)." },
+  indexerPollMs: {
+    env: "CROSSPROOF_INDEXER_POLL_MS",
+    default: "1000",
+    doc: "Milliseconds between two polls of the chain by the indexer (0: never polls by itself).",
+  },
+  indexerPageSize: {
+    env: "CROSSPROOF_INDEXER_PAGE",
+    default: "2000",
+    doc: "Blocks the indexer asks eth_getLogs for at once (halved while the node refuses the range).",
+  },
 } as const;
 export type ConfigKey = keyof typeof ConfigTable;
 
@@ -89,6 +99,8 @@ const schema = z.object({
   rateLimit: z.coerce.number().int().positive(),
   tokenTtl: z.coerce.number().int().min(30).max(86_400),
   logLevel: z.enum(["silent", "fatal", "error", "warn", "info", "debug", "trace"]),
+  indexerPollMs: z.coerce.number().int().min(0),
+  indexerPageSize: z.coerce.number().int().min(1).max(1_000_000),
 });
 
 /** The resolved configuration (paths absolute, defaults applied). */

@@ -15,6 +15,7 @@ import { createApp, gatewayMetrics, type GatewayMetrics } from "./app";
 import { Sessions } from "./auth/principal";
 import type { GatewayConfig } from "./config";
 import { openDatabase, type Db } from "./db";
+import type { Indexer } from "./indexer";
 import { loadKeystore, type HostedMember } from "./keystore";
 
 /** What every route module gets. */
@@ -30,6 +31,8 @@ export interface GatewayContext {
   sessions: Sessions;
   api: Api;
   metrics: GatewayMetrics;
+  /** The chain index, when the indexer module is registered (readiness then waits for it to catch up). */
+  indexer?: Indexer;
   /** Work to run at close (workers, timers), last registered first. */
   onClose(fn: () => Promise<void> | void): void;
 }
@@ -129,6 +132,13 @@ export async function startGateway(
       metricsSet: metrics,
       ready: async () => {
         await cp.chainTime();
+        const index = ctx.indexer?.status();
+        if (index !== undefined && !index.caughtUp) {
+          throw new Error(
+            `the chain index is at block ${index.indexedBlock} of ${index.headBlock}` +
+              (index.lastError === undefined ? "" : ` (${index.lastError})`),
+          );
+        }
       },
       openapi: { title: "crossproof gateway", version: "1", serverUrl: config.publicUrl },
     });
