@@ -1,8 +1,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { HDNodeWallet, Mnemonic, type JsonRpcProvider, type Wallet } from "ethers";
-import { loadConsortiumConfig, type DeploymentRecord } from "../../sdk/src";
+import { HDNodeWallet, Mnemonic, Wallet, type JsonRpcProvider } from "ethers";
+import {
+  ConsortiumClient,
+  generateReportKey,
+  loadConsortiumConfig,
+  type DeploymentRecord,
+  type ReportKeyPair,
+} from "../../sdk/src";
+import { runDemo, type DemoResult } from "../../scripts/lib/demo";
+import { addKeys } from "../../server/src/keystore";
 import { concludeConfiguredAgreements } from "../../scripts/lib/agreements";
 import {
   ANVIL_MNEMONIC,
@@ -85,4 +93,39 @@ export function startTestGateway(
   overrides: Partial<Record<ConfigKey, string>> = {},
 ): Promise<RunningGateway> {
   return startGateway(testGatewayConfig(chain, overrides), modules);
+}
+
+/** The demo's story on a test chain, and the DE court's keys (a report key registered on chain) in a keystore. */
+export interface DemoWithCourtKeys {
+  demo: DemoResult;
+  /** A temporary folder for the test's files (removed by `chain.stop()`: it is inside the chain's data folder). */
+  work: string;
+  keystoreDir: string;
+  keystorePassword: string;
+  reportKey: ReportKeyPair;
+}
+
+/**
+ * Runs the demo on `chain`, then registers a report key for the DE court (member 2) and puts it, with the court's
+ * package key, in a keystore the gateway can load.
+ */
+export async function demoWithCourtKeys(chain: TestChain): Promise<DemoWithCourtKeys> {
+  const work = mkdtempSync(path.join(chain.dataDir, "work-"));
+  const demo = await runDemo({ provider: chain.provider, deployment: chain.record, workDir: path.join(work, "demo") });
+  const consortium = await ConsortiumClient.connect(chain.record.contracts.Consortium.address, chain.provider);
+  const reportKey = await generateReportKey();
+  await (
+    await consortium.submit(
+      await consortium.signAddOwnPublicKey(new Wallet(devKey(2)), 2, { purpose: "Report", jwk: reportKey.publicJwk }),
+      chain.account(8),
+    )
+  ).wait();
+  const keystoreDir = path.join(work, "keys");
+  const keystorePassword = "correct horse battery staple";
+  await addKeys(keystoreDir, keystorePassword, {
+    memberId: 2,
+    reportKeys: [{ kid: reportKey.kid, jwk: reportKey.privateJwk }],
+    packageKeys: [demo.courtRecipientKey],
+  });
+  return { demo, work, keystoreDir, keystorePassword, reportKey };
 }

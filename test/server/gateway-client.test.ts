@@ -1,26 +1,20 @@
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Wallet } from "ethers";
 import {
-  ConsortiumClient,
   EmbeddedContentStore,
   GatewayClient,
-  generateReportKey,
   isCrossproofError,
   openPackage,
   verifyReport,
   type CrossproofErrorCode,
 } from "../../sdk/src";
-import { runDemo, type DemoResult } from "../../scripts/lib/demo";
+import type { DemoResult } from "../../scripts/lib/demo";
 import { freePort } from "../../scripts/lib/anvil";
 import type { RunningGateway } from "../../server/src/gateway";
-import { addKeys } from "../../server/src/keystore";
 import { gatewayModules } from "../../server/src/modules";
-import { devKey, startTestChain, startTestGateway, type TestChain } from "../helpers/gateway";
-
-const PASSWORD = "correct horse battery staple";
+import { demoWithCourtKeys, devKey, startTestChain, startTestGateway, type TestChain } from "../helpers/gateway";
 
 async function refusal(p: Promise<unknown>): Promise<{ code: CrossproofErrorCode; status?: number }> {
   try {
@@ -41,31 +35,17 @@ describe("GatewayClient (SDK): sign in with SIWE and verify through a running ga
 
   before(async () => {
     chain = await startTestChain();
-    work = mkdtempSync(path.join(tmpdir(), "crossproof-gw-client-"));
-    demo = await runDemo({ provider: chain.provider, deployment: chain.record, workDir: path.join(work, "demo") });
-    const consortium = await ConsortiumClient.connect(chain.record.contracts.Consortium.address, chain.provider);
-    const reportKey = await generateReportKey();
-    await (
-      await consortium.submit(
-        await consortium.signAddOwnPublicKey(new Wallet(devKey(2)), 2, { purpose: "Report", jwk: reportKey.publicJwk }),
-        chain.account(8),
-      )
-    ).wait();
-    await addKeys(path.join(work, "keys"), PASSWORD, {
-      memberId: 2,
-      reportKeys: [{ kid: reportKey.kid, jwk: reportKey.privateJwk }],
-      packageKeys: [demo.courtRecipientKey],
-    });
+    const setup = await demoWithCourtKeys(chain);
+    ({ demo, work } = setup);
     gw = await startTestGateway(chain, gatewayModules, {
-      keystoreDir: path.join(work, "keys"),
-      keystorePassword: PASSWORD,
+      keystoreDir: setup.keystoreDir,
+      keystorePassword: setup.keystorePassword,
       contentStore: demo.storeDir,
     });
   });
   after(async () => {
     await gw?.close();
     await chain?.stop();
-    rmSync(work, { recursive: true, force: true });
   });
 
   it("signs the DE court in and verifies the package addressed to it, by CID and uploaded", async function () {

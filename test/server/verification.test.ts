@@ -1,28 +1,22 @@
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Wallet } from "ethers";
 import {
-  ConsortiumClient,
   EvidenceCategory,
   buildManifest,
   generateRecipientKey,
   sealPackage,
   EmbeddedContentStore,
-  generateReportKey,
   openPackage,
   verifyReport,
   type VerificationReport,
 } from "../../sdk/src";
-import { runDemo, type DemoResult } from "../../scripts/lib/demo";
+import type { DemoResult } from "../../scripts/lib/demo";
 import type { RunningGateway } from "../../server/src/gateway";
-import { addKeys } from "../../server/src/keystore";
 import { auditModule } from "../../server/src/audit";
 import { verificationModule } from "../../server/src/routes/verification";
-import { devKey, startTestChain, startTestGateway, type TestChain } from "../helpers/gateway";
-
-const PASSWORD = "correct horse battery staple";
+import { demoWithCourtKeys, devKey, startTestChain, startTestGateway, type TestChain } from "../helpers/gateway";
 
 interface SignedAnswer {
   report: VerificationReport;
@@ -43,25 +37,10 @@ describe("gateway: verification over HTTP (real chain, the demo's evidence)", fu
 
   before(async () => {
     chain = await startTestChain();
-    work = mkdtempSync(path.join(tmpdir(), "crossproof-gw-verify-"));
-    demo = await runDemo({ provider: chain.provider, deployment: chain.record, workDir: path.join(work, "demo") });
-    // The DE court (member 2) registers a report key; the gateway holds it and the court's package key.
-    const consortium = await ConsortiumClient.connect(chain.record.contracts.Consortium.address, chain.provider);
-    const reportKey = await generateReportKey();
-    reportKid = reportKey.kid;
-    const court = new Wallet(devKey(2), chain.provider);
-    await (
-      await consortium.submit(
-        await consortium.signAddOwnPublicKey(court, 2, { purpose: "Report", jwk: reportKey.publicJwk }),
-        chain.account(8),
-      )
-    ).wait();
-    const keystore = path.join(work, "keys");
-    await addKeys(keystore, PASSWORD, {
-      memberId: 2,
-      reportKeys: [{ kid: reportKey.kid, jwk: reportKey.privateJwk }],
-      packageKeys: [demo.courtRecipientKey],
-    });
+    const setup = await demoWithCourtKeys(chain);
+    ({ demo, work } = setup);
+    reportKid = setup.reportKey.kid;
+    const keystore = setup.keystoreDir;
     // The manifest and the file, as the court has them after opening the package.
     const store = await EmbeddedContentStore.open(demo.storeDir);
     const opened = await openPackage({
@@ -75,7 +54,7 @@ describe("gateway: verification over HTTP (real chain, the demo's evidence)", fu
     capture = opened.files[0]!.outputPath;
     gw = await startTestGateway(chain, [auditModule, verificationModule], {
       keystoreDir: keystore,
-      keystorePassword: PASSWORD,
+      keystorePassword: setup.keystorePassword,
       contentStore: demo.storeDir,
       uploadLimit: "10000000",
     });
@@ -85,14 +64,13 @@ describe("gateway: verification over HTTP (real chain, the demo's evidence)", fu
         memberId: 2n,
         roles: ["COURT", "GOVERNOR"],
         jurisdiction: "DE",
-        address: court.address,
+        address: new Wallet(devKey(2)).address,
       })
     ).token;
   });
   after(async () => {
     await gw?.close();
     await chain?.stop();
-    rmSync(work, { recursive: true, force: true });
   });
 
   const post = (p: string, body: unknown, token: string | null = courtToken) =>
