@@ -1,7 +1,15 @@
 /** Every module of the gateway, in the order their routes are declared. */
 import type { GatewayModule } from "./gateway";
 import { auditModule } from "./audit";
+import { runningMarkModule } from "./backup";
 import { authModule } from "./auth/siwe";
+import { retentionModule } from "./retention";
 import { verificationModule } from "./routes/verification";
 
-export const gatewayModules: readonly GatewayModule[] = [authModule, auditModule, verificationModule];
+export const gatewayModules: readonly GatewayModule[] = [
+  authModule,
+  auditModule,
+  verificationModule,
+  retentionModule,
+  runningMarkModule,
+];
