@@ -278,7 +278,7 @@ interface PackageRow {
  * @example
  * await keepPackage(ctx, { cid: sealed.cid, memberId: 3n, assistanceRequestId, reason: "assistance response" });
  */
-export function keepPackage(ctx: RetentionContext, p: KeepPackageParameters): Promise<KeptPackage> {
+export async function keepPackage(ctx: RetentionContext, p: KeepPackageParameters): Promise<KeptPackage> {
   retentionTables(ctx.db);
   const cid = rootCid(p.cid);
   const memberId = BigInt(p.memberId);
@@ -793,7 +793,7 @@ const actorOf = (p: MemberPrincipal) => ({ address: p.address, person: p.staff ?
  * hash: the hold applies to every package of the member with that hash, re-wrapped copies included). A package a
  * purge is removing right now cannot be held (409).
  */
-export function placeLegalHold(
+export async function placeLegalHold(
   ctx: RetentionContext,
   principal: MemberPrincipal,
   target: { cid: string } | { recordId: string },
