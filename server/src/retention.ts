@@ -551,6 +551,7 @@ async function purge(ctx: RetentionContext): Promise<PurgeRun> {
     const claimed = db
       .transaction(() => {
         db.prepare("UPDATE retention_packages SET purging = ? WHERE purging IS NOT NULL").run(runId);
+        // A retention has ended at its end, as the AssistanceDesk has it (`block.timestamp >= retentionUntil`).
         const expired = db
           .prepare(
             `SELECT cid, member_id, MAX(retain_until) AS until, MAX(content_hash) AS content_hash

@@ -19,6 +19,7 @@ import { Problem } from "../../server/src/problems";
 import {
   acquireMaintenanceLease,
   keepPackage,
+  onPackagePurged,
   releaseMaintenanceLease,
   retentionModule,
   runPurge,
@@ -42,6 +43,8 @@ describe("gateway retention: kept packages, legal holds, purges (real chain)", f
   let frAdmin: string;
   let frStaff: string;
   let usAdmin: string;
+
+  const told: PurgeLogEntry[] = [];
 
   before(async () => {
     chain = await startTestChain();
@@ -70,6 +73,9 @@ describe("gateway retention: kept packages, legal holds, purges (real chain)", f
     });
     expect(added.status).to.equal(201);
     frStaff = await issue(1n, ["AGENCY"], "FR", staffKey.address, "investigator 7");
+    onPackagePurged(gw.ctx, (e) => {
+      told.push(e);
+    });
   });
   after(async () => {
     await gw?.close();
@@ -178,6 +184,8 @@ describe("gateway retention: kept packages, legal holds, purges (real chain)", f
       { basis: "date", requestId: null, retainUntil: iso(now + 600), reason: "evidence package" },
     ]);
     expect(run.purged.map((e) => e.cid)).to.not.include(shared.cid);
+    // Modules that keep something off chain about a package (the index) are told.
+    expect(told).to.deep.include(entry);
     for (const b of own) expect(await gw.ctx.store.has(b), b).to.equal(false);
     for (const b of blocksShared) expect(await gw.ctx.store.has(b), b).to.equal(true);
     // The package that shared the blocks still opens, byte for byte.
@@ -266,6 +274,20 @@ describe("gateway retention: kept packages, legal holds, purges (real chain)", f
       ["legal-hold-released", null],
       ["purged", null],
     ]);
+  });
+
+  it("the same package kept by two members: when one's retention ends, its row goes and every block stays", async function () {
+    const p = await seal(1_048_576 + 10);
+    const blocks = await gw.ctx.store.blocksOf(p.cid);
+    const now = await chainNow();
+    await keepPackage(gw.ctx, { cid: p.cid, memberId: 1, until: now + 50 });
+    await keepPackage(gw.ctx, { cid: p.cid, memberId: 3, until: now + 10 * DAY });
+    await advance(51);
+    const entry = (await runPurge(gw.ctx)).purged.find((e) => e.cid === p.cid)!;
+    expect(entry).to.include({ memberId: "1", blocksRemoved: 0, blocksShared: blocks.length });
+    for (const b of blocks) expect(await gw.ctx.store.has(b), b).to.equal(true);
+    expect((await retention(frAdmin)).map((k) => k.cid)).to.not.include(p.cid);
+    expect((await retention(usAdmin)).map((k) => k.cid)).to.deep.equal([p.cid]);
   });
 
   it("a hold on a record holds every package of its content hash (re-wrapped copies too), found on chain", async function () {
