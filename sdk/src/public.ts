@@ -78,6 +78,6 @@ export {
   type RecipientPublicKey,
 } from "./package";
 export { sharePackage, type SharedPackage, type SharePackageParameters } from "./share";
-export { EmbeddedContentStore, KuboContentStore, computeCid, type ContentStore } from "./store";
+export { EmbeddedContentStore, KuboContentStore, computeCid, type ContentStore, type DeletedBlocks } from "./store";
 export { sha256OfFile } from "./hash";
 export { Assurance, OPEN_ENDED, Role, type RoleName } from "./constants";

@@ -54,7 +54,29 @@ export interface ContentStore {
    * files.
    */
   linkDirectory(links: readonly DirectoryLink[]): Promise<string>;
+  /**
+   * Every block of the DAG under `cid` (a file or a directory), each once, the root first, as CIDv1 strings: the
+   * dag-pb nodes are read and their links followed; raw leaves are named without being read (a missing leaf is not
+   * noticed; a missing node is `CONTENT_NOT_FOUND`). A package re-wrapped for a new recipient shares its `files`
+   * blocks with the package it came from: the blocks of both roots say which are shared.
+   */
+  blocksOf(cid: string): Promise<string[]>;
+  /**
+   * Removes blocks, named by CID (stores key blocks by their multihash: the CID's codec does not matter). Only blocks:
+   * whatever still links to them is not looked at, so the caller decides what no kept DAG needs (see the gateway's
+   * retention). Blocks already absent count as removed. Kubo first unpins the CIDs named that are pinned roots, and
+   * refuses a block still pinned under another root: it is `retained`, with Kubo's reason.
+   */
+  deleteBlocks(cids: readonly string[]): Promise<DeletedBlocks>;
   close(): Promise<void>;
+}
+
+/** What {@link ContentStore.deleteBlocks} did. */
+export interface DeletedBlocks {
+  /** Blocks removed (or already absent). */
+  removed: number;
+  /** Blocks the store kept, with its reason (Kubo: pinned under a root nobody asked to remove). */
+  retained: { cid: string; reason: string }[];
 }
 
 /**
@@ -215,6 +237,44 @@ async function directoryNode(
   return { cid: CID.createV1(dagPb.code, await sha256.digest(bytes)), bytes };
 }
 
+const IDENTITY_MULTIHASH = 0x00;
+const keyOfBlock = (cid: CID) => Buffer.from(cid.multihash.bytes).toString("base64");
+
+/**
+ * The blocks of the DAG under `root`, each once (by multihash), the root first (see {@link ContentStore.blocksOf}).
+ * Identity CIDs hold their bytes in the CID: no block.
+ */
+async function walkBlocks(root: CID, nodeOf: (cid: CID) => Promise<Uint8Array>): Promise<string[]> {
+  const dagPb = await loadDagPb();
+  const seen = new Set<string>();
+  const out: string[] = [];
+  const pending: CID[] = [root];
+  for (let cid = pending.pop(); cid !== undefined; cid = pending.pop()) {
+    if (cid.multihash.code === IDENTITY_MULTIHASH) continue;
+    const key = keyOfBlock(cid);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(cid.toV1().toString());
+    if (cid.code === RAW_CODE) continue;
+    if (cid.code !== dagPb.code) {
+      throw new CrossproofError("INVALID_ARGUMENT", `${cid} is neither a UnixFS file nor a directory block`);
+    }
+    const links = dagPb.decode(await nodeOf(cid)).Links;
+    for (let i = links.length - 1; i >= 0; i--) pending.push(links[i]!.Hash);
+  }
+  return out;
+}
+
+/** The distinct CIDs named, parsed; `INVALID_ARGUMENT` for one that is not a CID. */
+function blockCids(cids: readonly string[]): CID[] {
+  const byKey = new Map<string, CID>();
+  for (const c of cids) {
+    const cid = parseCidPath(c).cid;
+    if (cid.multihash.code !== IDENTITY_MULTIHASH) byKey.set(keyOfBlock(cid), cid);
+  }
+  return [...byKey.values()];
+}
+
 /**
  * The embedded store: UnixFS blocks in a folder on disk (one file per block), imported with the same recipe as
  * Kubo so that the CIDs agree. For one machine; production uses {@link KuboContentStore}.
@@ -286,21 +346,36 @@ export class EmbeddedContentStore implements ContentStore {
   }
 
   async linkDirectory(links: readonly DirectoryLink[]): Promise<string> {
-    const node = await directoryNode(links, async (cid) => {
-      try {
-        return await collect(this.blockstore.get(cid), Number.MAX_SAFE_INTEGER, cid.toString());
-      } catch (cause) {
-        throw notFoundOr(cause, cid.toString());
-      }
-    });
+    const node = await directoryNode(links, (cid) => this.block(cid));
     return this.wrap("linkDirectory", async () => {
       await this.blockstore.put(node.cid, node.bytes);
       return node.cid.toString();
     });
   }
 
+  async blocksOf(cid: string): Promise<string[]> {
+    return walkBlocks(parseCidPath(cid).cid, (c) => this.block(c));
+  }
+
+  /** Unlinks each block's file (blockstore-fs names the file by the multihash). */
+  async deleteBlocks(cids: readonly string[]): Promise<DeletedBlocks> {
+    const list = blockCids(cids);
+    return this.wrap("deleteBlocks", async () => {
+      for (const cid of list) await this.blockstore.delete(cid);
+      return { removed: list.length, retained: [] };
+    });
+  }
+
   async close(): Promise<void> {
     await this.blockstore.close();
+  }
+
+  private async block(cid: CID): Promise<Uint8Array> {
+    try {
+      return await collect(this.blockstore.get(cid), Number.MAX_SAFE_INTEGER, cid.toString());
+    } catch (cause) {
+      throw notFoundOr(cause, cid.toString());
+    }
   }
 
   private async wrap<T>(op: string, f: () => Promise<T>): Promise<T> {
@@ -410,13 +485,7 @@ export class KuboContentStore implements ContentStore {
 
   /** Writes the directory's node with `block/put` (dag-pb, pinned); the linked content stays as it is on the node. */
   async linkDirectory(links: readonly DirectoryLink[]): Promise<string> {
-    const node = await directoryNode(links, async (cid) => {
-      try {
-        return await this.client.block.get(cid);
-      } catch (cause) {
-        throw notFoundOr(cause, cid.toString());
-      }
-    });
+    const node = await directoryNode(links, (cid) => this.block(cid));
     let stored: CID;
     try {
       // `format` is the client's (and Kubo's legacy) name for the codec; Kubo then answers with a CIDv0.
@@ -430,5 +499,45 @@ export class KuboContentStore implements ContentStore {
     return node.cid.toString();
   }
 
+  /** Walks the DAG with `block/get` (dag-pb nodes only; the raw leaves are not fetched). */
+  async blocksOf(cid: string): Promise<string[]> {
+    return walkBlocks(parseCidPath(cid).cid, (c) => this.block(c));
+  }
+
+  /**
+   * `pin/rm` for every recursive or direct pin among the CIDs named (a package's root, a re-wrapped envelope added on
+   * its own), then `block/rm --force` for them all. Kubo refuses to remove a block that is still pinned (directly, or
+   * under a root not named): it is reported `retained` with Kubo's reason. The space is freed at once, not at the
+   * node's next `repo gc`. Copies elsewhere (other nodes, an IPFS Cluster's replicas) are not touched.
+   */
+  async deleteBlocks(cids: readonly string[]): Promise<DeletedBlocks> {
+    const list = blockCids(cids);
+    const named = new Set(list.map(keyOfBlock));
+    try {
+      for (const type of ["recursive", "direct"] as const) {
+        const pinned = [];
+        for await (const pin of this.client.pin.ls({ type })) if (named.has(keyOfBlock(pin.cid))) pinned.push(pin.cid);
+        for (const cid of pinned) await this.client.pin.rm(cid, { recursive: type === "recursive" });
+      }
+      const result: DeletedBlocks = { removed: 0, retained: [] };
+      if (list.length === 0) return result;
+      for await (const r of this.client.block.rm(list, { force: true })) {
+        if (r.error === undefined) result.removed++;
+        else result.retained.push({ cid: r.cid.toV1().toString(), reason: r.error.message });
+      }
+      return result;
+    } catch (cause) {
+      throw new CrossproofError("CONTENT_STORE_ERROR", `Kubo could not remove blocks: ${String(cause)}`, { cause });
+    }
+  }
+
   async close(): Promise<void> {}
+
+  private async block(cid: CID): Promise<Uint8Array> {
+    try {
+      return await this.client.block.get(cid);
+    } catch (cause) {
+      throw notFoundOr(cause, cid.toString());
+    }
+  }
 }

@@ -283,7 +283,9 @@ function folderStore(folder: string): ContentStore {
     put: refuse,
     putDirectory: refuse,
     linkDirectory: refuse,
+    deleteBlocks: refuse,
     resolve: () => Promise.reject(new CrossproofError("INVALID_ARGUMENT", "a package folder has no CIDs")),
+    blocksOf: () => Promise.reject(new CrossproofError("INVALID_ARGUMENT", "a package folder has no CIDs")),
     async *get(cidPath) {
       try {
         statSync(file(cidPath));

@@ -17,7 +17,18 @@ import type { GatewayContext, GatewayModule } from "./gateway";
 extendZodWithOpenApi(z);
 
 /** What the log records. Modules add their actions here (one spelling for each). */
-export const AuditActions = ["signed-in", "staff-added", "staff-removed", "verified", "opened", "downloaded"] as const;
+export const AuditActions = [
+  "signed-in",
+  "staff-added",
+  "staff-removed",
+  "verified",
+  "opened",
+  "downloaded",
+  // Retention (server/src/retention.ts): a purge is the gateway's own action (no person, no address).
+  "legal-hold-placed",
+  "legal-hold-released",
+  "purged",
+] as const;
 export type AuditAction = (typeof AuditActions)[number];
 
 /** One row of the audit log. */

@@ -67,6 +67,16 @@ export const ConfigTable = {
     doc: "Requests per minute per client (authenticated: per member; else per address).",
   },
   tokenTtl: { env: "CROSSPROOF_TOKEN_TTL", default: "900", doc: "Seconds a session token (JWT) is valid." },
+  retentionDays: {
+    env: "CROSSPROOF_RETENTION_DAYS",
+    default: "90",
+    doc: "Member policy: days a package is kept when no assistance request or date sets its retention (chain time).",
+  },
+  purgeIntervalSeconds: {
+    env: "CROSSPROOF_PURGE_INTERVAL",
+    default: "3600",
+    doc: "Seconds between purges of packages past their retention (0: only when run by hand).",
+  },
   logLevel: { env: "CROSSPROOF_LOG_LEVEL", default: "info", doc: "pino log level (silent, error, warn, info, debug)." },
   indexerPollMs: {
     env: "CROSSPROOF_INDEXER_POLL_MS",
@@ -98,6 +108,8 @@ const schema = z.object({
   uploadLimit: z.coerce.number().int().positive(),
   rateLimit: z.coerce.number().int().positive(),
   tokenTtl: z.coerce.number().int().min(30).max(86_400),
+  retentionDays: z.coerce.number().int().min(1).max(36_500),
+  purgeIntervalSeconds: z.coerce.number().int().min(0).max(2_147_483),
   logLevel: z.enum(["silent", "fatal", "error", "warn", "info", "debug", "trace"]),
   indexerPollMs: z.coerce.number().int().min(0),
   indexerPageSize: z.coerce.number().int().min(1).max(1_000_000),

@@ -1,8 +1,10 @@
 /** Every module of the gateway, in the order their routes are declared. */
 import type { GatewayModule } from "./gateway";
 import { auditModule } from "./audit";
+import { runningMarkModule } from "./backup";
 import { authModule } from "./auth/siwe";
 import { indexerModule } from "./indexer";
+import { retentionModule } from "./retention";
 import { readsModule } from "./routes/reads";
 import { verificationModule } from "./routes/verification";
 
@@ -12,4 +14,6 @@ export const gatewayModules: readonly GatewayModule[] = [
   indexerModule,
   verificationModule,
   readsModule,
+  retentionModule,
+  runningMarkModule,
 ];

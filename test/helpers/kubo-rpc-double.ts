@@ -7,18 +7,23 @@ import { EmbeddedContentStore, type DirectoryEntry } from "../../sdk/src";
 import { loadFsBlockstore } from "../../sdk/src/esm";
 
 const DAG_PB = 0x70;
+const multihashOf = (cid: CID) => Buffer.from(cid.multihash.bytes).toString("hex");
 
 /**
  * A test double of a Kubo node's RPC API — only the calls `KuboContentStore` makes (`add`, `cat`, `block/stat`,
- * `block/get`, `block/put`, `resolve`),
+ * `block/get`, `block/put`, `resolve`, `pin/ls`, `pin/rm`, `block/rm`),
  * speaking Kubo's wire format (multipart upload, NDJSON answers, `{Message, Code, Type}` errors). No Kubo binary can
  * be installed from the npm registry here, so this stands in for one. It refuses any `add` whose import parameters
  * differ from the IPIP-499 `unixfs-v1-2025` recipe, so a client sending the wrong options fails loudly; storage and
- * CIDs come from the embedded store (whose CIDs are checked against Kubo's published vectors elsewhere).
+ * CIDs come from the embedded store (whose CIDs are checked against Kubo's published vectors elsewhere). Pins are
+ * recursive pins of what `add` and `block/put` were asked to pin, and `block/rm` refuses a block under a pinned root,
+ * as Kubo does.
  */
 export class KuboRpcDouble {
   readonly addCalls: URLSearchParams[] = [];
   readonly blockPutCalls: URLSearchParams[] = [];
+  /** Recursive pins (CIDv1 strings). */
+  readonly pins = new Set<string>();
   private server: Server | undefined;
 
   private constructor(
@@ -68,6 +73,12 @@ export class KuboRpcDouble {
         return this.blockPut(req, res, url.searchParams);
       case "/api/v0/resolve":
         return this.resolve(res, url.searchParams.get("arg") ?? "");
+      case "/api/v0/pin/ls":
+        return this.pinLs(res, url.searchParams);
+      case "/api/v0/pin/rm":
+        return this.pinRm(res, url.searchParams);
+      case "/api/v0/block/rm":
+        return this.blockRm(res, url.searchParams);
       default:
         return this.error(res, 404, `unknown command ${url.pathname}`);
     }
@@ -95,13 +106,14 @@ export class KuboRpcDouble {
       if (typeof value === "string" || value.type === "application/x-directory") continue;
       files.push({ path: decodeURIComponent(value.name), content: new Uint8Array(await value.arrayBuffer()) });
     }
-    const lines: object[] = [];
+    const lines: { Name: string; Hash: string; Size: string }[] = [];
     if (params.get("wrap-with-directory") === "true") {
       const root = await this.store.putDirectory(files);
       lines.push({ Name: "", Hash: root, Size: "0" });
     } else {
       for (const f of files) lines.push({ Name: f.path, Hash: await this.store.put(f.content), Size: "0" });
     }
+    for (const l of lines) this.pins.add(l.Hash);
     res.writeHead(200, { "content-type": "application/json" });
     res.end(lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
   }
@@ -156,8 +168,51 @@ export class KuboRpcDouble {
     const bytes = new Uint8Array(await value.arrayBuffer());
     const digest = await sha256.digest(bytes);
     await this.blocks.put(CID.createV1(DAG_PB, digest), bytes);
+    this.pins.add(CID.createV1(DAG_PB, digest).toString());
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify({ Key: CID.createV0(digest).toString(), Size: bytes.byteLength }));
+  }
+
+  /** `pin/ls?type=…&stream=true`: one `{Cid, Type}` line per pin (only recursive pins exist here). */
+  private async pinLs(res: ServerResponse, params: URLSearchParams): Promise<void> {
+    const type = params.get("type") ?? "all";
+    const pins = type === "recursive" || type === "all" ? [...this.pins] : [];
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(pins.map((cid) => JSON.stringify({ Cid: cid, Type: "recursive" }) + "\n").join(""));
+  }
+
+  private async pinRm(res: ServerResponse, params: URLSearchParams): Promise<void> {
+    const cid = CID.parse(params.get("arg") ?? "")
+      .toV1()
+      .toString();
+    if (params.get("recursive") === "false" || !this.pins.delete(cid)) {
+      return this.error(res, 500, `${cid} is not pinned or pinned indirectly`);
+    }
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ Pins: [cid] }));
+  }
+
+  /** Kubo's `block/rm`: a block under a pinned root is refused (`pinned: …`); `force` ignores absent blocks. */
+  private async blockRm(res: ServerResponse, params: URLSearchParams): Promise<void> {
+    const pinnedBy = new Map<string, string>();
+    for (const root of this.pins) {
+      for (const b of await this.store.blocksOf(root)) pinnedBy.set(multihashOf(CID.parse(b)), root);
+    }
+    const lines: object[] = [];
+    for (const arg of params.getAll("arg")) {
+      const cid = CID.parse(arg);
+      const root = pinnedBy.get(multihashOf(cid));
+      if (root !== undefined) {
+        lines.push({ Hash: arg, Error: root === cid.toV1().toString() ? "pinned: recursive" : `pinned via ${root}` });
+      } else if (!(await this.blocks.has(cid)) && params.get("force") !== "true") {
+        lines.push({ Hash: arg, Error: `ipld: could not find ${arg}` });
+      } else {
+        await this.blocks.delete(cid);
+        lines.push({ Hash: arg });
+      }
+    }
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(lines.map((l) => JSON.stringify(l) + "\n").join(""));
   }
 
   private async resolve(res: ServerResponse, arg: string): Promise<void> {

@@ -75,6 +75,37 @@ describe("KuboContentStore (over Kubo's RPC wire format)", function () {
     expect((await collect(store.get(`${next}/files/0`))).equals(big)).to.equal(true);
   });
 
+  it("walks a DAG with block/get, and removes blocks by unpinning their roots and block/rm; a block still pinned elsewhere is retained", async function () {
+    const utf8 = (s: string) => new TextEncoder().encode(s);
+    const big = await collect(deterministicStream(1_048_576 + 5, "kubo-purge"));
+    const root = await store.putDirectory([
+      { path: "envelope.jwe.json", content: utf8('{"v":"a"}') },
+      { path: "files/0", content: big },
+    ]);
+    const files = await store.resolve(`${root}/files`);
+    const envelope = await store.put(utf8('{"v":"b"}'));
+    const other = await store.linkDirectory([
+      { name: "envelope.jwe.json", cid: envelope },
+      { name: "files", cid: files },
+    ]);
+    const blocks = await store.blocksOf(root);
+    expect(blocks).to.have.length(6); // root, envelope, files/, files/0 and its 2 leaves
+    const otherBlocks = await store.blocksOf(other);
+    expect(otherBlocks).to.include.members([other, envelope, files]);
+    // The other package's own blocks: its root and its envelope, both pinned (block/put, add), unpinned then removed.
+    const own = otherBlocks.filter((b) => !blocks.includes(b));
+    expect(double.pins.has(other) && double.pins.has(envelope)).to.equal(true);
+    expect(await store.deleteBlocks(own)).to.deep.equal({ removed: 2, retained: [] });
+    expect(double.pins.has(other) || double.pins.has(envelope)).to.equal(false);
+    expect(await store.has(other)).to.equal(false);
+    expect((await collect(store.get(`${root}/files/0`))).equals(big)).to.equal(true);
+    // Asked to remove a block under a root still pinned: Kubo refuses, the block stays.
+    const kept = await store.deleteBlocks([files]);
+    expect(kept.removed).to.equal(0);
+    expect(kept.retained).to.deep.equal([{ cid: files, reason: `pinned via ${root}` }]);
+    expect(await store.has(files)).to.equal(true);
+  });
+
   it("reports missing content as CONTENT_NOT_FOUND", async function () {
     const absent = await computeCid(new TextEncoder().encode("never added"));
     await collect(store.get(absent)).then(

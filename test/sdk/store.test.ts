@@ -188,5 +188,47 @@ describe("content store", function () {
       await refused(store.linkDirectory([{ name: "a", cid: await computeCid(utf8("absent")) }]), "CONTENT_NOT_FOUND");
       await refused(store.resolve(`${root}/nothing`), "CONTENT_NOT_FOUND");
     });
+
+    it("names every block of a DAG (shared blocks once), and removes only the blocks it is given", async function () {
+      const big = await collect(deterministicStream(2 * 1_048_576 + 11, "blocks"));
+      const root = await store.putDirectory([
+        { path: "envelope.jwe.json", content: utf8('{"v":"a"}') },
+        { path: "files/0", content: big },
+        { path: "files/1", content: utf8("same") },
+        { path: "files/2", content: utf8("same") },
+      ]);
+      const files = await store.resolve(`${root}/files`);
+      const file0 = await store.resolve(`${root}/files/0`);
+      const envelope = await store.resolve(`${root}/envelope.jwe.json`);
+      const blocks = await store.blocksOf(root);
+      // root, envelope, files/, files/0 (a node and 3 raw leaves), "same" once.
+      expect(blocks).to.have.length(8);
+      expect(blocks[0]).to.equal(root);
+      expect(blocks).to.include.members([files, file0, envelope, await computeCid(utf8("same"))]);
+      expect(await store.blocksOf(await computeCid(utf8("same")))).to.deep.equal([await computeCid(utf8("same"))]);
+
+      // A second root beside the same files (a re-wrapped package): its own blocks are its root and its envelope.
+      const other = await store.linkDirectory([
+        { name: "envelope.jwe.json", cid: await store.put(utf8('{"v":"b"}')) },
+        { name: "files", cid: files },
+      ]);
+      const otherBlocks = await store.blocksOf(other);
+      const own = blocks.filter((b) => !otherBlocks.includes(b));
+      expect(own).to.deep.equal([root, envelope]);
+      expect(await store.deleteBlocks(own)).to.deep.equal({ removed: 2, retained: [] });
+      expect(await store.has(root)).to.equal(false);
+      expect((await collect(store.get(`${other}/files/0`))).equals(big)).to.equal(true);
+      await store.blocksOf(root).then(
+        () => expect.fail("walked a removed root"),
+        (err: unknown) => expect(isCrossproofError(err, "CONTENT_NOT_FOUND"), String(err)).to.equal(true),
+      );
+      // Absent blocks count as removed; a malformed CID is refused before anything is removed.
+      expect(await store.deleteBlocks([root])).to.deep.equal({ removed: 1, retained: [] });
+      await store.deleteBlocks([other, "not-a-cid"]).then(
+        () => expect.fail("accepted a malformed CID"),
+        (err: unknown) => expect(isCrossproofError(err, "INVALID_ARGUMENT")).to.equal(true),
+      );
+      expect(await store.has(other)).to.equal(true);
+    });
   });
 });
