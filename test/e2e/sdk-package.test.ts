@@ -51,6 +51,7 @@ describe("the packed SDK (@crossproof/sdk), installed in an empty project", func
       rootLock: path.join(root, "package-lock.json"),
       name: "partner-agency",
       alsoDependOn: ["ethers"],
+      registry: execFileSync("npm", ["config", "get", "registry"], { encoding: "utf8" }).trim().replace(/\/?$/, "/"),
     });
     // Offline: every package comes from the npm cache this repository's own install filled.
     execFileSync("npm", ["ci", "--offline", "--no-audit", "--no-fund"], { cwd: project, stdio: "pipe" });

@@ -30,6 +30,8 @@ export function writeOfflineProject(p: {
   name: string;
   /** Packages of the tarball's tree the project also depends on directly (e.g. ethers), at their locked version. */
   alsoDependOn?: readonly string[];
+  /** The npm registry's URL, ending in `/` (`npm config get registry`). */
+  registry: string;
 }): void {
   const lock = JSON.parse(readFileSync(p.rootLock, "utf8")) as { packages: Record<string, LockEntry> };
   const pkgJson = JSON.parse(readFileSync(path.join(path.dirname(p.rootLock), "sdk", "package.json"), "utf8")) as {
@@ -61,6 +63,12 @@ export function writeOfflineProject(p: {
       }
       if (packages[at] !== undefined) continue;
       const { dev: _dev, devOptional: _devOptional, ...entry } = lock.packages[at]!;
+      // This repository's lock file records no download addresses (npm omits them for the default registry): name
+      // the tarball, so that `npm ci --offline` finds it in the cache by its integrity, without registry metadata.
+      if (entry.resolved === undefined && entry.version !== undefined) {
+        const name = at.slice(at.lastIndexOf("node_modules/") + "node_modules/".length);
+        entry.resolved = `${p.registry}${name}/-/${name.split("/").pop()!}-${entry.version}.tgz`;
+      }
       packages[at] = entry;
       visit(at, entry.dependencies, false);
       visit(at, entry.optionalDependencies, true);
