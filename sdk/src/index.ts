@@ -31,3 +31,4 @@ export * from "./verify";
 export * from "./verify-report";
 export * from "./deployment";
 export * from "./connect";
+export * from "./wire";

@@ -15,6 +15,13 @@ export {
 } from "./deployment";
 export { createProvider } from "./provider";
 export { Relayer, type RelayerOptions } from "./relayer";
+export {
+  SIGNED_REQUEST_FORMAT,
+  parseWireRequest,
+  toWireRequest,
+  type ParsedSignedRequest,
+  type WireSignedRequest,
+} from "./wire";
 export { ConsortiumClient, type MemberPublicKey } from "./consortium-client";
 export { EvidenceClient, caseReferenceHash } from "./evidence-client";
 export { LicenceClient } from "./licensing";
