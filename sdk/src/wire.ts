@@ -355,10 +355,11 @@ export function signedRequestCall(cp: Crossproof, signed: ParsedSignedRequest): 
   const { client, domain } = clientFor(cp, signed.contract);
   if (!sameDomain(signed.domain, domain)) {
     const show = (d: TypedDataDomain) => `${d.name} on chain ${d.chainId} at ${d.verifyingContract} (salt ${d.salt})`;
+    const json = (d: TypedDataDomain) => ({ ...d, chainId: String(d.chainId) });
     throw new CrossproofError(
       "SIGNATURE_INVALID",
       `the request is signed for ${show(signed.domain)}, not for this deployment's ${show(domain)}`,
-      { details: { expected: domain, actual: { ...signed.domain, chainId: String(signed.domain.chainId) } } },
+      { details: { expected: json(domain), actual: json(signed.domain) } },
     );
   }
   const call = client.requestCall(signed as unknown as SignedRequest<never, never>);

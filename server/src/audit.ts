@@ -17,7 +17,16 @@ import type { GatewayContext, GatewayModule } from "./gateway";
 extendZodWithOpenApi(z);
 
 /** What the log records. Modules add their actions here (one spelling for each). */
-export const AuditActions = ["signed-in", "staff-added", "staff-removed", "verified", "opened", "downloaded"] as const;
+export const AuditActions = [
+  "signed-in",
+  "staff-added",
+  "staff-removed",
+  "verified",
+  "opened",
+  "downloaded",
+  "submitted",
+  "uploaded",
+] as const;
 export type AuditAction = (typeof AuditActions)[number];
 
 /** One row of the audit log. */

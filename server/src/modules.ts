@@ -2,6 +2,14 @@
 import type { GatewayModule } from "./gateway";
 import { auditModule } from "./audit";
 import { authModule } from "./auth/siwe";
+import { packagesModule } from "./routes/packages";
+import { submissionsModule } from "./routes/submissions";
 import { verificationModule } from "./routes/verification";
 
-export const gatewayModules: readonly GatewayModule[] = [authModule, auditModule, verificationModule];
+export const gatewayModules: readonly GatewayModule[] = [
+  authModule,
+  auditModule,
+  verificationModule,
+  submissionsModule,
+  packagesModule,
+];
