@@ -92,6 +92,8 @@ const IDLE_INTERVAL_MS = 5_000;
 const MAX_BACKOFF_MS = 5_000;
 /** Gas of a plain transfer: the no-op that gives up a nonce. */
 const TRANSFER_GAS = 21_000n;
+/** A node's answer to a call that is about the relayer, not the call: wait, do not fail the submission. */
+const RELAYER_TROUBLE = /insufficient funds|nonce too|fee cap|base fee|underpriced/i;
 /** How long fee data is used before it is read again. */
 const FEE_MAX_AGE_MS = 2_000;
 
@@ -580,14 +582,18 @@ export class Outbox {
         if (!o.ok) throw o.error;
         if (o.result !== null) found.set(hashes[i]!.row.seq, { tx: hashes[i]!.tx, receipt: o.result as RawReceipt });
       });
+      const deep: Promise<void>[] = [];
       for (const r of sent) {
         const f = found.get(r.seq);
         if (f === undefined) continue;
         withReceipt.add(r.seq);
         if (head - Number(f.receipt.blockNumber) + 1 < this.#o.confirmations) continue;
-        await this.#settle(r, f.tx, f.receipt);
-        settled.add(r.seq);
+        deep.push(this.#settle(r, f.tx, f.receipt).then(() => void settled.add(r.seq)));
       }
+      // Settled together (each reads its receipt for the result); one failing fails the step, the others stand.
+      const outcomes = await Promise.allSettled(deep);
+      const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+      if (failure !== undefined) throw failure.reason;
       this.#lastHead = head;
     }
     const again: Row[] = [];
@@ -711,9 +717,11 @@ export class Outbox {
         continue;
       }
       const e = call.error(o.error);
-      if (e.code === "CONTRACT_REVERTED") failed.push({ row, error: errorRecord(e) });
-      // Anything else (the node failing, no funds): the row waits for the next step.
-      else throw e;
+      // The relayer's own trouble (no funds): every row waits for the next step.
+      if (RELAYER_TROUBLE.test(plainMessage(o.error))) throw e;
+      // A revert, or any other answer of the node about this call (no revert data, more gas than a block holds):
+      // this row fails, so that it never holds up the rows after it.
+      failed.push({ row, error: errorRecord(e) });
     }
     const signed: Row[] = [];
     let next = this.#nextNonce!;
