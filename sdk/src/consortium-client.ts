@@ -321,11 +321,10 @@ function consortiumRoutes(
       contract: consortium,
       method: "addOwnKey",
       action: "adding a signing key",
-      extra: (signed) => {
-        const proof = (signed as Partial<SignedAddOwnKey>).keySignature;
-        if (proof === undefined) invalidArgument("keySignature", proof, "the new key's signature (see signAddOwnKey)");
-        return [proof];
-      },
+      cosignatures: [{ name: "keySignature", description: "the new key's signature (see signAddOwnKey)" }] satisfies {
+        name: keyof SignedAddOwnKey;
+        description: string;
+      }[],
       result: (events) => {
         const a = events.argsOf("KeyAdded");
         return {

@@ -14,9 +14,9 @@ import {
   type Signer,
   type TypedDataDomain,
 } from "ethers";
-import { secondsArg, unixSecondsArg } from "./arguments";
+import { invalidArgument, secondsArg, unixSecondsArg } from "./arguments";
 import { toCrossproofError, unreachableError } from "./contract-errors";
-import { DOMAIN_VERSION, DomainName, contractDomain, type ContractName, type SignedRequest } from "./eip712";
+import { DOMAIN_VERSION, DomainName, contractDomain, type ContractName, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
 import { chainClockOf } from "./provider";
 import { Relayer, relayedTransaction } from "./relayer";
@@ -157,14 +157,38 @@ export async function submitRequest<T>(p: {
 export interface RequestRoute<R> {
   /** The contract the request goes to. */
   contract: BaseContract;
-  /** Its function, called with (request, signature, ...extra). */
+  /** Its function, called with (request, signature, ...cosignatures). */
   method: string;
   /** What the request does, in words ("anchoring evidence"): error messages start with it. */
   action: string;
   /** The domain result, from the contract's events in the receipt. */
   result(events: ReceiptEvents): R;
-  /** Arguments after (request, signature): a second signature. */
-  extra?(signed: SignedRequest<unknown>): unknown[];
+  /**
+   * Second signatures of the same request, passed after the signer's in this order: each is a property of the
+   * signed request (`newHolderSignature` of an assignment, `keySignature` of a key addition), described for the
+   * error when it is missing.
+   */
+  cosignatures?: readonly { name: string; description: string }[];
+}
+
+/**
+ * A signed request as the contract call it becomes, with what reads its outcome: where it goes and its calldata,
+ * how a refusal is put into words, and how the domain result is read from the mined transaction's receipt. What a
+ * relayer that keeps its own records (the gateway's outbox) needs; {@link ContractClient.submit} is the same call
+ * sent at once.
+ */
+export interface RequestCall<R> {
+  primaryType: string;
+  /** The contract's address. */
+  to: string;
+  /** The calldata: `method(request, signature, ...cosignatures)`. */
+  data: Hex;
+  /** What the request does, in words ("anchoring evidence"). */
+  action: string;
+  /** A failed call or send as a CrossproofError: a revert is `CONTRACT_REVERTED` naming the custom error. */
+  error(err: unknown): CrossproofError;
+  /** The domain result (the new record, licence or request id…) from the mined transaction's receipt. */
+  result(receipt: TransactionReceipt): R;
 }
 
 /** The route of every request a client submits, by primary type. */
@@ -237,17 +261,8 @@ export abstract class ContractClient<
     signed: SignedRequest<Requests[K], K>,
     relayer: Signer | Relayer,
   ): Promise<Submitted<Results[K]>> {
-    const type = (signed as { primaryType?: unknown } | undefined)?.primaryType;
-    const route =
-      typeof type === "string" && Object.prototype.hasOwnProperty.call(this.#routes, type)
-        ? (this.#routes[type as K] as RequestRoute<Results[K]>)
-        : undefined;
-    if (route === undefined) {
-      throw new CrossproofError("INVALID_ARGUMENT", `this client does not submit ${String(type)} requests`, {
-        details: { argument: "signed", value: type, known: Object.keys(this.#routes) },
-      });
-    }
-    const args = [signed.request, signed.signature, ...(route.extra?.(signed as SignedRequest<unknown>) ?? [])];
+    const route = this.#route<K>(signed);
+    const args = this.#arguments(route, signed);
     return submitRequest({
       action: route.action,
       contract: route.contract,
@@ -255,6 +270,55 @@ export abstract class ContractClient<
       send: () => sendCall(route.contract, route.method, args, relayer),
       result: (events) => route.result(events),
     });
+  }
+
+  /**
+   * The contract call a signed request becomes, and how its outcome is read (see {@link RequestCall}); nothing is
+   * sent. `INVALID_ARGUMENT` for a request this client does not submit, or one missing a second signature.
+   * @example
+   * const call = client.requestCall(signed);
+   * await provider.call({ from: relayerAddress, to: call.to, data: call.data }).catch((e) => { throw call.error(e); });
+   */
+  requestCall<K extends keyof Requests & keyof Results & string>(
+    signed: SignedRequest<Requests[K], K>,
+  ): RequestCall<Results[K]> {
+    const route = this.#route<K>(signed);
+    const args = this.#arguments(route, signed);
+    const iface = route.contract.interface;
+    const to = route.contract.target as string;
+    return {
+      primaryType: signed.primaryType,
+      to,
+      data: encodeCall(iface, route.method, args) as Hex,
+      action: route.action,
+      error: (err) => toCrossproofError(err, [iface, ...this.#interfaces.filter((i) => i !== iface)], route.action),
+      result: (receipt) => {
+        const mined = new ContractTransactionReceipt(iface, receipt.provider, receipt);
+        return route.result(new ReceiptEvents(mined, iface, to, plainLogs.call(receipt)));
+      },
+    };
+  }
+
+  #route<K extends keyof Requests & keyof Results & string>(
+    signed: SignedRequest<unknown, K>,
+  ): RequestRoute<Results[K]> {
+    const type = (signed as { primaryType?: unknown } | undefined)?.primaryType;
+    if (typeof type === "string" && Object.prototype.hasOwnProperty.call(this.#routes, type)) {
+      return this.#routes[type as K] as RequestRoute<Results[K]>;
+    }
+    throw new CrossproofError("INVALID_ARGUMENT", `this client does not submit ${String(type)} requests`, {
+      details: { argument: "signed", value: type, known: Object.keys(this.#routes) },
+    });
+  }
+
+  /** (request, signature, ...cosignatures), as the contract's function takes them. */
+  #arguments(route: RequestRoute<unknown>, signed: SignedRequest<unknown>): unknown[] {
+    const cosignatures = (route.cosignatures ?? []).map(({ name, description }) => {
+      const value = (signed as unknown as Record<string, unknown>)[name];
+      if (value === undefined) invalidArgument(name, value, description);
+      return value;
+    });
+    return [signed.request, signed.signature, ...cosignatures];
   }
 }
 

@@ -158,8 +158,11 @@ export interface SignedRequest<T, P extends string = string> {
   signer: string;
 }
 
-/** The type table a primary type needs: itself and every struct type it references, recursively. */
-function typesFor(
+/**
+ * The type table a primary type needs: itself and every struct type it references, recursively (what
+ * `signTypedData` and `TypedDataEncoder` take). `INVALID_ARGUMENT` for a primary type the table does not have.
+ */
+export function typesFor(
   table: Record<string, readonly TypedDataField[]>,
   primaryType: string,
 ): Record<string, TypedDataField[]> {

@@ -32,3 +32,4 @@ export * from "./verify-report";
 export * from "./deployment";
 export * from "./connect";
 export * from "./gateway-client";
+export * from "./wire";

@@ -338,13 +338,9 @@ function licenceRoutes(registry: LicenseRegistry): RequestRoutes<LicenseRegistry
       contract: registry,
       method: "assignWork",
       action: "assigning a work",
-      extra: (signed) => {
-        const second = (signed as Partial<SignedAssignment>).newHolderSignature;
-        if (second === undefined) {
-          invalidArgument("newHolderSignature", second, "the new holder's signature (see signAssignment)");
-        }
-        return [second];
-      },
+      cosignatures: [
+        { name: "newHolderSignature", description: "the new holder's signature (see signAssignment)" },
+      ] satisfies { name: keyof SignedAssignment; description: string }[],
       result: (events) => {
         const a = events.argsOf("WorkAssigned");
         return { workId: lower(a.workId), from: a.from as string, to: a.to as string };

@@ -47,10 +47,13 @@ import type { ContentStore } from "./store";
  * A recipient who holds the file key can also decrypt the files with the standard `age` tool.
  */
 export const PACKAGE_FORMAT = "crossproof-package/1";
-const ENVELOPE_PATH = "envelope.jwe.json";
+/** The envelope's name in a package directory (the files are `files/0`, `files/1`, …). */
+export const PACKAGE_ENVELOPE_PATH = "envelope.jwe.json";
+const ENVELOPE_PATH = PACKAGE_ENVELOPE_PATH;
 const KEY_ALG = "ECDH-ES+A256KW";
 const CONTENT_ENC = "A256GCM";
-const MAX_ENVELOPE_BYTES = 64 * 1024 * 1024;
+/** The largest envelope read (it holds the manifest and one wrapped key per recipient). */
+export const MAX_ENVELOPE_BYTES = 64 * 1024 * 1024;
 
 /** A recipient's public key (JWK: OKP X25519 or EC P-256) and its key id. */
 export interface RecipientPublicKey {
@@ -264,19 +267,35 @@ export async function readPackageHeader(store: ContentStore, cid: string): Promi
   return headerOf(await readEnvelope(store, cid));
 }
 
+/**
+ * The public part of a package's envelope given as bytes (`envelope.jwe.json`, before it is stored): what
+ * {@link readPackageHeader} reads from a store. `DECRYPTION_FAILED` when the bytes are no crossproof envelope.
+ */
+export function packageHeaderOf(envelope: Uint8Array): PackageHeader {
+  return headerOf(parseEnvelope(envelope, "the envelope"));
+}
+
 async function readEnvelope(store: ContentStore, cid: string): Promise<GeneralJWE> {
-  const bytes = await store.getBytes(`${cid}/${ENVELOPE_PATH}`, MAX_ENVELOPE_BYTES);
+  return parseEnvelope(await store.getBytes(`${cid}/${ENVELOPE_PATH}`, MAX_ENVELOPE_BYTES), `package ${cid}`);
+}
+
+function parseEnvelope(bytes: Uint8Array, what: string): GeneralJWE {
   try {
     const jwe = JSON.parse(Buffer.from(bytes).toString("utf8")) as GeneralJWE;
     if (typeof jwe.protected !== "string" || !Array.isArray(jwe.recipients)) throw new Error("not a General JWE");
     return jwe;
   } catch (cause) {
-    throw new CrossproofError("DECRYPTION_FAILED", `package ${cid} has no readable envelope`, { cause });
+    throw new CrossproofError("DECRYPTION_FAILED", `${what} has no readable envelope`, { cause });
   }
 }
 
 function headerOf(jwe: GeneralJWE): PackageHeader {
-  const h = decodeProtectedHeader(jwe) as Record<string, unknown>;
+  let h: Record<string, unknown>;
+  try {
+    h = decodeProtectedHeader(jwe) as Record<string, unknown>;
+  } catch (cause) {
+    throw new CrossproofError("DECRYPTION_FAILED", `the envelope's protected header is not readable`, { cause });
+  }
   const contentHash = h["crossproof.contentHash"];
   if (h["crossproof.format"] !== PACKAGE_FORMAT || typeof contentHash !== "string") {
     throw new CrossproofError("DECRYPTION_FAILED", `not a ${PACKAGE_FORMAT} envelope`);

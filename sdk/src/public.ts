@@ -22,6 +22,13 @@ export {
   type GatewayVerificationOptions,
 } from "./gateway-client";
 export { Relayer, type RelayerOptions } from "./relayer";
+export {
+  SIGNED_REQUEST_FORMAT,
+  parseWireRequest,
+  toWireRequest,
+  type ParsedSignedRequest,
+  type WireSignedRequest,
+} from "./wire";
 export { ConsortiumClient, type MemberPublicKey } from "./consortium-client";
 export { EvidenceClient, caseReferenceHash } from "./evidence-client";
 export { LicenceClient } from "./licensing";

@@ -389,10 +389,11 @@ class RelayedTransactionResponse extends TransactionResponse {
 type Prepare = "nonce" | "sign" | "replace" | undefined;
 
 /**
- * Submits transactions for one key over one JSON-RPC endpoint at the chain's speed: the SDK clients, scripts and
- * the gateway's outbox all relay through it. Like ethers' `NonceManager` it is a `Signer`, so whatever takes a
- * Signer (a client's `submit`, `contract.connect(relayer)`) takes a Relayer; but it makes no call per transaction
- * besides handing it to the node:
+ * Submits transactions for one key over one JSON-RPC endpoint at the chain's speed: the SDK clients and scripts
+ * relay through it (the gateway's outbox, which must survive its own crashes, signs with
+ * {@link signRelayedTransaction} and keeps its nonces in its database). Like ethers' `NonceManager` it is a
+ * `Signer`, so whatever takes a Signer (a client's `submit`, `contract.connect(relayer)`) takes a Relayer; but it
+ * makes no call per transaction besides handing it to the node:
  *
  * - **Nonces** are read once, then assigned locally in call order, so any number of concurrent sends is safe. A
  *   send refused because another transaction holds its nonce ("nonce too low", "replacement underpriced") reads

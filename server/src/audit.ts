@@ -28,6 +28,8 @@ export const AuditActions = [
   "legal-hold-placed",
   "legal-hold-released",
   "purged",
+  "submitted",
+  "uploaded",
 ] as const;
 export type AuditAction = (typeof AuditActions)[number];
 

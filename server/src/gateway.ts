@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pino, type Logger } from "pino";
@@ -16,6 +16,7 @@ import { Sessions } from "./auth/principal";
 import type { GatewayConfig } from "./config";
 import { openDatabase, type Db } from "./db";
 import type { Indexer } from "./indexer";
+import { PROBLEM_MEDIA_TYPE, Problem } from "./problems";
 import { loadKeystore, type HostedMember } from "./keystore";
 
 /** What every route module gets. */
@@ -57,6 +58,12 @@ function sessionSecret(dir: string): Uint8Array {
   return Buffer.from(readFileSync(file, "utf8").trim(), "base64url");
 }
 
+/** The answer while the gateway starts: 503, a problem document, try again in a second. */
+function starting(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(503, { "content-type": PROBLEM_MEDIA_TYPE, "retry-after": "1" });
+  res.end(JSON.stringify(new Problem("not-ready", "the gateway is starting").toJSON()));
+}
+
 export async function startGateway(
   config: GatewayConfig,
   modules: readonly GatewayModule[],
@@ -75,7 +82,8 @@ export async function startGateway(
   };
   try {
     // Bind the port first: with port 0 the public URL (the SIWE domain, the token issuer) is known only now.
-    const server = createServer();
+    // Until the routes are mounted, a request is answered 503 (without a listener it would never be answered).
+    const server = createServer(starting);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(config.port, config.host, () => resolve());
@@ -142,7 +150,7 @@ export async function startGateway(
       },
       openapi: { title: "crossproof gateway", version: "1", serverUrl: config.publicUrl },
     });
-    server.on("request", app);
+    server.off("request", starting).on("request", app);
     closers.push(stopServer); // closed first: no request reaches a closed database or store
     log.info({ url }, "gateway listening");
     return { url, ctx, server, close };

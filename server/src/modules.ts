@@ -5,7 +5,9 @@ import { runningMarkModule } from "./backup";
 import { authModule } from "./auth/siwe";
 import { indexerModule } from "./indexer";
 import { retentionModule } from "./retention";
+import { packagesModule } from "./routes/packages";
 import { readsModule } from "./routes/reads";
+import { submissionsModule } from "./routes/submissions";
 import { verificationModule } from "./routes/verification";
 
 export const gatewayModules: readonly GatewayModule[] = [
@@ -14,6 +16,8 @@ export const gatewayModules: readonly GatewayModule[] = [
   indexerModule,
   verificationModule,
   readsModule,
+  submissionsModule,
+  packagesModule,
   retentionModule,
   runningMarkModule,
 ];

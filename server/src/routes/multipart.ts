@@ -30,7 +30,15 @@ export interface ReceivedUpload {
 const MAX_FIELD_BYTES = 16 * 1024 * 1024;
 const MAX_PARTS = 10_000;
 
-export function receiveMultipart(req: Request, dir: string, o: { maxBytes: number }): Promise<ReceivedUpload> {
+/**
+ * `preservePath`: keep the path a file part's filename gives (`files/0`) instead of its last segment (busboy's
+ * default). The filename is only reported, never used to write: the parts are stored under numbered names.
+ */
+export function receiveMultipart(
+  req: Request,
+  dir: string,
+  o: { maxBytes: number; preservePath?: boolean },
+): Promise<ReceivedUpload> {
   if (!req.is("multipart/form-data")) {
     return Promise.reject(new Problem("unsupported-media-type", "send the upload as multipart/form-data"));
   }
@@ -50,6 +58,7 @@ export function receiveMultipart(req: Request, dir: string, o: { maxBytes: numbe
     const bb = busboy({
       headers: req.headers,
       limits: { fieldSize: MAX_FIELD_BYTES, parts: MAX_PARTS, files: MAX_PARTS },
+      preservePath: o.preservePath ?? false,
     });
     bb.on("field", (name, value, info) => {
       if (info.valueTruncated) fail(new Problem("payload-too-large", `the field ${name} is larger than 16 MiB`));
