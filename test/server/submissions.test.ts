@@ -419,7 +419,12 @@ describe("gateway submissions: the durable outbox (real HTTP, real chain)", func
       const res = await upload(p.parts, { cid: p.cid });
       const body = (await res.json()) as Record<string, unknown>;
       expect(res.status, JSON.stringify(body)).to.equal(201);
+      // Kept for the member policy (90 days of chain time by default), then purged unless under a legal hold.
+      const chainNow = await gw.ctx.cp.chainTime();
+      const retainUntil = Date.parse(body.retainUntil as string) / 1000;
+      expect(retainUntil - chainNow).to.be.within(90 * 86400 - 120, 90 * 86400);
       expect(body).to.deep.equal({
+        retainUntil: body.retainUntil,
         cid: p.cid,
         contentHash: p.contentHash,
         recipients: p.recipients,

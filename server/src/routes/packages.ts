@@ -18,6 +18,8 @@ import {
   type DirectoryEntry,
 } from "../../../sdk/src";
 import { recordAudit } from "../audit";
+import type { Principal } from "../auth/principal";
+import { keepPackage } from "../retention";
 import type { GatewayModule } from "../gateway";
 import { Problem } from "../problems";
 import { z } from "../zod";
@@ -64,6 +66,9 @@ const StoredPackage = z
     recipients: z.array(z.string()).openapi({ description: "The key ids the envelope is wrapped for" }),
     files: z.number().int(),
     bytes: z.number().int(),
+    retainUntil: z.string().openapi({
+      description: "Kept until (ISO 8601, chain time): the assistance request's retention, or the member policy",
+    }),
   })
   .openapi("StoredPackage");
 
@@ -75,7 +80,9 @@ export const packagesModule: GatewayModule = (ctx) => {
     description:
       "multipart/form-data: one part per file of the package directory, its filename being its path in the package " +
       `(${PACKAGE_ENVELOPE_PATH}, files/0, files/1, …), and optionally a field \`cid\`: the CID the client computed ` +
-      "(a different one is refused with 422 CID_MISMATCH, before anything is stored). The parts are streamed to " +
+      "(a different one is refused with 422 CID_MISMATCH, before anything is stored), and optionally a field " +
+      "`assistanceRequestId`: the package is then kept for that request's retention (else the member policy). " +
+      "The parts are streamed to " +
       "temporary storage (CROSSPROOF_UPLOAD_LIMIT bytes in all), imported into the content store with the SDK's " +
       "recipe (the CID Kubo would give), and deleted.",
     tags: ["packages"],
@@ -85,6 +92,7 @@ export const packagesModule: GatewayModule = (ctx) => {
       description: "the package's files (filename = path in the package), optionally `cid`",
       schema: z.object({
         cid: z.string().optional(),
+        assistanceRequestId: z.string().optional(),
         files: z.array(z.string().openapi({ format: "binary" })),
       }),
     },
@@ -93,7 +101,7 @@ export const packagesModule: GatewayModule = (ctx) => {
       413: { description: "Larger than the upload limit" },
       422: { description: "Not the CID the client expected" },
     },
-    handler: async ({ req }) => {
+    handler: async ({ req, principal }) => {
       const dir = mkdtempSync(path.join(tmpdir(), "crossproof-package-"));
       try {
         const upload = await receiveMultipart(req, dir, { maxBytes: ctx.config.uploadLimit, preservePath: true });
@@ -128,10 +136,20 @@ export const packagesModule: GatewayModule = (ctx) => {
           );
         }
         recordAudit(ctx, req, "uploaded", cid);
+        // Kept for the member's retention: an assistance request's (read again from the chain at each purge) when the
+        // upload names one, else the member policy; purged after it unless under a legal hold.
+        const requestId = upload.fields.get("assistanceRequestId")?.trim();
+        const kept = await keepPackage(ctx, {
+          cid,
+          memberId: (principal as Extract<Principal, { kind: "member" }>).memberId,
+          ...(requestId === undefined || requestId === "" ? {} : { assistanceRequestId: requestId }),
+          reason: "uploaded",
+        });
         return {
           status: 201,
           body: {
             cid,
+            retainUntil: kept.retainUntil,
             contentHash: header.contentHash,
             recipients: header.recipients,
             files: entries.length - 1,
