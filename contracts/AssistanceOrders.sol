@@ -155,7 +155,7 @@ library AssistanceOrders {
         p.maxRetentionPeriod = profileMax < maxRetention ? uint32(profileMax) : maxRetention;
         p.reviewWindow = pr.reviewWindow;
         p.emergencyReviewWindow = pr.emergencyReviewWindow;
-        p.notificationKinds = pr.notificationKinds;
+        p.sensitiveKinds = pr.sensitiveKinds;
         p.sensitiveCategories = pr.sensitiveCategories;
         p.validationRequired = pr.validationRequired;
         p.sensitiveValidationRequired = pr.sensitiveValidationRequired;
@@ -264,7 +264,9 @@ library AssistanceOrders {
         if (issuer == 0 || issuer > _AUTHORITY_TYPES || order.issuingAuthorityHash == bytes32(0)) {
             _invalid(IAssistanceDesk.OrderDefect.IssuingAuthority);
         }
-        bool sensitive = r.dataCategories & p.sensitiveCategories != 0;
+        // Sensitive (Art. 4(2), Art. 8(1)): a production order for traffic data not sought only to identify the user,
+        // or content data — as the profile names kinds and categories.
+        bool sensitive = (p.sensitiveKinds >> uint8(r.kind)) & 1 != 0 && r.dataCategories & p.sensitiveCategories != 0;
         uint8 needsValidation = p.validationRequired | (sensitive ? p.sensitiveValidationRequired : 0);
         uint8 validator = order.validatingAuthorityType;
         bool validated = validator != 0;
@@ -289,13 +291,9 @@ library AssistanceOrders {
         if (order.orderHash == bytes32(0) || order.orderCid.length == 0) {
             _invalid(IAssistanceDesk.OrderDefect.OrderDocument);
         }
-        // Notification (Art. 8): a kind and data the profile names, unless offence and person are in the issuing
-        // State (Art. 8(2)); the enforcing authority is of the State where the addressee is established.
-        bool notify =
-            p.reviewWindow != 0 &&
-                (p.notificationKinds >> uint8(r.kind)) & 1 != 0 &&
-                sensitive &&
-                order.flags & _ORDER_DOMESTIC == 0;
+        // Notification (Art. 8): a sensitive order, unless offence and person are in the issuing State (Art. 8(2));
+        // the enforcing authority is of the State where the addressee is established or represented.
+        bool notify = p.reviewWindow != 0 && sensitive && order.flags & _ORDER_DOMESTIC == 0;
         uint64 authority = order.enforcingAuthority;
         if (notify) {
             IConsortium.Member memory m = consortium.getMember(authority);
@@ -480,7 +478,7 @@ library AssistanceOrders {
             revert IAssistanceDesk.AssistanceNotEnforcingAuthority(r.requestId, memberId);
         }
         if (o.reviewed || at > o.reviewUntil) revert IAssistanceDesk.AssistanceReviewClosed(r.requestId, o.reviewUntil);
-        if (r.ground > uint8(type(IAssistanceDesk.RefusalGround).max))
+        if (r.ground > uint8(type(IAssistanceDesk.ReviewGround).max))
             revert IAssistanceDesk.AssistanceInvalidReason(r.ground);
         IAssistanceDesk.State s = q.state;
         bool owes = owesAnswer(q, o) || s == IAssistanceDesk.State.AwaitingClarification;
@@ -488,7 +486,7 @@ library AssistanceOrders {
             revert IAssistanceDesk.AssistanceInvalidState(r.requestId, s);
         }
         o.reviewed = true;
-        o.reviewGround = IAssistanceDesk.RefusalGround(r.ground);
+        o.reviewGround = IAssistanceDesk.ReviewGround(r.ground);
         // A ground ends a request that still owes an answer; after data were produced it objects to their use.
         bool refused = owes && r.ground != 0;
         if (refused) {
@@ -499,7 +497,7 @@ library AssistanceOrders {
         emit IAssistanceDesk.AssistanceReviewed(
             r.requestId,
             memberId,
-            IAssistanceDesk.RefusalGround(r.ground),
+            IAssistanceDesk.ReviewGround(r.ground),
             refused,
             r.reasonsHash,
             at

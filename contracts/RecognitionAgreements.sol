@@ -70,8 +70,9 @@ contract RecognitionAgreements is IRecognitionAgreements, MemberSigned {
         seed.textHash = keccak256("crossproof seed policy: 72 hours, 8 hours in emergencies, 90 days retention");
         _defineProfile(seed);
         // Regulation (EU) 2023/1543: Art. 10(3) and (4) (10 days, 8 hours), Art. 11(1) (60 days, 30 more), Art. 12(1)
-        // (review in 10 days, 96 hours in emergencies), Art. 8(1) (notification of production orders for traffic
-        // data not sought only to identify the user, and content data), Art. 4(1)(b), (2), (3)(b) (validation).
+        // (review in 10 days, 96 hours in emergencies), Art. 8(1) and 4(2) (production orders for traffic data not
+        // sought only to identify the user, and content data, are notified and issued or validated by a judge, a
+        // court or an investigating judge), Art. 4(1)(b), (3)(b) (other competent authorities are validated).
         _defineProfile(
             AssistanceProfile({
                 responseWindow: 10 days,
@@ -80,7 +81,7 @@ contract RecognitionAgreements is IRecognitionAgreements, MemberSigned {
                 retentionExtension: 30 days,
                 reviewWindow: 10 days,
                 emergencyReviewWindow: 96 hours,
-                notificationKinds: _PRODUCE,
+                sensitiveKinds: _PRODUCE,
                 sensitiveCategories: _TRAFFIC | _CONTENT,
                 validationRequired: _OTHER_COMPETENT_AUTHORITY,
                 sensitiveValidationRequired: _PUBLIC_PROSECUTOR | _OTHER_COMPETENT_AUTHORITY,
@@ -293,16 +294,14 @@ contract RecognitionAgreements is IRecognitionAgreements, MemberSigned {
     function isValidAssistanceProfile(AssistanceProfile calldata p) public pure returns (bool) {
         if (
             p.textHash == bytes32(0) ||
-            p.notificationKinds & ~_KINDS != 0 ||
+            p.sensitiveKinds & ~_KINDS != 0 ||
             p.sensitiveCategories & ~_CATEGORIES != 0 ||
-            (p.validationRequired | p.sensitiveValidationRequired) & ~_AUTHORITY_TYPES != 0
+            (p.validationRequired | p.sensitiveValidationRequired) & ~_AUTHORITY_TYPES != 0 ||
+            (p.reviewWindow == 0) != (p.emergencyReviewWindow == 0)
         ) return false;
-        if (p.notificationKinds == 0) return p.reviewWindow == 0 && p.emergencyReviewWindow == 0;
         return
-            p.reviewWindow != 0 &&
-            p.emergencyReviewWindow != 0 &&
-            p.sensitiveCategories != 0 &&
-            p.responseWindow >= p.reviewWindow;
+            p.reviewWindow == 0 ||
+            (p.sensitiveKinds != 0 && p.sensitiveCategories != 0 && p.responseWindow >= p.reviewWindow);
     }
 
     // ----------------------------------------------------------------------------------------------------------------

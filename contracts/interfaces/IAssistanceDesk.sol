@@ -105,7 +105,7 @@ interface IAssistanceDesk is IMemberSigned {
      * @dev The grounds for refusal an enforcing authority may raise after notification: Regulation (EU) 2023/1543,
      * Art. 12(1), points (a) to (d), the closed list.
      */
-    enum RefusalGround {
+    enum ReviewGround {
         // No ground: the enforcing authority confirms it raises none (Art. 10(2), second sentence).
         None,
         // (a) the data are protected by immunities or privileges under the enforcing State's law, or covered by its
@@ -174,9 +174,7 @@ interface IAssistanceDesk is IMemberSigned {
         OrderDocument,
         // No enforcing authority where notification is required, one where it is not, or not an active AGENCY or
         // COURT member of the addressee's jurisdiction (other than the requester).
-        EnforcingAuthority,
-        // An addressee answering on behalf of a non-member that is not an active OPERATOR member.
-        Representation
+        EnforcingAuthority
     }
 
     /// @dev A request as stored (two packed slots and two hashes).
@@ -292,7 +290,7 @@ interface IAssistanceDesk is IMemberSigned {
         bool clarificationPauses;
         // The enforcing authority reviewed the order, and the ground it raised (None: confirmed no ground).
         bool reviewed;
-        RefusalGround reviewGround;
+        ReviewGround reviewGround;
         // Data categories still owed after a partial answer.
         uint8 owedCategories;
         // Bitmask of the {ImpossibilityReason}s reported.
@@ -386,7 +384,7 @@ interface IAssistanceDesk is IMemberSigned {
     /// @dev Signed by the notified enforcing authority, within its review window.
     struct ReviewRequest {
         bytes32 requestId;
-        // A {RefusalGround} code (0 = it raises none).
+        // A {ReviewGround} code (0 = it raises none).
         uint8 ground;
         // Hash of its reasons.
         bytes32 reasonsHash;
@@ -426,7 +424,7 @@ interface IAssistanceDesk is IMemberSigned {
         uint32 reviewWindow;
         uint32 emergencyReviewWindow;
         // The profile's masks and rule (see `IRecognitionAgreements.AssistanceProfile`).
-        uint8 notificationKinds;
+        uint8 sensitiveKinds;
         uint8 sensitiveCategories;
         uint8 validationRequired;
         uint8 sensitiveValidationRequired;
@@ -529,7 +527,7 @@ interface IAssistanceDesk is IMemberSigned {
     event AssistanceReviewed(
         bytes32 indexed requestId,
         uint64 indexed enforcingAuthority,
-        RefusalGround ground,
+        ReviewGround ground,
         bool refused,
         bytes32 reasonsHash,
         uint48 signedAt
@@ -595,13 +593,15 @@ interface IAssistanceDesk is IMemberSigned {
      * notifies the enforcing authority where the profile requires it.
      * @dev Requirements: as {issue} (data categories may include the identification bit 16), and:
      * - an issuing authority of a known type; a validating authority where the profile requires one for that type
-     *   (for a sensitive order: one asking for the profile's sensitive categories), of a type that needs none;
+     *   (for a sensitive order: of one of the profile's sensitive kinds, asking for data of its sensitive
+     *   categories), of a type that needs none;
      * - an offence hash, a period of data that has ended, at least one target, known flags, an ISO 639-1 language,
      *   the order document's hash and CID;
-     * - notification is required when the profile has a review window, the kind is one of its notification kinds,
-     *   the order is sensitive and not flagged domestic (Art. 8(2)); then `enforcingAuthority` is an active AGENCY or
+     * - notification is required when the profile has a review window and the order is sensitive and not flagged
+     *   domestic (Art. 8(2)); then `enforcingAuthority` is an active AGENCY or
      *   COURT member of the addressee's jurisdiction other than the requester, otherwise it is 0;
-     * - with `onBehalfOf`, the addressee is an active OPERATOR member (it answers for a non-member).
+     * - with `onBehalfOf`, the addressee is an active OPERATOR member (it answers for a non-member; otherwise
+     *   {AssistanceInvalidAddressee}).
      * Otherwise reverts with {AssistanceInvalidOrder} naming the rule.
      *
      * Emits {AssistanceRequested}, {AssistanceProfileApplied} and {AssistanceOrderIssued} events.
@@ -687,7 +687,7 @@ interface IAssistanceDesk is IMemberSigned {
      * their use (Art. 10(4)).
      * @dev Requirements: signed by the request's enforcing authority (nonce consumed), signed time within the relay
      * bound and at most `reviewUntil`; not reviewed before; the request owes an answer, awaits clarification or was
-     * (partially) fulfilled; `ground` is a {RefusalGround} code.
+     * (partially) fulfilled; `ground` is a {ReviewGround} code.
      *
      * Emits an {AssistanceReviewed} event.
      */

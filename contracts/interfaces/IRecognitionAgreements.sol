@@ -89,14 +89,14 @@ interface IRecognitionAgreements is IMemberSigned {
         // Seconds the requester may extend the retention by beyond `retentionPeriod` (0 = up to the consortium's
         // maximum). The consortium's maximum from issue caps every profile.
         uint32 retentionExtension;
-        // Seconds the enforcing authority has, from issue, to raise grounds for refusal (0 = no notification).
+        // Seconds the enforcing authority has, from issue, to raise grounds for refusal against a sensitive order
+        // (0 = no notification).
         uint32 reviewWindow;
-        // The same for emergency requests (required with notification).
+        // The same for emergency requests (both or neither).
         uint32 emergencyReviewWindow;
-        // Request kinds (bit 1 << Kind) that need notification of the enforcing authority.
-        uint8 notificationKinds;
-        // Data categories whose request makes an order sensitive: notified (for those kinds), and validated per
-        // `sensitiveValidationRequired`.
+        // An order is sensitive when its kind is one of these (bit 1 << Kind) and it asks for data of
+        // `sensitiveCategories`: it is notified (with a review window) and validated per `sensitiveValidationRequired`.
+        uint8 sensitiveKinds;
         uint8 sensitiveCategories;
         // Issuing authority types (bit 1 << type) whose orders need a validating authority.
         uint8 validationRequired;
@@ -305,8 +305,8 @@ interface IRecognitionAgreements is IMemberSigned {
 
     /**
      * @notice Whether a profile keeps the rules every profile keeps: a text hash; known kinds, categories and
-     * authority types in its masks; with notification, both review windows, sensitive categories, and a response
-     * window the review window fits in; without notification, no review windows.
+     * authority types in its masks; both review windows or neither; with them, sensitive kinds and categories, and a
+     * response window the review window fits in.
      */
     function isValidAssistanceProfile(AssistanceProfile calldata profile) external pure returns (bool);
 }

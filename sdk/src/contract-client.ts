@@ -157,7 +157,7 @@ export async function submitRequest<T>(p: {
 export interface RequestRoute<R> {
   /** The contract the request goes to. */
   contract: BaseContract;
-  /** Its function, called with (request, signature, ...extra). */
+  /** Its function, called with (request, signature, ...extra), or with `args`. */
   method: string;
   /** What the request does, in words ("anchoring evidence"): error messages start with it. */
   action: string;
@@ -165,6 +165,8 @@ export interface RequestRoute<R> {
   result(events: ReceiptEvents): R;
   /** Arguments after (request, signature): a second signature. */
   extra?(signed: SignedRequest<unknown>): unknown[];
+  /** The function's arguments, when they are not (request, signature, ...extra): a request signed as one struct. */
+  args?(signed: SignedRequest<unknown>): unknown[];
 }
 
 /** The route of every request a client submits, by primary type. */
@@ -247,7 +249,8 @@ export abstract class ContractClient<
         details: { argument: "signed", value: type, known: Object.keys(this.#routes) },
       });
     }
-    const args = [signed.request, signed.signature, ...(route.extra?.(signed as SignedRequest<unknown>) ?? [])];
+    const any = signed as SignedRequest<unknown>;
+    const args = route.args?.(any) ?? [signed.request, signed.signature, ...(route.extra?.(any) ?? [])];
     return submitRequest({
       action: route.action,
       contract: route.contract,
