@@ -299,6 +299,7 @@ library AssistanceOrders {
             IConsortium.Member memory m = consortium.getMember(authority);
             if (
                 authority == requester ||
+                authority == r.addressee ||
                 m.status != IConsortium.MemberStatus.Active ||
                 m.roles & (Roles.AGENCY | Roles.COURT) == 0 ||
                 m.jurisdiction != addresseeJurisdiction

@@ -173,7 +173,7 @@ interface IAssistanceDesk is IMemberSigned {
         // No order document hash or CID.
         OrderDocument,
         // No enforcing authority where notification is required, one where it is not, or not an active AGENCY or
-        // COURT member of the addressee's jurisdiction (other than the requester).
+        // COURT member of the addressee's jurisdiction (other than the requester and the addressee).
         EnforcingAuthority
     }
 
@@ -599,7 +599,7 @@ interface IAssistanceDesk is IMemberSigned {
      *   the order document's hash and CID;
      * - notification is required when the profile has a review window and the order is sensitive and not flagged
      *   domestic (Art. 8(2)); then `enforcingAuthority` is an active AGENCY or
-     *   COURT member of the addressee's jurisdiction other than the requester, otherwise it is 0;
+     *   COURT member of the addressee's jurisdiction other than the requester and the addressee, otherwise it is 0;
      * - with `onBehalfOf`, the addressee is an active OPERATOR member (it answers for a non-member; otherwise
      *   {AssistanceInvalidAddressee}).
      * Otherwise reverts with {AssistanceInvalidOrder} naming the rule.
