@@ -326,7 +326,7 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
         // The consortium's maximum as governance sets it now, and the profile's own limit.
         uint48 maxUntil = q.issuedAt + _parameter(MAX_RETENTION_PERIOD_KEY, DEFAULT_MAX_RETENTION_PERIOD);
         uint48 profileMax = _store.orders[r.requestId].maxRetentionUntil;
-        if (profileMax < maxUntil) maxUntil = profileMax;
+        if (profileMax != 0 && profileMax < maxUntil) maxUntil = profileMax;
         if (r.retentionUntil > maxUntil) revert AssistanceRetentionBeyondMaximum(r.retentionUntil, maxUntil);
         q.retentionUntil = r.retentionUntil;
         emit RetentionExtended(r.requestId, r.retentionUntil);
@@ -342,8 +342,10 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
     }
 
     /// @inheritdoc IAssistanceDesk
-    function getOrder(bytes32 requestId) external view returns (OrderRecord memory) {
-        return _store.orders[requestId];
+    function getOrder(bytes32 requestId) external view returns (OrderRecord memory o) {
+        o = _store.orders[requestId];
+        if (o.profileId == 0 && _store.requests[requestId].state != State.None)
+            o.profileId = AssistanceOrders.SEED_PROFILE;
     }
 
     /// @inheritdoc IAssistanceDesk

@@ -30,6 +30,8 @@ library AssistanceOrders {
     uint32 internal constant DEFAULT_RETENTION_PERIOD = 90 days;
     uint32 internal constant DEFAULT_MAX_RETENTION_PERIOD = 365 days;
     uint32 internal constant DEFAULT_PROFILE = 1;
+    /// @dev `RecognitionAgreements.SEED_PROFILE`: a request under it keeps no record of its own.
+    uint32 internal constant SEED_PROFILE = 1;
 
     /// @dev Subscriber 1, traffic 2, content 4, dissemination records 8 — and, for orders only, identification 16.
     uint8 private constant _ALL_DATA_CATEGORIES = (1 << 4) - 1;
@@ -80,7 +82,8 @@ library AssistanceOrders {
         IAssistanceDesk.Request storage q,
         IAssistanceDesk.OrderRecord storage o
     ) internal view returns (bool) {
-        return owesAnswer(q, o) || (q.state == IAssistanceDesk.State.AwaitingClarification && !o.clarificationPauses);
+        return
+            owesAnswer(q, o) || (q.state == IAssistanceDesk.State.AwaitingClarification && o.clockRunsWhileClarifying);
     }
 
     function existing(Store storage d, bytes32 requestId) internal view returns (IAssistanceDesk.Request storage q) {
@@ -121,7 +124,19 @@ library AssistanceOrders {
         address consortium,
         bytes2 requesterJurisdiction,
         bytes2 addresseeJurisdiction
-    ) public view returns (IAssistanceDesk.ProfileTerms memory p, uint32 retentionExtension) {
+    ) external view returns (IAssistanceDesk.ProfileTerms memory p, uint32 retentionExtension) {
+        return _terms(consortium, requesterJurisdiction, addresseeJurisdiction, true, true);
+    }
+
+    /// @dev {terms}, resolving only the windows asked for (the other stays 0): a request reads no parameter it does
+    /// not use.
+    function _terms(
+        address consortium,
+        bytes2 requesterJurisdiction,
+        bytes2 addresseeJurisdiction,
+        bool needResponseWindow,
+        bool needEmergencyWindow
+    ) private view returns (IAssistanceDesk.ProfileTerms memory p, uint32 retentionExtension) {
         IConsortiumGovernance g = IConsortiumGovernance(IConsortium(consortium).governance());
         IRecognitionAgreements.AssistanceAgreementTerms memory a = IRecognitionAgreements(
             IConsortium(consortium).agreements()
@@ -133,14 +148,24 @@ library AssistanceOrders {
         IRecognitionAgreements.AssistanceProfile memory pr = a.profile;
         p.agreementId = SafeCast.toUint32(a.agreementId);
         p.profileId = a.profileId;
-        p.responseWindow = _first(a.responseWindow, pr.responseWindow, g, RESPONSE_WINDOW_KEY, DEFAULT_RESPONSE_WINDOW);
-        p.emergencyResponseWindow = _first(
-            a.emergencyResponseWindow,
-            pr.emergencyResponseWindow,
-            g,
-            EMERGENCY_RESPONSE_WINDOW_KEY,
-            DEFAULT_EMERGENCY_RESPONSE_WINDOW
-        );
+        if (needResponseWindow) {
+            p.responseWindow = _first(
+                a.responseWindow,
+                pr.responseWindow,
+                g,
+                RESPONSE_WINDOW_KEY,
+                DEFAULT_RESPONSE_WINDOW
+            );
+        }
+        if (needEmergencyWindow) {
+            p.emergencyResponseWindow = _first(
+                a.emergencyResponseWindow,
+                pr.emergencyResponseWindow,
+                g,
+                EMERGENCY_RESPONSE_WINDOW_KEY,
+                DEFAULT_EMERGENCY_RESPONSE_WINDOW
+            );
+        }
         uint32 maxRetention = parameter(g, MAX_RETENTION_PERIOD_KEY, DEFAULT_MAX_RETENTION_PERIOD);
         uint32 retention = _first(
             a.retentionPeriod,
@@ -324,7 +349,7 @@ library AssistanceOrders {
     /**
      * @dev Records an answer of the addressee `memberId` judged at `r.signedAt` (the block time for `respond`, the
      * accepted signed time for `answer`), with what is still owed after a partial one. `timed`: by `answer` (the
-     * signed time is recorded and {IAssistanceDesk-AssistanceAnsweredAt} emitted).
+     * signed time is recorded in {IAssistanceDesk-AssistanceAnsweredAt}).
      */
     function recordAnswer(
         Store storage d,
@@ -392,10 +417,8 @@ library AssistanceOrders {
             r.responseCid,
             r.refusalGrounds
         );
-        if (timed) {
-            o.answerSignedAt = r.signedAt;
+        if (timed)
             emit IAssistanceDesk.AssistanceAnsweredAt(requestId, r.signedAt, nowTs, r.owedCategories, r.owedHash);
-        }
     }
 
     /// @dev See {IAssistanceDesk-requestClarification}; the desk checked the signature and the signed time.
@@ -439,7 +462,7 @@ library AssistanceOrders {
         }
         if (r.answerHash == bytes32(0)) revert IAssistanceDesk.AssistanceInvalidRequest();
         // The clock resumes when the answer is on record; the time it stood still is added to the deadline.
-        if (o.clarificationPauses) q.deadline += uint48(block.timestamp) - o.pausedSince;
+        if (!o.clockRunsWhileClarifying) q.deadline += uint48(block.timestamp) - o.pausedSince;
         o.pausedSince = 0;
         q.state = IAssistanceDesk.State.Acknowledged;
         emit IAssistanceDesk.ClarificationProvided(r.requestId, memberId, r.answerHash, r.answerCid, q.deadline);
@@ -458,15 +481,13 @@ library AssistanceOrders {
         if (!paused && !owesAnswer(q, o)) revert IAssistanceDesk.AssistanceInvalidState(r.requestId, q.state);
         if (r.reasons == 0 || r.reasons & ~_ALL_REASONS != 0) revert IAssistanceDesk.AssistanceInvalidReason(r.reasons);
         // While the clock stands still for a clarification, the time since it stopped does not count.
-        bool late = at > q.deadline + (paused && o.clarificationPauses ? at - o.pausedSince : 0);
+        bool late = at > q.deadline + (paused && !o.clockRunsWhileClarifying ? at - o.pausedSince : 0);
         if (q.acknowledgedAt == 0) q.acknowledgedAt = uint48(block.timestamp);
         q.state = IAssistanceDesk.State.ExecutionImpossible;
         q.respondedAt = uint48(block.timestamp);
         q.late = late;
         o.pausedSince = 0;
         o.owedCategories = 0;
-        o.impossibilityReasons = r.reasons;
-        o.answerSignedAt = at;
         emit IAssistanceDesk.ImpossibilityReported(r.requestId, memberId, r.reasons, r.detailsHash, late, at);
     }
 
@@ -564,7 +585,13 @@ library AssistanceOrders {
             r.legalBasisHash == bytes32(0)
         ) revert IAssistanceDesk.AssistanceInvalidRequest();
         uint32 retentionExtension;
-        (p, retentionExtension) = terms(address(consortium), requesterJurisdiction, addresseeJurisdiction);
+        (p, retentionExtension) = _terms(
+            address(consortium),
+            requesterJurisdiction,
+            addresseeJurisdiction,
+            !emergency,
+            emergency
+        );
         uint48 nowTs = uint48(block.timestamp);
         q.requester = requester;
         q.addressee = r.addressee;
@@ -587,12 +614,15 @@ library AssistanceOrders {
                 r.justificationHash
             )
         );
-        IAssistanceDesk.OrderRecord storage o = d.orders[requestId];
-        o.profileId = p.profileId;
-        o.clarificationPauses = p.clarificationPausesDeadline;
-        // The profile's own limit on extensions (none of its own: the consortium's maximum only).
-        uint48 maxUntil = retentionExtension == 0 ? type(uint48).max : nowTs + p.retentionPeriod + retentionExtension;
-        o.maxRetentionUntil = maxUntil;
+        // The profile's own limit on extensions (0: none of its own, only the consortium's maximum). Under the seed
+        // policy nothing is stored: the record's zeros are its rules.
+        uint48 maxUntil = retentionExtension == 0 ? 0 : nowTs + p.retentionPeriod + retentionExtension;
+        if (p.profileId != SEED_PROFILE || !p.clarificationPausesDeadline || maxUntil != 0) {
+            IAssistanceDesk.OrderRecord storage o = d.orders[requestId];
+            o.profileId = p.profileId;
+            o.clockRunsWhileClarifying = !p.clarificationPausesDeadline;
+            o.maxRetentionUntil = maxUntil;
+        }
         d.byRequester[requester].push(requestId);
         d.byAddressee[r.addressee].push(requestId);
         emit IAssistanceDesk.AssistanceRequested(

@@ -272,7 +272,11 @@ interface IAssistanceDesk is IMemberSigned {
         bytes32 onBehalfOf;
     }
 
-    /// @dev What the desk keeps of a request besides {Request}: its profile, order and steps.
+    /**
+     * @dev What the desk keeps of a request besides {Request}: what later steps check, and a commitment to the order.
+     * The signed times, the Annex III reasons and the order's fields are in the events. Its defaults are zeros, so
+     * that a request under the seed policy stores none: {getOrder} reads a stored profile 0 as the seed policy (1).
+     */
     struct OrderRecord {
         // Deadline profile the request was issued under.
         uint32 profileId;
@@ -282,21 +286,18 @@ interface IAssistanceDesk is IMemberSigned {
         uint48 reviewUntil;
         // Signed time of a pending request for clarification (0 = none pending).
         uint48 pausedSince;
-        // The latest retention end the profile allows (before the consortium's maximum).
+        // The latest retention end the profile allows (0 = none of its own: only the consortium's maximum).
         uint48 maxRetentionUntil;
         // The order's flags.
         uint8 flags;
-        // The profile stops the clock while clarification is awaited.
-        bool clarificationPauses;
+        // The profile keeps the clock running while clarification is awaited (false: it stops it, as the built-in
+        // profiles do).
+        bool clockRunsWhileClarifying;
         // The enforcing authority reviewed the order, and the ground it raised (None: confirmed no ground).
         bool reviewed;
         ReviewGround reviewGround;
         // Data categories still owed after a partial answer.
         uint8 owedCategories;
-        // Bitmask of the {ImpossibilityReason}s reported.
-        uint16 impossibilityReasons;
-        // Signed time of the latest answer or report ({answer}, {reportImpossibility}; 0 = none).
-        uint48 answerSignedAt;
         // See {AssistanceOrder}.
         bytes32 onBehalfOf;
         // EIP-712 struct hash of the {AssistanceOrder} (0 = issued without order fields, by {issue}).
@@ -478,7 +479,10 @@ interface IAssistanceDesk is IMemberSigned {
     event AssistanceWithdrawn(bytes32 indexed requestId, uint64 indexed requester, bytes32 reasonHash);
     /// @dev The requester extended the retention period.
     event RetentionExtended(bytes32 indexed requestId, uint48 retentionUntil);
-    /// @dev A request was issued under deadline profile `profileId` (emitted with every {AssistanceRequested}).
+    /**
+     * @dev A request was issued under deadline profile `profileId` (emitted with every {AssistanceRequested});
+     * `maxRetentionUntil` is the profile's own retention limit (0 = only the consortium's maximum).
+     */
     event AssistanceProfileApplied(bytes32 indexed requestId, uint32 indexed profileId, uint48 maxRetentionUntil);
     /// @dev A request was issued with order fields; `reviewUntil` is 0 without notification.
     event AssistanceOrderIssued(

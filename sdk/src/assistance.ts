@@ -614,7 +614,10 @@ export interface AssistanceRequestView {
   order: AssistanceOrderView;
 }
 
-/** What the desk keeps of a request besides the request itself (`IAssistanceDesk.OrderRecord`), in words. */
+/**
+ * What the desk keeps of a request besides the request itself (`IAssistanceDesk.OrderRecord`), in words: what later
+ * steps check and a commitment to the order. Signed times and Annex III reasons are in the events.
+ */
 export interface AssistanceOrderView {
   profileId: number;
   /** The notified enforcing authority and the last second of its review (absent: not notified). */
@@ -634,17 +637,11 @@ export interface AssistanceOrderView {
   domestic: boolean;
   /** After a partial answer: what is still owed. */
   owedCategories: DataCategoryName[];
-  /** The Annex III reasons reported. */
-  impossibilityReasons: ImpossibilityReasonName[];
-  /** Signed time of the latest signed answer or report. */
-  answerSignedAt?: number;
   /** The non-member the addressee (an operator) answers for. */
   onBehalfOf?: Hex;
   /** EIP-712 struct hash of the order fields (absent: issued without them). */
   orderDigest?: Hex;
 }
-
-const UINT48_MAX = 2 ** 48 - 1;
 
 /** The order fields of {@link AssistanceClient.signIssueOrder}, in the domain's words. */
 export interface AssistanceOrderInput {
@@ -1102,11 +1099,10 @@ export class AssistanceClient extends ContractClient<AssistanceDeskRequests, Ass
     const o = await this.read("reading the assistance order", () => this.desk.getOrder(id));
     const view: AssistanceOrderView = {
       profileId: Number(o.profileId),
-      clarificationPauses: o.clarificationPauses,
+      clarificationPauses: !o.clockRunsWhileClarifying,
       confidential: (Number(o.flags) & OrderFlag.CONFIDENTIAL) !== 0,
       domestic: (Number(o.flags) & OrderFlag.DOMESTIC) !== 0,
       owedCategories: namesOfMask(DataCategory, o.owedCategories),
-      impossibilityReasons: impossibilityReasons(o.impossibilityReasons),
     };
     if (o.enforcingAuthority !== 0n) {
       view.notification = {
@@ -1117,8 +1113,7 @@ export class AssistanceClient extends ContractClient<AssistanceDeskRequests, Ass
       };
     }
     if (Number(o.pausedSince) !== 0) view.pausedSince = Number(o.pausedSince);
-    if (Number(o.maxRetentionUntil) !== UINT48_MAX) view.maxRetentionUntil = Number(o.maxRetentionUntil);
-    if (Number(o.answerSignedAt) !== 0) view.answerSignedAt = Number(o.answerSignedAt);
+    if (Number(o.maxRetentionUntil) !== 0) view.maxRetentionUntil = Number(o.maxRetentionUntil);
     if (!isZeroHash(o.onBehalfOf)) view.onBehalfOf = lower(o.onBehalfOf);
     if (!isZeroHash(o.orderDigest)) view.orderDigest = lower(o.orderDigest);
     return view;
