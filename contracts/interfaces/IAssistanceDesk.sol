@@ -14,7 +14,7 @@ import {IMemberSigned} from "./IMemberSigned.sol";
  * field and step comes from.
  *
  * Deadlines are not the requester's choice. When a request is issued the desk finds the terms that apply between
- * the requester's and the addressee's jurisdictions, by one rule (`_terms`, shown by {termsBetween} and
+ * the requester's and the addressee's jurisdictions, by one rule (`AssistanceOrders.terms`, shown by {termsBetween} and
  * {profileTermsBetween}):
  * - the recognition agreement is the one `RecognitionAgreements.assistanceTermsOf` names: among the agreements in
  *   force now between the two jurisdictions, in either direction, that carry assistance terms (response windows, a
