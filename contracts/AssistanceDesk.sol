@@ -4,25 +4,29 @@ pragma solidity ^0.8.24;
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IAssistanceDesk} from "./interfaces/IAssistanceDesk.sol";
 import {IConsortiumGovernance} from "./interfaces/IConsortiumGovernance.sol";
-import {IRecognitionAgreements} from "./interfaces/IRecognitionAgreements.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {MemberSigned} from "./base/MemberSigned.sol";
-import {Roles, Jurisdictions} from "./base/Common.sol";
+import {AssistanceOrders} from "./AssistanceOrders.sol";
+import {Roles} from "./base/Common.sol";
 
 /**
  * @title AssistanceDesk
  * @notice Cross-border assistance requests with deadlines and retention on record. The deadline regime is found by
  * the desk, never named by the requester (see {IAssistanceDesk} for the rule).
+ *
+ * The desk verifies every signed request (and the time rule of signed steps) and keeps the state; issuing, answers
+ * and the steps of the instruments are in the linked library {AssistanceOrders}, which works on the desk's storage.
  */
 contract AssistanceDesk is IAssistanceDesk, MemberSigned {
     /// @notice Consortium parameter keys (keccak256 of the names) and their defaults.
-    bytes32 public constant RESPONSE_WINDOW_KEY = keccak256("crossproof.assistance.responseWindow");
-    bytes32 public constant EMERGENCY_RESPONSE_WINDOW_KEY = keccak256("crossproof.assistance.emergencyResponseWindow");
-    bytes32 public constant RETENTION_PERIOD_KEY = keccak256("crossproof.assistance.retentionPeriod");
-    bytes32 public constant MAX_RETENTION_PERIOD_KEY = keccak256("crossproof.assistance.maxRetentionPeriod");
-    uint32 public constant DEFAULT_RESPONSE_WINDOW = 72 hours;
-    uint32 public constant DEFAULT_EMERGENCY_RESPONSE_WINDOW = 8 hours;
-    uint32 public constant DEFAULT_RETENTION_PERIOD = 90 days;
+    bytes32 public constant RESPONSE_WINDOW_KEY = AssistanceOrders.RESPONSE_WINDOW_KEY;
+    bytes32 public constant EMERGENCY_RESPONSE_WINDOW_KEY = AssistanceOrders.EMERGENCY_RESPONSE_WINDOW_KEY;
+    bytes32 public constant RETENTION_PERIOD_KEY = AssistanceOrders.RETENTION_PERIOD_KEY;
+    bytes32 public constant MAX_RETENTION_PERIOD_KEY = AssistanceOrders.MAX_RETENTION_PERIOD_KEY;
+    bytes32 public constant MAX_RELAY_DELAY_KEY = keccak256("crossproof.assistance.maxRelayDelay");
+    bytes32 public constant DEFAULT_PROFILE_KEY = AssistanceOrders.DEFAULT_PROFILE_KEY;
+    uint32 public constant DEFAULT_RESPONSE_WINDOW = AssistanceOrders.DEFAULT_RESPONSE_WINDOW;
+    uint32 public constant DEFAULT_EMERGENCY_RESPONSE_WINDOW = AssistanceOrders.DEFAULT_EMERGENCY_RESPONSE_WINDOW;
+    uint32 public constant DEFAULT_RETENTION_PERIOD = AssistanceOrders.DEFAULT_RETENTION_PERIOD;
     /**
      * @notice The default longest retention from issue that extensions may reach: 365 days. Statutory preservation
      * periods are shorter (Regulation (EU) 2023/1543 Art. 11: 60 days, plus 30 on request; 18 U.S.C. 2703(f): 90 days,
@@ -32,14 +36,48 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
      * another to hold personal data indefinitely (storage limitation: GDPR Art. 5(1)(e), Directive (EU) 2016/680
      * Art. 4(1)(e)). Governance may set another bound ({MAX_RETENTION_PERIOD_KEY}).
      */
-    uint32 public constant DEFAULT_MAX_RETENTION_PERIOD = 365 days;
-
-    uint8 private constant _ALL_DATA_CATEGORIES = (1 << 4) - 1;
+    uint32 public constant DEFAULT_MAX_RETENTION_PERIOD = AssistanceOrders.DEFAULT_MAX_RETENTION_PERIOD;
+    /**
+     * @notice The default longest delay between a signed time and the block that records it: 10 minutes. A relayer
+     * (the gateway) submits within seconds and retries for minutes when a node is unreachable; a longer bound would
+     * let an addressee date an answer back by as much. Governance may set another ({MAX_RELAY_DELAY_KEY}).
+     */
+    uint32 public constant DEFAULT_MAX_RELAY_DELAY = 10 minutes;
+    /// @notice The profile when no agreement names one and governance set none: the seed policy.
+    uint32 public constant DEFAULT_PROFILE = AssistanceOrders.DEFAULT_PROFILE;
 
     bytes32 private constant _ISSUE_TYPEHASH = keccak256(
         "IssueAssistance(uint64 addressee,uint8 kind,uint8 emergencyReason,bytes32 justificationHash,bytes32 caseRef,"
         "bytes32[] evidenceIds,bytes32 contentRefsHash,uint8 dataCategories,bytes2 firstUpload,"
         "bytes2 primaryDissemination,bytes32 legalBasisHash,bytes32 salt,uint48 deadline)"
+    );
+    bytes32 private constant _ISSUE_ORDER_TYPEHASH = keccak256(
+        "IssueAssistanceOrder(uint64 addressee,uint8 kind,uint8 emergencyReason,bytes32 justificationHash,"
+        "bytes32 caseRef,bytes32[] evidenceIds,bytes32 contentRefsHash,uint8 dataCategories,bytes2 firstUpload,"
+        "bytes2 primaryDissemination,bytes32 legalBasisHash,bytes32 salt,uint48 deadline,AssistanceOrder order)"
+        "AssistanceOrder(uint8 issuingAuthorityType,bytes32 issuingAuthorityHash,uint8 validatingAuthorityType,"
+        "bytes32 validatingAuthorityHash,uint64 enforcingAuthority,bytes32 offenceHash,uint8 offenceCategory,"
+        "uint48 dataFrom,uint48 dataUntil,bytes32[] targets,uint8 flags,bytes2 language,bytes32 orderHash,"
+        "bytes orderCid,bytes32 onBehalfOf)"
+    );
+    bytes32 private constant _ANSWER_TYPEHASH = keccak256(
+        "AnswerAssistance(bytes32 requestId,uint8 outcome,bytes32 responseHash,bytes responseCid,"
+        "uint8 refusalGrounds,uint8 owedCategories,bytes32 owedHash,uint48 signedAt,uint256 nonce,uint48 deadline)"
+    );
+    bytes32 private constant _CLARIFICATION_TYPEHASH = keccak256(
+        "RequestClarification(bytes32 requestId,uint8 reason,bytes32 questionHash,uint48 signedAt,uint256 nonce,"
+        "uint48 deadline)"
+    );
+    bytes32 private constant _CLARIFY_TYPEHASH = keccak256(
+        "ProvideClarification(bytes32 requestId,bytes32 answerHash,bytes answerCid,uint256 nonce,uint48 deadline)"
+    );
+    bytes32 private constant _IMPOSSIBILITY_TYPEHASH = keccak256(
+        "ReportImpossibility(bytes32 requestId,uint16 reasons,bytes32 detailsHash,uint48 signedAt,uint256 nonce,"
+        "uint48 deadline)"
+    );
+    bytes32 private constant _REVIEW_TYPEHASH = keccak256(
+        "ReviewAssistance(bytes32 requestId,uint8 ground,bytes32 reasonsHash,uint48 signedAt,uint256 nonce,"
+        "uint48 deadline)"
     );
     bytes32 private constant _ACK_TYPEHASH = keccak256(
         "AcknowledgeAssistance(bytes32 requestId,uint256 nonce,uint48 deadline)"
@@ -55,10 +93,8 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
         "ExtendRetention(bytes32 requestId,uint48 retentionUntil,uint256 nonce,uint48 deadline)"
     );
 
-    mapping(bytes32 requestId => Request) private _requests;
-    mapping(uint64 addressee => mapping(bytes32 responseHash => bytes32 requestId)) private _responses;
-    mapping(uint64 memberId => bytes32[]) private _byRequester;
-    mapping(uint64 memberId => bytes32[]) private _byAddressee;
+    /// @dev All the desk's requests (see {AssistanceOrders-Store}).
+    AssistanceOrders.Store private _store;
 
     constructor(
         IConsortium consortium_
@@ -70,52 +106,31 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
 
     /// @inheritdoc IAssistanceDesk
     function issue(IssueRequest calldata r, bytes calldata signature) external returns (bytes32 requestId) {
-        Signer memory s = _verifySigned(_issueStructHash(r), signature, r.deadline, Roles.AGENCY | Roles.COURT);
+        Signer memory s = _verifySigned(
+            _issueStructHash(_ISSUE_TYPEHASH, r, ""),
+            signature,
+            r.deadline,
+            Roles.AGENCY | Roles.COURT
+        );
         requestId = requestIdOf(s.memberId, r.addressee, r.salt);
-        if (_requests[requestId].state != State.None) revert AssistanceAlreadyExists(requestId);
-        if (r.emergencyReason > uint8(type(EmergencyReason).max)) {
-            revert AssistanceInvalidEmergencyReason(r.emergencyReason);
-        }
-        bool emergency = r.emergencyReason != uint8(EmergencyReason.None);
-        if (emergency && r.justificationHash == bytes32(0)) revert AssistanceJustificationRequired();
-        if (
-            !Jurisdictions.isValid(r.firstUpload) ||
-            !Jurisdictions.isValid(r.primaryDissemination) ||
-            r.dataCategories & ~_ALL_DATA_CATEGORIES != 0 ||
-            r.legalBasisHash == bytes32(0)
-        ) revert AssistanceInvalidRequest();
-        AssistanceTerms memory t = _terms(
-            s.jurisdiction,
-            _checkAddressee(r.addressee, s.memberId),
-            !emergency,
-            emergency
+        AssistanceOrders.issue(_store, consortium(), requestId, s.memberId, s.jurisdiction, r);
+    }
+
+    /// @inheritdoc IAssistanceDesk
+    function issueOrder(
+        IssueRequest calldata r,
+        AssistanceOrder calldata order,
+        bytes calldata signature
+    ) external returns (bytes32 requestId) {
+        bytes32 orderDigest = AssistanceOrders.orderStructHash(order);
+        Signer memory s = _verifySigned(
+            _issueStructHash(_ISSUE_ORDER_TYPEHASH, r, abi.encode(orderDigest)),
+            signature,
+            r.deadline,
+            Roles.AGENCY | Roles.COURT
         );
-        uint48 nowTs = uint48(block.timestamp);
-        Request storage q = _requests[requestId];
-        q.requester = s.memberId;
-        q.addressee = r.addressee;
-        q.kind = r.kind;
-        q.emergencyReason = EmergencyReason(r.emergencyReason);
-        q.state = State.Issued;
-        q.dataCategories = r.dataCategories;
-        q.firstUpload = r.firstUpload;
-        q.primaryDissemination = r.primaryDissemination;
-        q.issuedAt = nowTs;
-        q.deadline = nowTs + (emergency ? t.emergencyResponseWindow : t.responseWindow);
-        q.retentionUntil = nowTs + t.retentionPeriod;
-        q.agreementId = t.agreementId;
-        q.referencesHash = keccak256(
-            abi.encode(
-                r.caseRef,
-                keccak256(abi.encodePacked(r.evidenceIds)),
-                r.contentRefsHash,
-                r.legalBasisHash,
-                r.justificationHash
-            )
-        );
-        _byRequester[s.memberId].push(requestId);
-        _byAddressee[r.addressee].push(requestId);
-        _emitRequested(requestId, r, q);
+        requestId = requestIdOf(s.memberId, r.addressee, r.salt);
+        AssistanceOrders.issueOrder(_store, consortium(), requestId, s.memberId, s.jurisdiction, r, order, orderDigest);
     }
 
     /// @inheritdoc IAssistanceDesk
@@ -127,7 +142,7 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
             Roles.ALL,
             r.nonce
         );
-        Request storage q = _ofAddressee(r.requestId, s.memberId);
+        Request storage q = AssistanceOrders.ofAddressee(_store, r.requestId, s.memberId);
         if (q.state != State.Issued) revert AssistanceInvalidState(r.requestId, q.state);
         q.state = State.Acknowledged;
         q.acknowledgedAt = uint48(block.timestamp);
@@ -154,44 +169,123 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
             Roles.ALL,
             r.nonce
         );
-        Request storage q = _ofAddressee(r.requestId, s.memberId);
-        _requireOpen(r.requestId, q);
-        if (r.outcome == State.Refused) {
-            // A refusal answers nothing: it may not take a response hash from anyone, nor point at a package.
-            if (r.refusalGrounds == 0 || r.responseHash != bytes32(0) || r.responseCid.length != 0) {
-                revert AssistanceInvalidOutcome(r.outcome);
-            }
-        } else if (r.outcome == State.Fulfilled || r.outcome == State.PartiallyFulfilled) {
-            if (r.responseHash == bytes32(0) || r.responseCid.length == 0 || r.refusalGrounds != 0) {
-                revert AssistanceInvalidOutcome(r.outcome);
-            }
-        } else {
-            revert AssistanceInvalidOutcome(r.outcome);
-        }
-        if (r.responseHash != bytes32(0)) {
-            // Unique per addressee: one package answers one request of this addressee; another member's hashes
-            // are no concern of it (nobody can squat a hash someone else will answer with).
-            mapping(bytes32 => bytes32) storage own = _responses[s.memberId];
-            if (own[r.responseHash] != bytes32(0)) revert AssistanceResponseReused(s.memberId, r.responseHash);
-            own[r.responseHash] = r.requestId;
-        }
-        uint48 nowTs = uint48(block.timestamp);
-        bool late = nowTs > q.deadline;
-        if (q.acknowledgedAt == 0) q.acknowledgedAt = nowTs;
-        q.state = r.outcome;
-        q.respondedAt = nowTs;
-        q.late = late;
-        q.refusalGrounds = r.refusalGrounds;
-        q.responseHash = r.responseHash;
-        emit AssistanceAnswered(
-            r.requestId,
+        AssistanceOrders.recordAnswer(
+            _store,
             s.memberId,
-            r.outcome,
-            late,
-            r.responseHash,
-            r.responseCid,
-            r.refusalGrounds
+            AnswerRequest({
+                requestId: r.requestId,
+                outcome: r.outcome,
+                responseHash: r.responseHash,
+                responseCid: r.responseCid,
+                refusalGrounds: r.refusalGrounds,
+                owedCategories: 0,
+                owedHash: bytes32(0),
+                signedAt: uint48(block.timestamp),
+                nonce: r.nonce,
+                deadline: r.deadline
+            }),
+            false
         );
+    }
+
+    /// @inheritdoc IAssistanceDesk
+    function answer(AnswerRequest calldata r, bytes calldata signature) external {
+        Signer memory s = _verifySignedWithNonce(
+            keccak256(
+                bytes.concat(
+                    abi.encode(
+                        _ANSWER_TYPEHASH,
+                        r.requestId,
+                        r.outcome,
+                        r.responseHash,
+                        keccak256(r.responseCid),
+                        r.refusalGrounds
+                    ),
+                    abi.encode(r.owedCategories, r.owedHash, r.signedAt, r.nonce, r.deadline)
+                )
+            ),
+            signature,
+            r.deadline,
+            Roles.ALL,
+            r.nonce
+        );
+        _checkSignedTime(r.signedAt);
+        AssistanceOrders.recordAnswer(_store, s.memberId, r, true);
+    }
+
+    /// @inheritdoc IAssistanceDesk
+    function requestClarification(ClarificationRequest calldata r, bytes calldata signature) external {
+        Signer memory s = _verifySignedWithNonce(
+            keccak256(
+                abi.encode(
+                    _CLARIFICATION_TYPEHASH,
+                    r.requestId,
+                    r.reason,
+                    r.questionHash,
+                    r.signedAt,
+                    r.nonce,
+                    r.deadline
+                )
+            ),
+            signature,
+            r.deadline,
+            Roles.ALL,
+            r.nonce
+        );
+        _checkSignedTime(r.signedAt);
+        AssistanceOrders.requestClarification(_store, s.memberId, r);
+    }
+
+    /// @inheritdoc IAssistanceDesk
+    function provideClarification(ClarificationAnswer calldata r, bytes calldata signature) external {
+        Signer memory s = _verifySignedWithNonce(
+            keccak256(
+                abi.encode(_CLARIFY_TYPEHASH, r.requestId, r.answerHash, keccak256(r.answerCid), r.nonce, r.deadline)
+            ),
+            signature,
+            r.deadline,
+            Roles.ALL,
+            r.nonce
+        );
+        AssistanceOrders.provideClarification(_store, s.memberId, r);
+    }
+
+    /// @inheritdoc IAssistanceDesk
+    function reportImpossibility(ImpossibilityReport calldata r, bytes calldata signature) external {
+        Signer memory s = _verifySignedWithNonce(
+            keccak256(
+                abi.encode(
+                    _IMPOSSIBILITY_TYPEHASH,
+                    r.requestId,
+                    r.reasons,
+                    r.detailsHash,
+                    r.signedAt,
+                    r.nonce,
+                    r.deadline
+                )
+            ),
+            signature,
+            r.deadline,
+            Roles.ALL,
+            r.nonce
+        );
+        _checkSignedTime(r.signedAt);
+        AssistanceOrders.reportImpossibility(_store, s.memberId, r);
+    }
+
+    /// @inheritdoc IAssistanceDesk
+    function review(ReviewRequest calldata r, bytes calldata signature) external {
+        Signer memory s = _verifySignedWithNonce(
+            keccak256(
+                abi.encode(_REVIEW_TYPEHASH, r.requestId, r.ground, r.reasonsHash, r.signedAt, r.nonce, r.deadline)
+            ),
+            signature,
+            r.deadline,
+            Roles.ALL,
+            r.nonce
+        );
+        _checkSignedTime(r.signedAt);
+        AssistanceOrders.review(_store, s.memberId, r);
     }
 
     /// @inheritdoc IAssistanceDesk
@@ -203,9 +297,14 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
             Roles.ALL,
             r.nonce
         );
-        Request storage q = _ofRequester(r.requestId, s.memberId);
-        _requireOpen(r.requestId, q);
+        Request storage q = AssistanceOrders.ofRequester(_store, r.requestId, s.memberId);
+        OrderRecord storage o = _store.orders[r.requestId];
+        if (!AssistanceOrders.owesAnswer(q, o) && q.state != State.AwaitingClarification) {
+            revert AssistanceInvalidState(r.requestId, q.state);
+        }
         q.state = State.Withdrawn;
+        o.pausedSince = 0;
+        o.owedCategories = 0;
         emit AssistanceWithdrawn(r.requestId, s.memberId, r.reasonHash);
     }
 
@@ -218,14 +317,16 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
             Roles.ALL,
             r.nonce
         );
-        Request storage q = _ofRequester(r.requestId, s.memberId);
+        Request storage q = AssistanceOrders.ofRequester(_store, r.requestId, s.memberId);
         // Nothing is to be kept for a request that was refused or withdrawn.
         if (q.state == State.Refused || q.state == State.Withdrawn) revert AssistanceInvalidState(r.requestId, q.state);
         if (r.retentionUntil <= q.retentionUntil || block.timestamp >= q.retentionUntil) {
             revert AssistanceInvalidRetention(r.retentionUntil);
         }
-        uint48 maxUntil =
-            q.issuedAt + _parameter(_governance(), MAX_RETENTION_PERIOD_KEY, DEFAULT_MAX_RETENTION_PERIOD);
+        // The consortium's maximum as governance sets it now, and the profile's own limit.
+        uint48 maxUntil = q.issuedAt + _parameter(MAX_RETENTION_PERIOD_KEY, DEFAULT_MAX_RETENTION_PERIOD);
+        uint48 profileMax = _store.orders[r.requestId].maxRetentionUntil;
+        if (profileMax != 0 && profileMax < maxUntil) maxUntil = profileMax;
         if (r.retentionUntil > maxUntil) revert AssistanceRetentionBeyondMaximum(r.retentionUntil, maxUntil);
         q.retentionUntil = r.retentionUntil;
         emit RetentionExtended(r.requestId, r.retentionUntil);
@@ -237,13 +338,20 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
 
     /// @inheritdoc IAssistanceDesk
     function getRequest(bytes32 requestId) external view returns (Request memory) {
-        return _requests[requestId];
+        return _store.requests[requestId];
     }
 
     /// @inheritdoc IAssistanceDesk
-    function stateAt(bytes32 requestId, uint48 atTime) public view returns (State) {
-        Request storage q = _requests[requestId];
-        if (_isOpen(q.state) && atTime > q.deadline) return State.Overdue;
+    function getOrder(bytes32 requestId) external view returns (OrderRecord memory o) {
+        o = _store.orders[requestId];
+        if (o.profileId == 0 && _store.requests[requestId].state != State.None)
+            o.profileId = AssistanceOrders.SEED_PROFILE;
+    }
+
+    /// @inheritdoc IAssistanceDesk
+    function stateAt(bytes32 requestId, uint48 atTime) external view returns (State) {
+        Request storage q = _store.requests[requestId];
+        if (atTime > q.deadline && AssistanceOrders.counting(q, _store.orders[requestId])) return State.Overdue;
         return q.state;
     }
 
@@ -254,20 +362,39 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
 
     /// @inheritdoc IAssistanceDesk
     function requestAnsweredWith(uint64 addressee, bytes32 responseHash) external view returns (bytes32) {
-        return _responses[addressee][responseHash];
+        return _store.responses[addressee][responseHash];
     }
 
     /// @inheritdoc IAssistanceDesk
     function termsBetween(
         bytes2 requesterJurisdiction,
         bytes2 addresseeJurisdiction
-    ) external view returns (AssistanceTerms memory) {
-        return _terms(requesterJurisdiction, addresseeJurisdiction, true, true);
+    ) external view returns (AssistanceTerms memory t) {
+        (ProfileTerms memory p, ) = AssistanceOrders.terms(
+            address(consortium()),
+            requesterJurisdiction,
+            addresseeJurisdiction
+        );
+        (t.agreementId, t.responseWindow, t.emergencyResponseWindow, t.retentionPeriod, t.maxRetentionPeriod) = (
+            p.agreementId,
+            p.responseWindow,
+            p.emergencyResponseWindow,
+            p.retentionPeriod,
+            p.maxRetentionPeriod
+        );
+    }
+
+    /// @inheritdoc IAssistanceDesk
+    function profileTermsBetween(
+        bytes2 requesterJurisdiction,
+        bytes2 addresseeJurisdiction
+    ) external view returns (ProfileTerms memory p) {
+        (p, ) = AssistanceOrders.terms(address(consortium()), requesterJurisdiction, addresseeJurisdiction);
     }
 
     /// @inheritdoc IAssistanceDesk
     function requestCount(uint64 memberId, bool asAddressee) external view returns (uint256) {
-        return (asAddressee ? _byAddressee[memberId] : _byRequester[memberId]).length;
+        return (asAddressee ? _store.byAddressee[memberId] : _store.byRequester[memberId]).length;
     }
 
     /// @inheritdoc IAssistanceDesk
@@ -279,57 +406,34 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
         uint48 dueWithin,
         uint256 offset,
         uint256 limit
-    ) external view returns (bytes32[] memory ids) {
-        bytes32[] storage list = asAddressee ? _byAddressee[memberId] : _byRequester[memberId];
-        uint256 end = offset + limit > list.length ? list.length : offset + limit;
-        ids = new bytes32[](end > offset ? end - offset : 0);
-        uint256 n = 0;
-        for (uint256 i = offset; i < end; ++i) {
-            Request storage q = _requests[list[i]];
-            if (!_isOpen(q.state)) continue;
-            bool overdue = atTime > q.deadline;
-            if (
-                filter == 0 ||
-                (filter == 1 && overdue) ||
-                (filter == 2 && !overdue && uint256(q.deadline) <= uint256(atTime) + dueWithin)
-            ) ids[n++] = list[i];
-        }
-        assembly ("memory-safe") {
-            mstore(ids, n)
-        }
+    ) external view returns (bytes32[] memory) {
+        return AssistanceOrders.openRequests(_store, memberId, asAddressee, filter, atTime, dueWithin, offset, limit);
     }
 
     // ----------------------------------------------------------------------------------------------------------------
     // Internals
     // ----------------------------------------------------------------------------------------------------------------
 
-    function _existing(bytes32 requestId) private view returns (Request storage q) {
-        q = _requests[requestId];
-        if (q.state == State.None) revert AssistanceUnknown(requestId);
+    /**
+     * @dev The time rule of signed steps: a signed time is accepted from {MAX_RELAY_DELAY_KEY} before the block to the
+     * block itself (it is then the time the step is judged on).
+     */
+    function _checkSignedTime(uint48 signedAt) private view {
+        uint48 maxDelay = _parameter(MAX_RELAY_DELAY_KEY, DEFAULT_MAX_RELAY_DELAY);
+        uint48 nowTs = uint48(block.timestamp);
+        if (signedAt > nowTs || nowTs - signedAt > maxDelay) {
+            revert AssistanceSignedTimeOutOfRange(signedAt, nowTs, maxDelay);
+        }
     }
 
-    function _ofAddressee(bytes32 requestId, uint64 memberId) private view returns (Request storage q) {
-        q = _existing(requestId);
-        if (q.addressee != memberId) revert AssistanceNotAddressee(requestId, memberId);
-    }
-
-    function _ofRequester(bytes32 requestId, uint64 memberId) private view returns (Request storage q) {
-        q = _existing(requestId);
-        if (q.requester != memberId) revert AssistanceNotRequester(requestId, memberId);
-    }
-
-    /// @dev Issued or acknowledged: still waiting for an answer.
-    function _isOpen(State state) private pure returns (bool) {
-        return state == State.Issued || state == State.Acknowledged;
-    }
-
-    function _requireOpen(bytes32 requestId, Request storage q) private view {
-        if (!_isOpen(q.state)) revert AssistanceInvalidState(requestId, q.state);
-    }
-
-    function _issueStructHash(IssueRequest calldata r) private pure returns (bytes32) {
+    /// @dev The struct hash of an issue request under `typehash`, with `tail` (an order's hash) appended.
+    function _issueStructHash(
+        bytes32 typehash,
+        IssueRequest calldata r,
+        bytes memory tail
+    ) private pure returns (bytes32) {
         bytes memory head = abi.encode(
-            _ISSUE_TYPEHASH,
+            typehash,
             r.addressee,
             r.kind,
             r.emergencyReason,
@@ -338,7 +442,7 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
             keccak256(abi.encodePacked(r.evidenceIds)),
             r.contentRefsHash
         );
-        bytes memory tail = abi.encode(
+        bytes memory middle = abi.encode(
             r.dataCategories,
             r.firstUpload,
             r.primaryDissemination,
@@ -346,77 +450,11 @@ contract AssistanceDesk is IAssistanceDesk, MemberSigned {
             r.salt,
             r.deadline
         );
-        return keccak256(bytes.concat(head, tail));
-    }
-
-    function _checkAddressee(uint64 addressee, uint64 requester) private view returns (bytes2) {
-        IConsortium.Member memory m = consortium().getMember(addressee);
-        if (
-            addressee == requester ||
-            m.status != IConsortium.MemberStatus.Active ||
-            m.roles & (Roles.AGENCY | Roles.PLATFORM) == 0
-        ) revert AssistanceInvalidAddressee(addressee);
-        return m.jurisdiction;
-    }
-
-    /**
-     * @dev The one place the deadline regime is decided: the agreement `assistanceTerms` finds between the two
-     * jurisdictions now (most recently concluded in force, either direction, carrying windows; 0 = none), its non-zero
-     * windows, and the governance parameters (or their defaults) for everything else. Only the windows asked for are
-     * resolved (the other stays 0): a request reads no parameter it does not use.
-     */
-    function _terms(
-        bytes2 requesterJurisdiction,
-        bytes2 addresseeJurisdiction,
-        bool needResponseWindow,
-        bool needEmergencyWindow
-    ) private view returns (AssistanceTerms memory t) {
-        (uint256 agreementId, uint32 window, uint32 emergencyWindow) = IRecognitionAgreements(consortium().agreements())
-            .assistanceTerms(requesterJurisdiction, addresseeJurisdiction);
-        IConsortiumGovernance g = _governance();
-        t.agreementId = SafeCast.toUint32(agreementId);
-        if (needResponseWindow) {
-            t.responseWindow = window != 0 ? window : _parameter(g, RESPONSE_WINDOW_KEY, DEFAULT_RESPONSE_WINDOW);
-        }
-        if (needEmergencyWindow) {
-            t.emergencyResponseWindow =
-                emergencyWindow != 0
-                    ? emergencyWindow
-                    : _parameter(g, EMERGENCY_RESPONSE_WINDOW_KEY, DEFAULT_EMERGENCY_RESPONSE_WINDOW);
-        }
-        t.maxRetentionPeriod = _parameter(g, MAX_RETENTION_PERIOD_KEY, DEFAULT_MAX_RETENTION_PERIOD);
-        uint32 retention = _parameter(g, RETENTION_PERIOD_KEY, DEFAULT_RETENTION_PERIOD);
-        t.retentionPeriod = retention < t.maxRetentionPeriod ? retention : t.maxRetentionPeriod;
-    }
-
-    function _governance() private view returns (IConsortiumGovernance) {
-        return IConsortiumGovernance(consortium().governance());
+        return keccak256(bytes.concat(head, middle, tail));
     }
 
     /// @dev A governance parameter in seconds; unset (0) or beyond uint32 means the default.
-    function _parameter(IConsortiumGovernance g, bytes32 key, uint32 fallbackValue) private view returns (uint32) {
-        uint256 value = g.parameter(key);
-        return value == 0 || value > type(uint32).max ? fallbackValue : uint32(value);
-    }
-
-    function _emitRequested(bytes32 requestId, IssueRequest calldata r, Request storage q) private {
-        emit AssistanceRequested(
-            requestId,
-            q.requester,
-            r.addressee,
-            r.kind,
-            q.emergencyReason,
-            q.deadline,
-            q.retentionUntil,
-            q.agreementId,
-            r.caseRef,
-            r.evidenceIds,
-            r.contentRefsHash,
-            r.dataCategories,
-            r.firstUpload,
-            r.primaryDissemination,
-            r.legalBasisHash,
-            r.justificationHash
-        );
+    function _parameter(bytes32 key, uint32 fallbackValue) private view returns (uint32) {
+        return AssistanceOrders.parameter(IConsortiumGovernance(consortium().governance()), key, fallbackValue);
     }
 }

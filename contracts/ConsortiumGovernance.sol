@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IConsortiumGovernance} from "./interfaces/IConsortiumGovernance.sol";
+import {IRecognitionAgreements} from "./interfaces/IRecognitionAgreements.sol";
 import {IWorkDisputes} from "./interfaces/IWorkDisputes.sol";
 import {MemberSigned} from "./base/MemberSigned.sol";
 import {Roles} from "./base/Common.sol";
@@ -193,6 +194,9 @@ contract ConsortiumGovernance is IConsortiumGovernance, MemberSigned {
             _checkGovernanceParameters(n, d, period);
         } else if (kind == ProposalKind.SetParameter) {
             if (bytes32(payload[:32]) == bytes32(0)) revert GovernanceInvalidProposal(kind);
+        } else if (kind == ProposalKind.DefineAssistanceProfile) {
+            if (!_agreementsContract().isValidAssistanceProfile(_profile(payload)))
+                revert GovernanceInvalidProposal(kind);
         } else if (kind == ProposalKind.ResolveWorkDispute) {
             (address registry, uint256 disputeId, , ) = abi.decode(payload, (address, uint256, address, bytes32));
             if (registry.code.length == 0 || !IWorkDisputes(registry).isDisputeOpen(disputeId)) {
@@ -225,7 +229,31 @@ contract ConsortiumGovernance is IConsortiumGovernance, MemberSigned {
         if (kind == ProposalKind.SetGovernanceParameters) return _fits(p, 0, 16) && _fits(p, 1, 16) && _fits(p, 2, 32);
         if (kind == ProposalKind.SetParameter) return true;
         if (kind == ProposalKind.ResolveWorkDispute) return _fits(p, 0, 160) && _fits(p, 2, 160);
+        if (kind == ProposalKind.DefineAssistanceProfile) {
+            // Six uint32 windows, four uint8 masks, a bool, a bytes32.
+            for (uint256 i = 0; i < 11; ++i)
+                if (
+                    !_fits(
+                        p,
+                        i,
+                        i < 6
+                            ? 32
+                            : i < 10
+                                ? 8
+                                : 1
+                    )
+                ) return false;
+            return true;
+        }
         return _fits(p, 0, 64);
+    }
+
+    function _agreementsContract() private view returns (IRecognitionAgreements) {
+        return IRecognitionAgreements(_members.agreements());
+    }
+
+    function _profile(bytes memory payload) private pure returns (IRecognitionAgreements.AssistanceProfile memory) {
+        return abi.decode(payload, (IRecognitionAgreements.AssistanceProfile));
     }
 
     /// @dev Whether word `i` of `p` holds an unsigned value (or an address) of at most `bits` bits.
@@ -236,6 +264,7 @@ contract ConsortiumGovernance is IConsortiumGovernance, MemberSigned {
     function _payloadWords(ProposalKind kind) private pure returns (uint256) {
         if (kind == ProposalKind.AdmitMember || kind == ProposalKind.AddKey) return 4;
         if (kind == ProposalKind.ResolveWorkDispute) return 4;
+        if (kind == ProposalKind.DefineAssistanceProfile) return 12;
         if (
             kind == ProposalKind.SetRoles ||
             kind == ProposalKind.RevokeKey ||
@@ -278,6 +307,8 @@ contract ConsortiumGovernance is IConsortiumGovernance, MemberSigned {
         } else if (kind == ProposalKind.RevokePublicKey) {
             (uint64 id, bytes32 keyId) = abi.decode(d, (uint64, bytes32));
             _members.revokePublicKey(id, keyId);
+        } else if (kind == ProposalKind.DefineAssistanceProfile) {
+            _agreementsContract().defineAssistanceProfile(_profile(d));
         } else {
             (address registry, uint256 disputeId, address newHolder, bytes32 decisionHash) = abi.decode(
                 d,

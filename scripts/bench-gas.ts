@@ -207,6 +207,36 @@ async function main(): Promise<void> {
       responseCid: cidText,
     });
     row("respond (fulfilled)", (await (await assistance.submit(resp, relayer)).wait()).receipt.gasUsed);
+    // An order (Regulation (EU) 2023/1543 fields: a judge's order, one target, the order document), answered with
+    // its signed time.
+    const now = await assistance.chainTime();
+    const order = await assistance.signIssueOrder(frAgency, {
+      addressee: 3,
+      kind: "Produce",
+      caseRef: ethers.id("case order"),
+      evidenceIds: [recordId],
+      firstUpload: "US",
+      primaryDissemination: "FR",
+      dataCategories: ["SUBSCRIBER", "IDENTIFICATION"],
+      legalBasisHash: ethers.id("Regulation (EU) 2023/1543"),
+      order: {
+        issuingAuthority: { type: "Judge", hash: ethers.id("juge d'instruction") },
+        offence: { hash: ethers.id("art. 323-1 code pénal"), category: 9 },
+        dataPeriod: { from: now - 30 * 86400, until: now - 86400 },
+        targets: [ethers.id("account uploader-77")],
+        language: "fr",
+        orderDocument: { hash: ethers.id("EPOC"), cid: cidText },
+      },
+    });
+    const ordered = await (await assistance.submit(order, relayer)).wait();
+    row("issueOrder (FR → US, order fields, one target; no notification)", ordered.receipt.gasUsed);
+    const answer = await assistance.signAnswer(usPlatform, {
+      requestId: ordered.requestId,
+      outcome: "Fulfilled",
+      responseHash: ethers.id("order response"),
+      responseCid: cidText,
+    });
+    row("answer (signed time, fulfilled)", (await (await assistance.submit(answer, relayer)).wait()).receipt.gasUsed);
     const toFr = await assistance.signIssue(deCourt, {
       addressee: 1,
       kind: "Preserve",

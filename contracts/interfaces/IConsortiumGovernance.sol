@@ -7,7 +7,7 @@ import {IMemberSigned} from "./IMemberSigned.sol";
  * @title IConsortiumGovernance
  * @notice One-member-one-vote governance of a crossproof consortium: GOVERNORs propose and vote on admitting,
  * suspending, reinstating and removing members, their roles and keys, the quorum, named parameters the registries
- * read, and the resolution of disputes over registered works.
+ * read, deadline profiles for assistance requests, and the resolution of disputes over registered works.
  *
  * Counting, decided once here:
  * - the quorum fraction is fixed when a proposal is made (lowering the quorum later never makes an older proposal
@@ -50,7 +50,10 @@ interface IConsortiumGovernance is IMemberSigned {
         ResolveWorkDispute,
         /// (uint64 memberId, bytes32 keyId): revokes a member's report or encryption key (e.g. a member that lost
         /// every signing key and so cannot revoke it itself)
-        RevokePublicKey
+        RevokePublicKey,
+        /// (IRecognitionAgreements.AssistanceProfile profile): defines a deadline profile for assistance requests in
+        /// the consortium's RecognitionAgreements (checked with `isValidAssistanceProfile` when proposed)
+        DefineAssistanceProfile
     }
 
     enum VoteValue {

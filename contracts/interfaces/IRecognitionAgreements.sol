@@ -16,8 +16,14 @@ import {IMemberSigned} from "./IMemberSigned.sol";
  *   the category at the chosen time (by default the record's anchoring time) and is not suspended now. On chain,
  *   `EvidenceRegistry.endorse` accepts a "recognised" endorsement only under such an agreement; the SDK's verifier
  *   applies the same rule by default.
- * - {assistanceTerms}: among the agreements in force now between two jurisdictions, in either direction, that
- *   carry assistance response windows, the most recently concluded applies; none → the consortium's defaults.
+ * - {assistanceTermsOf}: among the agreements in force now between two jurisdictions, in either direction, that
+ *   carry assistance terms (response windows, a deadline profile or a retention period), the most recently concluded
+ *   applies; none → the consortium's default profile. The AssistanceDesk applies it.
+ *
+ * Deadline profiles ({AssistanceProfile}) are data: the two built in at deployment ({SEED_PROFILE}: the seed policy,
+ * whose windows are the consortium's governance parameters; {EU_EVIDENCE_PROFILE}: Regulation (EU) 2023/1543) and
+ * those governance adds ({defineAssistanceProfile}, by a `DefineAssistanceProfile` proposal). A profile never changes
+ * once defined, and is never removed: a request always reads the profile it was issued under.
  */
 interface IRecognitionAgreements is IMemberSigned {
     /// @dev Terms of a recognition agreement: evidence of `categories` collected in `from` is recognised in `to`.
@@ -66,9 +72,75 @@ interface IRecognitionAgreements is IMemberSigned {
         bytes2 by;
     }
 
+    /**
+     * @dev A deadline profile for assistance requests: what an instrument (a regulation, a treaty, the consortium's own
+     * policy) prescribes for answering, keeping the data, notifying the enforcing State and pausing for clarification.
+     * Request kinds, data categories and issuing authority types are the codes of `IAssistanceDesk` (`Kind`, the data
+     * category bits, `IssuingAuthorityType`); a bit `1 << code` stands for a code in a mask. A zero window or retention
+     * reads as the consortium's governance parameter (the seed policy's numbers).
+     */
+    struct AssistanceProfile {
+        // Seconds to answer a request (0 = governance parameter, default 72 hours).
+        uint32 responseWindow;
+        // Seconds to answer an emergency request (0 = governance parameter, default 8 hours).
+        uint32 emergencyResponseWindow;
+        // Seconds from issue the data is to be kept (0 = governance parameter, default 90 days).
+        uint32 retentionPeriod;
+        // Seconds the requester may extend the retention by beyond `retentionPeriod` (0 = up to the consortium's
+        // maximum). The consortium's maximum from issue caps every profile.
+        uint32 retentionExtension;
+        // Seconds the enforcing authority has, from issue, to raise grounds for refusal against a sensitive order
+        // (0 = no notification).
+        uint32 reviewWindow;
+        // The same for emergency requests (both or neither).
+        uint32 emergencyReviewWindow;
+        // An order is sensitive when its kind is one of these (bit 1 << Kind) and it asks for data of
+        // `sensitiveCategories`: it is notified (with a review window) and validated per `sensitiveValidationRequired`.
+        uint8 sensitiveKinds;
+        uint8 sensitiveCategories;
+        // Issuing authority types (bit 1 << type) whose orders need a validating authority.
+        uint8 validationRequired;
+        // Issuing authority types whose sensitive orders need a validating authority.
+        uint8 sensitiveValidationRequired;
+        // A request for clarification stops the addressee's clock until the requester answers.
+        bool clarificationPausesDeadline;
+        // keccak256 of the text the profile implements (the instrument and the provisions it follows).
+        bytes32 textHash;
+    }
+
+    /// @dev An agreement's assistance terms beyond its response windows.
+    struct AgreementAssistance {
+        // Deadline profile that applies between the two jurisdictions (0 = the consortium's default profile).
+        uint32 profileId;
+        // Retention from issue for requests between the two (seconds; 0 = the profile's).
+        uint32 retentionPeriod;
+    }
+
+    /// @dev What {assistanceTermsOf} finds between two jurisdictions.
+    struct AssistanceAgreementTerms {
+        // The agreement that applies (0 = none).
+        uint256 agreementId;
+        // Its response windows (0 = the profile's).
+        uint32 responseWindow;
+        uint32 emergencyResponseWindow;
+        // Its retention period (0 = the profile's).
+        uint32 retentionPeriod;
+        // The profile that applies: the agreement's, else the default given.
+        uint32 profileId;
+        AssistanceProfile profile;
+    }
+
     /// @dev Signed by a GOVERNOR of `terms.from` or `terms.to`.
     struct ProposeAgreementRequest {
         AgreementTerms terms;
+        uint256 nonce;
+        uint48 deadline;
+    }
+
+    /// @dev Signed by a GOVERNOR of `terms.from` or `terms.to`: an agreement with assistance terms.
+    struct ProposeAgreementWithAssistanceRequest {
+        AgreementTerms terms;
+        AgreementAssistance assistance;
         uint256 nonce;
         uint48 deadline;
     }
@@ -102,6 +174,10 @@ interface IRecognitionAgreements is IMemberSigned {
     event AgreementConcluded(uint256 indexed agreementId, uint48 concludedAt);
     /// @dev An agreement was suspended or resumed by a member of either side.
     event AgreementSuspensionChanged(uint256 indexed agreementId, bool suspended, uint64 indexed memberId, uint48 at);
+    /// @dev A proposed agreement carries assistance terms (emitted with its {AgreementProposed}).
+    event AgreementAssistanceProposed(uint256 indexed agreementId, uint32 indexed profileId, uint32 retentionPeriod);
+    /// @dev A deadline profile was defined (at deployment, or by governance).
+    event AssistanceProfileDefined(uint32 indexed profileId, AssistanceProfile profile);
 
     /// @dev Agreement terms are invalid (same or unassigned jurisdiction, no category, unknown flag, a TIMELY_ANCHOR
     /// flag without a window or a window without the flag, empty or past term, ...).
@@ -114,11 +190,29 @@ interface IRecognitionAgreements is IMemberSigned {
     error AgreementAlreadyApproved(uint256 agreementId, bytes2 side);
     /// @dev The agreement is already in the requested suspension state, or not concluded.
     error AgreementStateUnchanged(uint256 agreementId);
+    /// @dev No deadline profile has this id.
+    error AgreementUnknownProfile(uint32 profileId);
+    /// @dev The deadline profile breaks a rule of {isValidAssistanceProfile}.
+    error AgreementInvalidProfile();
+    /// @dev Only the consortium's governance defines deadline profiles.
+    error AgreementNotGovernance(address caller);
 
     /// @notice A GOVERNOR of one of the two jurisdictions proposes an agreement; this counts as its side's approval.
     /// @dev Emits {AgreementProposed} and {AgreementApproved}.
     function proposeAgreement(
         ProposeAgreementRequest calldata request,
+        bytes calldata signature
+    ) external returns (uint256 agreementId);
+
+    /**
+     * @notice As {proposeAgreement}, with assistance terms: the deadline profile that applies between the two
+     * jurisdictions and, if not the profile's, the retention period.
+     * @dev Requirements: as {proposeAgreement}; the profile is 0 or a defined profile.
+     *
+     * Emits {AgreementProposed}, {AgreementAssistanceProposed} and {AgreementApproved}.
+     */
+    function proposeAgreementWithAssistance(
+        ProposeAgreementWithAssistanceRequest calldata request,
         bytes calldata signature
     ) external returns (uint256 agreementId);
 
@@ -171,12 +265,48 @@ interface IRecognitionAgreements is IMemberSigned {
     ) external view returns (bool recognized, uint256 agreementId);
 
     /**
-     * @notice The assistance deadlines between two jurisdictions now: the most recently concluded agreement in force
-     * between them, in either direction, that carries a response window (0s and agreement 0 when none; the caller
-     * then applies the consortium's defaults; a zero window in the agreement also means the default).
+     * @notice The assistance response windows between two jurisdictions now: of the agreement {assistanceTermsOf}
+     * finds (0s and agreement 0 when none; a zero window means the profile's, then the consortium's default).
      */
     function assistanceTerms(
         bytes2 a,
         bytes2 b
     ) external view returns (uint256 agreementId, uint32 responseWindow, uint32 emergencyResponseWindow);
+
+    /**
+     * @notice The assistance terms between two jurisdictions now: the most recently concluded agreement in force
+     * between them, in either direction, that carries assistance terms (response windows, a profile or a retention
+     * period), with the profile that applies: the agreement's, else `defaultProfileId`, else (0 or undefined) the
+     * {SEED_PROFILE}.
+     */
+    function assistanceTermsOf(
+        bytes2 a,
+        bytes2 b,
+        uint32 defaultProfileId
+    ) external view returns (AssistanceAgreementTerms memory);
+
+    /// @notice An agreement's assistance terms beyond its windows (zeros when it has none).
+    function agreementAssistance(uint256 agreementId) external view returns (AgreementAssistance memory);
+
+    /**
+     * @notice Defines a deadline profile; only the consortium's governance (a passed `DefineAssistanceProfile`
+     * proposal).
+     * @dev Requirements: the caller is `consortium().governance()`; {isValidAssistanceProfile}.
+     *
+     * Emits an {AssistanceProfileDefined} event.
+     */
+    function defineAssistanceProfile(AssistanceProfile calldata profile) external returns (uint32 profileId);
+
+    /// @notice A deadline profile (all zeros for an id no profile has).
+    function assistanceProfile(uint32 profileId) external view returns (AssistanceProfile memory);
+
+    /// @notice Number of deadline profiles (ids run from 1 to this).
+    function assistanceProfileCount() external view returns (uint32);
+
+    /**
+     * @notice Whether a profile keeps the rules every profile keeps: a text hash; known kinds, categories and
+     * authority types in its masks; both review windows or neither; with them, sensitive kinds and categories, and a
+     * response window the review window fits in.
+     */
+    function isValidAssistanceProfile(AssistanceProfile calldata profile) external pure returns (bool);
 }

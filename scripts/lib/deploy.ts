@@ -14,6 +14,7 @@ import {
 import { DOMAIN_VERSION } from "../../sdk/src/eip712";
 import {
   AssistanceDesk__factory,
+  AssistanceOrders__factory,
   ConsortiumGovernance__factory,
   Consortium__factory,
   EvidenceRegistry__factory,
@@ -45,6 +46,11 @@ interface StepContext {
   contracts: Partial<Record<DeployedContractName, DeployedContract>>;
   /** Transaction overrides (the nonce, tracked here rather than asked of a possibly caching provider). */
   overrides: { nonce: number };
+  /**
+   * The nonces of a step that sends more than one transaction (a library, then the contract that links it), in
+   * order from the one in `overrides`.
+   */
+  nextNonce: () => number;
 }
 
 interface Step {
@@ -89,8 +95,12 @@ const STEPS: Step[] = [
   },
   {
     name: "AssistanceDesk",
-    deploy: ({ signer, contracts, overrides }) =>
-      new AssistanceDesk__factory(signer).deploy(contracts.Consortium!.address, overrides),
+    // The desk links the AssistanceOrders library (issuing, answers and steps; split for the EIP-170 size limit).
+    deploy: async ({ signer, contracts, nextNonce }) => {
+      const library = await new AssistanceOrders__factory(signer).deploy({ nonce: nextNonce() });
+      const links = { "contracts/AssistanceOrders.sol:AssistanceOrders": await library.getAddress() };
+      return new AssistanceDesk__factory(links, signer).deploy(contracts.Consortium!.address, { nonce: nextNonce() });
+    },
   },
 ];
 
@@ -181,13 +191,16 @@ export async function deployCrossproof(p: DeployParameters): Promise<DeployResul
       record.previous.push({ name: step.name, ...existing, retiredAt: new Date().toISOString() });
     }
     if (step.name === "Consortium") record.consortiumId = newConsortiumId(p.config);
+    let stepNonce = nonce;
     const contract = await step.deploy({
       signer: p.signer,
       config: p.config,
       consortiumId: record.consortiumId,
       contracts: record.contracts,
-      overrides: { nonce: nonce++ },
+      overrides: { nonce: stepNonce },
+      nextNonce: () => stepNonce++,
     });
+    nonce = Math.max(nonce + 1, stepNonce);
     if (step.name === "Consortium") {
       record.consortiumConfigHash = hash;
       record.consortiumName = p.config.name;

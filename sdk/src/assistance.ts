@@ -7,30 +7,78 @@ import {
   type TypedDataDomain,
   type TypedDataField,
 } from "ethers";
-import { AssistanceDesk__factory, type AssistanceDesk } from "./typechain";
+import {
+  AssistanceDesk__factory,
+  Consortium__factory,
+  RecognitionAgreements__factory,
+  type AssistanceDesk,
+  type RecognitionAgreements,
+} from "./typechain";
 import {
   bytes32Arg,
   bytes32ListArg,
+  enumArg,
   flagsArg,
+  invalidArgument,
   jurisdictionArg,
   memberIdArg,
   optionalBytes32Arg,
   secondsArg,
   unixSecondsArg,
 } from "./arguments";
+import {
+  AssistanceKind,
+  DataCategory,
+  OrderFlag,
+  assistanceStateAt,
+  codeOf,
+  computeComplianceFigures,
+  impossibilityMask,
+  impossibilityReasons,
+  nameOf,
+  namesOfMask,
+  reviewGroundName,
+  stateName,
+  type AssistanceComplianceFigures,
+  type AssistanceHistoryEntry,
+  type AssistanceKindName,
+  type AssistanceProfileStruct,
+  type AssistanceProfileTerms,
+  type AssistanceTerms,
+  type DataCategoryName,
+} from "./assistance-rules";
 import { cidToBytes } from "./cid";
 import { ContractClient, resolveContract, type RequestRoutes } from "./contract-client";
 import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
 import { fromJurisdiction } from "./jurisdiction";
-import { AssistanceStates, EmergencyReason, type AssistanceStateName, type EmergencyReasonName } from "./constants";
+import {
+  AssistanceStates,
+  EmergencyReason,
+  ImpossibilityReason,
+  IssuingAuthorityType,
+  ReviewGround,
+  type AssistanceStateName,
+  type EmergencyReasonName,
+  type ImpossibilityReasonName,
+  type IssuingAuthorityTypeName,
+  type ReviewGroundName,
+} from "./constants";
 
-// The assistance enums live in the base module (the contract-error decoder names their values too).
-export { AssistanceStates, EmergencyReason, type AssistanceStateName, type EmergencyReasonName };
-
-/** What is asked, as in `IAssistanceDesk.Kind`. */
-export const AssistanceKind = { Preserve: 0, Produce: 1, Takedown: 2 } as const;
-export type AssistanceKindName = keyof typeof AssistanceKind;
+// The pure rules (profiles, terms, deadlines, the time rule, compliance) are the assistance-rules module; the
+// assistance enums live in the base module (the contract-error decoder names their values too).
+export * from "./assistance-rules";
+export {
+  AssistanceStates,
+  EmergencyReason,
+  ImpossibilityReason,
+  IssuingAuthorityType,
+  ReviewGround,
+  type AssistanceStateName,
+  type EmergencyReasonName,
+  type IssuingAuthorityTypeName,
+  type ReviewGroundName,
+};
 
 /** The emergency reasons in plain words. */
 export const EmergencyReasonText: Readonly<Record<EmergencyReasonName, string>> = {
@@ -44,11 +92,7 @@ export const EmergencyReasonText: Readonly<Record<EmergencyReasonName, string>> 
 
 const stateCode = (s: AssistanceStateName) => AssistanceStates.indexOf(s);
 
-/** Data categories asked for (bitmask). */
-export const DataCategory = { SUBSCRIBER: 1, TRAFFIC: 2, CONTENT: 4, DISSEMINATION_RECORDS: 8 } as const;
-export type DataCategoryName = keyof typeof DataCategory;
-
-/** Refusal grounds codes. */
+/** Refusal grounds codes of an addressee's refusal (the seed policy's list; the contract takes any non-zero code). */
 export const RefusalGrounds = {
   NO_LEGAL_BASIS: 1,
   DATA_NOT_HELD: 2,
@@ -60,57 +104,42 @@ export const RefusalGrounds = {
 } as const;
 export type RefusalGroundsName = keyof typeof RefusalGrounds;
 
-/** The consortium defaults when governance set nothing (seconds), as in `AssistanceDesk.DEFAULT_*`. */
-export const AssistanceDefaults = {
-  responseWindow: 72 * 3600,
-  emergencyResponseWindow: 8 * 3600,
-  retentionPeriod: 90 * 24 * 3600,
-  /** The longest retention from issue that extensions may reach. */
-  maxRetentionPeriod: 365 * 24 * 3600,
-} as const;
+const ISSUE_FIELDS = [
+  { name: "addressee", type: "uint64" },
+  { name: "kind", type: "uint8" },
+  { name: "emergencyReason", type: "uint8" },
+  { name: "justificationHash", type: "bytes32" },
+  { name: "caseRef", type: "bytes32" },
+  { name: "evidenceIds", type: "bytes32[]" },
+  { name: "contentRefsHash", type: "bytes32" },
+  { name: "dataCategories", type: "uint8" },
+  { name: "firstUpload", type: "bytes2" },
+  { name: "primaryDissemination", type: "bytes2" },
+  { name: "legalBasisHash", type: "bytes32" },
+  { name: "salt", type: "bytes32" },
+  { name: "deadline", type: "uint48" },
+] as const;
 
-/** Names of the governance parameters the desk reads (see `encodeProposal({ kind: "SetParameter" })`). */
-export const AssistanceParameters = {
-  responseWindow: "crossproof.assistance.responseWindow",
-  emergencyResponseWindow: "crossproof.assistance.emergencyResponseWindow",
-  retentionPeriod: "crossproof.assistance.retentionPeriod",
-  maxRetentionPeriod: "crossproof.assistance.maxRetentionPeriod",
-} as const;
-export type AssistanceParameterName = keyof typeof AssistanceParameters;
-
-/** The code of an enum value by its name; `CrossproofError("INVALID_ARGUMENT")` for a name off the list. */
-function codeOf<N extends string>(values: Readonly<Record<N, number>>, name: string, what: string): number {
-  if (!Object.prototype.hasOwnProperty.call(values, name)) {
-    throw new CrossproofError("INVALID_ARGUMENT", `unknown ${what} "${name}"`, {
-      details: { known: Object.keys(values) },
-    });
-  }
-  return values[name as N];
-}
-
-/** The name of an enum code read from the chain; `CrossproofError("CHAIN_ERROR")` for a code off the list. */
-function nameOf<N extends string>(values: Readonly<Record<N, number>>, code: number | bigint, what: string): N {
-  const name = (Object.keys(values) as N[]).find((k) => values[k] === Number(code));
-  if (name === undefined) throw new CrossproofError("CHAIN_ERROR", `unknown ${what} code ${code}`);
-  return name;
-}
-
-/** EIP-712 types of the AssistanceDesk requests. */
+/** EIP-712 types of the AssistanceDesk requests (AssistanceOrder is the struct an order request nests). */
 export const AssistanceDeskTypes = {
-  IssueAssistance: [
-    { name: "addressee", type: "uint64" },
-    { name: "kind", type: "uint8" },
-    { name: "emergencyReason", type: "uint8" },
-    { name: "justificationHash", type: "bytes32" },
-    { name: "caseRef", type: "bytes32" },
-    { name: "evidenceIds", type: "bytes32[]" },
-    { name: "contentRefsHash", type: "bytes32" },
-    { name: "dataCategories", type: "uint8" },
-    { name: "firstUpload", type: "bytes2" },
-    { name: "primaryDissemination", type: "bytes2" },
-    { name: "legalBasisHash", type: "bytes32" },
-    { name: "salt", type: "bytes32" },
-    { name: "deadline", type: "uint48" },
+  IssueAssistance: ISSUE_FIELDS,
+  IssueAssistanceOrder: [...ISSUE_FIELDS, { name: "order", type: "AssistanceOrder" }],
+  AssistanceOrder: [
+    { name: "issuingAuthorityType", type: "uint8" },
+    { name: "issuingAuthorityHash", type: "bytes32" },
+    { name: "validatingAuthorityType", type: "uint8" },
+    { name: "validatingAuthorityHash", type: "bytes32" },
+    { name: "enforcingAuthority", type: "uint64" },
+    { name: "offenceHash", type: "bytes32" },
+    { name: "offenceCategory", type: "uint8" },
+    { name: "dataFrom", type: "uint48" },
+    { name: "dataUntil", type: "uint48" },
+    { name: "targets", type: "bytes32[]" },
+    { name: "flags", type: "uint8" },
+    { name: "language", type: "bytes2" },
+    { name: "orderHash", type: "bytes32" },
+    { name: "orderCid", type: "bytes" },
+    { name: "onBehalfOf", type: "bytes32" },
   ],
   AcknowledgeAssistance: [
     { name: "requestId", type: "bytes32" },
@@ -123,6 +152,49 @@ export const AssistanceDeskTypes = {
     { name: "responseHash", type: "bytes32" },
     { name: "responseCid", type: "bytes" },
     { name: "refusalGrounds", type: "uint8" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  AnswerAssistance: [
+    { name: "requestId", type: "bytes32" },
+    { name: "outcome", type: "uint8" },
+    { name: "responseHash", type: "bytes32" },
+    { name: "responseCid", type: "bytes" },
+    { name: "refusalGrounds", type: "uint8" },
+    { name: "owedCategories", type: "uint8" },
+    { name: "owedHash", type: "bytes32" },
+    { name: "signedAt", type: "uint48" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  RequestClarification: [
+    { name: "requestId", type: "bytes32" },
+    { name: "reason", type: "uint8" },
+    { name: "questionHash", type: "bytes32" },
+    { name: "signedAt", type: "uint48" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  ProvideClarification: [
+    { name: "requestId", type: "bytes32" },
+    { name: "answerHash", type: "bytes32" },
+    { name: "answerCid", type: "bytes" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  ReportImpossibility: [
+    { name: "requestId", type: "bytes32" },
+    { name: "reasons", type: "uint16" },
+    { name: "detailsHash", type: "bytes32" },
+    { name: "signedAt", type: "uint48" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  ReviewAssistance: [
+    { name: "requestId", type: "bytes32" },
+    { name: "ground", type: "uint8" },
+    { name: "reasonsHash", type: "bytes32" },
+    { name: "signedAt", type: "uint48" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint48" },
   ],
@@ -156,6 +228,28 @@ export interface IssueAssistanceRequest {
   salt: Hex;
   deadline: number;
 }
+/** The fields of an order, as the contract takes them (`IAssistanceDesk.AssistanceOrder`). */
+export interface AssistanceOrderStruct {
+  issuingAuthorityType: number;
+  issuingAuthorityHash: Hex;
+  validatingAuthorityType: number;
+  validatingAuthorityHash: Hex;
+  enforcingAuthority: bigint | number;
+  offenceHash: Hex;
+  offenceCategory: number;
+  dataFrom: number;
+  dataUntil: number;
+  targets: Hex[];
+  flags: number;
+  /** ISO 639-1 code as `bytes2` ("0x656e" for "en"). */
+  language: Hex;
+  orderHash: Hex;
+  orderCid: Hex;
+  onBehalfOf: Hex;
+}
+export interface IssueAssistanceOrderRequest extends IssueAssistanceRequest {
+  order: AssistanceOrderStruct;
+}
 export interface AcknowledgeAssistanceRequest {
   requestId: Hex;
   nonce: bigint | number;
@@ -167,6 +261,45 @@ export interface RespondAssistanceRequest {
   responseHash: Hex;
   responseCid: Hex;
   refusalGrounds: number;
+  nonce: bigint | number;
+  deadline: number;
+}
+export interface AnswerAssistanceRequest extends RespondAssistanceRequest {
+  owedCategories: number;
+  owedHash: Hex;
+  signedAt: number;
+}
+export interface RequestClarificationRequest {
+  requestId: Hex;
+  /** `ImpossibilityReason` code: Incomplete, ManifestErrors or InsufficientInformation. */
+  reason: number;
+  questionHash: Hex;
+  signedAt: number;
+  nonce: bigint | number;
+  deadline: number;
+}
+export interface ProvideClarificationRequest {
+  requestId: Hex;
+  answerHash: Hex;
+  answerCid: Hex;
+  nonce: bigint | number;
+  deadline: number;
+}
+export interface ReportImpossibilityRequest {
+  requestId: Hex;
+  /** Bitmask of `ImpossibilityReason`s (bit `1 << reason`). */
+  reasons: number;
+  detailsHash: Hex;
+  signedAt: number;
+  nonce: bigint | number;
+  deadline: number;
+}
+export interface ReviewAssistanceRequest {
+  requestId: Hex;
+  /** `ReviewGround` code (0 = none raised). */
+  ground: number;
+  reasonsHash: Hex;
+  signedAt: number;
   nonce: bigint | number;
   deadline: number;
 }
@@ -184,8 +317,14 @@ export interface ExtendRetentionRequest {
 }
 export interface AssistanceDeskRequests {
   IssueAssistance: IssueAssistanceRequest;
+  IssueAssistanceOrder: IssueAssistanceOrderRequest;
   AcknowledgeAssistance: AcknowledgeAssistanceRequest;
   RespondAssistance: RespondAssistanceRequest;
+  AnswerAssistance: AnswerAssistanceRequest;
+  RequestClarification: RequestClarificationRequest;
+  ProvideClarification: ProvideClarificationRequest;
+  ReportImpossibility: ReportImpossibilityRequest;
+  ReviewAssistance: ReviewAssistanceRequest;
   WithdrawAssistance: WithdrawAssistanceRequest;
   ExtendRetention: ExtendRetentionRequest;
 }
@@ -202,8 +341,14 @@ export interface IssuedAssistance {
   deadline: number;
   /** Until when the addressee keeps the data (unix seconds). */
   retentionUntil: number;
-  /** The recognition agreement whose windows applied (0 = governance defaults). */
+  /** The recognition agreement whose terms applied (0 = none). */
   agreementId: number;
+  /** The deadline profile the request was issued under. */
+  profileId: number;
+  /** An order's notification: the enforcing authority and the last second of its review (absent: not notified). */
+  notification?: { enforcingAuthority: bigint; reviewUntil: number };
+  /** The non-member an operator answers for (orders only). */
+  onBehalfOf?: Hex;
 }
 
 /** What a mined acknowledgement, answer or withdrawal comes to: the request's new state. */
@@ -212,6 +357,38 @@ export interface AssistanceStateChange {
   state: AssistanceStateName;
   /** After the deadline (acknowledgements and answers). */
   late: boolean;
+}
+
+/** What a mined signed-time answer comes to. */
+export interface RecordedAnswer extends AssistanceStateChange {
+  /** The time the addressee signed, lateness was judged on. */
+  signedAt: number;
+  /** The block time it was recorded at. */
+  recordedAt: number;
+  /** After a partial answer: the data categories still owed. */
+  owedCategories: DataCategoryName[];
+}
+
+/** What a mined request for clarification, or its answer, comes to. */
+export interface ClarificationStep {
+  requestId: Hex;
+  state: AssistanceStateName;
+  /** The deadline as it stands (moved by the pause when the profile stops the clock). */
+  deadline?: number;
+}
+
+/** What a mined impossibility report comes to. */
+export interface ReportedImpossibility extends AssistanceStateChange {
+  reasons: ImpossibilityReasonName[];
+  signedAt: number;
+}
+
+/** What a mined review comes to. */
+export interface RecordedReview {
+  requestId: Hex;
+  ground: ReviewGroundName;
+  /** The ground ended the request (it still owed an answer); otherwise it objects to the use of produced data. */
+  refused: boolean;
 }
 
 /** What a mined retention extension comes to. */
@@ -223,34 +400,72 @@ export interface ExtendedRetention {
 /** What each AssistanceDesk request's `wait()` resolves to. */
 export interface AssistanceDeskResults {
   IssueAssistance: IssuedAssistance;
+  IssueAssistanceOrder: IssuedAssistance;
   AcknowledgeAssistance: AssistanceStateChange;
   RespondAssistance: AssistanceStateChange;
+  AnswerAssistance: RecordedAnswer;
+  RequestClarification: ClarificationStep;
+  ProvideClarification: ClarificationStep;
+  ReportImpossibility: ReportedImpossibility;
+  ReviewAssistance: RecordedReview;
   WithdrawAssistance: AssistanceStateChange;
   ExtendRetention: ExtendedRetention;
 }
 
 const lower = (h: unknown) => String(h).toLowerCase() as Hex;
+const ZERO32 = `0x${"00".repeat(32)}` as Hex;
+/** Absent or all zeros. */
+const isZeroHash = (h: string | undefined) => !h || /^0x0{64}$/.test(h);
+
+/** The request an issue (or order) result describes, from the events of its transaction. */
+function issuedFrom(events: Parameters<RequestRoutes<AssistanceDeskResults>["IssueAssistance"]["result"]>[0]) {
+  const a = events.argsOf("AssistanceRequested");
+  const profile = events.argsOf("AssistanceProfileApplied");
+  const issued: IssuedAssistance = {
+    requestId: lower(a.requestId),
+    requester: a.requester as bigint,
+    addressee: a.addressee as bigint,
+    kind: nameOf(AssistanceKind, a.kind as bigint, "assistance kind"),
+    emergencyReason: nameOf(EmergencyReason, a.emergencyReason as bigint, "emergency reason"),
+    deadline: Number(a.deadline),
+    retentionUntil: Number(a.retentionUntil),
+    agreementId: Number(a.agreementId),
+    profileId: Number(profile.profileId),
+  };
+  const order = events.find("AssistanceOrderIssued");
+  if (order !== undefined) {
+    const o = events.args(order);
+    if (Number(o.reviewUntil) !== 0) {
+      issued.notification = { enforcingAuthority: o.enforcingAuthority as bigint, reviewUntil: Number(o.reviewUntil) };
+    }
+    if (!isZeroHash(o.onBehalfOf as string)) issued.onBehalfOf = lower(o.onBehalfOf);
+  }
+  return issued;
+}
 
 /** Where each AssistanceDesk request goes and how its result is read. */
 function deskRoutes(desk: AssistanceDesk): RequestRoutes<AssistanceDeskResults> {
+  const answered = (events: Parameters<RequestRoutes<AssistanceDeskResults>["RespondAssistance"]["result"]>[0]) => {
+    const a = events.argsOf("AssistanceAnswered");
+    return { requestId: lower(a.requestId), state: stateName(a.outcome as bigint), late: a.late as boolean };
+  };
   return {
     IssueAssistance: {
       contract: desk,
       method: "issue",
       action: "issuing an assistance request",
-      result: (events) => {
-        const a = events.argsOf("AssistanceRequested");
-        return {
-          requestId: lower(a.requestId),
-          requester: a.requester as bigint,
-          addressee: a.addressee as bigint,
-          kind: nameOf(AssistanceKind, a.kind as bigint, "assistance kind"),
-          emergencyReason: nameOf(EmergencyReason, a.emergencyReason as bigint, "emergency reason"),
-          deadline: Number(a.deadline),
-          retentionUntil: Number(a.retentionUntil),
-          agreementId: Number(a.agreementId),
-        };
+      result: issuedFrom,
+    },
+    IssueAssistanceOrder: {
+      contract: desk,
+      method: "issueOrder",
+      action: "issuing an assistance order",
+      // Signed as one struct (the order nested); the contract takes the request and the order apart.
+      args: (signed) => {
+        const { order, ...request } = signed.request as IssueAssistanceOrderRequest;
+        return [request, order, signed.signature];
       },
+      result: issuedFrom,
     },
     AcknowledgeAssistance: {
       contract: desk,
@@ -265,12 +480,65 @@ function deskRoutes(desk: AssistanceDesk): RequestRoutes<AssistanceDeskResults> 
       contract: desk,
       method: "respond",
       action: "answering an assistance request",
+      result: answered,
+    },
+    AnswerAssistance: {
+      contract: desk,
+      method: "answer",
+      action: "answering an assistance request",
       result: (events) => {
-        const a = events.argsOf("AssistanceAnswered");
+        const at = events.argsOf("AssistanceAnsweredAt");
+        return {
+          ...answered(events),
+          signedAt: Number(at.signedAt),
+          recordedAt: Number(at.recordedAt),
+          owedCategories: namesOfMask(DataCategory, at.owedCategories as bigint),
+        };
+      },
+    },
+    RequestClarification: {
+      contract: desk,
+      method: "requestClarification",
+      action: "asking for clarification",
+      result: (events) => {
+        const a = events.argsOf("ClarificationRequested");
+        return { requestId: lower(a.requestId), state: "AwaitingClarification" };
+      },
+    },
+    ProvideClarification: {
+      contract: desk,
+      method: "provideClarification",
+      action: "answering a request for clarification",
+      result: (events) => {
+        const a = events.argsOf("ClarificationProvided");
+        return { requestId: lower(a.requestId), state: "Acknowledged", deadline: Number(a.deadline) };
+      },
+    },
+    ReportImpossibility: {
+      contract: desk,
+      method: "reportImpossibility",
+      action: "reporting that a request cannot be executed",
+      result: (events) => {
+        const a = events.argsOf("ImpossibilityReported");
         return {
           requestId: lower(a.requestId),
-          state: AssistanceStates[Number(a.outcome)] ?? "None",
+          state: "ExecutionImpossible",
           late: a.late as boolean,
+          reasons: impossibilityReasons(a.reasons as bigint),
+          signedAt: Number(a.signedAt),
+        };
+      },
+    },
+    ReviewAssistance: {
+      contract: desk,
+      method: "review",
+      action: "reviewing a notified order",
+      result: (events) => {
+        const a = events.argsOf("AssistanceReviewed");
+        return {
+          requestId: lower(a.requestId),
+          ground: reviewGroundName(a.ground as bigint),
+          refused: a.refused as boolean,
         };
       },
     },
@@ -312,76 +580,6 @@ export function assistanceRequestId(requester: bigint | number, addressee: bigin
   ) as Hex;
 }
 
-/** What a request issued now between two jurisdictions gets (seconds), as `AssistanceDesk.termsBetween` says. */
-export interface AssistanceTerms {
-  /** The recognition agreement whose windows apply (0 = governance defaults only). */
-  agreementId: number;
-  responseWindow: number;
-  emergencyResponseWindow: number;
-  /** Retention from issue (already capped by `maxRetentionPeriod`). */
-  retentionPeriod: number;
-  /** The longest retention from issue that extensions may reach. */
-  maxRetentionPeriod: number;
-}
-
-/** The terms when there is no agreement and governance set nothing. */
-export const DefaultAssistanceTerms: AssistanceTerms = { agreementId: 0, ...AssistanceDefaults };
-
-/**
- * Mirror of `AssistanceDesk._terms`: combines what `RecognitionAgreements.assistanceTerms` found between the two
- * jurisdictions (agreement 0 = none) with the governance parameters (by the names in {@link AssistanceParameters};
- * unset, 0 or beyond uint32 = the default). A zero window in the agreement means the governance value. The agreement
- * itself is chosen on chain only — this does not choose it.
- */
-export function applicableAssistanceTerms(
-  agreement: {
-    agreementId: bigint | number;
-    responseWindow: bigint | number;
-    emergencyResponseWindow: bigint | number;
-  },
-  parameters: Partial<Record<AssistanceParameterName, bigint | number>> = {},
-): AssistanceTerms {
-  const param = (name: AssistanceParameterName) => {
-    const v = BigInt(parameters[name] ?? 0);
-    return v === 0n || v > 0xffffffffn ? AssistanceDefaults[name] : Number(v);
-  };
-  const maxRetentionPeriod = param("maxRetentionPeriod");
-  return {
-    agreementId: Number(agreement.agreementId),
-    responseWindow: Number(agreement.responseWindow) || param("responseWindow"),
-    emergencyResponseWindow: Number(agreement.emergencyResponseWindow) || param("emergencyResponseWindow"),
-    retentionPeriod: Math.min(param("retentionPeriod"), maxRetentionPeriod),
-    maxRetentionPeriod,
-  };
-}
-
-/**
- * The deadline, retention end and the latest retention end extensions may reach, of a request issued at `issuedAt`
- * (unix seconds) under `terms`, as the desk computes them. The deadline is the last second an answer is on time; the
- * emergency window applies for any reason but `None`.
- */
-export function computeAssistanceDeadlines(
-  issuedAt: number,
-  emergencyReason: EmergencyReasonName,
-  terms: Omit<AssistanceTerms, "agreementId"> = AssistanceDefaults,
-): { deadline: number; retentionUntil: number; maxRetentionUntil: number } {
-  const emergency = codeOf(EmergencyReason, emergencyReason, "emergency reason") !== EmergencyReason.None;
-  return {
-    deadline: issuedAt + (emergency ? terms.emergencyResponseWindow : terms.responseWindow),
-    retentionUntil: issuedAt + Math.min(terms.retentionPeriod, terms.maxRetentionPeriod),
-    maxRetentionUntil: issuedAt + terms.maxRetentionPeriod,
-  };
-}
-
-/** Mirror of `AssistanceDesk.stateAt`: an open request past its deadline reads Overdue. */
-export function assistanceStateAt(
-  request: { state: AssistanceStateName; deadline: number },
-  atTime: number,
-): AssistanceStateName {
-  const open = request.state === "Issued" || request.state === "Acknowledged";
-  return open && atTime > request.deadline ? "Overdue" : request.state;
-}
-
 /** A request read back from the chain, in the domain's words. */
 export interface AssistanceRequestView {
   requestId: Hex;
@@ -398,28 +596,116 @@ export interface AssistanceRequestView {
   firstUpload: string;
   primaryDissemination: string;
   issuedAt: number;
+  /** The last second an answer is on time (moved by clarification under a profile that stops the clock). */
   deadline: number;
   retentionUntil: number;
   acknowledgedAt: number;
+  /** Block time of the latest answer or report. */
   respondedAt: number;
   late: boolean;
   refusalGrounds: RefusalGroundsName | undefined;
-  /** The recognition agreement whose windows applied, found by the desk (0 = governance defaults). */
+  /** The recognition agreement whose terms applied (0 = none). */
   agreementId: number;
   referencesHash: Hex;
   responseHash: Hex;
-  /** Seconds left to answer (negative when overdue; undefined once closed). */
+  /** Seconds left to answer (negative when overdue; undefined when the clock does not run). */
   secondsLeft: number | undefined;
+  /** The profile, order and steps (`getOrder`). */
+  order: AssistanceOrderView;
 }
 
-const ZERO32 = `0x${"00".repeat(32)}` as Hex;
-/** Absent, empty or all zeros. */
-const isZeroHash = (h: string | undefined) => !h || /^0x0{64}$/.test(h);
+/**
+ * What the desk keeps of a request besides the request itself (`IAssistanceDesk.OrderRecord`), in words: what later
+ * steps check and a commitment to the order. Signed times and Annex III reasons are in the events.
+ */
+export interface AssistanceOrderView {
+  profileId: number;
+  /** The notified enforcing authority and the last second of its review (absent: not notified). */
+  notification?: {
+    enforcingAuthority: bigint;
+    reviewUntil: number;
+    reviewed: boolean;
+    /** The ground it raised (`None`: it confirmed it raises none); absent until it reviewed. */
+    ground?: ReviewGroundName;
+  };
+  /** Signed time of a pending request for clarification. */
+  pausedSince?: number;
+  clarificationPauses: boolean;
+  /** The latest retention end the profile allows (absent: only the consortium's maximum). */
+  maxRetentionUntil?: number;
+  confidential: boolean;
+  domestic: boolean;
+  /** After a partial answer: what is still owed. */
+  owedCategories: DataCategoryName[];
+  /** The non-member the addressee (an operator) answers for. */
+  onBehalfOf?: Hex;
+  /** EIP-712 struct hash of the order fields (absent: issued without them). */
+  orderDigest?: Hex;
+}
+
+/** The order fields of {@link AssistanceClient.signIssueOrder}, in the domain's words. */
+export interface AssistanceOrderInput {
+  /** The issuing authority: its type (Art. 4) and the hash of its identification. */
+  issuingAuthority: { type: IssuingAuthorityTypeName; hash: string };
+  /** The validating authority, where the profile needs one. */
+  validatingAuthority?: { type: IssuingAuthorityTypeName; hash: string };
+  /** The member to notify as the enforcing State's authority, where the profile requires it. */
+  enforcingAuthority?: bigint | number;
+  /** Hash of the offence's description and the statutory provision, and its category code (0 = none). */
+  offence: { hash: string; category?: number };
+  /** The period of the data sought (Dates or unix seconds; both included; it has ended). */
+  dataPeriod: { from: Date | number; until: Date | number };
+  /** Hashes of the target identifiers. */
+  targets: readonly string[];
+  /** The user is not to be informed (Art. 13(2)). */
+  confidential?: boolean;
+  /** The offence is in the issuing State and the person resides there: no notification (Art. 8(2)). */
+  domestic?: boolean;
+  /** ISO 639-1 code of the order's language ("en", "de"). */
+  language: string;
+  /** The order document package: SHA-256 and CID of the encrypted package. */
+  orderDocument: { hash: string; cid: string };
+  /** A non-member the addressee (an OPERATOR member) receives and answers for: hash of its identification. */
+  onBehalfOf?: string;
+}
+
+/** Parameters common to every issue. */
+export interface IssueAssistanceParameters {
+  addressee: bigint | number;
+  kind: AssistanceKindName;
+  /** Absent = not an emergency. An emergency states its reason and the hash of its justification. */
+  emergency?: { reason: Exclude<EmergencyReasonName, "None">; justificationHash: string };
+  caseRef: string;
+  evidenceIds?: readonly string[];
+  contentRefsHash?: string;
+  dataCategories?: readonly DataCategoryName[];
+  firstUpload: string;
+  primaryDissemination: string;
+  legalBasisHash: string;
+  salt?: string;
+  validFor?: number;
+}
+
+/** An ISO 639-1 code (two lower-case letters) as `bytes2`. */
+function languageArg(value: unknown): Hex {
+  if (typeof value !== "string" || !/^[a-z]{2}$/.test(value)) {
+    invalidArgument("order.language", value, 'an ISO 639-1 code, two lower-case letters ("en")');
+  }
+  return `0x${Buffer.from(value, "latin1").toString("hex")}` as Hex;
+}
+
+/** An authority's type and hash, or zeros when absent. */
+function authorityArg(name: string, a: { type: IssuingAuthorityTypeName; hash: string } | undefined) {
+  if (a === undefined) return { type: 0, hash: ZERO32 };
+  const type = enumArg(`${name}.type`, a?.type, IssuingAuthorityType);
+  if (type === 0) invalidArgument(`${name}.type`, a.type, "an issuing authority type other than None");
+  return { type, hash: bytes32Arg(`${name}.hash`, a.hash, { nonZero: true }) };
+}
 
 /**
  * Talks to an AssistanceDesk: signs every transition for the acting member, submits through any relayer, reads
- * requests with their derived state, and lists a member's open, overdue and due-soon requests. Arguments are checked
- * before any network call (`INVALID_ARGUMENT`).
+ * requests with their derived state, lists a member's open, overdue and due-soon requests, and counts a member's
+ * compliance. Arguments are checked before any network call (`INVALID_ARGUMENT`).
  * @example
  * const desk = await AssistanceClient.connect(address, provider);
  * const signed = await desk.signIssue(agencyKey, { addressee: 3, kind: "Preserve", caseRef, firstUpload: "US",
@@ -427,10 +713,13 @@ const isZeroHash = (h: string | undefined) => !h || /^0x0{64}$/.test(h);
  * const { requestId, deadline } = await (await desk.submit(signed, relayer)).wait();
  */
 export class AssistanceClient extends ContractClient<AssistanceDeskRequests, AssistanceDeskResults> {
+  #agreements: Promise<RecognitionAgreements> | undefined;
+
   private constructor(
     readonly desk: AssistanceDesk,
     domain: TypedDataDomain,
     provider: Provider,
+    private readonly runner: ContractRunner,
   ) {
     super(domain, provider, deskRoutes(desk));
   }
@@ -440,27 +729,20 @@ export class AssistanceClient extends ContractClient<AssistanceDeskRequests, Ass
     runner: ContractRunner & { provider: Provider | null },
   ): Promise<AssistanceClient> {
     const { provider, domain } = await resolveContract("AssistanceDesk", address, runner);
-    return new AssistanceClient(AssistanceDesk__factory.connect(address, runner), domain, provider);
+    return new AssistanceClient(AssistanceDesk__factory.connect(address, runner), domain, provider, runner);
   }
 
-  async signIssue(
-    signer: Signer,
-    p: {
-      addressee: bigint | number;
-      kind: AssistanceKindName;
-      /** Absent = not an emergency. An emergency states its reason and the hash of its justification. */
-      emergency?: { reason: Exclude<EmergencyReasonName, "None">; justificationHash: string };
-      caseRef: string;
-      evidenceIds?: readonly string[];
-      contentRefsHash?: string;
-      dataCategories?: readonly DataCategoryName[];
-      firstUpload: string;
-      primaryDissemination: string;
-      legalBasisHash: string;
-      salt?: string;
-      validFor?: number;
-    },
-  ): Promise<SignedRequest<IssueAssistanceRequest, "IssueAssistance">> {
+  /** The consortium's RecognitionAgreements (where deadline profiles live), found through the desk. */
+  agreements(): Promise<RecognitionAgreements> {
+    this.#agreements ??= this.read("finding the RecognitionAgreements", async () => {
+      const consortium = Consortium__factory.connect(await this.desk.consortium(), this.runner);
+      return RecognitionAgreements__factory.connect(await consortium.agreements(), this.runner);
+    });
+    return this.#agreements;
+  }
+
+  /** The fields every issue shares, checked (`orders`: the identification category is allowed). */
+  #issueFields(p: IssueAssistanceParameters, orders: boolean) {
     const emergencyReason =
       p.emergency === undefined
         ? EmergencyReason.None
@@ -474,7 +756,16 @@ export class AssistanceClient extends ContractClient<AssistanceDeskRequests, Ass
         "an emergency states one of the emergency reasons and a justification hash",
       );
     }
-    const request = {
+    const dataCategories = flagsArg("dataCategories", p.dataCategories ?? [], DataCategory);
+    if (!orders && (dataCategories & DataCategory.IDENTIFICATION) !== 0) {
+      invalidArgument(
+        "dataCategories",
+        p.dataCategories,
+        "categories without IDENTIFICATION",
+        "only orders ask for it",
+      );
+    }
+    return {
       addressee: memberIdArg("addressee", p.addressee, { nonZero: true }),
       kind: codeOf(AssistanceKind, p.kind, "assistance kind"),
       emergencyReason,
@@ -482,7 +773,7 @@ export class AssistanceClient extends ContractClient<AssistanceDeskRequests, Ass
       caseRef: bytes32Arg("caseRef", p.caseRef),
       evidenceIds: bytes32ListArg("evidenceIds", p.evidenceIds ?? []),
       contentRefsHash: optionalBytes32Arg("contentRefsHash", p.contentRefsHash),
-      dataCategories: flagsArg("dataCategories", p.dataCategories ?? [], DataCategory),
+      dataCategories,
       firstUpload: jurisdictionArg("firstUpload", p.firstUpload),
       primaryDissemination: jurisdictionArg("primaryDissemination", p.primaryDissemination),
       legalBasisHash: bytes32Arg("legalBasisHash", p.legalBasisHash),
@@ -491,9 +782,73 @@ export class AssistanceClient extends ContractClient<AssistanceDeskRequests, Ass
           ? (keccak256(crypto.getRandomValues(new Uint8Array(32))) as Hex)
           : bytes32Arg("salt", p.salt),
     };
+  }
+
+  async signIssue(
+    signer: Signer,
+    p: IssueAssistanceParameters,
+  ): Promise<SignedRequest<IssueAssistanceRequest, "IssueAssistance">> {
+    const request = this.#issueFields(p, false);
     return signAssistanceRequest(signer, this.domain, "IssueAssistance", {
       ...request,
       deadline: await this.deadline(p.validFor),
+    });
+  }
+
+  /**
+   * Signs an order: a request with the fields of an order under Regulation (EU) 2023/1543 or the Second Protocol
+   * (issuing and validating authority, offence, period of data, targets, confidentiality, language, the order
+   * document). The desk checks it against the profile that applies (validation, notification) and refuses it with
+   * `AssistanceInvalidOrder` naming the rule; here its form is checked.
+   * @example
+   * const signed = await desk.signIssueOrder(prosecutor, { addressee: 4, kind: "Produce", caseRef, firstUpload: "US",
+   *   primaryDissemination: "FR", legalBasisHash, dataCategories: ["TRAFFIC"], order: { issuingAuthority: { type:
+   *   "PublicProsecutor", hash }, validatingAuthority: { type: "Judge", hash }, enforcingAuthority: 7, offence: { hash },
+   *   dataPeriod: { from, until }, targets: [accountHash], language: "fr", orderDocument: { hash, cid } } });
+   */
+  async signIssueOrder(
+    signer: Signer,
+    p: IssueAssistanceParameters & { order: AssistanceOrderInput },
+  ): Promise<SignedRequest<IssueAssistanceOrderRequest, "IssueAssistanceOrder">> {
+    const request = this.#issueFields(p, true);
+    const o = p.order;
+    if (o === null || typeof o !== "object") invalidArgument("order", o, "the order's fields");
+    const issuer = authorityArg("order.issuingAuthority", o.issuingAuthority);
+    if (o.issuingAuthority === undefined) invalidArgument("order.issuingAuthority", undefined, "the issuing authority");
+    const validator = authorityArg("order.validatingAuthority", o.validatingAuthority);
+    const dataFrom = unixSecondsArg("order.dataPeriod.from", o.dataPeriod?.from);
+    const dataUntil = unixSecondsArg("order.dataPeriod.until", o.dataPeriod?.until);
+    if (dataUntil === 0 || dataFrom > dataUntil) {
+      invalidArgument("order.dataPeriod", o.dataPeriod, "a period whose end is not before its start");
+    }
+    const targets = bytes32ListArg("order.targets", o.targets);
+    if (targets.length === 0) invalidArgument("order.targets", o.targets, "at least one target identifier hash");
+    const category = o.offence?.category ?? 0;
+    if (!Number.isInteger(category) || category < 0 || category > 255) {
+      invalidArgument("order.offence.category", category, "a category code 0 to 255");
+    }
+    const order: AssistanceOrderStruct = {
+      issuingAuthorityType: issuer.type,
+      issuingAuthorityHash: issuer.hash,
+      validatingAuthorityType: validator.type,
+      validatingAuthorityHash: validator.hash,
+      enforcingAuthority:
+        o.enforcingAuthority === undefined ? 0n : memberIdArg("order.enforcingAuthority", o.enforcingAuthority),
+      offenceHash: bytes32Arg("order.offence.hash", o.offence?.hash, { nonZero: true }),
+      offenceCategory: category,
+      dataFrom,
+      dataUntil,
+      targets,
+      flags: (o.confidential ? OrderFlag.CONFIDENTIAL : 0) | (o.domestic ? OrderFlag.DOMESTIC : 0),
+      language: languageArg(o.language),
+      orderHash: bytes32Arg("order.orderDocument.hash", o.orderDocument?.hash, { nonZero: true }),
+      orderCid: cidToBytes(o.orderDocument?.cid as string),
+      onBehalfOf: o.onBehalfOf === undefined ? ZERO32 : bytes32Arg("order.onBehalfOf", o.onBehalfOf, { nonZero: true }),
+    };
+    return signAssistanceRequest(signer, this.domain, "IssueAssistanceOrder", {
+      ...request,
+      deadline: await this.deadline(p.validFor),
+      order,
     });
   }
 
@@ -509,9 +864,48 @@ export class AssistanceClient extends ContractClient<AssistanceDeskRequests, Ass
     });
   }
 
+  /** The answer fields of an outcome, checked. */
+  #answerFields(p: {
+    outcome: string;
+    responseHash?: string;
+    responseCid?: string;
+    refusalGrounds?: RefusalGroundsName;
+  }): { outcome: number; responseHash: Hex; responseCid: Hex; refusalGrounds: number } {
+    if (p.outcome === "Refused") {
+      if (p.responseHash !== undefined || p.responseCid !== undefined) {
+        throw new CrossproofError("INVALID_ARGUMENT", "a refusal carries no response hash or CID");
+      }
+      return {
+        outcome: stateCode("Refused"),
+        responseHash: ZERO32,
+        responseCid: "0x",
+        refusalGrounds: codeOf(RefusalGrounds, p.refusalGrounds as string, "refusal grounds"),
+      };
+    }
+    if (p.outcome === "Fulfilled" || p.outcome === "PartiallyFulfilled") {
+      if (isZeroHash(p.responseHash) || !p.responseCid || p.refusalGrounds) {
+        throw new CrossproofError(
+          "INVALID_ARGUMENT",
+          "an answer carries the response package's hash and CID, and no refusal grounds",
+        );
+      }
+      return {
+        outcome: stateCode(p.outcome),
+        responseHash: bytes32Arg("responseHash", p.responseHash),
+        responseCid: cidToBytes(p.responseCid),
+        refusalGrounds: 0,
+      };
+    }
+    throw new CrossproofError(
+      "INVALID_ARGUMENT",
+      `unknown outcome "${String(p.outcome)}": Fulfilled, PartiallyFulfilled or Refused`,
+    );
+  }
+
   /**
-   * Signs an answer: Fulfilled or PartiallyFulfilled with the response package's hash and CID, or Refused with its
-   * grounds and nothing else (a refusal carries no response hash).
+   * Signs an answer judged on the block time (the first answer type; {@link signAnswer} states the signed time):
+   * Fulfilled or PartiallyFulfilled with the response package's hash and CID, or Refused with its grounds and nothing
+   * else (a refusal carries no response hash).
    */
   async signRespond(
     signer: Signer,
@@ -521,39 +915,151 @@ export class AssistanceClient extends ContractClient<AssistanceDeskRequests, Ass
     ),
   ): Promise<SignedRequest<RespondAssistanceRequest, "RespondAssistance">> {
     const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
-    let answer: { responseHash: Hex; responseCid: Hex; refusalGrounds: number };
-    if (p.outcome === "Refused") {
-      const extra = p as { responseHash?: unknown; responseCid?: unknown };
-      if (extra.responseHash !== undefined || extra.responseCid !== undefined) {
-        throw new CrossproofError("INVALID_ARGUMENT", "a refusal carries no response hash or CID");
-      }
-      answer = {
-        responseHash: ZERO32,
-        responseCid: "0x",
-        refusalGrounds: codeOf(RefusalGrounds, p.refusalGrounds, "refusal grounds"),
-      };
-    } else if (p.outcome === "Fulfilled" || p.outcome === "PartiallyFulfilled") {
-      if (isZeroHash(p.responseHash) || !p.responseCid || (p as { refusalGrounds?: unknown }).refusalGrounds) {
-        throw new CrossproofError(
-          "INVALID_ARGUMENT",
-          "an answer carries the response package's hash and CID, and no refusal grounds",
-        );
-      }
-      answer = {
-        responseHash: bytes32Arg("responseHash", p.responseHash),
-        responseCid: cidToBytes(p.responseCid),
-        refusalGrounds: 0,
-      };
-    } else {
-      throw new CrossproofError(
-        "INVALID_ARGUMENT",
-        `unknown outcome "${String((p as { outcome: unknown }).outcome)}": Fulfilled, PartiallyFulfilled or Refused`,
-      );
-    }
+    const answer = this.#answerFields(p as Parameters<AssistanceClient["signAnswer"]>[1]);
     return signAssistanceRequest(signer, this.domain, "RespondAssistance", {
       requestId,
-      outcome: stateCode(p.outcome),
       ...answer,
+      nonce: await this.nonceOf(this.desk, signer),
+      deadline: await this.deadline(p.validFor),
+    });
+  }
+
+  /**
+   * Signs an answer stating when it was signed (default: chain time now): the desk judges lateness on that time,
+   * provided the request is recorded within the maximum relay delay (default 10 minutes) — so a slow relayer never
+   * makes the addressee late. A partial answer may state what is still owed (`owed`); further answers may follow.
+   * @example
+   * const signed = await desk.signAnswer(platformKey, { requestId, outcome: "PartiallyFulfilled", responseHash, responseCid,
+   *   owed: { categories: ["TRAFFIC"], hash: owedNoteHash } });
+   */
+  async signAnswer(
+    signer: Signer,
+    p: { requestId: string; validFor?: number; signedAt?: Date | number } & (
+      | {
+          outcome: "Fulfilled" | "PartiallyFulfilled";
+          responseHash: string;
+          responseCid: string;
+          /** PartiallyFulfilled: the data categories still owed and the hash of what else is. */
+          owed?: { categories: readonly DataCategoryName[]; hash: string };
+        }
+      | { outcome: "Refused"; refusalGrounds: RefusalGroundsName }
+    ),
+  ): Promise<SignedRequest<AnswerAssistanceRequest, "AnswerAssistance">> {
+    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
+    const answer = this.#answerFields(p);
+    const owed = (p as { owed?: { categories: readonly DataCategoryName[]; hash: string } }).owed;
+    if (owed !== undefined && p.outcome !== "PartiallyFulfilled") {
+      invalidArgument("owed", owed, "absent", "only a partial answer states what is still owed");
+    }
+    const owedCategories = owed === undefined ? 0 : flagsArg("owed.categories", owed.categories, DataCategory);
+    if (owed !== undefined && owedCategories === 0) {
+      invalidArgument("owed.categories", owed.categories, "at least one data category still owed");
+    }
+    return signAssistanceRequest(signer, this.domain, "AnswerAssistance", {
+      requestId,
+      ...answer,
+      owedCategories,
+      owedHash: owed === undefined ? ZERO32 : bytes32Arg("owed.hash", owed.hash, { nonZero: true }),
+      signedAt: await this.#signedAt(p.signedAt),
+      nonce: await this.nonceOf(this.desk, signer),
+      deadline: await this.deadline(p.validFor),
+    });
+  }
+
+  /** The signed time of a step: given, or chain time now. */
+  async #signedAt(given: Date | number | undefined): Promise<number> {
+    return given === undefined ? this.chainTime() : unixSecondsArg("signedAt", given);
+  }
+
+  /**
+   * The addressee asks for clarification: the order is incomplete, has manifest errors or lacks information (Annex
+   * III); under a profile that says so, its clock stops until the requester answers.
+   */
+  async signRequestClarification(
+    signer: Signer,
+    p: {
+      requestId: string;
+      reason: "Incomplete" | "ManifestErrors" | "InsufficientInformation";
+      questionHash: string;
+      signedAt?: Date | number;
+      validFor?: number;
+    },
+  ): Promise<SignedRequest<RequestClarificationRequest, "RequestClarification">> {
+    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
+    if (!["Incomplete", "ManifestErrors", "InsufficientInformation"].includes(p.reason)) {
+      invalidArgument("reason", p.reason, "Incomplete, ManifestErrors or InsufficientInformation");
+    }
+    return signAssistanceRequest(signer, this.domain, "RequestClarification", {
+      requestId,
+      reason: ImpossibilityReason[p.reason],
+      questionHash: bytes32Arg("questionHash", p.questionHash, { nonZero: true }),
+      signedAt: await this.#signedAt(p.signedAt),
+      nonce: await this.nonceOf(this.desk, signer),
+      deadline: await this.deadline(p.validFor),
+    });
+  }
+
+  /** The requester answers a request for clarification (the clarification or a corrected order, hash and CID). */
+  async signProvideClarification(
+    signer: Signer,
+    p: { requestId: string; answerHash: string; answerCid?: string; validFor?: number },
+  ): Promise<SignedRequest<ProvideClarificationRequest, "ProvideClarification">> {
+    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
+    return signAssistanceRequest(signer, this.domain, "ProvideClarification", {
+      requestId,
+      answerHash: bytes32Arg("answerHash", p.answerHash, { nonZero: true }),
+      answerCid: p.answerCid === undefined ? "0x" : cidToBytes(p.answerCid),
+      nonce: await this.nonceOf(this.desk, signer),
+      deadline: await this.deadline(p.validFor),
+    });
+  }
+
+  /** The addressee reports it cannot execute the request, with the Annex III reasons and the hash of its account. */
+  async signReportImpossibility(
+    signer: Signer,
+    p: {
+      requestId: string;
+      reasons: readonly ImpossibilityReasonName[];
+      detailsHash: string;
+      signedAt?: Date | number;
+      validFor?: number;
+    },
+  ): Promise<SignedRequest<ReportImpossibilityRequest, "ReportImpossibility">> {
+    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
+    return signAssistanceRequest(signer, this.domain, "ReportImpossibility", {
+      requestId,
+      reasons: impossibilityMask(p.reasons),
+      detailsHash: bytes32Arg("detailsHash", p.detailsHash),
+      signedAt: await this.#signedAt(p.signedAt),
+      nonce: await this.nonceOf(this.desk, signer),
+      deadline: await this.deadline(p.validFor),
+    });
+  }
+
+  /**
+   * The notified enforcing authority confirms it raises no ground (`None`), or raises an Art. 12(1) ground, within
+   * its review window.
+   */
+  async signReview(
+    signer: Signer,
+    p: {
+      requestId: string;
+      ground: ReviewGroundName;
+      reasonsHash?: string;
+      signedAt?: Date | number;
+      validFor?: number;
+    },
+  ): Promise<SignedRequest<ReviewAssistanceRequest, "ReviewAssistance">> {
+    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
+    const ground = enumArg("ground", p.ground, ReviewGround);
+    if (ground !== 0 && isZeroHash(p.reasonsHash)) {
+      invalidArgument("reasonsHash", p.reasonsHash, "the hash of the reasons", "a ground for refusal states them");
+    }
+    return signAssistanceRequest(signer, this.domain, "ReviewAssistance", {
+      requestId,
+      ground,
+      reasonsHash: optionalBytes32Arg("reasonsHash", p.reasonsHash),
+      signedAt: await this.#signedAt(p.signedAt),
       nonce: await this.nonceOf(this.desk, signer),
       deadline: await this.deadline(p.validFor),
     });
@@ -587,15 +1093,48 @@ export class AssistanceClient extends ContractClient<AssistanceDeskRequests, Ass
     });
   }
 
-  /** A request with its state now (Overdue derived by chain time) and the time left to answer. */
+  /** What the desk keeps of a request besides the request (profile, order, steps), in words. */
+  async getOrder(requestId: string): Promise<AssistanceOrderView> {
+    const id = bytes32Arg("requestId", requestId);
+    const o = await this.read("reading the assistance order", () => this.desk.getOrder(id));
+    const view: AssistanceOrderView = {
+      profileId: Number(o.profileId),
+      clarificationPauses: !o.clockRunsWhileClarifying,
+      confidential: (Number(o.flags) & OrderFlag.CONFIDENTIAL) !== 0,
+      domestic: (Number(o.flags) & OrderFlag.DOMESTIC) !== 0,
+      owedCategories: namesOfMask(DataCategory, o.owedCategories),
+    };
+    if (o.enforcingAuthority !== 0n) {
+      view.notification = {
+        enforcingAuthority: o.enforcingAuthority,
+        reviewUntil: Number(o.reviewUntil),
+        reviewed: o.reviewed,
+        ...(o.reviewed ? { ground: reviewGroundName(o.reviewGround) } : {}),
+      };
+    }
+    if (Number(o.pausedSince) !== 0) view.pausedSince = Number(o.pausedSince);
+    if (Number(o.maxRetentionUntil) !== 0) view.maxRetentionUntil = Number(o.maxRetentionUntil);
+    if (!isZeroHash(o.onBehalfOf)) view.onBehalfOf = lower(o.onBehalfOf);
+    if (!isZeroHash(o.orderDigest)) view.orderDigest = lower(o.orderDigest);
+    return view;
+  }
+
+  /** A request with its state now (Overdue derived by chain time), the time left to answer, and its order record. */
   async getRequest(requestId: string): Promise<AssistanceRequestView | undefined> {
     const id = bytes32Arg("requestId", requestId);
     const q = await this.read("reading the assistance request", () => this.desk.getRequest(id));
     if (Number(q.state) === 0) return undefined;
-    const now = await this.chainTime();
-    const state = AssistanceStates[Number(q.state)]!;
+    const [now, order] = await Promise.all([this.chainTime(), this.getOrder(id)]);
+    const state = stateName(q.state);
     const deadline = Number(q.deadline);
-    const stateNow = assistanceStateAt({ state, deadline }, now);
+    const clock = {
+      state,
+      deadline,
+      owedCategories: order.owedCategories,
+      clarificationPauses: order.clarificationPauses,
+    };
+    const stateNow = assistanceStateAt(clock, now);
+    const running = assistanceStateAt(clock, deadline + 1) === "Overdue";
     const grounds = Number(q.refusalGrounds);
     return {
       requestId: id,
@@ -605,9 +1144,7 @@ export class AssistanceClient extends ContractClient<AssistanceDeskRequests, Ass
       emergencyReason: nameOf(EmergencyReason, q.emergencyReason, "emergency reason"),
       state,
       stateNow,
-      dataCategories: (Object.keys(DataCategory) as DataCategoryName[]).filter(
-        (c) => (Number(q.dataCategories) & DataCategory[c]) !== 0,
-      ),
+      dataCategories: namesOfMask(DataCategory, q.dataCategories),
       firstUpload: fromJurisdiction(q.firstUpload),
       primaryDissemination: fromJurisdiction(q.primaryDissemination),
       issuedAt: Number(q.issuedAt),
@@ -620,7 +1157,8 @@ export class AssistanceClient extends ContractClient<AssistanceDeskRequests, Ass
       agreementId: Number(q.agreementId),
       referencesHash: q.referencesHash as Hex,
       responseHash: q.responseHash as Hex,
-      secondsLeft: state === "Issued" || state === "Acknowledged" ? deadline - now : undefined,
+      secondsLeft: running ? deadline - now : undefined,
+      order,
     };
   }
 
@@ -638,6 +1176,55 @@ export class AssistanceClient extends ContractClient<AssistanceDeskRequests, Ass
       emergencyResponseWindow: Number(t.emergencyResponseWindow),
       retentionPeriod: Number(t.retentionPeriod),
       maxRetentionPeriod: Number(t.maxRetentionPeriod),
+    };
+  }
+
+  /**
+   * The full terms, with the deadline profile (review windows, sensitive kinds and categories, validation, the
+   * clarification rule), a request issued now from `requesterJurisdiction` to `addresseeJurisdiction` gets.
+   */
+  async profileTermsBetween(
+    requesterJurisdiction: string,
+    addresseeJurisdiction: string,
+  ): Promise<Omit<AssistanceProfileTerms, "retentionExtension">> {
+    const from = jurisdictionArg("requesterJurisdiction", requesterJurisdiction);
+    const to = jurisdictionArg("addresseeJurisdiction", addresseeJurisdiction);
+    const t = await this.read("reading the assistance terms", () => this.desk.profileTermsBetween(from, to));
+    return {
+      agreementId: Number(t.agreementId),
+      profileId: Number(t.profileId),
+      responseWindow: Number(t.responseWindow),
+      emergencyResponseWindow: Number(t.emergencyResponseWindow),
+      retentionPeriod: Number(t.retentionPeriod),
+      maxRetentionPeriod: Number(t.maxRetentionPeriod),
+      reviewWindow: Number(t.reviewWindow),
+      emergencyReviewWindow: Number(t.emergencyReviewWindow),
+      sensitiveKinds: Number(t.sensitiveKinds),
+      sensitiveCategories: Number(t.sensitiveCategories),
+      validationRequired: Number(t.validationRequired),
+      sensitiveValidationRequired: Number(t.sensitiveValidationRequired),
+      clarificationPausesDeadline: t.clarificationPausesDeadline,
+    };
+  }
+
+  /** A deadline profile (undefined for an id no profile has). */
+  async assistanceProfile(profileId: number): Promise<AssistanceProfileStruct | undefined> {
+    const agreements = await this.agreements();
+    const p = await this.read("reading the deadline profile", () => agreements.assistanceProfile(profileId));
+    if (isZeroHash(p.textHash)) return undefined;
+    return {
+      responseWindow: Number(p.responseWindow),
+      emergencyResponseWindow: Number(p.emergencyResponseWindow),
+      retentionPeriod: Number(p.retentionPeriod),
+      retentionExtension: Number(p.retentionExtension),
+      reviewWindow: Number(p.reviewWindow),
+      emergencyReviewWindow: Number(p.emergencyReviewWindow),
+      sensitiveKinds: Number(p.sensitiveKinds),
+      sensitiveCategories: Number(p.sensitiveCategories),
+      validationRequired: Number(p.validationRequired),
+      sensitiveValidationRequired: Number(p.sensitiveValidationRequired),
+      clarificationPausesDeadline: p.clarificationPausesDeadline,
+      textHash: lower(p.textHash),
     };
   }
 
@@ -676,6 +1263,125 @@ export class AssistanceClient extends ContractClient<AssistanceDeskRequests, Ass
         out.push(...(ids as Hex[]));
       }
       return out;
+    });
+  }
+
+  /**
+   * Every request addressed to `memberId`, as the chain's events tell it (issue, answers, reports, clarification,
+   * review, withdrawal), with its state as of `asOf` (default: chain time now) from the desk's `stateAt` — the
+   * history {@link computeComplianceFigures} counts. Reads the events from `fromBlock` (default 0).
+   */
+  async assistanceHistory(
+    memberId: bigint | number,
+    o: { fromBlock?: number; asOf?: Date | number } = {},
+  ): Promise<{ asOf: number; history: AssistanceHistoryEntry[] }> {
+    const member = memberIdArg("memberId", memberId);
+    const from = o.fromBlock ?? 0;
+    const asOf = o.asOf === undefined ? await this.chainTime() : unixSecondsArg("asOf", o.asOf);
+    const d = this.desk;
+    return this.read("reading the assistance history", async () => {
+      const [issued, answers, reports, orders, clarified, reviews, withdrawals] = await Promise.all([
+        d.queryFilter(d.filters.AssistanceRequested(undefined, undefined, member), from),
+        d.queryFilter(d.filters.AssistanceAnswered(undefined, member), from),
+        d.queryFilter(d.filters.ImpossibilityReported(undefined, member), from),
+        d.queryFilter(d.filters.AssistanceOrderIssued(), from),
+        d.queryFilter(d.filters.ClarificationProvided(), from),
+        d.queryFilter(d.filters.AssistanceReviewed(), from),
+        d.queryFilter(d.filters.AssistanceWithdrawn(), from),
+      ]);
+      const entries = new Map<string, AssistanceHistoryEntry>();
+      for (const e of issued) {
+        const a = e.args;
+        const block = await e.getBlock();
+        entries.set(a.requestId.toLowerCase(), {
+          requestId: lower(a.requestId),
+          requester: a.requester,
+          addressee: a.addressee,
+          kind: nameOf(AssistanceKind, a.kind, "assistance kind"),
+          emergency: Number(a.emergencyReason) !== 0,
+          issuedAt: block.timestamp,
+          deadline: Number(a.deadline),
+          stillOwed: false,
+          withdrawn: false,
+          state: "Issued",
+        });
+      }
+      const of = (id: string) => entries.get(id.toLowerCase());
+      for (const e of orders) {
+        const x = of(e.args.requestId);
+        if (x !== undefined && !isZeroHash(e.args.onBehalfOf)) x.onBehalfOf = lower(e.args.onBehalfOf);
+      }
+      for (const e of clarified) {
+        const x = of(e.args.requestId);
+        if (x !== undefined) x.deadline = Number(e.args.deadline);
+      }
+      // Events in chain order: the first answer or report is the one judged; later ones settle what was owed.
+      const steps = [...answers, ...reports].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+      for (const e of steps) {
+        const x = of(e.args.requestId);
+        if (x === undefined) continue;
+        if (e.fragment.name === "ImpossibilityReported") {
+          const a = e.args as unknown as { late: boolean; reasons: bigint };
+          x.firstAnswer ??= { outcome: "ExecutionImpossible", late: a.late, reasons: impossibilityReasons(a.reasons) };
+          x.stillOwed = false;
+        } else {
+          const a = e.args as unknown as { outcome: bigint; late: boolean; refusalGrounds: bigint };
+          const outcome = stateName(a.outcome) as "Fulfilled" | "PartiallyFulfilled" | "Refused";
+          x.firstAnswer ??= {
+            outcome,
+            late: a.late,
+            ...(outcome === "Refused" ? { refusalGrounds: Number(a.refusalGrounds) } : {}),
+          };
+          x.stillOwed = outcome === "PartiallyFulfilled";
+        }
+      }
+      for (const e of reviews) {
+        const x = of(e.args.requestId);
+        if (x !== undefined && e.args.refused) x.refusedByEnforcingAuthority = reviewGroundName(e.args.ground);
+      }
+      for (const e of withdrawals) {
+        const x = of(e.args.requestId);
+        if (x !== undefined && x.firstAnswer === undefined) x.withdrawn = true;
+      }
+      // The state as of asOf is the desk's (Overdue derived there); a partial answer owes nothing more unless the
+      // desk says so.
+      for (const x of entries.values()) {
+        x.state = stateName(await d.stateAt(x.requestId, asOf));
+        if (x.stillOwed && x.state !== "Overdue" && x.state !== "PartiallyFulfilled") x.stillOwed = false;
+        if (x.stillOwed && x.state === "PartiallyFulfilled") {
+          x.stillOwed = Number((await d.getOrder(x.requestId)).owedCategories) !== 0;
+        }
+      }
+      return { asOf, history: [...entries.values()] };
+    });
+  }
+
+  /**
+   * The compliance figures of `memberId` as addressee, for the requests whose deadline (as it stands) falls in
+   * [`from`, `to`): answered on time, late, overdue, still owed, refused and reported impossible by ground, refused
+   * by the enforcing authority by ground (see {@link AssistanceComplianceFigures}). Counted from the desk's events
+   * and `stateAt` (its `late` flags and its Overdue rule), as of `asOf` (default: chain time now). The function the
+   * gateway's compliance route calls.
+   * @example
+   * const march = await desk.complianceFigures(4, { from: Date.UTC(2026, 2, 1) / 1000, to: Date.UTC(2026, 3, 1) / 1000 });
+   */
+  async complianceFigures(
+    memberId: bigint | number,
+    p: { from: Date | number; to: Date | number; asOf?: Date | number; fromBlock?: number; onBehalfOf?: string },
+  ): Promise<AssistanceComplianceFigures> {
+    const from = unixSecondsArg("from", p.from);
+    const to = unixSecondsArg("to", p.to);
+    if (to <= from) invalidArgument("to", p.to, "a time after `from`");
+    const { asOf, history } = await this.assistanceHistory(memberId, {
+      ...(p.fromBlock === undefined ? {} : { fromBlock: p.fromBlock }),
+      ...(p.asOf === undefined ? {} : { asOf: p.asOf }),
+    });
+    return computeComplianceFigures(history, {
+      memberId: memberIdArg("memberId", memberId),
+      from,
+      to,
+      asOf,
+      ...(p.onBehalfOf === undefined ? {} : { onBehalfOf: bytes32Arg("onBehalfOf", p.onBehalfOf) }),
     });
   }
 }

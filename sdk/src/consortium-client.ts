@@ -38,6 +38,7 @@ import {
   type KeyPurposeName,
   type ProposalKindName,
 } from "./constants";
+import { AssistanceProfileId, type BuiltInProfileName } from "./assistance-rules";
 import { ContractClient, resolveContract, type RequestRoutes } from "./contract-client";
 import { toCrossproofError } from "./contract-errors";
 import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
@@ -124,6 +125,16 @@ export const AgreementTypes = {
     { name: "emergencyResponseWindow", type: "uint32" },
     { name: "textHash", type: "bytes32" },
   ],
+  ProposeAgreementWithAssistance: [
+    { name: "terms", type: "AgreementTerms" },
+    { name: "assistance", type: "AgreementAssistance" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  AgreementAssistance: [
+    { name: "profileId", type: "uint32" },
+    { name: "retentionPeriod", type: "uint32" },
+  ],
   ApproveAgreement: [
     { name: "agreementId", type: "uint256" },
     { name: "nonce", type: "uint256" },
@@ -198,6 +209,17 @@ export type RevokeOwnPublicKeyRequest = Auth & { memberId: bigint | number; keyI
 export type ProposeRequest = Auth & { kind: number; payload: string };
 export type VoteRequest = Auth & { proposalId: bigint | number; support: boolean };
 export type ProposeAgreementRequest = Auth & { terms: AgreementTermsStruct };
+/** An agreement's assistance terms beyond its windows (`IRecognitionAgreements.AgreementAssistance`). */
+export interface AgreementAssistanceStruct {
+  /** Deadline profile (0 = the consortium's default profile). */
+  profileId: number;
+  /** Retention from issue in seconds (0 = the profile's). */
+  retentionPeriod: number;
+}
+export type ProposeAgreementWithAssistanceRequest = Auth & {
+  terms: AgreementTermsStruct;
+  assistance: AgreementAssistanceStruct;
+};
 export type ApproveAgreementRequest = Auth & { agreementId: bigint | number };
 export type SetAgreementSuspendedRequest = Auth & { agreementId: bigint | number; suspended: boolean };
 
@@ -215,6 +237,7 @@ export interface ConsortiumRequests {
   Propose: ProposeRequest;
   Vote: VoteRequest;
   ProposeAgreement: ProposeAgreementRequest;
+  ProposeAgreementWithAssistance: ProposeAgreementWithAssistanceRequest;
   ApproveAgreement: ApproveAgreementRequest;
   SetAgreementSuspended: SetAgreementSuspendedRequest;
 }
@@ -295,6 +318,7 @@ export interface ConsortiumResults {
   Propose: MadeProposal;
   Vote: CastVote;
   ProposeAgreement: ProposedAgreement;
+  ProposeAgreementWithAssistance: ProposedAgreement;
   ApproveAgreement: ApprovedAgreement;
   SetAgreementSuspended: AgreementSuspension;
 }
@@ -395,6 +419,19 @@ function consortiumRoutes(
     ProposeAgreement: {
       contract: agreements,
       method: "proposeAgreement",
+      action: "proposing a recognition agreement",
+      result: (events) => {
+        const a = events.argsOf("AgreementProposed");
+        return {
+          agreementId: a.agreementId as bigint,
+          from: fromJurisdiction(a.from as string),
+          to: fromJurisdiction(a.to as string),
+        };
+      },
+    },
+    ProposeAgreementWithAssistance: {
+      contract: agreements,
+      method: "proposeAgreementWithAssistance",
       action: "proposing a recognition agreement",
       result: (events) => {
         const a = events.argsOf("AgreementProposed");
@@ -813,6 +850,42 @@ export class ConsortiumClient extends ContractClient<ConsortiumRequests, Consort
     const auth = await this.auth(this.agreements, signer, o.validFor);
     return signTypedRequest(signer, this.domains.agreements, AgreementTypes, "ProposeAgreement", {
       terms: struct,
+      ...auth,
+    });
+  }
+
+  /**
+   * As {@link signProposeAgreement}, with assistance terms: the deadline profile that applies to assistance requests
+   * between the two jurisdictions (an id, or a built-in profile's name; absent = the consortium's default) and,
+   * if not the profile's, the retention period in seconds.
+   * @example
+   * const signed = await c.signProposeAgreementWithAssistance(frGovernor, terms, { profile: "EuEvidence" });
+   */
+  async signProposeAgreementWithAssistance(
+    signer: Signer,
+    terms: AgreementTermsInput | AgreementTermsStruct,
+    assistance: { profile?: number | BuiltInProfileName; retentionPeriod?: number },
+    o: { validFor?: number } = {},
+  ): Promise<SignedRequest<ProposeAgreementWithAssistanceRequest, "ProposeAgreementWithAssistance">> {
+    const struct =
+      typeof terms?.categories === "bigint"
+        ? (terms as AgreementTermsStruct)
+        : agreementTerms(terms as AgreementTermsInput);
+    const profile = assistance?.profile;
+    const profileId =
+      profile === undefined
+        ? 0
+        : typeof profile === "string"
+          ? enumArg("assistance.profile", profile, AssistanceProfileId)
+          : Number(uintArg("assistance.profile", profile, 32, "a profile id"));
+    const auth = await this.auth(this.agreements, signer, o.validFor);
+    return signTypedRequest(signer, this.domains.agreements, AgreementTypes, "ProposeAgreementWithAssistance", {
+      terms: struct,
+      assistance: {
+        profileId,
+        retentionPeriod:
+          secondsArg("assistance.retentionPeriod", assistance?.retentionPeriod, { allowZero: true }) ?? 0,
+      },
       ...auth,
     });
   }

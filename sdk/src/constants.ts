@@ -39,6 +39,7 @@ export const ProposalKind = {
   SetParameter: 8,
   ResolveWorkDispute: 9,
   RevokePublicKey: 10,
+  DefineAssistanceProfile: 11,
 } as const;
 export type ProposalKindName = keyof typeof ProposalKind;
 
@@ -151,5 +152,76 @@ export const AssistanceStates = [
   "PartiallyFulfilled",
   "Refused",
   "Withdrawn",
+  /** The addressee asked for clarification; the requester is to answer. */
+  "AwaitingClarification",
+  /** The addressee reported it cannot execute the request (Annex III reasons). */
+  "ExecutionImpossible",
+  /** The notified enforcing authority raised a ground for refusal (Art. 12) in time. */
+  "RefusedByEnforcingAuthority",
 ] as const;
 export type AssistanceStateName = (typeof AssistanceStates)[number];
+
+/**
+ * Who issued an order, as in `IAssistanceDesk.IssuingAuthorityType`: Regulation (EU) 2023/1543, Art. 4 (a judge, a
+ * court, an investigating judge, a public prosecutor, or another competent authority whose order is validated).
+ */
+export const IssuingAuthorityType = {
+  None: 0,
+  Judge: 1,
+  Court: 2,
+  InvestigatingJudge: 3,
+  PublicProsecutor: 4,
+  OtherCompetentAuthority: 5,
+} as const;
+export type IssuingAuthorityTypeName = Exclude<keyof typeof IssuingAuthorityType, "None">;
+
+/**
+ * The grounds for refusal a notified enforcing authority may raise, as in `IAssistanceDesk.ReviewGround`:
+ * Regulation (EU) 2023/1543, Art. 12(1)(a) to (d), the closed list; `None` confirms it raises none.
+ */
+export const ReviewGround = {
+  None: 0,
+  /** (a) immunities or privileges, or press and expression freedom rules, of the enforcing State. */
+  ImmunityOrPrivilege: 1,
+  /** (b) exceptionally, a manifest breach of a relevant fundamental right (Art. 6 TEU, Charter). */
+  ManifestBreachOfFundamentalRight: 2,
+  /** (c) ne bis in idem. */
+  NeBisInIdem: 3,
+  /** (d) not an offence in the enforcing State (unless an Annex IV category punishable by 3 years or more). */
+  DualCriminality: 4,
+} as const;
+export type ReviewGroundName = keyof typeof ReviewGround;
+
+/**
+ * Why an addressee cannot execute a request, as in `IAssistanceDesk.ImpossibilityReason`: Regulation (EU)
+ * 2023/1543, Annex III, Section D, point 1, in its order. The first three are also the reasons to ask for
+ * clarification.
+ */
+export const ImpossibilityReason = {
+  None: 0,
+  Incomplete: 1,
+  ManifestErrors: 2,
+  InsufficientInformation: 3,
+  DataNotStored: 4,
+  DeFactoImpossibility: 5,
+  IssuingAuthorityNotCompetent: 6,
+  OffenceNotCovered: 7,
+  ServiceNotCovered: 8,
+  ImmunityOrPrivilege: 9,
+  ThirdCountryLawConflict: 10,
+} as const;
+export type ImpossibilityReasonName = Exclude<keyof typeof ImpossibilityReason, "None">;
+
+/** Which rule of `issueOrder` an order breaks, as in `IAssistanceDesk.OrderDefect`. */
+export const OrderDefect = {
+  None: 0,
+  IssuingAuthority: 1,
+  ValidatingAuthority: 2,
+  Offence: 3,
+  DataPeriod: 4,
+  Targets: 5,
+  Flags: 6,
+  Language: 7,
+  OrderDocument: 8,
+  EnforcingAuthority: 9,
+} as const;

@@ -157,7 +157,7 @@ export async function submitRequest<T>(p: {
 export interface RequestRoute<R> {
   /** The contract the request goes to. */
   contract: BaseContract;
-  /** Its function, called with (request, signature, ...cosignatures). */
+  /** Its function, called with (request, signature, ...cosignatures), or with `args`. */
   method: string;
   /** What the request does, in words ("anchoring evidence"): error messages start with it. */
   action: string;
@@ -169,6 +169,8 @@ export interface RequestRoute<R> {
    * error when it is missing.
    */
   cosignatures?: readonly { name: string; description: string }[];
+  /** The function's arguments, when they are not (request, signature, ...cosignatures): a request signed as one struct. */
+  args?(signed: SignedRequest<unknown>): unknown[];
 }
 
 /**
@@ -313,6 +315,7 @@ export abstract class ContractClient<
 
   /** (request, signature, ...cosignatures), as the contract's function takes them. */
   #arguments(route: RequestRoute<unknown>, signed: SignedRequest<unknown>): unknown[] {
+    if (route.args !== undefined) return route.args(signed);
     const cosignatures = (route.cosignatures ?? []).map(({ name, description }) => {
       const value = (signed as unknown as Record<string, unknown>)[name];
       if (value === undefined) invalidArgument(name, value, description);

@@ -5,6 +5,10 @@ import {
   AuthorizationReason,
   EmergencyReason,
   GrantType,
+  ImpossibilityReason,
+  IssuingAuthorityType,
+  OrderDefect,
+  ReviewGround,
   KeyAlgorithm,
   KeyPurpose,
   MemberStatus,
@@ -53,6 +57,10 @@ const namesByCode = (table: Readonly<Record<string, number>>): readonly string[]
 /** The value names of every Solidity enum a crossproof custom error takes, by its ABI `internalType`. */
 export const ContractEnums: Readonly<Record<string, readonly string[]>> = {
   "IAssistanceDesk.State": AssistanceStates,
+  "IAssistanceDesk.OrderDefect": namesByCode(OrderDefect),
+  "IAssistanceDesk.ReviewGround": namesByCode(ReviewGround),
+  "IAssistanceDesk.ImpossibilityReason": namesByCode(ImpossibilityReason),
+  "IAssistanceDesk.IssuingAuthorityType": namesByCode(IssuingAuthorityType),
   "IConsortium.KeyAlgorithm": namesByCode(KeyAlgorithm),
   "IConsortium.KeyPurpose": namesByCode(KeyPurpose),
   "IConsortium.MemberStatus": namesByCode(MemberStatus),

@@ -8,6 +8,12 @@ import {
   optionalUnixSecondsArg,
   uintArg,
 } from "./arguments";
+import {
+  assistanceProfile,
+  isValidAssistanceProfile,
+  type AssistanceProfileInput,
+  type AssistanceProfileStruct,
+} from "./assistance-rules";
 import { ProposalKind, Role, type RoleName } from "./constants";
 import { CrossproofError } from "./errors";
 import { toKeyId } from "./member-keys";
@@ -57,7 +63,15 @@ export type ProposalParameters =
       memberId: bigint | number;
       /** The key id (`bytes32`, the RFC 7638 thumbprint) or its base64url `kid`. */
       keyId: string;
+    }
+  | {
+      kind: "DefineAssistanceProfile";
+      /** A deadline profile in the domain's words, or as the contract takes it (see `assistanceProfile`). */
+      profile: AssistanceProfileInput | AssistanceProfileStruct;
     };
+
+/** The ABI type of `IRecognitionAgreements.AssistanceProfile` (static: its payload is 12 words). */
+const PROFILE_TUPLE = "tuple(uint32,uint32,uint32,uint32,uint32,uint32,uint8,uint8,uint8,uint8,bool,bytes32)";
 
 /** The on-chain key of a named parameter: keccak256 of its name. */
 export function parameterKey(name: string): string {
@@ -137,6 +151,38 @@ export function encodeProposal(p: ProposalParameters): EncodedProposal {
           kind: ProposalKind.SetParameter,
           payload: coder.encode(["bytes32", "uint256"], [parameterKey(p.name), uintArg("value", p.value, 256)]),
         };
+      case "DefineAssistanceProfile": {
+        const given = p.profile as Partial<AssistanceProfileStruct> & Partial<AssistanceProfileInput>;
+        const profile =
+          typeof given?.textHash === "string"
+            ? (given as AssistanceProfileStruct)
+            : assistanceProfile(p.profile as AssistanceProfileInput);
+        if (!isValidAssistanceProfile(profile)) {
+          throw new CrossproofError("INVALID_ARGUMENT", "the profile breaks a rule of isValidAssistanceProfile");
+        }
+        return {
+          kind: ProposalKind.DefineAssistanceProfile,
+          payload: coder.encode(
+            [PROFILE_TUPLE],
+            [
+              [
+                profile.responseWindow,
+                profile.emergencyResponseWindow,
+                profile.retentionPeriod,
+                profile.retentionExtension,
+                profile.reviewWindow,
+                profile.emergencyReviewWindow,
+                profile.sensitiveKinds,
+                profile.sensitiveCategories,
+                profile.validationRequired,
+                profile.sensitiveValidationRequired,
+                profile.clarificationPausesDeadline,
+                profile.textHash,
+              ],
+            ],
+          ),
+        };
+      }
       case "RevokePublicKey":
         return {
           kind: ProposalKind.RevokePublicKey,

@@ -8,6 +8,7 @@ import {
   AssistanceDeskTypes,
   AssistanceParameters,
   AssistanceStates,
+  DefaultAssistanceTerms,
   EmergencyReason,
   EmergencyReasonText,
   applicableAssistanceTerms,
@@ -607,7 +608,7 @@ describe("AssistanceDesk", function () {
         expect(onChain).to.deep.equal(mirror);
         return onChain;
       };
-      expect(await check("FR", "US")).to.deep.equal({ agreementId: 0, ...AssistanceDefaults });
+      expect(await check("FR", "US")).to.deep.equal(DefaultAssistanceTerms);
       await setParameter(f, "emergencyResponseWindow", 6 * HOUR);
       await setParameter(f, "responseWindow", 2n ** 40n); // beyond uint32: the default
       const id = await agreement(f, [f.frAgency, f.deCourt], { from: "FR", to: "DE", responseWindow: 30 * HOUR });
@@ -646,6 +647,8 @@ describe("AssistanceDesk", function () {
           f.desk.EMERGENCY_RESPONSE_WINDOW_KEY(),
           f.desk.RETENTION_PERIOD_KEY(),
           f.desk.MAX_RETENTION_PERIOD_KEY(),
+          f.desk.MAX_RELAY_DELAY_KEY(),
+          f.desk.DEFAULT_PROFILE_KEY(),
         ]),
       ).to.deep.equal(Object.values(AssistanceParameters).map(parameterKey));
       expect(
@@ -654,6 +657,8 @@ describe("AssistanceDesk", function () {
           f.desk.DEFAULT_EMERGENCY_RESPONSE_WINDOW(),
           f.desk.DEFAULT_RETENTION_PERIOD(),
           f.desk.DEFAULT_MAX_RETENTION_PERIOD(),
+          f.desk.DEFAULT_MAX_RELAY_DELAY(),
+          f.desk.DEFAULT_PROFILE(),
         ]),
       ).to.deep.equal(Object.values(AssistanceDefaults).map(BigInt));
     });

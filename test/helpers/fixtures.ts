@@ -174,12 +174,18 @@ export interface AssistanceFixture extends ConsortiumFixture {
   client: AssistanceClient;
 }
 
+/** Deploys an AssistanceDesk for `consortium`, with the AssistanceOrders library it links. */
+export async function deployAssistanceDesk(consortium: string): Promise<AssistanceDesk> {
+  const library = await ethers.deployContract("AssistanceOrders");
+  return (await ethers.deployContract("AssistanceDesk", [consortium], {
+    libraries: { AssistanceOrders: await library.getAddress() },
+  })) as unknown as AssistanceDesk;
+}
+
 /** The consortium fixture plus an AssistanceDesk and an SDK client for it. */
 export async function assistanceFixture(): Promise<AssistanceFixture> {
   const base = await consortiumFixture();
-  const desk = (await ethers.deployContract("AssistanceDesk", [
-    await base.consortium.getAddress(),
-  ])) as unknown as AssistanceDesk;
+  const desk = await deployAssistanceDesk(await base.consortium.getAddress());
   const client = await AssistanceClient.connect(await desk.getAddress(), base.deployer);
   return { ...base, desk, client };
 }

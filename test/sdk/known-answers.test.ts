@@ -42,8 +42,8 @@ import {
   type ProposalParameters,
 } from "../../sdk/src";
 import { loadCanonicalize } from "../../sdk/src/esm";
-import type { AssistanceDesk, EvidenceRegistry, LicenseRegistry } from "../../sdk/src/typechain";
-import { consortiumFixture } from "../helpers/fixtures";
+import type { EvidenceRegistry, LicenseRegistry } from "../../sdk/src/typechain";
+import { consortiumFixture, deployAssistanceDesk } from "../helpers/fixtures";
 
 // Known answers computed by implementations independent of the SDK (viem instead of ethers, json-canonicalize and
 // @truestamp/canonify instead of canonicalize, EIP-712 types read from the Solidity sources instead of the SDK's
@@ -153,7 +153,7 @@ async function registriesFixture() {
   return {
     evidence: (await ethers.deployContract("EvidenceRegistry", [at])) as unknown as EvidenceRegistry,
     licences: (await ethers.deployContract("LicenseRegistry", [at])) as unknown as LicenseRegistry,
-    desk: (await ethers.deployContract("AssistanceDesk", [at])) as unknown as AssistanceDesk,
+    desk: await deployAssistanceDesk(at),
   };
 }
 

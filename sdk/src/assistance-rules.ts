@@ -1,0 +1,749 @@
+/**
+ * The assistance desk's rules, offline (part of the pure core): deadline profiles, the terms a request gets, its
+ * deadlines and review window, the time rule of signed answers, the derived state, and compliance figures from a
+ * desk's history. Each function mirrors one place of the contracts (`AssistanceOrders`, `AssistanceDesk`,
+ * `RecognitionAgreements`) and is tested equal to it; the contracts decide, these only let a client compute and
+ * explain ahead of (or after) the chain.
+ */
+import { id as keccakUtf8 } from "ethers";
+import {
+  AssistanceStates,
+  EmergencyReason,
+  ImpossibilityReason,
+  IssuingAuthorityType,
+  ReviewGround,
+  type AssistanceStateName,
+  type EmergencyReasonName,
+  type ImpossibilityReasonName,
+  type IssuingAuthorityTypeName,
+  type ReviewGroundName,
+} from "./constants";
+import { bytes32Arg, enumArg, flagsArg, invalidArgument, secondsArg } from "./arguments";
+import type { Hex } from "./eip712";
+import { CrossproofError } from "./errors";
+
+/** What is asked, as in `IAssistanceDesk.Kind`. */
+export const AssistanceKind = { Preserve: 0, Produce: 1, Takedown: 2 } as const;
+export type AssistanceKindName = keyof typeof AssistanceKind;
+
+/**
+ * Data categories asked for (bitmask). IDENTIFICATION is data requested for the sole purpose of identifying the user
+ * (Regulation (EU) 2023/1543, Art. 3(10): e.g. IP addresses), asked for by orders only (`signIssueOrder`).
+ */
+export const DataCategory = {
+  SUBSCRIBER: 1,
+  TRAFFIC: 2,
+  CONTENT: 4,
+  DISSEMINATION_RECORDS: 8,
+  IDENTIFICATION: 16,
+} as const;
+export type DataCategoryName = keyof typeof DataCategory;
+
+/** Order flags, as in `IAssistanceDesk.AssistanceOrder.flags`. */
+export const OrderFlag = {
+  /** The user is not to be informed (Art. 13(2)): the addressee keeps the order confidential. */
+  CONFIDENTIAL: 1,
+  /** The offence is in the issuing State and the person resides there: no notification (Art. 8(2)). */
+  DOMESTIC: 2,
+} as const;
+export type OrderFlagName = keyof typeof OrderFlag;
+
+/** The consortium defaults when governance set nothing, as in `AssistanceDesk.DEFAULT_*`. */
+export const AssistanceDefaults = {
+  /** Seconds. */
+  responseWindow: 72 * 3600,
+  emergencyResponseWindow: 8 * 3600,
+  retentionPeriod: 90 * 24 * 3600,
+  /** The longest retention from issue that extensions may reach (seconds). */
+  maxRetentionPeriod: 365 * 24 * 3600,
+  /** The longest delay between a signed time and the block that records it (seconds). */
+  maxRelayDelay: 600,
+  /** The deadline profile when no agreement names one: the seed policy. */
+  defaultProfile: 1,
+} as const;
+
+/** Names of the governance parameters the desk reads (see `encodeProposal({ kind: "SetParameter" })`). */
+export const AssistanceParameters = {
+  responseWindow: "crossproof.assistance.responseWindow",
+  emergencyResponseWindow: "crossproof.assistance.emergencyResponseWindow",
+  retentionPeriod: "crossproof.assistance.retentionPeriod",
+  maxRetentionPeriod: "crossproof.assistance.maxRetentionPeriod",
+  maxRelayDelay: "crossproof.assistance.maxRelayDelay",
+  defaultProfile: "crossproof.assistance.defaultProfile",
+} as const;
+export type AssistanceParameterName = keyof typeof AssistanceParameters;
+
+/** The code of an enum value by its name; `CrossproofError("INVALID_ARGUMENT")` for a name off the list. */
+export function codeOf<N extends string>(values: Readonly<Record<N, number>>, name: string, what: string): number {
+  if (!Object.prototype.hasOwnProperty.call(values, name)) {
+    throw new CrossproofError("INVALID_ARGUMENT", `unknown ${what} "${name}"`, {
+      details: { known: Object.keys(values) },
+    });
+  }
+  return values[name as N];
+}
+
+/** The name of an enum code read from the chain; `CrossproofError("CHAIN_ERROR")` for a code off the list. */
+export function nameOf<N extends string>(values: Readonly<Record<N, number>>, code: number | bigint, what: string): N {
+  const name = (Object.keys(values) as N[]).find((k) => values[k] === Number(code));
+  if (name === undefined) throw new CrossproofError("CHAIN_ERROR", `unknown ${what} code ${code}`);
+  return name;
+}
+
+/** The names of the bits set in `mask`, in table order. */
+export function namesOfMask<N extends string>(values: Readonly<Record<N, number>>, mask: number | bigint): N[] {
+  const m = Number(mask);
+  return (Object.keys(values) as N[]).filter((k) => values[k] !== 0 && (m & values[k]) !== 0);
+}
+
+/** A mask of `1 << code` bits from enum names (kinds, authority types, reasons). */
+function bitsOf<N extends string>(values: Readonly<Record<N, number>>, names: readonly string[], what: string): number {
+  if (!Array.isArray(names)) invalidArgument(what, names, `a list of ${Object.keys(values).join(", ")}`);
+  return names.reduce((m, n) => m | (1 << codeOf(values, n, what)), 0);
+}
+
+/** The enum names whose `1 << code` bit is set in `mask`. */
+function namesOfBits<N extends string>(values: Readonly<Record<N, number>>, mask: number | bigint): N[] {
+  const m = Number(mask);
+  return (Object.keys(values) as N[]).filter((k) => ((m >> values[k]) & 1) === 1);
+}
+
+// ---- Deadline profiles ---------------------------------------------------------------------------------------------
+
+/** A deadline profile as `RecognitionAgreements` stores it (`IRecognitionAgreements.AssistanceProfile`). */
+export interface AssistanceProfileStruct {
+  /** Seconds (0 = the governance parameter). */
+  responseWindow: number;
+  emergencyResponseWindow: number;
+  retentionPeriod: number;
+  /** Seconds beyond `retentionPeriod` extensions may reach (0 = up to the consortium's maximum). */
+  retentionExtension: number;
+  /** The enforcing authority's review window, from issue (0 = no notification). */
+  reviewWindow: number;
+  emergencyReviewWindow: number;
+  /** Kinds (bit `1 << Kind`) whose orders for `sensitiveCategories` are sensitive. */
+  sensitiveKinds: number;
+  /** Data category bits. */
+  sensitiveCategories: number;
+  /** Issuing authority types (bit `1 << type`) whose orders need a validating authority. */
+  validationRequired: number;
+  /** The same, for sensitive orders. */
+  sensitiveValidationRequired: number;
+  clarificationPausesDeadline: boolean;
+  /** keccak256 of the text the profile implements. */
+  textHash: Hex;
+}
+
+/** A deadline profile in the domain's words (see {@link assistanceProfile}). */
+export interface AssistanceProfileInput {
+  /** Seconds; absent = the governance parameter (default 72 hours). */
+  responseWindow?: number;
+  /** Seconds; absent = the governance parameter (default 8 hours). */
+  emergencyResponseWindow?: number;
+  /** Seconds; absent = the governance parameter (default 90 days). */
+  retentionPeriod?: number;
+  /** Seconds beyond the retention period extensions may reach; absent = up to the consortium's maximum. */
+  retentionExtension?: number;
+  /** The enforcing authority's review windows (both or neither); absent = no notification. */
+  reviewWindow?: number;
+  emergencyReviewWindow?: number;
+  /** Kinds and data categories that make an order sensitive (notified, validated more strictly). */
+  sensitiveKinds?: readonly AssistanceKindName[];
+  sensitiveCategories?: readonly DataCategoryName[];
+  /** Issuing authority types whose orders need a validating authority (any order / sensitive orders). */
+  validationRequired?: readonly IssuingAuthorityTypeName[];
+  sensitiveValidationRequired?: readonly IssuingAuthorityTypeName[];
+  /** A request for clarification stops the addressee's clock until the requester answers (default true). */
+  clarificationPausesDeadline?: boolean;
+  /** The text the profile implements (hashed with keccak256 of its NFC UTF-8), or its hash. */
+  text: string;
+}
+
+/** The profiles every consortium has, by id (`RecognitionAgreements.SEED_PROFILE`, `EU_EVIDENCE_PROFILE`). */
+export const AssistanceProfileId = { SeedPolicy: 1, EuEvidence: 2 } as const;
+export type BuiltInProfileName = keyof typeof AssistanceProfileId;
+
+const DAY = 24 * 3600;
+const AUTHORITY_TYPES = 0x3e;
+
+/** The built-in profiles, as `RecognitionAgreements`' constructor defines them (see docs/ASSISTANCE.md). */
+export const BuiltInAssistanceProfiles: Readonly<Record<BuiltInProfileName, AssistanceProfileStruct>> = {
+  SeedPolicy: {
+    responseWindow: 0,
+    emergencyResponseWindow: 0,
+    retentionPeriod: 0,
+    retentionExtension: 0,
+    reviewWindow: 0,
+    emergencyReviewWindow: 0,
+    sensitiveKinds: 0,
+    sensitiveCategories: 0,
+    validationRequired: 0,
+    sensitiveValidationRequired: 0,
+    clarificationPausesDeadline: true,
+    textHash: keccakUtf8("crossproof seed policy: 72 hours, 8 hours in emergencies, 90 days retention") as Hex,
+  },
+  EuEvidence: {
+    responseWindow: 10 * DAY,
+    emergencyResponseWindow: 8 * 3600,
+    retentionPeriod: 60 * DAY,
+    retentionExtension: 30 * DAY,
+    reviewWindow: 10 * DAY,
+    emergencyReviewWindow: 96 * 3600,
+    sensitiveKinds: 1 << AssistanceKind.Produce,
+    sensitiveCategories: DataCategory.TRAFFIC | DataCategory.CONTENT,
+    validationRequired: 1 << IssuingAuthorityType.OtherCompetentAuthority,
+    sensitiveValidationRequired:
+      (1 << IssuingAuthorityType.PublicProsecutor) | (1 << IssuingAuthorityType.OtherCompetentAuthority),
+    clarificationPausesDeadline: true,
+    textHash: keccakUtf8("Regulation (EU) 2023/1543") as Hex,
+  },
+};
+
+/** Mirror of `RecognitionAgreements.isValidAssistanceProfile`. */
+export function isValidAssistanceProfile(p: AssistanceProfileStruct): boolean {
+  if (
+    /^0x0{64}$/.test(p.textHash) ||
+    (p.sensitiveKinds & ~0x07) !== 0 ||
+    (p.sensitiveCategories & ~0x1f) !== 0 ||
+    ((p.validationRequired | p.sensitiveValidationRequired) & ~AUTHORITY_TYPES) !== 0 ||
+    (p.reviewWindow === 0) !== (p.emergencyReviewWindow === 0)
+  ) {
+    return false;
+  }
+  return (
+    p.reviewWindow === 0 ||
+    (p.sensitiveKinds !== 0 && p.sensitiveCategories !== 0 && p.responseWindow >= p.reviewWindow)
+  );
+}
+
+/**
+ * A deadline profile from the domain's words, checked by the contract's rule (`INVALID_ARGUMENT` otherwise), for a
+ * `DefineAssistanceProfile` proposal.
+ * @example
+ * assistanceProfile({ text: "Second Additional Protocol, Art. 7 (subscriber information)", responseWindow: 30 * 86400 })
+ */
+export function assistanceProfile(p: AssistanceProfileInput): AssistanceProfileStruct {
+  if (typeof p?.text !== "string" || p.text === "") invalidArgument("text", p?.text, "the text the profile implements");
+  const window = (name: keyof AssistanceProfileInput) => secondsArg(name, p[name], { allowZero: true }) ?? 0;
+  const struct: AssistanceProfileStruct = {
+    responseWindow: window("responseWindow"),
+    emergencyResponseWindow: window("emergencyResponseWindow"),
+    retentionPeriod: window("retentionPeriod"),
+    retentionExtension: window("retentionExtension"),
+    reviewWindow: window("reviewWindow"),
+    emergencyReviewWindow: window("emergencyReviewWindow"),
+    sensitiveKinds: bitsOf(AssistanceKind, p.sensitiveKinds ?? [], "sensitiveKinds"),
+    sensitiveCategories: flagsArg("sensitiveCategories", p.sensitiveCategories ?? [], DataCategory),
+    validationRequired: bitsOf(IssuingAuthorityType, p.validationRequired ?? [], "validationRequired"),
+    sensitiveValidationRequired: bitsOf(
+      IssuingAuthorityType,
+      p.sensitiveValidationRequired ?? [],
+      "sensitiveValidationRequired",
+    ),
+    clarificationPausesDeadline: p.clarificationPausesDeadline ?? true,
+    textHash: /^0x[0-9a-fA-F]{64}$/.test(p.text)
+      ? bytes32Arg("text", p.text, { nonZero: true })
+      : (keccakUtf8(p.text.normalize("NFC")) as Hex),
+  };
+  if ((struct.validationRequired | struct.sensitiveValidationRequired) & 1) {
+    invalidArgument("validationRequired", p.validationRequired, "issuing authority types other than None");
+  }
+  if (!isValidAssistanceProfile(struct)) {
+    throw new CrossproofError(
+      "INVALID_ARGUMENT",
+      "a profile with review windows has both, sensitive kinds and categories, and a response window at least as " +
+        "long as the review window; one without has neither",
+    );
+  }
+  return struct;
+}
+
+/** A profile in the domain's words, from its struct. */
+export function describeAssistanceProfile(p: AssistanceProfileStruct) {
+  return {
+    ...p,
+    sensitiveKinds: namesOfBits(AssistanceKind, p.sensitiveKinds),
+    sensitiveCategories: namesOfMask(DataCategory, p.sensitiveCategories),
+    validationRequired: namesOfBits(IssuingAuthorityType, p.validationRequired) as IssuingAuthorityTypeName[],
+    sensitiveValidationRequired: namesOfBits(
+      IssuingAuthorityType,
+      p.sensitiveValidationRequired,
+    ) as IssuingAuthorityTypeName[],
+  };
+}
+
+// ---- Terms ---------------------------------------------------------------------------------------------------------
+
+/** What a request issued now between two jurisdictions gets, as `AssistanceDesk.termsBetween` says (seconds). */
+export interface AssistanceTerms {
+  /** The recognition agreement whose terms apply (0 = none). */
+  agreementId: number;
+  responseWindow: number;
+  emergencyResponseWindow: number;
+  /** Retention from issue (already capped by `maxRetentionPeriod`). */
+  retentionPeriod: number;
+  /** The longest retention from issue that extensions may reach. */
+  maxRetentionPeriod: number;
+}
+
+/** The full terms with the profile, as `AssistanceDesk.profileTermsBetween` says (seconds, masks). */
+export interface AssistanceProfileTerms extends AssistanceTerms {
+  profileId: number;
+  reviewWindow: number;
+  emergencyReviewWindow: number;
+  sensitiveKinds: number;
+  sensitiveCategories: number;
+  validationRequired: number;
+  sensitiveValidationRequired: number;
+  clarificationPausesDeadline: boolean;
+  /** The profile's extension beyond the retention period (0 = up to the consortium's maximum). */
+  retentionExtension: number;
+}
+
+/** What `RecognitionAgreements.assistanceTermsOf` finds between two jurisdictions. */
+export interface AgreementAssistanceTerms {
+  agreementId: bigint | number;
+  responseWindow: bigint | number;
+  emergencyResponseWindow: bigint | number;
+  /** The agreement's retention period (0 = the profile's). */
+  retentionPeriod?: bigint | number;
+  /** The profile that applies (the agreement's, else the default). */
+  profileId?: bigint | number;
+  profile?: AssistanceProfileStruct;
+}
+
+/** Governance parameter values by name (unset, 0 or beyond uint32 = the default). */
+export type AssistanceParameterValues = Partial<Record<AssistanceParameterName, bigint | number>>;
+
+/** A governance parameter as the desk reads it: 0 or beyond uint32 means the default. */
+export function assistanceParameter(parameters: AssistanceParameterValues, name: AssistanceParameterName): number {
+  const v = BigInt(parameters[name] ?? 0);
+  return v === 0n || v > 0xffffffffn ? AssistanceDefaults[name] : Number(v);
+}
+
+/**
+ * Mirror of `AssistanceOrders.terms`: each window and period is the agreement's when not zero, else the profile's
+ * when not zero, else the governance parameter (or its default); retention is capped by the consortium's maximum,
+ * and extensions by the profile's extension. The agreement and its profile are chosen on chain only — this does not
+ * choose them.
+ */
+export function resolveAssistanceTerms(
+  agreement: AgreementAssistanceTerms,
+  parameters: AssistanceParameterValues = {},
+): AssistanceProfileTerms {
+  const profile = agreement.profile ?? BuiltInAssistanceProfiles.SeedPolicy;
+  const first = (a: bigint | number | undefined, p: number, name: AssistanceParameterName) =>
+    Number(a ?? 0) || p || assistanceParameter(parameters, name);
+  const maxRetention = assistanceParameter(parameters, "maxRetentionPeriod");
+  const retentionPeriod = Math.min(
+    first(agreement.retentionPeriod, profile.retentionPeriod, "retentionPeriod"),
+    maxRetention,
+  );
+  const profileMax = profile.retentionExtension === 0 ? maxRetention : retentionPeriod + profile.retentionExtension;
+  return {
+    agreementId: Number(agreement.agreementId),
+    profileId: Number(agreement.profileId ?? AssistanceProfileId.SeedPolicy),
+    responseWindow: first(agreement.responseWindow, profile.responseWindow, "responseWindow"),
+    emergencyResponseWindow: first(
+      agreement.emergencyResponseWindow,
+      profile.emergencyResponseWindow,
+      "emergencyResponseWindow",
+    ),
+    retentionPeriod,
+    maxRetentionPeriod: Math.min(profileMax, maxRetention),
+    reviewWindow: profile.reviewWindow,
+    emergencyReviewWindow: profile.emergencyReviewWindow,
+    sensitiveKinds: profile.sensitiveKinds,
+    sensitiveCategories: profile.sensitiveCategories,
+    validationRequired: profile.validationRequired,
+    sensitiveValidationRequired: profile.sensitiveValidationRequired,
+    clarificationPausesDeadline: profile.clarificationPausesDeadline,
+    retentionExtension: profile.retentionExtension,
+  };
+}
+
+/**
+ * Mirror of the desk's terms for a request without a profile of its own in the agreement: what
+ * `RecognitionAgreements.assistanceTerms` found (agreement 0 = none) under `profile` (default: the seed policy) and
+ * the governance parameters. A zero window in the agreement means the profile's, then the governance value.
+ */
+export function applicableAssistanceTerms(
+  agreement: {
+    agreementId: bigint | number;
+    responseWindow: bigint | number;
+    emergencyResponseWindow: bigint | number;
+  },
+  parameters: AssistanceParameterValues = {},
+  profile: AssistanceProfileStruct = BuiltInAssistanceProfiles.SeedPolicy,
+): AssistanceTerms {
+  const t = resolveAssistanceTerms({ ...agreement, profile }, parameters);
+  return {
+    agreementId: t.agreementId,
+    responseWindow: t.responseWindow,
+    emergencyResponseWindow: t.emergencyResponseWindow,
+    retentionPeriod: t.retentionPeriod,
+    maxRetentionPeriod: t.maxRetentionPeriod,
+  };
+}
+
+/** The terms when there is no agreement and governance set nothing. */
+export const DefaultAssistanceTerms: AssistanceTerms = {
+  agreementId: 0,
+  responseWindow: AssistanceDefaults.responseWindow,
+  emergencyResponseWindow: AssistanceDefaults.emergencyResponseWindow,
+  retentionPeriod: AssistanceDefaults.retentionPeriod,
+  maxRetentionPeriod: AssistanceDefaults.maxRetentionPeriod,
+};
+
+// ---- Deadlines -----------------------------------------------------------------------------------------------------
+
+/**
+ * The deadline, retention end and the latest retention end extensions may reach (as governance sets the maximum
+ * now), of a request issued at `issuedAt` (unix seconds) under `terms`, as the desk computes them. The deadline is
+ * the last second an answer is on time; the emergency window applies for any reason but `None`.
+ */
+export function computeAssistanceDeadlines(
+  issuedAt: number,
+  emergencyReason: EmergencyReasonName,
+  terms: Omit<AssistanceTerms, "agreementId"> = DefaultAssistanceTerms,
+): { deadline: number; retentionUntil: number; maxRetentionUntil: number } {
+  const emergency = codeOf(EmergencyReason, emergencyReason, "emergency reason") !== EmergencyReason.None;
+  return {
+    deadline: issuedAt + (emergency ? terms.emergencyResponseWindow : terms.responseWindow),
+    retentionUntil: issuedAt + Math.min(terms.retentionPeriod, terms.maxRetentionPeriod),
+    maxRetentionUntil: issuedAt + terms.maxRetentionPeriod,
+  };
+}
+
+/** An order's kind and data, as the profile's rules read them. */
+export interface OrderShape {
+  kind: AssistanceKindName;
+  dataCategories: readonly DataCategoryName[];
+  /** Absent or `None` = not an emergency. */
+  emergencyReason?: EmergencyReasonName;
+  /** Offence and person in the issuing State (Art. 8(2)): no notification. */
+  domestic?: boolean;
+}
+
+/**
+ * Whether an order is sensitive under a profile (Regulation (EU) 2023/1543, Art. 4(2) and 8(1): a production order
+ * for traffic data not sought only to identify the user, or for content data — as the profile names kinds and
+ * categories).
+ */
+export function isSensitiveOrder(
+  terms: Pick<AssistanceProfileTerms, "sensitiveKinds" | "sensitiveCategories">,
+  o: Pick<OrderShape, "kind" | "dataCategories">,
+): boolean {
+  const kind = codeOf(AssistanceKind, o.kind, "assistance kind");
+  const categories = flagsArg("dataCategories", o.dataCategories, DataCategory);
+  return ((terms.sensitiveKinds >> kind) & 1) === 1 && (categories & terms.sensitiveCategories) !== 0;
+}
+
+/** Mirror of `AssistanceOrders.issueOrder`'s notification rule: a review window, a sensitive order, not domestic. */
+export function orderNeedsNotification(terms: AssistanceProfileTerms, o: OrderShape): boolean {
+  return terms.reviewWindow !== 0 && isSensitiveOrder(terms, o) && !o.domestic;
+}
+
+/**
+ * Mirror of the validation rule: whether an order by `issuer` needs a validating authority under `terms`, and the
+ * types that may validate it (those that could issue it alone).
+ */
+export function validationRule(
+  terms: Pick<
+    AssistanceProfileTerms,
+    "sensitiveKinds" | "sensitiveCategories" | "validationRequired" | "sensitiveValidationRequired"
+  >,
+  issuer: IssuingAuthorityTypeName,
+  o: Pick<OrderShape, "kind" | "dataCategories">,
+): { required: boolean; validators: IssuingAuthorityTypeName[] } {
+  const needs = terms.validationRequired | (isSensitiveOrder(terms, o) ? terms.sensitiveValidationRequired : 0);
+  const code = codeOf(IssuingAuthorityType, issuer, "issuing authority type");
+  return {
+    required: ((needs >> code) & 1) === 1,
+    validators: (Object.keys(IssuingAuthorityType) as (keyof typeof IssuingAuthorityType)[]).filter(
+      (t) => t !== "None" && ((needs >> IssuingAuthorityType[t]) & 1) === 0,
+    ) as IssuingAuthorityTypeName[],
+  };
+}
+
+/**
+ * The deadlines of an order issued at `issuedAt` under `terms`, as the desk sets them: the answer deadline, the
+ * retention end, the latest retention end extensions may reach, and — when the enforcing authority is notified —
+ * the last second of its review (0 otherwise). Under a running review, data may not be produced (outside
+ * emergencies) before `reviewUntil`: see {@link mayProduceAt}.
+ */
+export function computeOrderDeadlines(
+  issuedAt: number,
+  o: OrderShape,
+  terms: AssistanceProfileTerms,
+): {
+  deadline: number;
+  retentionUntil: number;
+  maxRetentionUntil: number;
+  notified: boolean;
+  reviewUntil: number;
+} {
+  const reason = o.emergencyReason ?? "None";
+  const base = computeAssistanceDeadlines(issuedAt, reason, terms);
+  const emergency = reason !== "None";
+  const notified = orderNeedsNotification(terms, o);
+  return {
+    ...base,
+    notified,
+    reviewUntil: notified ? issuedAt + (emergency ? terms.emergencyReviewWindow : terms.reviewWindow) : 0,
+  };
+}
+
+/**
+ * Mirror of the review block in `AssistanceOrders.recordAnswer`: whether data (Fulfilled, PartiallyFulfilled) may
+ * be recorded at block time `at` — not under a running review (unless confirmed) outside emergencies.
+ */
+export function mayProduceAt(
+  order: { reviewUntil: number; reviewed: boolean; emergency: boolean },
+  at: number,
+): boolean {
+  return order.reviewUntil === 0 || order.reviewed || order.emergency || at >= order.reviewUntil;
+}
+
+// ---- The time rule of signed steps ----------------------------------------------------------------------------------
+
+/**
+ * Mirror of `AssistanceDesk._checkSignedTime`: a signed time is accepted from `maxRelayDelay` seconds before the
+ * block time to the block time itself; it is then the time lateness is judged on.
+ */
+export function acceptsSignedTime(
+  signedAt: number,
+  blockTime: number,
+  maxRelayDelay: number = AssistanceDefaults.maxRelayDelay,
+): boolean {
+  return signedAt <= blockTime && blockTime - signedAt <= maxRelayDelay;
+}
+
+/** Late: signed (or, for `respond`, recorded) after the last second of the deadline. */
+export function isLate(at: number, deadline: number): boolean {
+  return at > deadline;
+}
+
+/**
+ * Mirror of `AssistanceOrders.provideClarification`: the deadline after the requester answered at `resumedAt` a
+ * request for clarification signed at `pausedSince` — moved by the time it stood still when the profile stops the
+ * clock.
+ */
+export function deadlineAfterClarification(
+  deadline: number,
+  pausedSince: number,
+  resumedAt: number,
+  clarificationPauses: boolean,
+): number {
+  return clarificationPauses ? deadline + (resumedAt - pausedSince) : deadline;
+}
+
+/**
+ * Mirror of `AssistanceDesk.stateAt`: a request whose clock runs — it owes an answer (Issued, Acknowledged, or
+ * PartiallyFulfilled with something owed), or awaits clarification under a profile that does not stop the clock —
+ * reads Overdue past its deadline.
+ */
+export function assistanceStateAt(
+  request: {
+    state: AssistanceStateName;
+    deadline: number;
+    /** Data categories still owed (a bitmask or names); absent = nothing. */
+    owedCategories?: number | readonly DataCategoryName[];
+    /** The request's profile stops the clock for clarification (absent = true, as every built-in profile). */
+    clarificationPauses?: boolean;
+  },
+  atTime: number,
+): AssistanceStateName {
+  const owed =
+    request.owedCategories === undefined
+      ? 0
+      : typeof request.owedCategories === "number"
+        ? request.owedCategories
+        : flagsArg("owedCategories", request.owedCategories, DataCategory);
+  const counting =
+    request.state === "Issued" ||
+    request.state === "Acknowledged" ||
+    (request.state === "PartiallyFulfilled" && owed !== 0) ||
+    (request.state === "AwaitingClarification" && request.clarificationPauses === false);
+  return counting && atTime > request.deadline ? "Overdue" : request.state;
+}
+
+// ---- Closed lists in words ------------------------------------------------------------------------------------------
+
+/** The Art. 12(1) grounds in plain words (Regulation (EU) 2023/1543). */
+export const ReviewGroundText: Readonly<Record<ReviewGroundName, string>> = {
+  None: "the enforcing authority raises no ground for refusal",
+  ImmunityOrPrivilege:
+    "the data are protected by immunities or privileges under the enforcing State's law, or by its rules on " +
+    "criminal liability relating to freedom of the press or of expression (Art. 12(1)(a))",
+  ManifestBreachOfFundamentalRight:
+    "execution would entail a manifest breach of a relevant fundamental right (Art. 12(1)(b))",
+  NeBisInIdem: "execution would be contrary to the principle of ne bis in idem (Art. 12(1)(c))",
+  DualCriminality: "the conduct is not an offence under the enforcing State's law (Art. 12(1)(d))",
+};
+
+/** The Annex III reasons in plain words (Regulation (EU) 2023/1543, Annex III, Section D). */
+export const ImpossibilityReasonText: Readonly<Record<ImpossibilityReasonName, string>> = {
+  Incomplete: "the order is incomplete",
+  ManifestErrors: "the order contains manifest errors",
+  InsufficientInformation: "the order does not contain sufficient information to execute it",
+  DataNotStored: "the order does not concern data stored by or on behalf of the service provider when received",
+  DeFactoImpossibility: "de facto impossibility due to circumstances not attributable to the addressee",
+  IssuingAuthorityNotCompetent: "the order was not issued or validated by an issuing authority as specified in Art. 4",
+  OffenceNotCovered: "the order was issued for an offence not provided for in Art. 5(4)",
+  ServiceNotCovered: "the service is not covered by the Regulation",
+  ImmunityOrPrivilege:
+    "the data are protected by immunities or privileges, or by rules on freedom of the press or of expression",
+  ThirdCountryLawConflict: "compliance would conflict with the applicable law of a third country (Art. 17)",
+};
+
+/** The bitmask of Annex III reasons, from names. */
+export function impossibilityMask(reasons: readonly ImpossibilityReasonName[]): number {
+  if (!Array.isArray(reasons) || reasons.length === 0) {
+    invalidArgument("reasons", reasons, "a non-empty list of Annex III reasons");
+  }
+  return reasons.reduce((m, r, i) => {
+    const code = enumArg(`reasons[${i}]`, r, ImpossibilityReason);
+    if (code === 0) invalidArgument(`reasons[${i}]`, r, "a reason other than None");
+    return m | (1 << code);
+  }, 0);
+}
+
+/** The Annex III reason names of a bitmask. */
+export function impossibilityReasons(mask: number | bigint): ImpossibilityReasonName[] {
+  return namesOfBits(ImpossibilityReason, mask).filter((r): r is ImpossibilityReasonName => r !== "None");
+}
+
+// ---- Compliance figures --------------------------------------------------------------------------------------------
+
+/**
+ * One request to a member, as its history on chain tells it (see `AssistanceClient.assistanceHistory`): what fell
+ * due when, and what came of it.
+ */
+export interface AssistanceHistoryEntry {
+  requestId: Hex;
+  requester: bigint;
+  addressee: bigint;
+  /** The non-member the addressee (an operator) answers for; absent = the addressee itself. */
+  onBehalfOf?: Hex;
+  kind: AssistanceKindName;
+  emergency: boolean;
+  issuedAt: number;
+  /** The deadline as it stands (moved by clarification). */
+  deadline: number;
+  /** The first answer or impossibility report, with its lateness as the desk judged it. */
+  firstAnswer?: {
+    outcome: "Fulfilled" | "PartiallyFulfilled" | "Refused" | "ExecutionImpossible";
+    late: boolean;
+    /** Refused: the refusal grounds code. */
+    refusalGrounds?: number;
+    /** ExecutionImpossible: the Annex III reasons. */
+    reasons?: ImpossibilityReasonName[];
+  };
+  /** A partial answer left something owed that was never answered. */
+  stillOwed: boolean;
+  /** The ground the enforcing authority raised, if it ended the request. */
+  refusedByEnforcingAuthority?: ReviewGroundName;
+  /** The requester withdrew it before an answer. */
+  withdrawn: boolean;
+  /** Its state at `asOf`, as `stateAt` says. */
+  state: AssistanceStateName;
+}
+
+/**
+ * A member's compliance as addressee, for the requests that fell due (their deadline, as it stands) in a period:
+ * answered on time, late, overdue (still owing, past the deadline), with refusals and impossibility by ground, and
+ * the enforcing authorities' refusals. For a penalty regime to build on; counted from the chain's events and views
+ * by the rules of the desk (lateness is the desk's `late` flag, overdue is `stateAt`).
+ */
+export interface AssistanceComplianceFigures {
+  memberId: bigint;
+  /** The period [from, to) in unix seconds, and the time the figures were read at. */
+  from: number;
+  to: number;
+  asOf: number;
+  /** Requests whose deadline falls in the period. */
+  due: number;
+  /** First answered (or reported impossible) by the deadline, judged on the signed time where there is one. */
+  answeredOnTime: number;
+  answeredLate: number;
+  /** Still owing an answer past the deadline at `asOf`. */
+  overdue: number;
+  /** Partly answered, with what is still owed past the deadline. */
+  stillOwed: number;
+  /** Deadline in the period but not passed yet at `asOf`, or waiting for the requester's clarification. */
+  pending: number;
+  /** Withdrawn by the requester before an answer. */
+  withdrawn: number;
+  /** Ended by the enforcing authority's refusal, by Art. 12 ground. */
+  refusedByEnforcingAuthority: Partial<Record<ReviewGroundName, number>>;
+  /** Refused by the addressee, by refusal grounds code. */
+  refused: Record<number, number>;
+  /** Reported impossible, by Annex III reason (a report may give several). */
+  impossible: Partial<Record<ImpossibilityReasonName, number>>;
+}
+
+/**
+ * Compliance figures of `memberId` as addressee for the requests of `history` whose deadline falls in
+ * [`from`, `to`), as of `asOf` (see {@link AssistanceComplianceFigures}). Pure: `history` comes from
+ * `AssistanceClient.assistanceHistory` (events and `stateAt`), or from an indexer that keeps the same events.
+ */
+export function computeComplianceFigures(
+  history: readonly AssistanceHistoryEntry[],
+  p: { memberId: bigint | number; from: number; to: number; asOf: number; onBehalfOf?: string },
+): AssistanceComplianceFigures {
+  const memberId = BigInt(p.memberId);
+  const figures: AssistanceComplianceFigures = {
+    memberId,
+    from: p.from,
+    to: p.to,
+    asOf: p.asOf,
+    due: 0,
+    answeredOnTime: 0,
+    answeredLate: 0,
+    overdue: 0,
+    stillOwed: 0,
+    pending: 0,
+    withdrawn: 0,
+    refusedByEnforcingAuthority: {},
+    refused: {},
+    impossible: {},
+  };
+  const onBehalfOf = p.onBehalfOf?.toLowerCase();
+  for (const e of history) {
+    if (e.addressee !== memberId || e.deadline < p.from || e.deadline >= p.to) continue;
+    if (onBehalfOf !== undefined && e.onBehalfOf?.toLowerCase() !== onBehalfOf) continue;
+    figures.due++;
+    if (e.firstAnswer !== undefined) {
+      if (e.firstAnswer.late) figures.answeredLate++;
+      else figures.answeredOnTime++;
+      if (e.firstAnswer.outcome === "Refused" && e.firstAnswer.refusalGrounds !== undefined) {
+        const g = e.firstAnswer.refusalGrounds;
+        figures.refused[g] = (figures.refused[g] ?? 0) + 1;
+      }
+      for (const r of e.firstAnswer.reasons ?? []) figures.impossible[r] = (figures.impossible[r] ?? 0) + 1;
+      if (e.stillOwed && e.state === "Overdue") figures.stillOwed++;
+    } else if (e.refusedByEnforcingAuthority !== undefined) {
+      const g = e.refusedByEnforcingAuthority;
+      figures.refusedByEnforcingAuthority[g] = (figures.refusedByEnforcingAuthority[g] ?? 0) + 1;
+    } else if (e.withdrawn) {
+      figures.withdrawn++;
+    } else if (e.state === "Overdue") {
+      figures.overdue++;
+    } else {
+      figures.pending++;
+    }
+  }
+  return figures;
+}
+
+/** The state names, by code (`IAssistanceDesk.State`). */
+export const stateName = (code: number | bigint): AssistanceStateName => {
+  const name = AssistanceStates[Number(code)];
+  if (name === undefined) throw new CrossproofError("CHAIN_ERROR", `unknown assistance state code ${code}`);
+  return name;
+};
+
+/** The name of an Art. 12 ground code. */
+export const reviewGroundName = (code: number | bigint): ReviewGroundName =>
+  nameOf(ReviewGround, code, "review ground");
