@@ -56,6 +56,7 @@ import {
   jsonRpcLinkOf,
   parseWireRequest,
   plainMessage,
+  receiptFromJson,
   recoverRequestSigners,
   signRelayedTransaction,
   signedRequestCall,
@@ -64,6 +65,7 @@ import {
   type Crossproof,
   type JsonRpcLink,
   type ParsedSignedRequest,
+  type RawReceipt,
   type RelayerFees,
   type RequestCall,
 } from "../../sdk/src";
@@ -627,10 +629,8 @@ export class Outbox {
         r.error === null ? { code: "CHAIN_ERROR", message: "the node refused the transaction" } : JSON.parse(r.error);
     } else if (Number(raw.status) === 1) {
       const call = this.#callOf(r);
-      const receipt = await this.#cp.provider.getTransactionReceipt(tx.hash);
-      if (receipt === null) throw new CrossproofError("CHAIN_ERROR", `the receipt of ${tx.hash} went away`);
       try {
-        result = jsonSafe(call.result(receipt));
+        result = jsonSafe(call.result(receiptFromJson(raw, this.#cp.provider)));
         state = "confirmed";
       } catch (err) {
         // Mined, but its result cannot be read: the transaction happened, the submission is confirmed without one.
@@ -936,14 +936,6 @@ export class Outbox {
       return { ok: true, result: a.result };
     });
   }
-}
-
-/** A receipt as the node sends it (the fields the outbox reads). */
-interface RawReceipt {
-  transactionHash: string;
-  blockNumber: string;
-  status?: string;
-  gasUsed: string;
 }
 
 /** The interface of the signed-request base, for its expiry error. */
