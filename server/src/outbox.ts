@@ -256,6 +256,18 @@ function errorRecord(err: unknown): SubmissionError {
   return { code: "CHAIN_ERROR", message: plainMessage(err) };
 }
 
+/** Runs an intake step whose SDK refusal is `SIGNATURE_INVALID`: a 422 problem with the step's code. */
+function signatureStep<T>(code: "DOMAIN_MISMATCH" | "SIGNATURE_INVALID", step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    if (err instanceof CrossproofError && err.code === "SIGNATURE_INVALID") {
+      throw new Problem("signature-invalid", err.message, { code, ...err.details }, { cause: err });
+    }
+    throw err;
+  }
+}
+
 /** The answer of one call in a JSON-RPC batch. */
 type RpcOutcome = { ok: true; result: unknown } | { ok: false; error: Error };
 
@@ -313,34 +325,8 @@ export class Outbox {
    */
   async intake(submitter: Submitter, body: unknown): Promise<{ submission: Submission; created: boolean }> {
     const signed = parseWireRequest(body);
-    let call: RequestCall<unknown>;
-    try {
-      call = signedRequestCall(this.#cp, signed);
-    } catch (err) {
-      if (err instanceof CrossproofError && err.code === "SIGNATURE_INVALID") {
-        throw new Problem(
-          "signature-invalid",
-          err.message,
-          { code: "DOMAIN_MISMATCH", ...err.details },
-          { cause: err },
-        );
-      }
-      throw err;
-    }
-    let recovered: ReturnType<typeof recoverRequestSigners>;
-    try {
-      recovered = recoverRequestSigners(signed);
-    } catch (err) {
-      if (err instanceof CrossproofError && err.code === "SIGNATURE_INVALID") {
-        throw new Problem(
-          "signature-invalid",
-          err.message,
-          { code: "SIGNATURE_INVALID", ...err.details },
-          { cause: err },
-        );
-      }
-      throw err;
-    }
+    const call = signatureStep("DOMAIN_MISMATCH", () => signedRequestCall(this.#cp, signed));
+    const recovered = signatureStep("SIGNATURE_INVALID", () => recoverRequestSigners(signed));
     const first = this.#byDigest(recovered.digest);
     if (first !== undefined) return { submission: this.#view(first), created: false };
 
