@@ -248,6 +248,7 @@ export function signRelayedTransaction(key: SigningKey, t: RelayedTransactionFie
 
 // ---- Receipts as the node sends them ----------------------------------------------------------------------------
 
+/** A log as the node sends it (JSON-RPC). */
 interface RawLog {
   address: string;
   topics: string[];
@@ -259,7 +260,8 @@ interface RawLog {
   removed?: boolean;
 }
 
-interface RawReceipt {
+/** A receipt as the node sends it (`eth_getTransactionReceipt`, `eth_getBlockReceipts`). */
+export interface RawReceipt {
   transactionHash: string;
   transactionIndex: string;
   blockHash: string;
@@ -278,6 +280,51 @@ interface RawReceipt {
   blobGasUsed?: string | null;
   blobGasPrice?: string | null;
   type?: string;
+}
+
+/**
+ * An ethers `TransactionReceipt` from a receipt as the node sends it: what ethers' own formatter does, without a
+ * second request (addresses checksummed by `checksummed`).
+ */
+export function receiptFromJson(
+  r: RawReceipt,
+  provider: Provider,
+  checksummed: (address: string) => string = getAddress,
+): TransactionReceipt {
+  const n = (h: string | null | undefined) => (h == null ? 0n : BigInt(h));
+  const blockNumber = Number(r.blockNumber);
+  return new TransactionReceipt(
+    {
+      to: r.to == null ? null : checksummed(r.to),
+      from: checksummed(r.from),
+      contractAddress: r.contractAddress == null ? null : checksummed(r.contractAddress),
+      hash: r.transactionHash,
+      index: Number(r.transactionIndex),
+      blockHash: r.blockHash,
+      blockNumber,
+      logsBloom: r.logsBloom,
+      logs: r.logs.map((l) => ({
+        transactionHash: l.transactionHash,
+        blockHash: l.blockHash,
+        blockNumber,
+        removed: l.removed ?? false,
+        address: checksummed(l.address),
+        data: l.data,
+        topics: l.topics,
+        index: Number(l.logIndex),
+        transactionIndex: Number(l.transactionIndex),
+      })),
+      gasUsed: n(r.gasUsed),
+      blobGasUsed: r.blobGasUsed == null ? null : n(r.blobGasUsed),
+      cumulativeGasUsed: n(r.cumulativeGasUsed),
+      gasPrice: n(r.effectiveGasPrice ?? r.gasPrice),
+      blobGasPrice: r.blobGasPrice == null ? null : n(r.blobGasPrice),
+      type: Number(r.type ?? 0),
+      status: r.status == null ? null : Number(r.status),
+      root: r.root ?? null,
+    },
+    provider,
+  );
 }
 
 // ---- Relayed transactions -----------------------------------------------------------------------------------------
@@ -1068,42 +1115,9 @@ export class Relayer extends AbstractSigner<JsonRpcApiProvider> {
     }
   }
 
-  /** An ethers receipt from the node's JSON (what ethers' formatter does, with address checksums remembered). */
+  /** An ethers receipt from the node's JSON, with address checksums remembered. */
   #receipt(r: RawReceipt): TransactionReceipt {
-    const n = (h: string | null | undefined) => (h == null ? 0n : BigInt(h));
-    const blockNumber = Number(r.blockNumber);
-    return new TransactionReceipt(
-      {
-        to: r.to == null ? null : this.#checksummed(r.to),
-        from: this.#checksummed(r.from),
-        contractAddress: r.contractAddress == null ? null : this.#checksummed(r.contractAddress),
-        hash: r.transactionHash,
-        index: Number(r.transactionIndex),
-        blockHash: r.blockHash,
-        blockNumber,
-        logsBloom: r.logsBloom,
-        logs: r.logs.map((l) => ({
-          transactionHash: l.transactionHash,
-          blockHash: l.blockHash,
-          blockNumber,
-          removed: l.removed ?? false,
-          address: this.#checksummed(l.address),
-          data: l.data,
-          topics: l.topics,
-          index: Number(l.logIndex),
-          transactionIndex: Number(l.transactionIndex),
-        })),
-        gasUsed: n(r.gasUsed),
-        blobGasUsed: r.blobGasUsed == null ? null : n(r.blobGasUsed),
-        cumulativeGasUsed: n(r.cumulativeGasUsed),
-        gasPrice: n(r.effectiveGasPrice ?? r.gasPrice),
-        blobGasPrice: r.blobGasPrice == null ? null : n(r.blobGasPrice),
-        type: Number(r.type ?? 0),
-        status: r.status == null ? null : Number(r.status),
-        root: r.root ?? null,
-      },
-      this.provider,
-    );
+    return receiptFromJson(r, this.provider, (a) => this.#checksummed(a));
   }
 
   /**

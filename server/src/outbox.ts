@@ -56,6 +56,7 @@ import {
   jsonRpcLinkOf,
   parseWireRequest,
   plainMessage,
+  receiptFromJson,
   recoverRequestSigners,
   signRelayedTransaction,
   signedRequestCall,
@@ -64,6 +65,7 @@ import {
   type Crossproof,
   type JsonRpcLink,
   type ParsedSignedRequest,
+  type RawReceipt,
   type RelayerFees,
   type RequestCall,
 } from "../../sdk/src";
@@ -254,6 +256,18 @@ function errorRecord(err: unknown): SubmissionError {
   return { code: "CHAIN_ERROR", message: plainMessage(err) };
 }
 
+/** Runs an intake step whose SDK refusal is `SIGNATURE_INVALID`: a 422 problem with the step's code. */
+function signatureStep<T>(code: "DOMAIN_MISMATCH" | "SIGNATURE_INVALID", step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    if (err instanceof CrossproofError && err.code === "SIGNATURE_INVALID") {
+      throw new Problem("signature-invalid", err.message, { code, ...err.details }, { cause: err });
+    }
+    throw err;
+  }
+}
+
 /** The answer of one call in a JSON-RPC batch. */
 type RpcOutcome = { ok: true; result: unknown } | { ok: false; error: Error };
 
@@ -311,34 +325,8 @@ export class Outbox {
    */
   async intake(submitter: Submitter, body: unknown): Promise<{ submission: Submission; created: boolean }> {
     const signed = parseWireRequest(body);
-    let call: RequestCall<unknown>;
-    try {
-      call = signedRequestCall(this.#cp, signed);
-    } catch (err) {
-      if (err instanceof CrossproofError && err.code === "SIGNATURE_INVALID") {
-        throw new Problem(
-          "signature-invalid",
-          err.message,
-          { code: "DOMAIN_MISMATCH", ...err.details },
-          { cause: err },
-        );
-      }
-      throw err;
-    }
-    let recovered: ReturnType<typeof recoverRequestSigners>;
-    try {
-      recovered = recoverRequestSigners(signed);
-    } catch (err) {
-      if (err instanceof CrossproofError && err.code === "SIGNATURE_INVALID") {
-        throw new Problem(
-          "signature-invalid",
-          err.message,
-          { code: "SIGNATURE_INVALID", ...err.details },
-          { cause: err },
-        );
-      }
-      throw err;
-    }
+    const call = signatureStep("DOMAIN_MISMATCH", () => signedRequestCall(this.#cp, signed));
+    const recovered = signatureStep("SIGNATURE_INVALID", () => recoverRequestSigners(signed));
     const first = this.#byDigest(recovered.digest);
     if (first !== undefined) return { submission: this.#view(first), created: false };
 
@@ -627,10 +615,8 @@ export class Outbox {
         r.error === null ? { code: "CHAIN_ERROR", message: "the node refused the transaction" } : JSON.parse(r.error);
     } else if (Number(raw.status) === 1) {
       const call = this.#callOf(r);
-      const receipt = await this.#cp.provider.getTransactionReceipt(tx.hash);
-      if (receipt === null) throw new CrossproofError("CHAIN_ERROR", `the receipt of ${tx.hash} went away`);
       try {
-        result = jsonSafe(call.result(receipt));
+        result = jsonSafe(call.result(receiptFromJson(raw, this.#cp.provider)));
         state = "confirmed";
       } catch (err) {
         // Mined, but its result cannot be read: the transaction happened, the submission is confirmed without one.
@@ -936,14 +922,6 @@ export class Outbox {
       return { ok: true, result: a.result };
     });
   }
-}
-
-/** A receipt as the node sends it (the fields the outbox reads). */
-interface RawReceipt {
-  transactionHash: string;
-  blockNumber: string;
-  status?: string;
-  gasUsed: string;
 }
 
 /** The interface of the signed-request base, for its expiry error. */
