@@ -103,6 +103,7 @@ async function main(): Promise<void> {
     });
     provider.destroy();
     await anvil.saveState();
+    await untilReady(gateway.url);
     describeGateway(gateway, record);
   } catch (err) {
     // Keep what the chain did before the failure: save, then stop it.
@@ -195,6 +196,23 @@ async function deployAndDescribe(
     );
   }
   return record;
+}
+
+/** Waits until the gateway says it is ready (the chain answers, its index caught up), at most a minute. */
+async function untilReady(url: string): Promise<void> {
+  const until = Date.now() + 60_000;
+  let last = "";
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.ok) return;
+      last = ((await res.json()) as { detail?: string }).detail ?? `HTTP ${res.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the gateway at ${url} did not get ready within a minute: ${last}`);
 }
 
 /** Where the gateway is and how the demo members use it. */

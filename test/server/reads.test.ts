@@ -363,6 +363,20 @@ describe("gateway: reads and least disclosure (real chain, the demo's writes)", 
     expect((await get(`/v1/assistance?filter=open`)).status).to.equal(401);
   });
 
+  it("compliance figures of a member as addressee: the SDK's, from the chain, for members only", async function () {
+    const to = (await assistance.chainTime()) + 30 * 86_400;
+    const res = await get(`/v1/compliance/3?from=0&to=${to}`, "fr");
+    expect(res.status).to.equal(200);
+    const figures = res.body as Record<string, unknown>;
+    const sdk = await assistance.complianceFigures(3, { from: 0, to, asOf: figures.asOf as number });
+    expect(figures).to.deep.equal(JSON.parse(JSON.stringify({ ...sdk, memberId: "3" })));
+    // The demo's request answered on time, and the request left overdue above.
+    expect(figures.answeredOnTime).to.be.at.least(1);
+    expect(figures.overdue).to.be.at.least(1);
+    expect((await get(`/v1/compliance/3?from=0&to=${to}`)).status).to.equal(401);
+    expect((await get(`/v1/compliance/3?from=10&to=5`, "fr")).status).to.equal(400);
+  });
+
   it("members, their keys and the recognition agreements, for anyone", async function () {
     const members = (await get(`/v1/members`)).body.members as Json[];
     expect(members.map((m) => [m.memberId, m.jurisdiction, m.roles, m.status])).to.deep.equal([

@@ -29,6 +29,7 @@ import { Sessions } from "../../server/src/auth/principal";
 import { openDatabase } from "../../server/src/db";
 import { startGateway, type RunningGateway } from "../../server/src/gateway";
 import { Outbox } from "../../server/src/outbox";
+import { authModule } from "../../server/src/auth/siwe";
 import { packagesModule } from "../../server/src/routes/packages";
 import { submissionsModule } from "../../server/src/routes/submissions";
 import { devKey, startTestChain, testGatewayConfig, type TestChain } from "../helpers/gateway";
@@ -119,7 +120,8 @@ describe("gateway submissions: the durable outbox (real HTTP, real chain)", func
     proxy = await startRpcProxy(chain.anvil.url);
     gw = await startGateway(
       testGatewayConfig(chain, { rpcUrl: proxy.url, uploadLimit: String(1_000_000), rateLimit: String(100_000) }),
-      [submissionsModule, packagesModule],
+      // The auth module re-checks every member token on chain; while the chain is down the token stands.
+      [authModule, submissionsModule, packagesModule],
       { log: pino({ level: "debug" }, { write: (line: string) => void gatewayLog.push(line) }) },
     );
     cp = await connect({ rpcUrl: chain.anvil.url, deployment: chain.deploymentFile });
@@ -303,12 +305,20 @@ describe("gateway submissions: the durable outbox (real HTTP, real chain)", func
     });
 
     it("shows a submission to its submitter and its member's logins only; the outbox depth in /metrics", async function () {
+      // A staff login of member 1, added by its administrator (member 1's own key).
+      const staffAddress = Wallet.createRandom().address;
+      const added = await fetch(url("/v1/members/me/staff"), {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${tokens[0]}` },
+        body: JSON.stringify({ name: "Officer Martin", address: staffAddress }),
+      });
+      expect(added.status, await added.clone().text()).to.be.oneOf([200, 201]);
       const staff = await gw.ctx.sessions.issue({
         kind: "member",
         memberId: 1n,
         roles: ["AGENCY"],
         jurisdiction: "FR",
-        address: Wallet.createRandom().address,
+        address: staffAddress,
         staff: "Officer Martin",
       });
       expect((await status(first.id, staff.token)).res.status).to.equal(200);

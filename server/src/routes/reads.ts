@@ -861,6 +861,47 @@ function assistanceRoutes(ctx: GatewayContext, reads: Reads): void {
 
   ctx.api.route({
     method: "get",
+    path: "/v1/compliance/:memberId",
+    summary:
+      "A member's compliance figures as addressee for a period (answered on time, late, overdue, refused by ground)",
+    description:
+      "For the requests whose deadline falls in [from, to): counted from the AssistanceDesk's events and its `stateAt` " +
+      "(AssistanceClient.complianceFigures) as of chain time now; lateness is judged on the signed answer time within " +
+      "the consortium's maximum relay delay. Any member may read any member's figures: they are the consortium's " +
+      "policy data and every node holds the events they come from. Times are unix seconds.",
+    tags,
+    auth: "member",
+    params: z.object({ memberId: z.coerce.number().int().positive() }),
+    query: z
+      .object({ from: z.coerce.number().int().nonnegative(), to: z.coerce.number().int().positive() })
+      .strict()
+      .refine((q) => q.to > q.from, { message: "`to` must be after `from`" }),
+    responses: {
+      200: {
+        description: "The figures",
+        schema: z
+          .object({
+            memberId: z.string(),
+            from: z.number(),
+            to: z.number(),
+            asOf: z.number(),
+            due: z.number(),
+            answeredOnTime: z.number(),
+            answeredLate: z.number(),
+            overdue: z.number(),
+          })
+          .passthrough()
+          .openapi("ComplianceFigures"),
+      },
+    },
+    handler: async ({ params, query }) => {
+      const f = await ctx.cp.assistance.complianceFigures(params.memberId, { from: query.from, to: query.to });
+      return { status: 200, body: { ...f, memberId: f.memberId.toString() } };
+    },
+  });
+
+  ctx.api.route({
+    method: "get",
     path: "/v1/assistance",
     summary:
       "The calling member's assistance requests (as requester and/or addressee): open, due soon, overdue, answered",
