@@ -197,7 +197,7 @@ export const verificationModule: GatewayModule = (ctx) => {
       const member = hostedMember(ctx, principal);
       const dir = mkdtempSync(path.join(tmpdir(), "crossproof-upload-"));
       try {
-        const upload = await receiveMultipart(req, dir, { maxBytes: ctx.config.uploadLimit });
+        const upload = await receiveMultipart(req, dir, { maxBytes: ctx.config.uploadLimit, preservePath: true });
         const manifest = upload.fields.get("manifest") ?? upload.files.find((f) => f.field === "manifest")?.bytes;
         if (manifest === undefined) throw new Problem("invalid-request", "the upload has no `manifest` part");
         const options = VerificationOptions.parse(JSON.parse(upload.fields.get("options") ?? "{}"));
