@@ -61,16 +61,20 @@ async function encryptFile(file: string, password: string, content: KeyFile): Pr
   chmodSync(file, 0o600);
 }
 
-async function decryptFile(file: string, password: string): Promise<KeyFile> {
+function decryptFile(file: string, password: string): Promise<KeyFile> {
+  return decryptJwe(readFileSync(file, "utf8"), password, `the key file ${file}`);
+}
+
+async function decryptJwe(jwe: string, password: string, source: string): Promise<KeyFile> {
   let plaintext: Uint8Array;
   try {
-    ({ plaintext } = await compactDecrypt(readFileSync(file, "utf8").trim(), new TextEncoder().encode(password), {
+    ({ plaintext } = await compactDecrypt(jwe.trim(), new TextEncoder().encode(password), {
       keyManagementAlgorithms: ["PBES2-HS512+A256KW"],
       contentEncryptionAlgorithms: ["A256GCM"],
       maxPBES2Count: 10_000_000,
     }));
   } catch (cause) {
-    throw new Error(`cannot open the key file ${file}: wrong CROSSPROOF_KEYSTORE_PASSWORD, or the file is damaged`, {
+    throw new Error(`cannot open ${source}: wrong CROSSPROOF_KEYSTORE_PASSWORD, or it is damaged`, {
       cause,
     });
   }
@@ -126,21 +130,45 @@ export async function removeKeys(
   return before - (current.signingKeys.length + current.reportKeys.length + current.packageKeys.length);
 }
 
-/** Every member key file in `dir`, opened with the password. A missing folder is an empty keystore. */
-export async function loadKeystore(dir: string, password: string): Promise<Map<bigint, HostedMember>> {
+/** The environment variable that may carry a member's key file instead of the keystore folder. */
+export const MEMBER_KEYS_VARIABLE = /^CROSSPROOF_MEMBER_KEYS_([1-9][0-9]*)$/;
+
+/** A member's keys as the gateway uses them, from a decrypted key file. */
+function hostedMemberOf(k: KeyFile): HostedMember {
+  return {
+    memberId: BigInt(k.memberId),
+    signers: k.signingKeys.map((key) => new Wallet(key)),
+    reportKeys: k.reportKeys.map((r) => ({ kid: r.kid, jwk: r.jwk as JWK })),
+    packageKeys: k.packageKeys.map((p) => ({ kid: p.kid, jwk: p.jwk as JWK })),
+  };
+}
+
+/**
+ * Every member key file in `dir`, and every key file given in the environment as `CROSSPROOF_MEMBER_KEYS_<member
+ * id>` (the same encrypted JWE a key file holds: for deployments that inject secrets as variables rather than files),
+ * opened with the password. A missing folder is an empty keystore; a member given both ways is refused (which one
+ * counts would be a guess).
+ */
+export async function loadKeystore(
+  dir: string,
+  password: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Map<bigint, HostedMember>> {
   const members = new Map<bigint, HostedMember>();
-  if (!existsSync(dir)) return members;
-  const files = readdirSync(dir).filter((f) => /^member-[1-9][0-9]*\.jwe$/.test(f));
-  if (files.length > 0) assertPassword(password);
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => /^member-[1-9][0-9]*\.jwe$/.test(f)) : [];
+  const variables = Object.keys(env).filter((k) => MEMBER_KEYS_VARIABLE.test(k) && (env[k] ?? "") !== "");
+  if (files.length + variables.length > 0) assertPassword(password);
   for (const f of files) {
     const k = await decryptFile(path.join(dir, f), password);
     if (`member-${k.memberId}.jwe` !== f) throw new Error(`${f} holds the keys of member ${k.memberId}`);
-    members.set(BigInt(k.memberId), {
-      memberId: BigInt(k.memberId),
-      signers: k.signingKeys.map((key) => new Wallet(key)),
-      reportKeys: k.reportKeys.map((r) => ({ kid: r.kid, jwk: r.jwk as JWK })),
-      packageKeys: k.packageKeys.map((p) => ({ kid: p.kid, jwk: p.jwk as JWK })),
-    });
+    members.set(BigInt(k.memberId), hostedMemberOf(k));
+  }
+  for (const name of variables) {
+    const id = BigInt(MEMBER_KEYS_VARIABLE.exec(name)![1]!);
+    if (members.has(id)) throw new Error(`member ${id}'s keys are given both in ${dir} and in ${name}`);
+    const k = await decryptJwe(env[name]!, password, name);
+    if (BigInt(k.memberId) !== id) throw new Error(`${name} holds the keys of member ${k.memberId}`);
+    members.set(id, hostedMemberOf(k));
   }
   return members;
 }

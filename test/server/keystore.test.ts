@@ -66,6 +66,30 @@ describe("gateway keystore: encrypted key files and report-key rotation", functi
       expect((await loadKeystore(dir, PASSWORD)).get(7n)!.reportKeys.map((k) => k.kid)).to.deep.equal([b.kid]);
     });
 
+    it("reads a member's key file from the environment too (CROSSPROOF_MEMBER_KEYS_<id>), never the same member twice", async function () {
+      const a = await generateReportKey();
+      await addKeys(dir, PASSWORD, { memberId: 7, reportKeys: [{ kid: a.kid, jwk: a.privateJwk }] });
+      const jwe = readFileSync(path.join(dir, "member-7.jwe"), "utf8");
+      const empty = path.join(dir, "none");
+      const fromEnv = await loadKeystore(empty, PASSWORD, { CROSSPROOF_MEMBER_KEYS_7: jwe });
+      expect(fromEnv.get(7n)!.reportKeys.map((k) => k.kid)).to.deep.equal([a.kid]);
+      const refusal = async (p: Promise<unknown>) => {
+        try {
+          await p;
+        } catch (err) {
+          return (err as Error).message;
+        }
+        return "accepted";
+      };
+      expect(await refusal(loadKeystore(dir, PASSWORD, { CROSSPROOF_MEMBER_KEYS_7: jwe }))).to.match(/both in/);
+      expect(await refusal(loadKeystore(empty, PASSWORD, { CROSSPROOF_MEMBER_KEYS_8: jwe }))).to.match(
+        /CROSSPROOF_MEMBER_KEYS_8 holds the keys of member 7/,
+      );
+      expect(await refusal(loadKeystore(empty, "the wrong password!!", { CROSSPROOF_MEMBER_KEYS_7: jwe }))).to.match(
+        /cannot open CROSSPROOF_MEMBER_KEYS_7: wrong CROSSPROOF_KEYSTORE_PASSWORD/,
+      );
+    });
+
     it("refuses a short password", async function () {
       let refused: Error | undefined;
       try {
