@@ -50,6 +50,7 @@ export async function startDemoGateway(p: DemoGatewayParameters): Promise<Runnin
   const relayer = devAccount(0, p.provider);
   const held = await loadKeystore(config.keystoreDir, config.keystorePassword);
   const count = Number(await consortium.consortium.memberCount());
+  let changed = false;
   for (let id = 1; id <= count; ++id) {
     const memberKeys = await consortium.consortium.keysOf(id);
     const member = memberKeys.map((k) => devAccountFor(k, p.provider)).find((w) => w !== undefined);
@@ -69,11 +70,16 @@ export async function startDemoGateway(p: DemoGatewayParameters): Promise<Runnin
       const k = await generateRecipientKey();
       toAdd.packageKeys.push(k.privateKey);
     }
-    await addKeys(config.keystoreDir, config.keystorePassword, {
-      memberId: id,
-      signingKeys: [member.privateKey],
-      ...toAdd,
-    });
+    // Re-encrypting a key file costs a full PBKDF2 run: only when something is new (a restart adds nothing).
+    const hasSigner = have?.signers.some((w) => w.address === member.address) ?? false;
+    if (!hasSigner || toAdd.reportKeys.length > 0 || toAdd.packageKeys.length > 0) {
+      changed = true;
+      await addKeys(config.keystoreDir, config.keystorePassword, {
+        memberId: id,
+        signingKeys: [member.privateKey],
+        ...toAdd,
+      });
+    }
     // Register on chain what the chain does not have yet (a new chain with an old keystore, or new keys).
     for (const [purpose, keys] of [
       ["Report", [...reportKeys, ...toAdd.reportKeys]],
@@ -88,5 +94,6 @@ export async function startDemoGateway(p: DemoGatewayParameters): Promise<Runnin
       }
     }
   }
-  return startGateway(config, gatewayModules);
+  // A restart added nothing: the keystore opened above is the gateway's (no second PBKDF2 run per file).
+  return startGateway(config, gatewayModules, changed ? {} : { members: held });
 }

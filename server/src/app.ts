@@ -65,6 +65,8 @@ export function createApp(p: AppParameters & { metricsSet: GatewayMetrics }): Ex
       customLogLevel: (_req, res, err) => (err !== undefined || res.statusCode >= 500 ? "error" : "info"),
       serializers: {
         req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        // The status is what a request log needs; response headers (security headers, etags) are the same every time.
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),
   );

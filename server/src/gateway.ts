@@ -67,7 +67,10 @@ function starting(_req: IncomingMessage, res: ServerResponse): void {
 export async function startGateway(
   config: GatewayConfig,
   modules: readonly GatewayModule[],
-  o: { log?: Logger } = {},
+  o: {
+    log?: Logger; /** The keystore, already opened by the caller (opening it costs a PBKDF2 run per file). */
+    members?: Map<bigint, HostedMember>;
+  } = {},
 ): Promise<RunningGateway> {
   const log = o.log ?? pino({ level: config.logLevel, base: { service: "crossproof-gateway" } });
   const closers: (() => Promise<void> | void)[] = [];
@@ -113,7 +116,7 @@ export async function startGateway(
         ? new KuboContentStore(config.contentStore.url)
         : await EmbeddedContentStore.open(config.contentStore.dir);
     closers.push(() => store.close());
-    const members = await loadKeystore(config.keystoreDir, config.keystorePassword);
+    const members = o.members ?? (await loadKeystore(config.keystoreDir, config.keystorePassword));
     log.info({ members: [...members.keys()].map(String) }, "hosted members");
     const sessions = new Sessions(sessionSecret(path.dirname(config.database)), config.publicUrl, config.tokenTtl);
     const metrics = gatewayMetrics();
