@@ -133,7 +133,11 @@ async function verifyAndSign(
   return { status: 200, body: { report, jws, kid } };
 }
 
+/** Seconds the published key set is reused (and may be cached by clients): a rotation shows within this time. */
+const JWKS_MAX_AGE_SECONDS = 60;
+
 export const verificationModule: GatewayModule = (ctx) => {
+  let jwks: { at: number; keys: object[] } | undefined;
   ctx.api.route({
     method: "post",
     path: "/v1/verifications",
@@ -259,19 +263,20 @@ export const verificationModule: GatewayModule = (ctx) => {
       },
     },
     handler: async ({ res }) => {
-      const keys = [];
-      for (const memberId of ctx.members.keys()) {
-        for (const k of await ctx.cp.consortium.registeredPublicKeys(memberId)) {
-          if (k.purpose !== "Report") continue;
-          keys.push({
+      // One scan of the key events for every hosted member, answered for as long as clients may cache it.
+      if (jwks === undefined || Date.now() - jwks.at > JWKS_MAX_AGE_SECONDS * 1000) {
+        const keys = (await ctx.cp.consortium.registeredPublicKeys())
+          .filter((k) => k.purpose === "Report" && ctx.members.has(k.memberId))
+          .map((k) => ({
             ...k.jwk,
-            crossproof_member: memberId.toString(),
+            crossproof_member: k.memberId.toString(),
             valid_from: new Date(k.validFrom * 1000).toISOString(),
             ...(k.validUntil === OPEN_ENDED ? {} : { valid_until: new Date(k.validUntil * 1000).toISOString() }),
-          });
-        }
+          }));
+        jwks = { at: Date.now(), keys };
       }
-      res.setHeader("cache-control", "public, max-age=60");
+      const keys = jwks.keys;
+      res.setHeader("cache-control", `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
       return { status: 200, body: { keys } };
     },
   });
