@@ -2,43 +2,45 @@
  * Every error the SDK throws is a {@link CrossproofError} with a `code` that callers can `switch` on.
  * The gateway maps each code to one HTTP status and an RFC 9457 problem document.
  */
-export type CrossproofErrorCode =
-  | "INVALID_ARGUMENT"
-  | "INVALID_MANIFEST"
-  | "MANIFEST_HASH_MISMATCH"
-  | "FILE_HASH_MISMATCH"
-  | "FILE_READ_ERROR"
-  | "ENCRYPTION_ERROR"
-  | "DECRYPTION_FAILED"
-  | "NOT_A_RECIPIENT"
+export const CrossproofErrorCodes = [
+  "INVALID_ARGUMENT",
+  "INVALID_MANIFEST",
+  "MANIFEST_HASH_MISMATCH",
+  "FILE_HASH_MISMATCH",
+  "FILE_READ_ERROR",
+  "ENCRYPTION_ERROR",
+  "DECRYPTION_FAILED",
+  "NOT_A_RECIPIENT",
   // Sharing a package (package.ts rewrapPackage, share.ts sharePackage).
-  | "ALREADY_A_RECIPIENT"
-  | "RECIPIENT_KEY_UNKNOWN"
-  | "RECIPIENT_KEY_INVALID"
-  | "NO_ENCRYPTION_KEY"
-  | "CONTENT_NOT_FOUND"
-  | "CONTENT_STORE_ERROR"
-  | "CID_MISMATCH"
-  | "SIGNATURE_INVALID"
-  | "MERKLE_PROOF_INVALID"
-  | "MERKLE_LEAF_NOT_FOUND"
-  | "CHAIN_ERROR"
-  | "GATEWAY_ERROR"
-  | "GATEWAY_UNREACHABLE"
+  "ALREADY_A_RECIPIENT",
+  "RECIPIENT_KEY_UNKNOWN",
+  "RECIPIENT_KEY_INVALID",
+  "NO_ENCRYPTION_KEY",
+  "CONTENT_NOT_FOUND",
+  "CONTENT_STORE_ERROR",
+  "CID_MISMATCH",
+  "SIGNATURE_INVALID",
+  "MERKLE_PROOF_INVALID",
+  "MERKLE_LEAF_NOT_FOUND",
+  "CHAIN_ERROR",
+  "GATEWAY_ERROR",
+  "GATEWAY_UNREACHABLE",
   /** The JSON-RPC node does not answer (connection refused, unknown host): the message names the URL. */
-  | "CHAIN_UNREACHABLE"
-  | "CONTRACT_REVERTED"
-  | "DEPLOYMENT_NOT_FOUND"
-  | "DEPLOYMENT_INVALID"
-  | "DEPLOYMENT_MISMATCH"
-  | "CONFIG_INVALID"
+  "CHAIN_UNREACHABLE",
+  "CONTRACT_REVERTED",
+  "DEPLOYMENT_NOT_FOUND",
+  "DEPLOYMENT_INVALID",
+  "DEPLOYMENT_MISMATCH",
+  "CONFIG_INVALID",
   // Signed verification reports (verify-report.ts).
-  | "REPORT_MALFORMED"
-  | "REPORT_SIGNATURE_INVALID"
-  | "REPORT_KEY_UNKNOWN"
-  | "REPORT_KEY_NOT_VALID_AT_SIGNING"
-  | "REPORT_ISSUER_NOT_ACTIVE"
-  | "REPORT_ISSUER_MISMATCH";
+  "REPORT_MALFORMED",
+  "REPORT_SIGNATURE_INVALID",
+  "REPORT_KEY_UNKNOWN",
+  "REPORT_KEY_NOT_VALID_AT_SIGNING",
+  "REPORT_ISSUER_NOT_ACTIVE",
+  "REPORT_ISSUER_MISMATCH",
+] as const;
+export type CrossproofErrorCode = (typeof CrossproofErrorCodes)[number];
 
 export class CrossproofError extends Error {
   override readonly name = "CrossproofError";

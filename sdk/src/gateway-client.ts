@@ -9,7 +9,7 @@ import path from "node:path";
 import type { Signer } from "ethers";
 import type { JSONWebKeySet } from "jose";
 import { SiweMessage } from "siwe";
-import { CrossproofError, type CrossproofErrorCode } from "./errors";
+import { CrossproofError, CrossproofErrorCodes, type CrossproofErrorCode } from "./errors";
 import type { TimePolicy, VerificationReport } from "./report";
 
 /** An RFC 9457 problem document as the gateway answers it. */
@@ -42,20 +42,7 @@ export interface GatewaySignedReport {
   kid: string;
 }
 
-const SDK_CODES = new Set<string>([
-  "INVALID_ARGUMENT",
-  "NOT_A_RECIPIENT",
-  "CONTENT_NOT_FOUND",
-  "CONTRACT_REVERTED",
-  "CHAIN_ERROR",
-  "CHAIN_UNREACHABLE",
-  "REPORT_MALFORMED",
-  "REPORT_SIGNATURE_INVALID",
-  "REPORT_KEY_UNKNOWN",
-  "REPORT_KEY_NOT_VALID_AT_SIGNING",
-  "REPORT_ISSUER_NOT_ACTIVE",
-  "REPORT_ISSUER_MISMATCH",
-]);
+const SDK_CODES = new Set<string>(CrossproofErrorCodes);
 
 /**
  * @example
