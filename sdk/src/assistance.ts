@@ -1,58 +1,16 @@
+/**
+ * The assistance domain's pure core: the AssistanceDesk's enums, EIP-712 request types and request id, the shapes of
+ * its requests and views, and its rules, offline: deadline profiles, the terms a request gets, its
+ * deadlines and review window, the time rule of signed answers, the derived state, and compliance figures from a
+ * desk's history. Each function mirrors one place of the contracts (`AssistanceOrders`, `AssistanceDesk`,
+ * `RecognitionAgreements`) and is tested equal to it; the contracts decide, these only let a client compute and
+ * explain ahead of (or after) the chain.
+ */
+import { AbiCoder, id as keccakUtf8, keccak256, type Signer, type TypedDataDomain, type TypedDataField } from "ethers";
 import {
-  AbiCoder,
-  keccak256,
-  type ContractRunner,
-  type Provider,
-  type Signer,
-  type TypedDataDomain,
-  type TypedDataField,
-} from "ethers";
-import {
-  AssistanceDesk__factory,
-  Consortium__factory,
-  RecognitionAgreements__factory,
-  type AssistanceDesk,
-  type RecognitionAgreements,
-} from "./typechain";
-import {
-  bytes32Arg,
-  bytes32ListArg,
-  enumArg,
-  flagsArg,
-  invalidArgument,
-  jurisdictionArg,
-  memberIdArg,
-  optionalBytes32Arg,
-  secondsArg,
-  unixSecondsArg,
-} from "./arguments";
-import {
-  AssistanceKind,
-  DataCategory,
-  OrderFlag,
-  assistanceStateAt,
   codeOf,
-  computeComplianceFigures,
-  impossibilityMask,
-  impossibilityReasons,
   nameOf,
   namesOfMask,
-  reviewGroundName,
-  stateName,
-  type AssistanceComplianceFigures,
-  type AssistanceHistoryEntry,
-  type AssistanceKindName,
-  type AssistanceProfileStruct,
-  type AssistanceProfileTerms,
-  type AssistanceTerms,
-  type DataCategoryName,
-} from "./assistance-rules";
-import { cidToBytes } from "./cid";
-import { ContractClient, resolveContract, type RequestRoutes } from "./contract-client";
-import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
-import { CrossproofError } from "./errors";
-import { fromJurisdiction } from "./jurisdiction";
-import {
   AssistanceStates,
   EmergencyReason,
   ImpossibilityReason,
@@ -64,10 +22,714 @@ import {
   type IssuingAuthorityTypeName,
   type ReviewGroundName,
 } from "./constants";
+import { bytes32Arg, enumArg, flagsArg, invalidArgument, secondsArg } from "./arguments";
+import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
+import { CrossproofError } from "./errors";
 
-// The pure rules (profiles, terms, deadlines, the time rule, compliance) are the assistance-rules module; the
-// assistance enums live in the base module (the contract-error decoder names their values too).
-export * from "./assistance-rules";
+/** What is asked, as in `IAssistanceDesk.Kind`. */
+export const AssistanceKind = { Preserve: 0, Produce: 1, Takedown: 2 } as const;
+export type AssistanceKindName = keyof typeof AssistanceKind;
+
+/**
+ * Data categories asked for (bitmask). IDENTIFICATION is data requested for the sole purpose of identifying the user
+ * (Regulation (EU) 2023/1543, Art. 3(10): e.g. IP addresses), asked for by orders only (`signIssueOrder`).
+ */
+export const DataCategory = {
+  SUBSCRIBER: 1,
+  TRAFFIC: 2,
+  CONTENT: 4,
+  DISSEMINATION_RECORDS: 8,
+  IDENTIFICATION: 16,
+} as const;
+export type DataCategoryName = keyof typeof DataCategory;
+
+/** Order flags, as in `IAssistanceDesk.AssistanceOrder.flags`. */
+export const OrderFlag = {
+  /** The user is not to be informed (Art. 13(2)): the addressee keeps the order confidential. */
+  CONFIDENTIAL: 1,
+  /** The offence is in the issuing State and the person resides there: no notification (Art. 8(2)). */
+  DOMESTIC: 2,
+} as const;
+export type OrderFlagName = keyof typeof OrderFlag;
+
+/** The consortium defaults when governance set nothing, as in `AssistanceDesk.DEFAULT_*`. */
+export const AssistanceDefaults = {
+  /** Seconds. */
+  responseWindow: 72 * 3600,
+  emergencyResponseWindow: 8 * 3600,
+  retentionPeriod: 90 * 24 * 3600,
+  /** The longest retention from issue that extensions may reach (seconds). */
+  maxRetentionPeriod: 365 * 24 * 3600,
+  /** The longest delay between a signed time and the block that records it (seconds). */
+  maxRelayDelay: 600,
+  /** The deadline profile when no agreement names one: the seed policy. */
+  defaultProfile: 1,
+} as const;
+
+/** Names of the governance parameters the desk reads (see `encodeProposal({ kind: "SetParameter" })`). */
+export const AssistanceParameters = {
+  responseWindow: "crossproof.assistance.responseWindow",
+  emergencyResponseWindow: "crossproof.assistance.emergencyResponseWindow",
+  retentionPeriod: "crossproof.assistance.retentionPeriod",
+  maxRetentionPeriod: "crossproof.assistance.maxRetentionPeriod",
+  maxRelayDelay: "crossproof.assistance.maxRelayDelay",
+  defaultProfile: "crossproof.assistance.defaultProfile",
+} as const;
+export type AssistanceParameterName = keyof typeof AssistanceParameters;
+
+/** A mask of `1 << code` bits from enum names (kinds, authority types, reasons). */
+function bitsOf<N extends string>(values: Readonly<Record<N, number>>, names: readonly string[], what: string): number {
+  if (!Array.isArray(names)) invalidArgument(what, names, `a list of ${Object.keys(values).join(", ")}`);
+  return names.reduce((m, n) => m | (1 << codeOf(values, n, what)), 0);
+}
+
+/** The enum names whose `1 << code` bit is set in `mask`. */
+function namesOfBits<N extends string>(values: Readonly<Record<N, number>>, mask: number | bigint): N[] {
+  const m = Number(mask);
+  return (Object.keys(values) as N[]).filter((k) => ((m >> values[k]) & 1) === 1);
+}
+
+// ---- Deadline profiles ---------------------------------------------------------------------------------------------
+
+/** A deadline profile as `RecognitionAgreements` stores it (`IRecognitionAgreements.AssistanceProfile`). */
+export interface AssistanceProfileStruct {
+  /** Seconds (0 = the governance parameter). */
+  responseWindow: number;
+  emergencyResponseWindow: number;
+  retentionPeriod: number;
+  /** Seconds beyond `retentionPeriod` extensions may reach (0 = up to the consortium's maximum). */
+  retentionExtension: number;
+  /** The enforcing authority's review window, from issue (0 = no notification). */
+  reviewWindow: number;
+  emergencyReviewWindow: number;
+  /** Kinds (bit `1 << Kind`) whose orders for `sensitiveCategories` are sensitive. */
+  sensitiveKinds: number;
+  /** Data category bits. */
+  sensitiveCategories: number;
+  /** Issuing authority types (bit `1 << type`) whose orders need a validating authority. */
+  validationRequired: number;
+  /** The same, for sensitive orders. */
+  sensitiveValidationRequired: number;
+  clarificationPausesDeadline: boolean;
+  /** keccak256 of the text the profile implements. */
+  textHash: Hex;
+}
+
+/** A deadline profile in the domain's words (see {@link assistanceProfile}). */
+export interface AssistanceProfileInput {
+  /** Seconds; absent = the governance parameter (default 72 hours). */
+  responseWindow?: number;
+  /** Seconds; absent = the governance parameter (default 8 hours). */
+  emergencyResponseWindow?: number;
+  /** Seconds; absent = the governance parameter (default 90 days). */
+  retentionPeriod?: number;
+  /** Seconds beyond the retention period extensions may reach; absent = up to the consortium's maximum. */
+  retentionExtension?: number;
+  /** The enforcing authority's review windows (both or neither); absent = no notification. */
+  reviewWindow?: number;
+  emergencyReviewWindow?: number;
+  /** Kinds and data categories that make an order sensitive (notified, validated more strictly). */
+  sensitiveKinds?: readonly AssistanceKindName[];
+  sensitiveCategories?: readonly DataCategoryName[];
+  /** Issuing authority types whose orders need a validating authority (any order / sensitive orders). */
+  validationRequired?: readonly IssuingAuthorityTypeName[];
+  sensitiveValidationRequired?: readonly IssuingAuthorityTypeName[];
+  /** A request for clarification stops the addressee's clock until the requester answers (default true). */
+  clarificationPausesDeadline?: boolean;
+  /** The text the profile implements (hashed with keccak256 of its NFC UTF-8), or its hash. */
+  text: string;
+}
+
+/** The profiles every consortium has, by id (`RecognitionAgreements.SEED_PROFILE`, `EU_EVIDENCE_PROFILE`). */
+export const AssistanceProfileId = { SeedPolicy: 1, EuEvidence: 2 } as const;
+export type BuiltInProfileName = keyof typeof AssistanceProfileId;
+
+const DAY = 24 * 3600;
+const AUTHORITY_TYPES = 0x3e;
+
+/** The built-in profiles, as `RecognitionAgreements`' constructor defines them (see docs/ASSISTANCE.md). */
+export const BuiltInAssistanceProfiles: Readonly<Record<BuiltInProfileName, AssistanceProfileStruct>> = {
+  SeedPolicy: {
+    responseWindow: 0,
+    emergencyResponseWindow: 0,
+    retentionPeriod: 0,
+    retentionExtension: 0,
+    reviewWindow: 0,
+    emergencyReviewWindow: 0,
+    sensitiveKinds: 0,
+    sensitiveCategories: 0,
+    validationRequired: 0,
+    sensitiveValidationRequired: 0,
+    clarificationPausesDeadline: true,
+    textHash: keccakUtf8("crossproof seed policy: 72 hours, 8 hours in emergencies, 90 days retention") as Hex,
+  },
+  EuEvidence: {
+    responseWindow: 10 * DAY,
+    emergencyResponseWindow: 8 * 3600,
+    retentionPeriod: 60 * DAY,
+    retentionExtension: 30 * DAY,
+    reviewWindow: 10 * DAY,
+    emergencyReviewWindow: 96 * 3600,
+    sensitiveKinds: 1 << AssistanceKind.Produce,
+    sensitiveCategories: DataCategory.TRAFFIC | DataCategory.CONTENT,
+    validationRequired: 1 << IssuingAuthorityType.OtherCompetentAuthority,
+    sensitiveValidationRequired:
+      (1 << IssuingAuthorityType.PublicProsecutor) | (1 << IssuingAuthorityType.OtherCompetentAuthority),
+    clarificationPausesDeadline: true,
+    textHash: keccakUtf8("Regulation (EU) 2023/1543") as Hex,
+  },
+};
+
+/** Mirror of `RecognitionAgreements.isValidAssistanceProfile`. */
+export function isValidAssistanceProfile(p: AssistanceProfileStruct): boolean {
+  if (
+    /^0x0{64}$/.test(p.textHash) ||
+    (p.sensitiveKinds & ~0x07) !== 0 ||
+    (p.sensitiveCategories & ~0x1f) !== 0 ||
+    ((p.validationRequired | p.sensitiveValidationRequired) & ~AUTHORITY_TYPES) !== 0 ||
+    (p.reviewWindow === 0) !== (p.emergencyReviewWindow === 0)
+  ) {
+    return false;
+  }
+  return (
+    p.reviewWindow === 0 ||
+    (p.sensitiveKinds !== 0 && p.sensitiveCategories !== 0 && p.responseWindow >= p.reviewWindow)
+  );
+}
+
+/**
+ * A deadline profile from the domain's words, checked by the contract's rule (`INVALID_ARGUMENT` otherwise), for a
+ * `DefineAssistanceProfile` proposal.
+ * @example
+ * assistanceProfile({ text: "Second Additional Protocol, Art. 7 (subscriber information)", responseWindow: 30 * 86400 })
+ */
+export function assistanceProfile(p: AssistanceProfileInput): AssistanceProfileStruct {
+  if (typeof p?.text !== "string" || p.text === "") invalidArgument("text", p?.text, "the text the profile implements");
+  const window = (name: keyof AssistanceProfileInput) => secondsArg(name, p[name], { allowZero: true }) ?? 0;
+  const struct: AssistanceProfileStruct = {
+    responseWindow: window("responseWindow"),
+    emergencyResponseWindow: window("emergencyResponseWindow"),
+    retentionPeriod: window("retentionPeriod"),
+    retentionExtension: window("retentionExtension"),
+    reviewWindow: window("reviewWindow"),
+    emergencyReviewWindow: window("emergencyReviewWindow"),
+    sensitiveKinds: bitsOf(AssistanceKind, p.sensitiveKinds ?? [], "sensitiveKinds"),
+    sensitiveCategories: flagsArg("sensitiveCategories", p.sensitiveCategories ?? [], DataCategory),
+    validationRequired: bitsOf(IssuingAuthorityType, p.validationRequired ?? [], "validationRequired"),
+    sensitiveValidationRequired: bitsOf(
+      IssuingAuthorityType,
+      p.sensitiveValidationRequired ?? [],
+      "sensitiveValidationRequired",
+    ),
+    clarificationPausesDeadline: p.clarificationPausesDeadline ?? true,
+    textHash: /^0x[0-9a-fA-F]{64}$/.test(p.text)
+      ? bytes32Arg("text", p.text, { nonZero: true })
+      : (keccakUtf8(p.text.normalize("NFC")) as Hex),
+  };
+  if ((struct.validationRequired | struct.sensitiveValidationRequired) & 1) {
+    invalidArgument("validationRequired", p.validationRequired, "issuing authority types other than None");
+  }
+  if (!isValidAssistanceProfile(struct)) {
+    throw new CrossproofError(
+      "INVALID_ARGUMENT",
+      "a profile with review windows has both, sensitive kinds and categories, and a response window at least as " +
+        "long as the review window; one without has neither",
+    );
+  }
+  return struct;
+}
+
+/** A profile in the domain's words, from its struct. */
+export function describeAssistanceProfile(p: AssistanceProfileStruct) {
+  return {
+    ...p,
+    sensitiveKinds: namesOfBits(AssistanceKind, p.sensitiveKinds),
+    sensitiveCategories: namesOfMask(DataCategory, p.sensitiveCategories),
+    validationRequired: namesOfBits(IssuingAuthorityType, p.validationRequired) as IssuingAuthorityTypeName[],
+    sensitiveValidationRequired: namesOfBits(
+      IssuingAuthorityType,
+      p.sensitiveValidationRequired,
+    ) as IssuingAuthorityTypeName[],
+  };
+}
+
+// ---- Terms ---------------------------------------------------------------------------------------------------------
+
+/** What a request issued now between two jurisdictions gets, as `AssistanceDesk.termsBetween` says (seconds). */
+export interface AssistanceTerms {
+  /** The recognition agreement whose terms apply (0 = none). */
+  agreementId: number;
+  responseWindow: number;
+  emergencyResponseWindow: number;
+  /** Retention from issue (already capped by `maxRetentionPeriod`). */
+  retentionPeriod: number;
+  /** The longest retention from issue that extensions may reach. */
+  maxRetentionPeriod: number;
+}
+
+/** The full terms with the profile, as `AssistanceDesk.profileTermsBetween` says (seconds, masks). */
+export interface AssistanceProfileTerms extends AssistanceTerms {
+  profileId: number;
+  reviewWindow: number;
+  emergencyReviewWindow: number;
+  sensitiveKinds: number;
+  sensitiveCategories: number;
+  validationRequired: number;
+  sensitiveValidationRequired: number;
+  clarificationPausesDeadline: boolean;
+  /** The profile's extension beyond the retention period (0 = up to the consortium's maximum). */
+  retentionExtension: number;
+}
+
+/** What `RecognitionAgreements.assistanceTermsOf` finds between two jurisdictions. */
+export interface AgreementAssistanceTerms {
+  agreementId: bigint | number;
+  responseWindow: bigint | number;
+  emergencyResponseWindow: bigint | number;
+  /** The agreement's retention period (0 = the profile's). */
+  retentionPeriod?: bigint | number;
+  /** The profile that applies (the agreement's, else the default). */
+  profileId?: bigint | number;
+  profile?: AssistanceProfileStruct;
+}
+
+/** Governance parameter values by name (unset, 0 or beyond uint32 = the default). */
+export type AssistanceParameterValues = Partial<Record<AssistanceParameterName, bigint | number>>;
+
+/** A governance parameter as the desk reads it: 0 or beyond uint32 means the default. */
+export function assistanceParameter(parameters: AssistanceParameterValues, name: AssistanceParameterName): number {
+  const v = BigInt(parameters[name] ?? 0);
+  return v === 0n || v > 0xffffffffn ? AssistanceDefaults[name] : Number(v);
+}
+
+/**
+ * Mirror of `AssistanceOrders.terms`: each window and period is the agreement's when not zero, else the profile's
+ * when not zero, else the governance parameter (or its default); retention is capped by the consortium's maximum,
+ * and extensions by the profile's extension. The agreement and its profile are chosen on chain only — this does not
+ * choose them.
+ */
+export function resolveAssistanceTerms(
+  agreement: AgreementAssistanceTerms,
+  parameters: AssistanceParameterValues = {},
+): AssistanceProfileTerms {
+  const profile = agreement.profile ?? BuiltInAssistanceProfiles.SeedPolicy;
+  const first = (a: bigint | number | undefined, p: number, name: AssistanceParameterName) =>
+    Number(a ?? 0) || p || assistanceParameter(parameters, name);
+  const maxRetention = assistanceParameter(parameters, "maxRetentionPeriod");
+  const retentionPeriod = Math.min(
+    first(agreement.retentionPeriod, profile.retentionPeriod, "retentionPeriod"),
+    maxRetention,
+  );
+  const profileMax = profile.retentionExtension === 0 ? maxRetention : retentionPeriod + profile.retentionExtension;
+  return {
+    agreementId: Number(agreement.agreementId),
+    profileId: Number(agreement.profileId ?? AssistanceProfileId.SeedPolicy),
+    responseWindow: first(agreement.responseWindow, profile.responseWindow, "responseWindow"),
+    emergencyResponseWindow: first(
+      agreement.emergencyResponseWindow,
+      profile.emergencyResponseWindow,
+      "emergencyResponseWindow",
+    ),
+    retentionPeriod,
+    maxRetentionPeriod: Math.min(profileMax, maxRetention),
+    reviewWindow: profile.reviewWindow,
+    emergencyReviewWindow: profile.emergencyReviewWindow,
+    sensitiveKinds: profile.sensitiveKinds,
+    sensitiveCategories: profile.sensitiveCategories,
+    validationRequired: profile.validationRequired,
+    sensitiveValidationRequired: profile.sensitiveValidationRequired,
+    clarificationPausesDeadline: profile.clarificationPausesDeadline,
+    retentionExtension: profile.retentionExtension,
+  };
+}
+
+/**
+ * Mirror of the desk's terms for a request without a profile of its own in the agreement: what
+ * `RecognitionAgreements.assistanceTerms` found (agreement 0 = none) under `profile` (default: the seed policy) and
+ * the governance parameters. A zero window in the agreement means the profile's, then the governance value.
+ */
+export function applicableAssistanceTerms(
+  agreement: {
+    agreementId: bigint | number;
+    responseWindow: bigint | number;
+    emergencyResponseWindow: bigint | number;
+  },
+  parameters: AssistanceParameterValues = {},
+  profile: AssistanceProfileStruct = BuiltInAssistanceProfiles.SeedPolicy,
+): AssistanceTerms {
+  const t = resolveAssistanceTerms({ ...agreement, profile }, parameters);
+  return {
+    agreementId: t.agreementId,
+    responseWindow: t.responseWindow,
+    emergencyResponseWindow: t.emergencyResponseWindow,
+    retentionPeriod: t.retentionPeriod,
+    maxRetentionPeriod: t.maxRetentionPeriod,
+  };
+}
+
+/** The terms when there is no agreement and governance set nothing. */
+export const DefaultAssistanceTerms: AssistanceTerms = {
+  agreementId: 0,
+  responseWindow: AssistanceDefaults.responseWindow,
+  emergencyResponseWindow: AssistanceDefaults.emergencyResponseWindow,
+  retentionPeriod: AssistanceDefaults.retentionPeriod,
+  maxRetentionPeriod: AssistanceDefaults.maxRetentionPeriod,
+};
+
+// ---- Deadlines -----------------------------------------------------------------------------------------------------
+
+/**
+ * The deadline, retention end and the latest retention end extensions may reach (as governance sets the maximum
+ * now), of a request issued at `issuedAt` (unix seconds) under `terms`, as the desk computes them. The deadline is
+ * the last second an answer is on time; the emergency window applies for any reason but `None`.
+ */
+export function computeAssistanceDeadlines(
+  issuedAt: number,
+  emergencyReason: EmergencyReasonName,
+  terms: Omit<AssistanceTerms, "agreementId"> = DefaultAssistanceTerms,
+): { deadline: number; retentionUntil: number; maxRetentionUntil: number } {
+  const emergency = codeOf(EmergencyReason, emergencyReason, "emergency reason") !== EmergencyReason.None;
+  return {
+    deadline: issuedAt + (emergency ? terms.emergencyResponseWindow : terms.responseWindow),
+    retentionUntil: issuedAt + Math.min(terms.retentionPeriod, terms.maxRetentionPeriod),
+    maxRetentionUntil: issuedAt + terms.maxRetentionPeriod,
+  };
+}
+
+/** An order's kind and data, as the profile's rules read them. */
+export interface OrderShape {
+  kind: AssistanceKindName;
+  dataCategories: readonly DataCategoryName[];
+  /** Absent or `None` = not an emergency. */
+  emergencyReason?: EmergencyReasonName;
+  /** Offence and person in the issuing State (Art. 8(2)): no notification. */
+  domestic?: boolean;
+}
+
+/**
+ * Whether an order is sensitive under a profile (Regulation (EU) 2023/1543, Art. 4(2) and 8(1): a production order
+ * for traffic data not sought only to identify the user, or for content data — as the profile names kinds and
+ * categories).
+ */
+export function isSensitiveOrder(
+  terms: Pick<AssistanceProfileTerms, "sensitiveKinds" | "sensitiveCategories">,
+  o: Pick<OrderShape, "kind" | "dataCategories">,
+): boolean {
+  const kind = codeOf(AssistanceKind, o.kind, "assistance kind");
+  const categories = flagsArg("dataCategories", o.dataCategories, DataCategory);
+  return ((terms.sensitiveKinds >> kind) & 1) === 1 && (categories & terms.sensitiveCategories) !== 0;
+}
+
+/** Mirror of `AssistanceOrders.issueOrder`'s notification rule: a review window, a sensitive order, not domestic. */
+export function orderNeedsNotification(terms: AssistanceProfileTerms, o: OrderShape): boolean {
+  return terms.reviewWindow !== 0 && isSensitiveOrder(terms, o) && !o.domestic;
+}
+
+/**
+ * Mirror of the validation rule: whether an order by `issuer` needs a validating authority under `terms`, and the
+ * types that may validate it (those that could issue it alone).
+ */
+export function validationRule(
+  terms: Pick<
+    AssistanceProfileTerms,
+    "sensitiveKinds" | "sensitiveCategories" | "validationRequired" | "sensitiveValidationRequired"
+  >,
+  issuer: IssuingAuthorityTypeName,
+  o: Pick<OrderShape, "kind" | "dataCategories">,
+): { required: boolean; validators: IssuingAuthorityTypeName[] } {
+  const needs = terms.validationRequired | (isSensitiveOrder(terms, o) ? terms.sensitiveValidationRequired : 0);
+  const code = codeOf(IssuingAuthorityType, issuer, "issuing authority type");
+  return {
+    required: ((needs >> code) & 1) === 1,
+    validators: (Object.keys(IssuingAuthorityType) as (keyof typeof IssuingAuthorityType)[]).filter(
+      (t) => t !== "None" && ((needs >> IssuingAuthorityType[t]) & 1) === 0,
+    ) as IssuingAuthorityTypeName[],
+  };
+}
+
+/**
+ * The deadlines of an order issued at `issuedAt` under `terms`, as the desk sets them: the answer deadline, the
+ * retention end, the latest retention end extensions may reach, and — when the enforcing authority is notified —
+ * the last second of its review (0 otherwise). Under a running review, data may not be produced (outside
+ * emergencies) before `reviewUntil`: see {@link mayProduceAt}.
+ */
+export function computeOrderDeadlines(
+  issuedAt: number,
+  o: OrderShape,
+  terms: AssistanceProfileTerms,
+): {
+  deadline: number;
+  retentionUntil: number;
+  maxRetentionUntil: number;
+  notified: boolean;
+  reviewUntil: number;
+} {
+  const reason = o.emergencyReason ?? "None";
+  const base = computeAssistanceDeadlines(issuedAt, reason, terms);
+  const emergency = reason !== "None";
+  const notified = orderNeedsNotification(terms, o);
+  return {
+    ...base,
+    notified,
+    reviewUntil: notified ? issuedAt + (emergency ? terms.emergencyReviewWindow : terms.reviewWindow) : 0,
+  };
+}
+
+/**
+ * Mirror of the review block in `AssistanceOrders.recordAnswer`: whether data (Fulfilled, PartiallyFulfilled) may
+ * be recorded at block time `at` — not under a running review (unless confirmed) outside emergencies.
+ */
+export function mayProduceAt(
+  order: { reviewUntil: number; reviewed: boolean; emergency: boolean },
+  at: number,
+): boolean {
+  return order.reviewUntil === 0 || order.reviewed || order.emergency || at >= order.reviewUntil;
+}
+
+// ---- The time rule of signed steps ----------------------------------------------------------------------------------
+
+/**
+ * Mirror of `AssistanceDesk._checkSignedTime`: a signed time is accepted from `maxRelayDelay` seconds before the
+ * block time to the block time itself; it is then the time lateness is judged on.
+ */
+export function acceptsSignedTime(
+  signedAt: number,
+  blockTime: number,
+  maxRelayDelay: number = AssistanceDefaults.maxRelayDelay,
+): boolean {
+  return signedAt <= blockTime && blockTime - signedAt <= maxRelayDelay;
+}
+
+/** Late: signed (or, for `respond`, recorded) after the last second of the deadline. */
+export function isLate(at: number, deadline: number): boolean {
+  return at > deadline;
+}
+
+/**
+ * Mirror of `AssistanceOrders.provideClarification`: the deadline after the requester answered at `resumedAt` a
+ * request for clarification signed at `pausedSince` — moved by the time it stood still when the profile stops the
+ * clock.
+ */
+export function deadlineAfterClarification(
+  deadline: number,
+  pausedSince: number,
+  resumedAt: number,
+  clarificationPauses: boolean,
+): number {
+  return clarificationPauses ? deadline + (resumedAt - pausedSince) : deadline;
+}
+
+/**
+ * Mirror of `AssistanceDesk.stateAt`: a request whose clock runs — it owes an answer (Issued, Acknowledged, or
+ * PartiallyFulfilled with something owed), or awaits clarification under a profile that does not stop the clock —
+ * reads Overdue past its deadline.
+ */
+export function assistanceStateAt(
+  request: {
+    state: AssistanceStateName;
+    deadline: number;
+    /** Data categories still owed (a bitmask or names); absent = nothing. */
+    owedCategories?: number | readonly DataCategoryName[];
+    /** The request's profile stops the clock for clarification (absent = true, as every built-in profile). */
+    clarificationPauses?: boolean;
+  },
+  atTime: number,
+): AssistanceStateName {
+  const owed =
+    request.owedCategories === undefined
+      ? 0
+      : typeof request.owedCategories === "number"
+        ? request.owedCategories
+        : flagsArg("owedCategories", request.owedCategories, DataCategory);
+  const counting =
+    request.state === "Issued" ||
+    request.state === "Acknowledged" ||
+    (request.state === "PartiallyFulfilled" && owed !== 0) ||
+    (request.state === "AwaitingClarification" && request.clarificationPauses === false);
+  return counting && atTime > request.deadline ? "Overdue" : request.state;
+}
+
+// ---- Closed lists in words ------------------------------------------------------------------------------------------
+
+/** The Art. 12(1) grounds in plain words (Regulation (EU) 2023/1543). */
+export const ReviewGroundText: Readonly<Record<ReviewGroundName, string>> = {
+  None: "the enforcing authority raises no ground for refusal",
+  ImmunityOrPrivilege:
+    "the data are protected by immunities or privileges under the enforcing State's law, or by its rules on " +
+    "criminal liability relating to freedom of the press or of expression (Art. 12(1)(a))",
+  ManifestBreachOfFundamentalRight:
+    "execution would entail a manifest breach of a relevant fundamental right (Art. 12(1)(b))",
+  NeBisInIdem: "execution would be contrary to the principle of ne bis in idem (Art. 12(1)(c))",
+  DualCriminality: "the conduct is not an offence under the enforcing State's law (Art. 12(1)(d))",
+};
+
+/** The Annex III reasons in plain words (Regulation (EU) 2023/1543, Annex III, Section D). */
+export const ImpossibilityReasonText: Readonly<Record<ImpossibilityReasonName, string>> = {
+  Incomplete: "the order is incomplete",
+  ManifestErrors: "the order contains manifest errors",
+  InsufficientInformation: "the order does not contain sufficient information to execute it",
+  DataNotStored: "the order does not concern data stored by or on behalf of the service provider when received",
+  DeFactoImpossibility: "de facto impossibility due to circumstances not attributable to the addressee",
+  IssuingAuthorityNotCompetent: "the order was not issued or validated by an issuing authority as specified in Art. 4",
+  OffenceNotCovered: "the order was issued for an offence not provided for in Art. 5(4)",
+  ServiceNotCovered: "the service is not covered by the Regulation",
+  ImmunityOrPrivilege:
+    "the data are protected by immunities or privileges, or by rules on freedom of the press or of expression",
+  ThirdCountryLawConflict: "compliance would conflict with the applicable law of a third country (Art. 17)",
+};
+
+/** The bitmask of Annex III reasons, from names. */
+export function impossibilityMask(reasons: readonly ImpossibilityReasonName[]): number {
+  if (!Array.isArray(reasons) || reasons.length === 0) {
+    invalidArgument("reasons", reasons, "a non-empty list of Annex III reasons");
+  }
+  return reasons.reduce((m, r, i) => {
+    const code = enumArg(`reasons[${i}]`, r, ImpossibilityReason);
+    if (code === 0) invalidArgument(`reasons[${i}]`, r, "a reason other than None");
+    return m | (1 << code);
+  }, 0);
+}
+
+/** The Annex III reason names of a bitmask. */
+export function impossibilityReasons(mask: number | bigint): ImpossibilityReasonName[] {
+  return namesOfBits(ImpossibilityReason, mask).filter((r): r is ImpossibilityReasonName => r !== "None");
+}
+
+// ---- Compliance figures --------------------------------------------------------------------------------------------
+
+/**
+ * One request to a member, as its history on chain tells it (see `AssistanceClient.assistanceHistory`): what fell
+ * due when, and what came of it.
+ */
+export interface AssistanceHistoryEntry {
+  requestId: Hex;
+  requester: bigint;
+  addressee: bigint;
+  /** The non-member the addressee (an operator) answers for; absent = the addressee itself. */
+  onBehalfOf?: Hex;
+  kind: AssistanceKindName;
+  emergency: boolean;
+  issuedAt: number;
+  /** The deadline as it stands (moved by clarification). */
+  deadline: number;
+  /** The first answer or impossibility report, with its lateness as the desk judged it. */
+  firstAnswer?: {
+    outcome: "Fulfilled" | "PartiallyFulfilled" | "Refused" | "ExecutionImpossible";
+    late: boolean;
+    /** Refused: the refusal grounds code. */
+    refusalGrounds?: number;
+    /** ExecutionImpossible: the Annex III reasons. */
+    reasons?: ImpossibilityReasonName[];
+  };
+  /** A partial answer left something owed that was never answered. */
+  stillOwed: boolean;
+  /** The ground the enforcing authority raised, if it ended the request. */
+  refusedByEnforcingAuthority?: ReviewGroundName;
+  /** The requester withdrew it before an answer. */
+  withdrawn: boolean;
+  /** Its state at `asOf`, as `stateAt` says. */
+  state: AssistanceStateName;
+}
+
+/**
+ * A member's compliance as addressee, for the requests that fell due (their deadline, as it stands) in a period:
+ * answered on time, late, overdue (still owing, past the deadline), with refusals and impossibility by ground, and
+ * the enforcing authorities' refusals. For a penalty regime to build on; counted from the chain's events and views
+ * by the rules of the desk (lateness is the desk's `late` flag, overdue is `stateAt`).
+ */
+export interface AssistanceComplianceFigures {
+  memberId: bigint;
+  /** The period [from, to) in unix seconds, and the time the figures were read at. */
+  from: number;
+  to: number;
+  asOf: number;
+  /** Requests whose deadline falls in the period. */
+  due: number;
+  /** First answered (or reported impossible) by the deadline, judged on the signed time where there is one. */
+  answeredOnTime: number;
+  answeredLate: number;
+  /** Still owing an answer past the deadline at `asOf`. */
+  overdue: number;
+  /** Partly answered, with what is still owed past the deadline. */
+  stillOwed: number;
+  /** Deadline in the period but not passed yet at `asOf`, or waiting for the requester's clarification. */
+  pending: number;
+  /** Withdrawn by the requester before an answer. */
+  withdrawn: number;
+  /** Ended by the enforcing authority's refusal, by Art. 12 ground. */
+  refusedByEnforcingAuthority: Partial<Record<ReviewGroundName, number>>;
+  /** Refused by the addressee, by refusal grounds code. */
+  refused: Record<number, number>;
+  /** Reported impossible, by Annex III reason (a report may give several). */
+  impossible: Partial<Record<ImpossibilityReasonName, number>>;
+}
+
+/**
+ * Compliance figures of `memberId` as addressee for the requests of `history` whose deadline falls in
+ * [`from`, `to`), as of `asOf` (see {@link AssistanceComplianceFigures}). Pure: `history` comes from
+ * `AssistanceClient.assistanceHistory` (events and `stateAt`), or from an indexer that keeps the same events.
+ */
+export function computeComplianceFigures(
+  history: readonly AssistanceHistoryEntry[],
+  p: { memberId: bigint | number; from: number; to: number; asOf: number; onBehalfOf?: string },
+): AssistanceComplianceFigures {
+  const memberId = BigInt(p.memberId);
+  const figures: AssistanceComplianceFigures = {
+    memberId,
+    from: p.from,
+    to: p.to,
+    asOf: p.asOf,
+    due: 0,
+    answeredOnTime: 0,
+    answeredLate: 0,
+    overdue: 0,
+    stillOwed: 0,
+    pending: 0,
+    withdrawn: 0,
+    refusedByEnforcingAuthority: {},
+    refused: {},
+    impossible: {},
+  };
+  const onBehalfOf = p.onBehalfOf?.toLowerCase();
+  for (const e of history) {
+    if (e.addressee !== memberId || e.deadline < p.from || e.deadline >= p.to) continue;
+    if (onBehalfOf !== undefined && e.onBehalfOf?.toLowerCase() !== onBehalfOf) continue;
+    figures.due++;
+    if (e.firstAnswer !== undefined) {
+      if (e.firstAnswer.late) figures.answeredLate++;
+      else figures.answeredOnTime++;
+      if (e.firstAnswer.outcome === "Refused" && e.firstAnswer.refusalGrounds !== undefined) {
+        const g = e.firstAnswer.refusalGrounds;
+        figures.refused[g] = (figures.refused[g] ?? 0) + 1;
+      }
+      for (const r of e.firstAnswer.reasons ?? []) figures.impossible[r] = (figures.impossible[r] ?? 0) + 1;
+      if (e.stillOwed && e.state === "Overdue") figures.stillOwed++;
+    } else if (e.refusedByEnforcingAuthority !== undefined) {
+      const g = e.refusedByEnforcingAuthority;
+      figures.refusedByEnforcingAuthority[g] = (figures.refusedByEnforcingAuthority[g] ?? 0) + 1;
+    } else if (e.withdrawn) {
+      figures.withdrawn++;
+    } else if (e.state === "Overdue") {
+      figures.overdue++;
+    } else {
+      figures.pending++;
+    }
+  }
+  return figures;
+}
+
+/** The state names, by code (`IAssistanceDesk.State`). */
+export const stateName = (code: number | bigint): AssistanceStateName => {
+  const name = AssistanceStates[Number(code)];
+  if (name === undefined) throw new CrossproofError("CHAIN_ERROR", `unknown assistance state code ${code}`);
+  return name;
+};
+
+/** The name of an Art. 12 ground code. */
+export const reviewGroundName = (code: number | bigint): ReviewGroundName =>
+  nameOf(ReviewGround, code, "review ground");
+
+// The assistance enums live in the base module (the contract-error decoder names their values too).
 export {
   AssistanceStates,
   EmergencyReason,
@@ -89,8 +751,6 @@ export const EmergencyReasonText: Readonly<Record<EmergencyReasonName, string>> 
     "an imminent threat to a critical infrastructure whose disruption or destruction would put the life, physical " +
     "integrity or safety of a person under imminent threat",
 };
-
-const stateCode = (s: AssistanceStateName) => AssistanceStates.indexOf(s);
 
 /** Refusal grounds codes of an addressee's refusal (the seed policy's list; the contract takes any non-zero code). */
 export const RefusalGrounds = {
@@ -412,157 +1072,6 @@ export interface AssistanceDeskResults {
   ExtendRetention: ExtendedRetention;
 }
 
-const lower = (h: unknown) => String(h).toLowerCase() as Hex;
-const ZERO32 = `0x${"00".repeat(32)}` as Hex;
-/** Absent or all zeros. */
-const isZeroHash = (h: string | undefined) => !h || /^0x0{64}$/.test(h);
-
-/** The request an issue (or order) result describes, from the events of its transaction. */
-function issuedFrom(events: Parameters<RequestRoutes<AssistanceDeskResults>["IssueAssistance"]["result"]>[0]) {
-  const a = events.argsOf("AssistanceRequested");
-  const profile = events.argsOf("AssistanceProfileApplied");
-  const issued: IssuedAssistance = {
-    requestId: lower(a.requestId),
-    requester: a.requester as bigint,
-    addressee: a.addressee as bigint,
-    kind: nameOf(AssistanceKind, a.kind as bigint, "assistance kind"),
-    emergencyReason: nameOf(EmergencyReason, a.emergencyReason as bigint, "emergency reason"),
-    deadline: Number(a.deadline),
-    retentionUntil: Number(a.retentionUntil),
-    agreementId: Number(a.agreementId),
-    profileId: Number(profile.profileId),
-  };
-  const order = events.find("AssistanceOrderIssued");
-  if (order !== undefined) {
-    const o = events.args(order);
-    if (Number(o.reviewUntil) !== 0) {
-      issued.notification = { enforcingAuthority: o.enforcingAuthority as bigint, reviewUntil: Number(o.reviewUntil) };
-    }
-    if (!isZeroHash(o.onBehalfOf as string)) issued.onBehalfOf = lower(o.onBehalfOf);
-  }
-  return issued;
-}
-
-/** Where each AssistanceDesk request goes and how its result is read. */
-function deskRoutes(desk: AssistanceDesk): RequestRoutes<AssistanceDeskResults> {
-  const answered = (events: Parameters<RequestRoutes<AssistanceDeskResults>["RespondAssistance"]["result"]>[0]) => {
-    const a = events.argsOf("AssistanceAnswered");
-    return { requestId: lower(a.requestId), state: stateName(a.outcome as bigint), late: a.late as boolean };
-  };
-  return {
-    IssueAssistance: {
-      contract: desk,
-      method: "issue",
-      action: "issuing an assistance request",
-      result: issuedFrom,
-    },
-    IssueAssistanceOrder: {
-      contract: desk,
-      method: "issueOrder",
-      action: "issuing an assistance order",
-      // Signed as one struct (the order nested); the contract takes the request and the order apart.
-      args: (signed) => {
-        const { order, ...request } = signed.request as IssueAssistanceOrderRequest;
-        return [request, order, signed.signature];
-      },
-      result: issuedFrom,
-    },
-    AcknowledgeAssistance: {
-      contract: desk,
-      method: "acknowledge",
-      action: "acknowledging an assistance request",
-      result: (events) => {
-        const a = events.argsOf("AssistanceAcknowledged");
-        return { requestId: lower(a.requestId), state: "Acknowledged", late: a.late as boolean };
-      },
-    },
-    RespondAssistance: {
-      contract: desk,
-      method: "respond",
-      action: "answering an assistance request",
-      result: answered,
-    },
-    AnswerAssistance: {
-      contract: desk,
-      method: "answer",
-      action: "answering an assistance request",
-      result: (events) => {
-        const at = events.argsOf("AssistanceAnsweredAt");
-        return {
-          ...answered(events),
-          signedAt: Number(at.signedAt),
-          recordedAt: Number(at.recordedAt),
-          owedCategories: namesOfMask(DataCategory, at.owedCategories as bigint),
-        };
-      },
-    },
-    RequestClarification: {
-      contract: desk,
-      method: "requestClarification",
-      action: "asking for clarification",
-      result: (events) => {
-        const a = events.argsOf("ClarificationRequested");
-        return { requestId: lower(a.requestId), state: "AwaitingClarification" };
-      },
-    },
-    ProvideClarification: {
-      contract: desk,
-      method: "provideClarification",
-      action: "answering a request for clarification",
-      result: (events) => {
-        const a = events.argsOf("ClarificationProvided");
-        return { requestId: lower(a.requestId), state: "Acknowledged", deadline: Number(a.deadline) };
-      },
-    },
-    ReportImpossibility: {
-      contract: desk,
-      method: "reportImpossibility",
-      action: "reporting that a request cannot be executed",
-      result: (events) => {
-        const a = events.argsOf("ImpossibilityReported");
-        return {
-          requestId: lower(a.requestId),
-          state: "ExecutionImpossible",
-          late: a.late as boolean,
-          reasons: impossibilityReasons(a.reasons as bigint),
-          signedAt: Number(a.signedAt),
-        };
-      },
-    },
-    ReviewAssistance: {
-      contract: desk,
-      method: "review",
-      action: "reviewing a notified order",
-      result: (events) => {
-        const a = events.argsOf("AssistanceReviewed");
-        return {
-          requestId: lower(a.requestId),
-          ground: reviewGroundName(a.ground as bigint),
-          refused: a.refused as boolean,
-        };
-      },
-    },
-    WithdrawAssistance: {
-      contract: desk,
-      method: "withdraw",
-      action: "withdrawing an assistance request",
-      result: (events) => {
-        const a = events.argsOf("AssistanceWithdrawn");
-        return { requestId: lower(a.requestId), state: "Withdrawn", late: false };
-      },
-    },
-    ExtendRetention: {
-      contract: desk,
-      method: "extendRetention",
-      action: "extending the retention",
-      result: (events) => {
-        const a = events.argsOf("RetentionExtended");
-        return { requestId: lower(a.requestId), retentionUntil: Number(a.retentionUntil) };
-      },
-    },
-  };
-}
-
 /** Signs an AssistanceDesk request with the acting member's key. */
 export function signAssistanceRequest<K extends keyof AssistanceDeskRequests>(
   signer: Signer,
@@ -684,704 +1193,4 @@ export interface IssueAssistanceParameters {
   legalBasisHash: string;
   salt?: string;
   validFor?: number;
-}
-
-/** An ISO 639-1 code (two lower-case letters) as `bytes2`. */
-function languageArg(value: unknown): Hex {
-  if (typeof value !== "string" || !/^[a-z]{2}$/.test(value)) {
-    invalidArgument("order.language", value, 'an ISO 639-1 code, two lower-case letters ("en")');
-  }
-  return `0x${Buffer.from(value, "latin1").toString("hex")}` as Hex;
-}
-
-/** An authority's type and hash, or zeros when absent. */
-function authorityArg(name: string, a: { type: IssuingAuthorityTypeName; hash: string } | undefined) {
-  if (a === undefined) return { type: 0, hash: ZERO32 };
-  const type = enumArg(`${name}.type`, a?.type, IssuingAuthorityType);
-  if (type === 0) invalidArgument(`${name}.type`, a.type, "an issuing authority type other than None");
-  return { type, hash: bytes32Arg(`${name}.hash`, a.hash, { nonZero: true }) };
-}
-
-/**
- * Talks to an AssistanceDesk: signs every transition for the acting member, submits through any relayer, reads
- * requests with their derived state, lists a member's open, overdue and due-soon requests, and counts a member's
- * compliance. Arguments are checked before any network call (`INVALID_ARGUMENT`).
- * @example
- * const desk = await AssistanceClient.connect(address, provider);
- * const signed = await desk.signIssue(agencyKey, { addressee: 3, kind: "Preserve", caseRef, firstUpload: "US",
- *   primaryDissemination: "FR", legalBasisHash });
- * const { requestId, deadline } = await (await desk.submit(signed, relayer)).wait();
- */
-export class AssistanceClient extends ContractClient<AssistanceDeskRequests, AssistanceDeskResults> {
-  #agreements: Promise<RecognitionAgreements> | undefined;
-
-  private constructor(
-    readonly desk: AssistanceDesk,
-    domain: TypedDataDomain,
-    provider: Provider,
-    private readonly runner: ContractRunner,
-  ) {
-    super(domain, provider, deskRoutes(desk));
-  }
-
-  static async connect(
-    address: string,
-    runner: ContractRunner & { provider: Provider | null },
-  ): Promise<AssistanceClient> {
-    const { provider, domain } = await resolveContract("AssistanceDesk", address, runner);
-    return new AssistanceClient(AssistanceDesk__factory.connect(address, runner), domain, provider, runner);
-  }
-
-  /** The consortium's RecognitionAgreements (where deadline profiles live), found through the desk. */
-  agreements(): Promise<RecognitionAgreements> {
-    this.#agreements ??= this.read("finding the RecognitionAgreements", async () => {
-      const consortium = Consortium__factory.connect(await this.desk.consortium(), this.runner);
-      return RecognitionAgreements__factory.connect(await consortium.agreements(), this.runner);
-    });
-    return this.#agreements;
-  }
-
-  /** The fields every issue shares, checked (`orders`: the identification category is allowed). */
-  #issueFields(p: IssueAssistanceParameters, orders: boolean) {
-    const emergencyReason =
-      p.emergency === undefined
-        ? EmergencyReason.None
-        : codeOf(EmergencyReason, p.emergency.reason, "emergency reason");
-    if (
-      p.emergency !== undefined &&
-      (emergencyReason === EmergencyReason.None || isZeroHash(p.emergency.justificationHash))
-    ) {
-      throw new CrossproofError(
-        "INVALID_ARGUMENT",
-        "an emergency states one of the emergency reasons and a justification hash",
-      );
-    }
-    const dataCategories = flagsArg("dataCategories", p.dataCategories ?? [], DataCategory);
-    if (!orders && (dataCategories & DataCategory.IDENTIFICATION) !== 0) {
-      invalidArgument(
-        "dataCategories",
-        p.dataCategories,
-        "categories without IDENTIFICATION",
-        "only orders ask for it",
-      );
-    }
-    return {
-      addressee: memberIdArg("addressee", p.addressee, { nonZero: true }),
-      kind: codeOf(AssistanceKind, p.kind, "assistance kind"),
-      emergencyReason,
-      justificationHash: optionalBytes32Arg("emergency.justificationHash", p.emergency?.justificationHash),
-      caseRef: bytes32Arg("caseRef", p.caseRef),
-      evidenceIds: bytes32ListArg("evidenceIds", p.evidenceIds ?? []),
-      contentRefsHash: optionalBytes32Arg("contentRefsHash", p.contentRefsHash),
-      dataCategories,
-      firstUpload: jurisdictionArg("firstUpload", p.firstUpload),
-      primaryDissemination: jurisdictionArg("primaryDissemination", p.primaryDissemination),
-      legalBasisHash: bytes32Arg("legalBasisHash", p.legalBasisHash),
-      salt:
-        p.salt === undefined
-          ? (keccak256(crypto.getRandomValues(new Uint8Array(32))) as Hex)
-          : bytes32Arg("salt", p.salt),
-    };
-  }
-
-  async signIssue(
-    signer: Signer,
-    p: IssueAssistanceParameters,
-  ): Promise<SignedRequest<IssueAssistanceRequest, "IssueAssistance">> {
-    const request = this.#issueFields(p, false);
-    return signAssistanceRequest(signer, this.domain, "IssueAssistance", {
-      ...request,
-      deadline: await this.deadline(p.validFor),
-    });
-  }
-
-  /**
-   * Signs an order: a request with the fields of an order under Regulation (EU) 2023/1543 or the Second Protocol
-   * (issuing and validating authority, offence, period of data, targets, confidentiality, language, the order
-   * document). The desk checks it against the profile that applies (validation, notification) and refuses it with
-   * `AssistanceInvalidOrder` naming the rule; here its form is checked.
-   * @example
-   * const signed = await desk.signIssueOrder(prosecutor, { addressee: 4, kind: "Produce", caseRef, firstUpload: "US",
-   *   primaryDissemination: "FR", legalBasisHash, dataCategories: ["TRAFFIC"], order: { issuingAuthority: { type:
-   *   "PublicProsecutor", hash }, validatingAuthority: { type: "Judge", hash }, enforcingAuthority: 7, offence: { hash },
-   *   dataPeriod: { from, until }, targets: [accountHash], language: "fr", orderDocument: { hash, cid } } });
-   */
-  async signIssueOrder(
-    signer: Signer,
-    p: IssueAssistanceParameters & { order: AssistanceOrderInput },
-  ): Promise<SignedRequest<IssueAssistanceOrderRequest, "IssueAssistanceOrder">> {
-    const request = this.#issueFields(p, true);
-    const o = p.order;
-    if (o === null || typeof o !== "object") invalidArgument("order", o, "the order's fields");
-    const issuer = authorityArg("order.issuingAuthority", o.issuingAuthority);
-    if (o.issuingAuthority === undefined) invalidArgument("order.issuingAuthority", undefined, "the issuing authority");
-    const validator = authorityArg("order.validatingAuthority", o.validatingAuthority);
-    const dataFrom = unixSecondsArg("order.dataPeriod.from", o.dataPeriod?.from);
-    const dataUntil = unixSecondsArg("order.dataPeriod.until", o.dataPeriod?.until);
-    if (dataUntil === 0 || dataFrom > dataUntil) {
-      invalidArgument("order.dataPeriod", o.dataPeriod, "a period whose end is not before its start");
-    }
-    const targets = bytes32ListArg("order.targets", o.targets);
-    if (targets.length === 0) invalidArgument("order.targets", o.targets, "at least one target identifier hash");
-    const category = o.offence?.category ?? 0;
-    if (!Number.isInteger(category) || category < 0 || category > 255) {
-      invalidArgument("order.offence.category", category, "a category code 0 to 255");
-    }
-    const order: AssistanceOrderStruct = {
-      issuingAuthorityType: issuer.type,
-      issuingAuthorityHash: issuer.hash,
-      validatingAuthorityType: validator.type,
-      validatingAuthorityHash: validator.hash,
-      enforcingAuthority:
-        o.enforcingAuthority === undefined ? 0n : memberIdArg("order.enforcingAuthority", o.enforcingAuthority),
-      offenceHash: bytes32Arg("order.offence.hash", o.offence?.hash, { nonZero: true }),
-      offenceCategory: category,
-      dataFrom,
-      dataUntil,
-      targets,
-      flags: (o.confidential ? OrderFlag.CONFIDENTIAL : 0) | (o.domestic ? OrderFlag.DOMESTIC : 0),
-      language: languageArg(o.language),
-      orderHash: bytes32Arg("order.orderDocument.hash", o.orderDocument?.hash, { nonZero: true }),
-      orderCid: cidToBytes(o.orderDocument?.cid as string),
-      onBehalfOf: o.onBehalfOf === undefined ? ZERO32 : bytes32Arg("order.onBehalfOf", o.onBehalfOf, { nonZero: true }),
-    };
-    return signAssistanceRequest(signer, this.domain, "IssueAssistanceOrder", {
-      ...request,
-      deadline: await this.deadline(p.validFor),
-      order,
-    });
-  }
-
-  async signAcknowledge(
-    signer: Signer,
-    p: { requestId: string; validFor?: number },
-  ): Promise<SignedRequest<AcknowledgeAssistanceRequest, "AcknowledgeAssistance">> {
-    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
-    return signAssistanceRequest(signer, this.domain, "AcknowledgeAssistance", {
-      requestId,
-      nonce: await this.nonceOf(this.desk, signer),
-      deadline: await this.deadline(p.validFor),
-    });
-  }
-
-  /** The answer fields of an outcome, checked. */
-  #answerFields(p: {
-    outcome: string;
-    responseHash?: string;
-    responseCid?: string;
-    refusalGrounds?: RefusalGroundsName;
-  }): { outcome: number; responseHash: Hex; responseCid: Hex; refusalGrounds: number } {
-    if (p.outcome === "Refused") {
-      if (p.responseHash !== undefined || p.responseCid !== undefined) {
-        throw new CrossproofError("INVALID_ARGUMENT", "a refusal carries no response hash or CID");
-      }
-      return {
-        outcome: stateCode("Refused"),
-        responseHash: ZERO32,
-        responseCid: "0x",
-        refusalGrounds: codeOf(RefusalGrounds, p.refusalGrounds as string, "refusal grounds"),
-      };
-    }
-    if (p.outcome === "Fulfilled" || p.outcome === "PartiallyFulfilled") {
-      if (isZeroHash(p.responseHash) || !p.responseCid || p.refusalGrounds) {
-        throw new CrossproofError(
-          "INVALID_ARGUMENT",
-          "an answer carries the response package's hash and CID, and no refusal grounds",
-        );
-      }
-      return {
-        outcome: stateCode(p.outcome),
-        responseHash: bytes32Arg("responseHash", p.responseHash),
-        responseCid: cidToBytes(p.responseCid),
-        refusalGrounds: 0,
-      };
-    }
-    throw new CrossproofError(
-      "INVALID_ARGUMENT",
-      `unknown outcome "${String(p.outcome)}": Fulfilled, PartiallyFulfilled or Refused`,
-    );
-  }
-
-  /**
-   * Signs an answer judged on the block time (the first answer type; {@link signAnswer} states the signed time):
-   * Fulfilled or PartiallyFulfilled with the response package's hash and CID, or Refused with its grounds and nothing
-   * else (a refusal carries no response hash).
-   */
-  async signRespond(
-    signer: Signer,
-    p: { requestId: string; validFor?: number } & (
-      | { outcome: "Fulfilled" | "PartiallyFulfilled"; responseHash: string; responseCid: string }
-      | { outcome: "Refused"; refusalGrounds: RefusalGroundsName }
-    ),
-  ): Promise<SignedRequest<RespondAssistanceRequest, "RespondAssistance">> {
-    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
-    const answer = this.#answerFields(p as Parameters<AssistanceClient["signAnswer"]>[1]);
-    return signAssistanceRequest(signer, this.domain, "RespondAssistance", {
-      requestId,
-      ...answer,
-      nonce: await this.nonceOf(this.desk, signer),
-      deadline: await this.deadline(p.validFor),
-    });
-  }
-
-  /**
-   * Signs an answer stating when it was signed (default: chain time now): the desk judges lateness on that time,
-   * provided the request is recorded within the maximum relay delay (default 10 minutes) — so a slow relayer never
-   * makes the addressee late. A partial answer may state what is still owed (`owed`); further answers may follow.
-   * @example
-   * const signed = await desk.signAnswer(platformKey, { requestId, outcome: "PartiallyFulfilled", responseHash, responseCid,
-   *   owed: { categories: ["TRAFFIC"], hash: owedNoteHash } });
-   */
-  async signAnswer(
-    signer: Signer,
-    p: { requestId: string; validFor?: number; signedAt?: Date | number } & (
-      | {
-          outcome: "Fulfilled" | "PartiallyFulfilled";
-          responseHash: string;
-          responseCid: string;
-          /** PartiallyFulfilled: the data categories still owed and the hash of what else is. */
-          owed?: { categories: readonly DataCategoryName[]; hash: string };
-        }
-      | { outcome: "Refused"; refusalGrounds: RefusalGroundsName }
-    ),
-  ): Promise<SignedRequest<AnswerAssistanceRequest, "AnswerAssistance">> {
-    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
-    const answer = this.#answerFields(p);
-    const owed = (p as { owed?: { categories: readonly DataCategoryName[]; hash: string } }).owed;
-    if (owed !== undefined && p.outcome !== "PartiallyFulfilled") {
-      invalidArgument("owed", owed, "absent", "only a partial answer states what is still owed");
-    }
-    const owedCategories = owed === undefined ? 0 : flagsArg("owed.categories", owed.categories, DataCategory);
-    if (owed !== undefined && owedCategories === 0) {
-      invalidArgument("owed.categories", owed.categories, "at least one data category still owed");
-    }
-    return signAssistanceRequest(signer, this.domain, "AnswerAssistance", {
-      requestId,
-      ...answer,
-      owedCategories,
-      owedHash: owed === undefined ? ZERO32 : bytes32Arg("owed.hash", owed.hash, { nonZero: true }),
-      signedAt: await this.#signedAt(p.signedAt),
-      nonce: await this.nonceOf(this.desk, signer),
-      deadline: await this.deadline(p.validFor),
-    });
-  }
-
-  /** The signed time of a step: given, or chain time now. */
-  async #signedAt(given: Date | number | undefined): Promise<number> {
-    return given === undefined ? this.chainTime() : unixSecondsArg("signedAt", given);
-  }
-
-  /**
-   * The addressee asks for clarification: the order is incomplete, has manifest errors or lacks information (Annex
-   * III); under a profile that says so, its clock stops until the requester answers.
-   */
-  async signRequestClarification(
-    signer: Signer,
-    p: {
-      requestId: string;
-      reason: "Incomplete" | "ManifestErrors" | "InsufficientInformation";
-      questionHash: string;
-      signedAt?: Date | number;
-      validFor?: number;
-    },
-  ): Promise<SignedRequest<RequestClarificationRequest, "RequestClarification">> {
-    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
-    if (!["Incomplete", "ManifestErrors", "InsufficientInformation"].includes(p.reason)) {
-      invalidArgument("reason", p.reason, "Incomplete, ManifestErrors or InsufficientInformation");
-    }
-    return signAssistanceRequest(signer, this.domain, "RequestClarification", {
-      requestId,
-      reason: ImpossibilityReason[p.reason],
-      questionHash: bytes32Arg("questionHash", p.questionHash, { nonZero: true }),
-      signedAt: await this.#signedAt(p.signedAt),
-      nonce: await this.nonceOf(this.desk, signer),
-      deadline: await this.deadline(p.validFor),
-    });
-  }
-
-  /** The requester answers a request for clarification (the clarification or a corrected order, hash and CID). */
-  async signProvideClarification(
-    signer: Signer,
-    p: { requestId: string; answerHash: string; answerCid?: string; validFor?: number },
-  ): Promise<SignedRequest<ProvideClarificationRequest, "ProvideClarification">> {
-    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
-    return signAssistanceRequest(signer, this.domain, "ProvideClarification", {
-      requestId,
-      answerHash: bytes32Arg("answerHash", p.answerHash, { nonZero: true }),
-      answerCid: p.answerCid === undefined ? "0x" : cidToBytes(p.answerCid),
-      nonce: await this.nonceOf(this.desk, signer),
-      deadline: await this.deadline(p.validFor),
-    });
-  }
-
-  /** The addressee reports it cannot execute the request, with the Annex III reasons and the hash of its account. */
-  async signReportImpossibility(
-    signer: Signer,
-    p: {
-      requestId: string;
-      reasons: readonly ImpossibilityReasonName[];
-      detailsHash: string;
-      signedAt?: Date | number;
-      validFor?: number;
-    },
-  ): Promise<SignedRequest<ReportImpossibilityRequest, "ReportImpossibility">> {
-    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
-    return signAssistanceRequest(signer, this.domain, "ReportImpossibility", {
-      requestId,
-      reasons: impossibilityMask(p.reasons),
-      detailsHash: bytes32Arg("detailsHash", p.detailsHash),
-      signedAt: await this.#signedAt(p.signedAt),
-      nonce: await this.nonceOf(this.desk, signer),
-      deadline: await this.deadline(p.validFor),
-    });
-  }
-
-  /**
-   * The notified enforcing authority confirms it raises no ground (`None`), or raises an Art. 12(1) ground, within
-   * its review window.
-   */
-  async signReview(
-    signer: Signer,
-    p: {
-      requestId: string;
-      ground: ReviewGroundName;
-      reasonsHash?: string;
-      signedAt?: Date | number;
-      validFor?: number;
-    },
-  ): Promise<SignedRequest<ReviewAssistanceRequest, "ReviewAssistance">> {
-    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
-    const ground = enumArg("ground", p.ground, ReviewGround);
-    if (ground !== 0 && isZeroHash(p.reasonsHash)) {
-      invalidArgument("reasonsHash", p.reasonsHash, "the hash of the reasons", "a ground for refusal states them");
-    }
-    return signAssistanceRequest(signer, this.domain, "ReviewAssistance", {
-      requestId,
-      ground,
-      reasonsHash: optionalBytes32Arg("reasonsHash", p.reasonsHash),
-      signedAt: await this.#signedAt(p.signedAt),
-      nonce: await this.nonceOf(this.desk, signer),
-      deadline: await this.deadline(p.validFor),
-    });
-  }
-
-  async signWithdraw(
-    signer: Signer,
-    p: { requestId: string; reasonHash: string; validFor?: number },
-  ): Promise<SignedRequest<WithdrawAssistanceRequest, "WithdrawAssistance">> {
-    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
-    const reasonHash = bytes32Arg("reasonHash", p.reasonHash);
-    return signAssistanceRequest(signer, this.domain, "WithdrawAssistance", {
-      requestId,
-      reasonHash,
-      nonce: await this.nonceOf(this.desk, signer),
-      deadline: await this.deadline(p.validFor),
-    });
-  }
-
-  async signExtendRetention(
-    signer: Signer,
-    p: { requestId: string; retentionUntil: Date | number; validFor?: number },
-  ): Promise<SignedRequest<ExtendRetentionRequest, "ExtendRetention">> {
-    const requestId = bytes32Arg("requestId", p.requestId, { nonZero: true });
-    const retentionUntil = unixSecondsArg("retentionUntil", p.retentionUntil);
-    return signAssistanceRequest(signer, this.domain, "ExtendRetention", {
-      requestId,
-      retentionUntil,
-      nonce: await this.nonceOf(this.desk, signer),
-      deadline: await this.deadline(p.validFor),
-    });
-  }
-
-  /** What the desk keeps of a request besides the request (profile, order, steps), in words. */
-  async getOrder(requestId: string): Promise<AssistanceOrderView> {
-    const id = bytes32Arg("requestId", requestId);
-    const o = await this.read("reading the assistance order", () => this.desk.getOrder(id));
-    const view: AssistanceOrderView = {
-      profileId: Number(o.profileId),
-      clarificationPauses: !o.clockRunsWhileClarifying,
-      confidential: (Number(o.flags) & OrderFlag.CONFIDENTIAL) !== 0,
-      domestic: (Number(o.flags) & OrderFlag.DOMESTIC) !== 0,
-      owedCategories: namesOfMask(DataCategory, o.owedCategories),
-    };
-    if (o.enforcingAuthority !== 0n) {
-      view.notification = {
-        enforcingAuthority: o.enforcingAuthority,
-        reviewUntil: Number(o.reviewUntil),
-        reviewed: o.reviewed,
-        ...(o.reviewed ? { ground: reviewGroundName(o.reviewGround) } : {}),
-      };
-    }
-    if (Number(o.pausedSince) !== 0) view.pausedSince = Number(o.pausedSince);
-    if (Number(o.maxRetentionUntil) !== 0) view.maxRetentionUntil = Number(o.maxRetentionUntil);
-    if (!isZeroHash(o.onBehalfOf)) view.onBehalfOf = lower(o.onBehalfOf);
-    if (!isZeroHash(o.orderDigest)) view.orderDigest = lower(o.orderDigest);
-    return view;
-  }
-
-  /** A request with its state now (Overdue derived by chain time), the time left to answer, and its order record. */
-  async getRequest(requestId: string): Promise<AssistanceRequestView | undefined> {
-    const id = bytes32Arg("requestId", requestId);
-    const q = await this.read("reading the assistance request", () => this.desk.getRequest(id));
-    if (Number(q.state) === 0) return undefined;
-    const [now, order] = await Promise.all([this.chainTime(), this.getOrder(id)]);
-    const state = stateName(q.state);
-    const deadline = Number(q.deadline);
-    const clock = {
-      state,
-      deadline,
-      owedCategories: order.owedCategories,
-      clarificationPauses: order.clarificationPauses,
-    };
-    const stateNow = assistanceStateAt(clock, now);
-    const running = assistanceStateAt(clock, deadline + 1) === "Overdue";
-    const grounds = Number(q.refusalGrounds);
-    return {
-      requestId: id,
-      requester: q.requester,
-      addressee: q.addressee,
-      kind: nameOf(AssistanceKind, q.kind, "assistance kind"),
-      emergencyReason: nameOf(EmergencyReason, q.emergencyReason, "emergency reason"),
-      state,
-      stateNow,
-      dataCategories: namesOfMask(DataCategory, q.dataCategories),
-      firstUpload: fromJurisdiction(q.firstUpload),
-      primaryDissemination: fromJurisdiction(q.primaryDissemination),
-      issuedAt: Number(q.issuedAt),
-      deadline,
-      retentionUntil: Number(q.retentionUntil),
-      acknowledgedAt: Number(q.acknowledgedAt),
-      respondedAt: Number(q.respondedAt),
-      late: q.late,
-      refusalGrounds: grounds === 0 ? undefined : nameOf(RefusalGrounds, grounds, "refusal grounds"),
-      agreementId: Number(q.agreementId),
-      referencesHash: q.referencesHash as Hex,
-      responseHash: q.responseHash as Hex,
-      secondsLeft: running ? deadline - now : undefined,
-      order,
-    };
-  }
-
-  /**
-   * The terms a request issued now from `requesterJurisdiction` to `addresseeJurisdiction` gets (the desk's own
-   * `termsBetween`: the agreement it would apply, windows and retention).
-   */
-  async termsBetween(requesterJurisdiction: string, addresseeJurisdiction: string): Promise<AssistanceTerms> {
-    const from = jurisdictionArg("requesterJurisdiction", requesterJurisdiction);
-    const to = jurisdictionArg("addresseeJurisdiction", addresseeJurisdiction);
-    const t = await this.read("reading the assistance terms", () => this.desk.termsBetween(from, to));
-    return {
-      agreementId: Number(t.agreementId),
-      responseWindow: Number(t.responseWindow),
-      emergencyResponseWindow: Number(t.emergencyResponseWindow),
-      retentionPeriod: Number(t.retentionPeriod),
-      maxRetentionPeriod: Number(t.maxRetentionPeriod),
-    };
-  }
-
-  /**
-   * The full terms, with the deadline profile (review windows, sensitive kinds and categories, validation, the
-   * clarification rule), a request issued now from `requesterJurisdiction` to `addresseeJurisdiction` gets.
-   */
-  async profileTermsBetween(
-    requesterJurisdiction: string,
-    addresseeJurisdiction: string,
-  ): Promise<Omit<AssistanceProfileTerms, "retentionExtension">> {
-    const from = jurisdictionArg("requesterJurisdiction", requesterJurisdiction);
-    const to = jurisdictionArg("addresseeJurisdiction", addresseeJurisdiction);
-    const t = await this.read("reading the assistance terms", () => this.desk.profileTermsBetween(from, to));
-    return {
-      agreementId: Number(t.agreementId),
-      profileId: Number(t.profileId),
-      responseWindow: Number(t.responseWindow),
-      emergencyResponseWindow: Number(t.emergencyResponseWindow),
-      retentionPeriod: Number(t.retentionPeriod),
-      maxRetentionPeriod: Number(t.maxRetentionPeriod),
-      reviewWindow: Number(t.reviewWindow),
-      emergencyReviewWindow: Number(t.emergencyReviewWindow),
-      sensitiveKinds: Number(t.sensitiveKinds),
-      sensitiveCategories: Number(t.sensitiveCategories),
-      validationRequired: Number(t.validationRequired),
-      sensitiveValidationRequired: Number(t.sensitiveValidationRequired),
-      clarificationPausesDeadline: t.clarificationPausesDeadline,
-    };
-  }
-
-  /** A deadline profile (undefined for an id no profile has). */
-  async assistanceProfile(profileId: number): Promise<AssistanceProfileStruct | undefined> {
-    const agreements = await this.agreements();
-    const p = await this.read("reading the deadline profile", () => agreements.assistanceProfile(profileId));
-    if (isZeroHash(p.textHash)) return undefined;
-    return {
-      responseWindow: Number(p.responseWindow),
-      emergencyResponseWindow: Number(p.emergencyResponseWindow),
-      retentionPeriod: Number(p.retentionPeriod),
-      retentionExtension: Number(p.retentionExtension),
-      reviewWindow: Number(p.reviewWindow),
-      emergencyReviewWindow: Number(p.emergencyReviewWindow),
-      sensitiveKinds: Number(p.sensitiveKinds),
-      sensitiveCategories: Number(p.sensitiveCategories),
-      validationRequired: Number(p.validationRequired),
-      sensitiveValidationRequired: Number(p.sensitiveValidationRequired),
-      clarificationPausesDeadline: p.clarificationPausesDeadline,
-      textHash: lower(p.textHash),
-    };
-  }
-
-  /** The request `addressee` answered with the response package `responseHash`, if any. */
-  async requestAnsweredWith(addressee: bigint | number, responseHash: string): Promise<Hex | undefined> {
-    const member = memberIdArg("addressee", addressee);
-    const hash = bytes32Arg("responseHash", responseHash);
-    const id = (await this.read("reading the answers", () => this.desk.requestAnsweredWith(member, hash))) as Hex;
-    return isZeroHash(id) ? undefined : (id.toLowerCase() as Hex);
-  }
-
-  /**
-   * A member's open requests (as addressee by default): all of them, or those overdue, or those due within
-   * `dueWithin` seconds; pages through the member's whole list.
-   */
-  async openRequests(
-    memberId: bigint | number,
-    p: {
-      asAddressee?: boolean;
-      filter?: "open" | "overdue" | "dueSoon";
-      dueWithin?: number;
-      atTime?: Date | number;
-    } = {},
-  ): Promise<Hex[]> {
-    const member = memberIdArg("memberId", memberId);
-    const asAddressee = p.asAddressee ?? true;
-    const filter = codeOf({ open: 0, overdue: 1, dueSoon: 2 }, p.filter ?? "open", "filter");
-    const dueWithin = secondsArg("dueWithin", p.dueWithin) ?? 0;
-    const at = p.atTime === undefined ? await this.chainTime() : unixSecondsArg("atTime", p.atTime);
-    return this.read("listing open requests", async () => {
-      const total = Number(await this.desk.requestCount(member, asAddressee));
-      const out: Hex[] = [];
-      const page = 200;
-      for (let offset = 0; offset < total; offset += page) {
-        const ids = await this.desk.openRequests(member, asAddressee, filter, at, dueWithin, offset, page);
-        out.push(...(ids as Hex[]));
-      }
-      return out;
-    });
-  }
-
-  /**
-   * Every request addressed to `memberId`, as the chain's events tell it (issue, answers, reports, clarification,
-   * review, withdrawal), with its state as of `asOf` (default: chain time now) from the desk's `stateAt` — the
-   * history {@link computeComplianceFigures} counts. Reads the events from `fromBlock` (default 0).
-   */
-  async assistanceHistory(
-    memberId: bigint | number,
-    o: { fromBlock?: number; asOf?: Date | number } = {},
-  ): Promise<{ asOf: number; history: AssistanceHistoryEntry[] }> {
-    const member = memberIdArg("memberId", memberId);
-    const from = o.fromBlock ?? 0;
-    const asOf = o.asOf === undefined ? await this.chainTime() : unixSecondsArg("asOf", o.asOf);
-    const d = this.desk;
-    return this.read("reading the assistance history", async () => {
-      const [issued, answers, reports, orders, clarified, reviews, withdrawals] = await Promise.all([
-        d.queryFilter(d.filters.AssistanceRequested(undefined, undefined, member), from),
-        d.queryFilter(d.filters.AssistanceAnswered(undefined, member), from),
-        d.queryFilter(d.filters.ImpossibilityReported(undefined, member), from),
-        d.queryFilter(d.filters.AssistanceOrderIssued(), from),
-        d.queryFilter(d.filters.ClarificationProvided(), from),
-        d.queryFilter(d.filters.AssistanceReviewed(), from),
-        d.queryFilter(d.filters.AssistanceWithdrawn(), from),
-      ]);
-      const entries = new Map<string, AssistanceHistoryEntry>();
-      for (const e of issued) {
-        const a = e.args;
-        const block = await e.getBlock();
-        entries.set(a.requestId.toLowerCase(), {
-          requestId: lower(a.requestId),
-          requester: a.requester,
-          addressee: a.addressee,
-          kind: nameOf(AssistanceKind, a.kind, "assistance kind"),
-          emergency: Number(a.emergencyReason) !== 0,
-          issuedAt: block.timestamp,
-          deadline: Number(a.deadline),
-          stillOwed: false,
-          withdrawn: false,
-          state: "Issued",
-        });
-      }
-      const of = (id: string) => entries.get(id.toLowerCase());
-      for (const e of orders) {
-        const x = of(e.args.requestId);
-        if (x !== undefined && !isZeroHash(e.args.onBehalfOf)) x.onBehalfOf = lower(e.args.onBehalfOf);
-      }
-      for (const e of clarified) {
-        const x = of(e.args.requestId);
-        if (x !== undefined) x.deadline = Number(e.args.deadline);
-      }
-      // Events in chain order: the first answer or report is the one judged; later ones settle what was owed.
-      const steps = [...answers, ...reports].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
-      for (const e of steps) {
-        const x = of(e.args.requestId);
-        if (x === undefined) continue;
-        if (e.fragment.name === "ImpossibilityReported") {
-          const a = e.args as unknown as { late: boolean; reasons: bigint };
-          x.firstAnswer ??= { outcome: "ExecutionImpossible", late: a.late, reasons: impossibilityReasons(a.reasons) };
-          x.stillOwed = false;
-        } else {
-          const a = e.args as unknown as { outcome: bigint; late: boolean; refusalGrounds: bigint };
-          const outcome = stateName(a.outcome) as "Fulfilled" | "PartiallyFulfilled" | "Refused";
-          x.firstAnswer ??= {
-            outcome,
-            late: a.late,
-            ...(outcome === "Refused" ? { refusalGrounds: Number(a.refusalGrounds) } : {}),
-          };
-          x.stillOwed = outcome === "PartiallyFulfilled";
-        }
-      }
-      for (const e of reviews) {
-        const x = of(e.args.requestId);
-        if (x !== undefined && e.args.refused) x.refusedByEnforcingAuthority = reviewGroundName(e.args.ground);
-      }
-      for (const e of withdrawals) {
-        const x = of(e.args.requestId);
-        if (x !== undefined && x.firstAnswer === undefined) x.withdrawn = true;
-      }
-      // The state as of asOf is the desk's (Overdue derived there); a partial answer owes nothing more unless the
-      // desk says so.
-      for (const x of entries.values()) {
-        x.state = stateName(await d.stateAt(x.requestId, asOf));
-        if (x.stillOwed && x.state !== "Overdue" && x.state !== "PartiallyFulfilled") x.stillOwed = false;
-        if (x.stillOwed && x.state === "PartiallyFulfilled") {
-          x.stillOwed = Number((await d.getOrder(x.requestId)).owedCategories) !== 0;
-        }
-      }
-      return { asOf, history: [...entries.values()] };
-    });
-  }
-
-  /**
-   * The compliance figures of `memberId` as addressee, for the requests whose deadline (as it stands) falls in
-   * [`from`, `to`): answered on time, late, overdue, still owed, refused and reported impossible by ground, refused
-   * by the enforcing authority by ground (see {@link AssistanceComplianceFigures}). Counted from the desk's events
-   * and `stateAt` (its `late` flags and its Overdue rule), as of `asOf` (default: chain time now). The function the
-   * gateway's compliance route calls.
-   * @example
-   * const march = await desk.complianceFigures(4, { from: Date.UTC(2026, 2, 1) / 1000, to: Date.UTC(2026, 3, 1) / 1000 });
-   */
-  async complianceFigures(
-    memberId: bigint | number,
-    p: { from: Date | number; to: Date | number; asOf?: Date | number; fromBlock?: number; onBehalfOf?: string },
-  ): Promise<AssistanceComplianceFigures> {
-    const from = unixSecondsArg("from", p.from);
-    const to = unixSecondsArg("to", p.to);
-    if (to <= from) invalidArgument("to", p.to, "a time after `from`");
-    const { asOf, history } = await this.assistanceHistory(memberId, {
-      ...(p.fromBlock === undefined ? {} : { fromBlock: p.fromBlock }),
-      ...(p.asOf === undefined ? {} : { asOf: p.asOf }),
-    });
-    return computeComplianceFigures(history, {
-      memberId: memberIdArg("memberId", memberId),
-      from,
-      to,
-      asOf,
-      ...(p.onBehalfOf === undefined ? {} : { onBehalfOf: bytes32Arg("onBehalfOf", p.onBehalfOf) }),
-    });
-  }
 }

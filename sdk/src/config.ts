@@ -4,8 +4,8 @@ import { z } from "zod";
 import { Assurance, Role, type AssuranceName, type RoleName } from "./constants";
 import { CrossproofError } from "./errors";
 import { isJurisdictionCode, toJurisdiction, type JurisdictionHex } from "./jurisdiction";
-import { memberNameHash } from "./governance";
-import type { AgreementTermsInput } from "./consortium-client";
+import { memberNameHash } from "./consortium";
+import type { AgreementTermsInput } from "./consortium";
 
 const roleName = z.enum(Object.keys(Role) as [RoleName, ...RoleName[]]);
 const assuranceName = z.enum(Object.keys(Assurance) as [AssuranceName, ...AssuranceName[]]);

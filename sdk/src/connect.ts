@@ -4,7 +4,7 @@
  * {@link Relayer} that submits every signed request.
  */
 import type { JsonRpcApiProvider, Signer } from "ethers";
-import { AssistanceClient } from "./assistance";
+import { AssistanceClient } from "./assistance-client";
 import { ConsortiumClient } from "./consortium-client";
 import { chainTimeOf } from "./contract-client";
 import {
@@ -16,7 +16,7 @@ import {
 } from "./deployment";
 import { CrossproofError } from "./errors";
 import { EvidenceClient } from "./evidence-client";
-import { LicenceClient } from "./licensing";
+import { LicenceClient } from "./licensing-client";
 import { createProvider, type CreateProviderOptions } from "./provider";
 import { Relayer, type RelayerOptions } from "./relayer";
 import type { VerificationReport } from "./report";

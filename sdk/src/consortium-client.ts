@@ -1,25 +1,18 @@
-import {
-  sha256,
-  type ContractRunner,
-  type Provider,
-  type Signer,
-  type TypedDataDomain,
-  type TypedDataField,
-} from "ethers";
+/**
+ * Talks to the Consortium, its governance and its recognition agreements. The types and rules are `./consortium`.
+ */
+import { sha256, type ContractRunner, type Provider, type Signer, type TypedDataDomain } from "ethers";
 import {
   addressArg,
-  bytes32Arg,
   enumArg,
-  flagsArg,
   invalidArgument,
-  jurisdictionArg,
   memberIdArg,
   optionalUnixSecondsArg,
   secondsArg,
   uintArg,
   unixSecondsArg,
 } from "./arguments";
-import type { JSONWebKeySet, JWK } from "jose";
+import { type JSONWebKeySet, type JWK } from "jose";
 import {
   ConsortiumGovernance__factory,
   Consortium__factory,
@@ -29,21 +22,18 @@ import {
   type RecognitionAgreements,
 } from "./typechain";
 import {
-  Assurance,
+  nameOf,
   KeyAlgorithm,
   KeyPurpose,
   ProposalKind,
-  type AssuranceName,
-  type KeyAlgorithmName,
   type KeyPurposeName,
   type ProposalKindName,
 } from "./constants";
-import { AssistanceProfileId, type BuiltInProfileName } from "./assistance-rules";
+import { AssistanceProfileId, type BuiltInProfileName } from "./assistance";
 import { ContractClient, resolveContract, type RequestRoutes } from "./contract-client";
 import { toCrossproofError } from "./contract-errors";
 import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
-import { encodeProposal, type ProposalParameters } from "./governance";
 import { fromJurisdiction } from "./jurisdiction";
 import {
   decodePublicJwk,
@@ -55,273 +45,32 @@ import {
   validateMemberPublicJwk,
   type MemberPublicJwk,
 } from "./member-keys";
-
-/** EIP-712 types of the Consortium's own requests (members managing their keys). */
-export const ConsortiumTypes = {
-  RevokeOwnKey: [
-    { name: "memberId", type: "uint64" },
-    { name: "key", type: "address" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint48" },
-  ],
-  AddOwnKey: [
-    { name: "memberId", type: "uint64" },
-    { name: "key", type: "address" },
-    { name: "validFrom", type: "uint48" },
-    { name: "validUntil", type: "uint48" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint48" },
-  ],
-  AddOwnPublicKey: [
-    { name: "memberId", type: "uint64" },
-    { name: "purpose", type: "uint8" },
-    { name: "algorithm", type: "uint8" },
-    { name: "jwk", type: "bytes" },
-    { name: "validFrom", type: "uint48" },
-    { name: "validUntil", type: "uint48" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint48" },
-  ],
-  RevokeOwnPublicKey: [
-    { name: "memberId", type: "uint64" },
-    { name: "keyId", type: "bytes32" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint48" },
-  ],
-} as const satisfies Record<string, readonly TypedDataField[]>;
-
-/** EIP-712 types of the ConsortiumGovernance's requests. */
-export const GovernanceTypes = {
-  Propose: [
-    { name: "kind", type: "uint8" },
-    { name: "payload", type: "bytes" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint48" },
-  ],
-  Vote: [
-    { name: "proposalId", type: "uint256" },
-    { name: "support", type: "bool" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint48" },
-  ],
-} as const satisfies Record<string, readonly TypedDataField[]>;
-
-/** EIP-712 types of the RecognitionAgreements' requests. */
-export const AgreementTypes = {
-  ProposeAgreement: [
-    { name: "terms", type: "AgreementTerms" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint48" },
-  ],
-  AgreementTerms: [
-    { name: "from", type: "bytes2" },
-    { name: "to", type: "bytes2" },
-    { name: "categories", type: "uint64" },
-    { name: "minAssurance", type: "uint8" },
-    { name: "anchorWindow", type: "uint32" },
-    { name: "effectiveFrom", type: "uint48" },
-    { name: "expiresAt", type: "uint48" },
-    { name: "responseWindow", type: "uint32" },
-    { name: "emergencyResponseWindow", type: "uint32" },
-    { name: "textHash", type: "bytes32" },
-  ],
-  ProposeAgreementWithAssistance: [
-    { name: "terms", type: "AgreementTerms" },
-    { name: "assistance", type: "AgreementAssistance" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint48" },
-  ],
-  AgreementAssistance: [
-    { name: "profileId", type: "uint32" },
-    { name: "retentionPeriod", type: "uint32" },
-  ],
-  ApproveAgreement: [
-    { name: "agreementId", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint48" },
-  ],
-  SetAgreementSuspended: [
-    { name: "agreementId", type: "uint256" },
-    { name: "suspended", type: "bool" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint48" },
-  ],
-} as const satisfies Record<string, readonly TypedDataField[]>;
-
-/** Recognition agreement terms, as the contract takes them. */
-export interface AgreementTermsStruct {
-  from: Hex;
-  to: Hex;
-  categories: bigint;
-  minAssurance: number;
-  anchorWindow: number;
-  effectiveFrom: number;
-  expiresAt: number;
-  responseWindow: number;
-  emergencyResponseWindow: number;
-  textHash: Hex;
-}
-
-/** Agreement terms in the domain's words. */
-export interface AgreementTermsInput {
-  /** Collecting jurisdiction (ISO 3166-1 alpha-2). */
-  from: string;
-  /** Recognising jurisdiction. */
-  to: string;
-  /** Evidence category indexes (0-63) covered. */
-  categories: readonly number[];
-  minAssurance?: readonly AssuranceName[];
-  /** With TIMELY_ANCHOR: the most seconds between the claimed collection and the anchoring. */
-  anchorWindow?: number;
-  effectiveFrom?: Date | number;
-  /** Absent = no expiry. */
-  expiresAt?: Date | number;
-  /** Assistance response windows in seconds (absent = consortium defaults). */
-  responseWindow?: number;
-  emergencyResponseWindow?: number;
-  /** keccak256 or SHA-256 of the signed agreement text. */
-  textHash: string;
-}
-
-interface Auth {
-  nonce: bigint | number;
-  deadline: number;
-}
-export type RevokeOwnKeyRequest = Auth & { memberId: bigint | number; key: string };
-export type AddOwnKeyRequest = Auth & {
-  memberId: bigint | number;
-  key: string;
-  validFrom: number;
-  validUntil: number;
-};
-export type AddOwnPublicKeyRequest = Auth & {
-  memberId: bigint | number;
-  /** `KeyPurpose` code. */
-  purpose: number;
-  /** `KeyAlgorithm` code. */
-  algorithm: number;
-  /** The key's RFC 7638 thumbprint input, UTF-8 ({@link encodePublicJwk}). */
-  jwk: Hex;
-  validFrom: number;
-  validUntil: number;
-};
-export type RevokeOwnPublicKeyRequest = Auth & { memberId: bigint | number; keyId: Hex };
-export type ProposeRequest = Auth & { kind: number; payload: string };
-export type VoteRequest = Auth & { proposalId: bigint | number; support: boolean };
-export type ProposeAgreementRequest = Auth & { terms: AgreementTermsStruct };
-/** An agreement's assistance terms beyond its windows (`IRecognitionAgreements.AgreementAssistance`). */
-export interface AgreementAssistanceStruct {
-  /** Deadline profile (0 = the consortium's default profile). */
-  profileId: number;
-  /** Retention from issue in seconds (0 = the profile's). */
-  retentionPeriod: number;
-}
-export type ProposeAgreementWithAssistanceRequest = Auth & {
-  terms: AgreementTermsStruct;
-  assistance: AgreementAssistanceStruct;
-};
-export type ApproveAgreementRequest = Auth & { agreementId: bigint | number };
-export type SetAgreementSuspendedRequest = Auth & { agreementId: bigint | number; suspended: boolean };
-
-/** A member's key addition: signed by one of its keys and by the new key. */
-export interface SignedAddOwnKey extends SignedRequest<AddOwnKeyRequest, "AddOwnKey"> {
-  keySignature: Hex;
-}
-
-/** The Consortium's, the governance's and the agreements' requests, by primary type. */
-export interface ConsortiumRequests {
-  RevokeOwnKey: RevokeOwnKeyRequest;
-  AddOwnKey: AddOwnKeyRequest;
-  AddOwnPublicKey: AddOwnPublicKeyRequest;
-  RevokeOwnPublicKey: RevokeOwnPublicKeyRequest;
-  Propose: ProposeRequest;
-  Vote: VoteRequest;
-  ProposeAgreement: ProposeAgreementRequest;
-  ProposeAgreementWithAssistance: ProposeAgreementWithAssistanceRequest;
-  ApproveAgreement: ApproveAgreementRequest;
-  SetAgreementSuspended: SetAgreementSuspendedRequest;
-}
-
-/** What a mined proposal comes to. */
-export interface MadeProposal {
-  proposalId: bigint;
-  kind: ProposalKindName;
-  /** Unix seconds: the end of the voting period. */
-  expiresAt: number;
-  /** The proposer's own vote reached the quorum: the proposal already took effect. */
-  executed: boolean;
-}
-/** What a mined vote comes to. */
-export interface CastVote {
-  proposalId: bigint;
-  support: boolean;
-  /** This vote reached the quorum: the proposal took effect. */
-  executed: boolean;
-}
-/** What a mined key addition comes to. */
-export interface AddedKey {
-  memberId: bigint;
-  key: string;
-  validFrom: number;
-  /** `OPEN_ENDED` for an open-ended key. */
-  validUntil: number;
-}
-/** What a mined key revocation comes to. */
-export interface RevokedKey {
-  memberId: bigint;
-  key: string;
-  revokedAt: number;
-}
-/** What a mined public key registration comes to. */
-export interface AddedPublicKey {
-  memberId: bigint;
-  /** The `bytes32` key id (RFC 7638 thumbprint). */
-  keyId: Hex;
-  /** The same, base64url: the `kid` of JWS and JWE headers. */
-  kid: string;
-  purpose: KeyPurposeName;
-  validFrom: number;
-  validUntil: number;
-}
-/** What a mined public key revocation comes to. */
-export interface RevokedPublicKey {
-  memberId: bigint;
-  keyId: Hex;
-  revokedAt: number;
-}
-/** What a mined agreement proposal comes to. */
-export interface ProposedAgreement {
-  agreementId: bigint;
-  /** Collecting jurisdiction. */
-  from: string;
-  /** Recognising jurisdiction. */
-  to: string;
-}
-/** What a mined agreement approval comes to. */
-export interface ApprovedAgreement {
-  agreementId: bigint;
-  /** Both sides approved: the agreement is concluded. */
-  concluded: boolean;
-}
-/** What a mined suspension or resumption comes to. */
-export interface AgreementSuspension {
-  agreementId: bigint;
-  suspended: boolean;
-}
-
-/** What each consortium request's `wait()` resolves to. */
-export interface ConsortiumResults {
-  RevokeOwnKey: RevokedKey;
-  AddOwnKey: AddedKey;
-  AddOwnPublicKey: AddedPublicKey;
-  RevokeOwnPublicKey: RevokedPublicKey;
-  Propose: MadeProposal;
-  Vote: CastVote;
-  ProposeAgreement: ProposedAgreement;
-  ProposeAgreementWithAssistance: ProposedAgreement;
-  ApproveAgreement: ApprovedAgreement;
-  SetAgreementSuspended: AgreementSuspension;
-}
+import {
+  type AddOwnKeyRequest,
+  type AddOwnPublicKeyParameters,
+  type AddOwnPublicKeyRequest,
+  type AgreementTermsInput,
+  type AgreementTermsStruct,
+  AgreementTypes,
+  type ApproveAgreementRequest,
+  type ConsortiumRequests,
+  type ConsortiumResults,
+  ConsortiumTypes,
+  GovernanceTypes,
+  type MemberPublicKey,
+  type ProposalParameters,
+  type ProposeAgreementRequest,
+  type ProposeAgreementWithAssistanceRequest,
+  type ProposeRequest,
+  type RevokeOwnKeyRequest,
+  type RevokeOwnPublicKeyRequest,
+  type SetAgreementSuspendedRequest,
+  type SignedAddOwnKey,
+  type VoteRequest,
+  agreementTerms,
+  encodeProposal,
+  type NonceAndDeadline,
+} from "./consortium";
 
 const PROPOSAL_KINDS = Object.keys(ProposalKind) as ProposalKindName[];
 
@@ -463,69 +212,6 @@ function consortiumRoutes(
   };
 }
 
-/** The name of an enum code read from the chain; `CrossproofError("CHAIN_ERROR")` for a code off the list. */
-function nameOf<N extends string>(values: Readonly<Record<N, number>>, code: number | bigint, what: string): N {
-  const name = (Object.keys(values) as N[]).find((k) => values[k] === Number(code));
-  if (name === undefined) throw new CrossproofError("CHAIN_ERROR", `unknown ${what} code ${code}`);
-  return name;
-}
-
-/** A member's public key as registered in the Consortium, with its JWK read back from the `PublicKeyAdded` event. */
-export interface MemberPublicKey {
-  memberId: bigint;
-  /** The `bytes32` key id: the RFC 7638 thumbprint. */
-  keyId: Hex;
-  /** The same thumbprint, base64url: the `kid` in a JWS or JWE header. */
-  kid: string;
-  purpose: KeyPurposeName;
-  algorithm: KeyAlgorithmName;
-  /** Unix seconds. */
-  validFrom: number;
-  /** Unix seconds; `OPEN_ENDED` for an open-ended key; the revocation time for a revoked key. */
-  validUntil: number;
-  /** The key for a JOSE library: required members, `kid`, `use` and (report keys) `alg`. */
-  jwk: JWK;
-}
-
-/** Parameters of {@link ConsortiumClient.signAddOwnPublicKey}. */
-export interface AddOwnPublicKeyParameters {
-  purpose: KeyPurposeName;
-  /** The public JWK (EC P-256, OKP Ed25519 or OKP X25519); extra members are dropped, private ones refused. */
-  jwk: JWK;
-  /** Absent = the one the curve implies (report: ES256 or EdDSA; encryption: EcdhEs). */
-  algorithm?: KeyAlgorithmName;
-  /** Absent = from the block that adds it. */
-  validFrom?: Date | number;
-  /** Absent = open-ended. */
-  validUntil?: Date | number;
-  validFor?: number;
-}
-
-/** Maps agreement terms in the domain's words to the contract's struct (`INVALID_ARGUMENT` for a bad field). */
-export function agreementTerms(t: AgreementTermsInput): AgreementTermsStruct {
-  if (!Array.isArray(t.categories)) invalidArgument("categories", t.categories, "a list of evidence categories 0-63");
-  const categories = t.categories.map((c, i) =>
-    Number(uintArg(`categories[${i}]`, c, 6, "an evidence category, 0-63")),
-  );
-  const minAssurance = flagsArg("minAssurance", t.minAssurance ?? [], Assurance);
-  const timely = (minAssurance & Assurance.TIMELY_ANCHOR) !== 0;
-  if (timely !== (t.anchorWindow !== undefined && t.anchorWindow > 0)) {
-    throw new CrossproofError("INVALID_ARGUMENT", "anchorWindow goes with the TIMELY_ANCHOR flag, and only with it");
-  }
-  return {
-    from: jurisdictionArg("from", t.from),
-    to: jurisdictionArg("to", t.to),
-    categories: categories.reduce((m, c) => m | (1n << BigInt(c)), 0n),
-    minAssurance,
-    anchorWindow: secondsArg("anchorWindow", t.anchorWindow, { allowZero: true }) ?? 0,
-    effectiveFrom: optionalUnixSecondsArg("effectiveFrom", t.effectiveFrom),
-    expiresAt: optionalUnixSecondsArg("expiresAt", t.expiresAt),
-    responseWindow: secondsArg("responseWindow", t.responseWindow, { allowZero: true }) ?? 0,
-    emergencyResponseWindow: secondsArg("emergencyResponseWindow", t.emergencyResponseWindow, { allowZero: true }) ?? 0,
-    textHash: bytes32Arg("textHash", t.textHash),
-  };
-}
-
 type Domains = { consortium: TypedDataDomain; governance: TypedDataDomain; agreements: TypedDataDomain };
 
 /**
@@ -581,7 +267,7 @@ export class ConsortiumClient extends ContractClient<ConsortiumRequests, Consort
     signer: Signer,
     validFor?: number,
     nonce?: bigint,
-  ): Promise<Auth> {
+  ): Promise<NonceAndDeadline> {
     const deadline = await this.deadline(validFor);
     return { nonce: await this.nonceOf(contract, signer, nonce), deadline };
   }

@@ -1,3 +1,5 @@
+import { CrossproofError } from "./errors";
+
 /** Member role flags, as in `contracts/base/Common.sol`. */
 export const Role = {
   AGENCY: 1 << 0,
@@ -225,3 +227,28 @@ export const OrderDefect = {
   OrderDocument: 8,
   EnforcingAuthority: 9,
 } as const;
+
+// ---- Enum codes and names: the one way every module decodes them ------------------------------------------------
+
+/** The code of an enum value by its name; `CrossproofError("INVALID_ARGUMENT")` for a name off the list. */
+export function codeOf<N extends string>(values: Readonly<Record<N, number>>, name: string, what: string): number {
+  if (!Object.prototype.hasOwnProperty.call(values, name)) {
+    throw new CrossproofError("INVALID_ARGUMENT", `unknown ${what} "${name}"`, {
+      details: { known: Object.keys(values) },
+    });
+  }
+  return values[name as N];
+}
+
+/** The name of an enum code read from the chain; `CrossproofError("CHAIN_ERROR")` for a code off the list. */
+export function nameOf<N extends string>(values: Readonly<Record<N, number>>, code: number | bigint, what: string): N {
+  const name = (Object.keys(values) as N[]).find((k) => values[k] === Number(code));
+  if (name === undefined) throw new CrossproofError("CHAIN_ERROR", `unknown ${what} code ${code}`);
+  return name;
+}
+
+/** The names of the bits set in `mask`, in table order. */
+export function namesOfMask<N extends string>(values: Readonly<Record<N, number>>, mask: number | bigint): N[] {
+  const m = Number(mask);
+  return (Object.keys(values) as N[]).filter((k) => values[k] !== 0 && (m & values[k]) !== 0);
+}

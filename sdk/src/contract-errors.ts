@@ -17,7 +17,7 @@ import {
   Right,
   Role,
 } from "./constants";
-import { CustodyEventType, EvidenceStatus, Verdict } from "./eip712";
+import { CustodyEventType, EvidenceStatus, Verdict } from "./evidence";
 import { CrossproofError } from "./errors";
 import { isJurisdictionCode } from "./jurisdiction";
 import {

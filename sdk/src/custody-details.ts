@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { CustodyEventType, type CustodyEventTypeName, type Hex } from "./eip712";
+import type { Hex } from "./eip712";
+import { CustodyEventType, type CustodyEventTypeName } from "./evidence";
 import { CrossproofError } from "./errors";
 import { loadCanonicalize } from "./esm";
 import { sha256Hex } from "./hash";

@@ -1,12 +1,8 @@
-import {
-  keccak256,
-  concat,
-  toUtf8Bytes,
-  type ContractRunner,
-  type Provider,
-  type Signer,
-  type TypedDataDomain,
-} from "ethers";
+/**
+ * Talks to an EvidenceRegistry: signs, submits and reads anchors, batches, custody and endorsements. The types, ids
+ * and rules are `./evidence`.
+ */
+import { type ContractRunner, type Provider, type Signer, type TypedDataDomain } from "ethers";
 import { Consortium__factory, EvidenceRegistry__factory, type EvidenceRegistry } from "./typechain";
 import {
   addressArg,
@@ -28,190 +24,51 @@ import {
   type RequestRoutes,
   type Submitted,
 } from "./contract-client";
-import { verifyCustodyChain, type CustodyEvent, type CustodyVerification } from "./custody";
-import {
-  CustodyEventType,
-  EvidenceStatus,
-  Verdict,
-  batchIdOf,
-  recordFieldsHash,
-  recordIdOf,
-  signEvidenceRequest,
-  type AnchorBatchRequest,
-  type AnchorEvidenceRequest,
-  type CustodyEventTypeName,
-  type EndorseRequest,
-  type EvidenceRegistryRequests,
-  type Hex,
-  type RecordCustodyRequest,
-  type RetractBatchRequest,
-  type RetractEvidenceRequest,
-  type SignedRequest,
-  type VerdictName,
-} from "./eip712";
+import { nameOf } from "./constants";
 import { CrossproofError } from "./errors";
 import { NO_JURISDICTION, fromJurisdiction } from "./jurisdiction";
 import { sha256Hex } from "./hash";
-import type { EvidenceBatch } from "./merkle";
+import { type EvidenceBatch } from "./merkle";
 import { openPackage, type OpenedPackage, type RecipientPrivateKey } from "./package";
-import type { Relayer } from "./relayer";
-import type { ContentStore } from "./store";
+import { type Relayer } from "./relayer";
+import { type ContentStore } from "./store";
+import { type Hex, type SignedRequest } from "./eip712";
+import {
+  type AnchorBatchRequest,
+  type AnchorEvidenceParameters,
+  type AnchorEvidenceRequest,
+  type AnchoredBatch,
+  type AnchoredEvidence,
+  type CustodyEvent,
+  CustodyEventType,
+  type CustodyEventTypeName,
+  type CustodyVerification,
+  type EndorseRequest,
+  type EvidenceBatchRecord,
+  type EvidenceRecord,
+  type EvidenceRegistryRequests,
+  type EvidenceRegistryResults,
+  EvidenceStatus,
+  type RecordCustodyRequest,
+  type RecordedCustody,
+  type RetractBatchRequest,
+  type RetractEvidenceRequest,
+  Verdict,
+  type VerdictName,
+  batchIdOf,
+  recipientDetailsHash,
+  recordFieldsHash,
+  recordIdOf,
+  signEvidenceRequest,
+  verifyCustodyChain,
+  type EvidenceStatusName,
+} from "./evidence";
 
-/**
- * The hash of a case reference as it goes on chain. Case numbers are short and guessable, so they are hashed with
- * a secret salt the agency keeps (32 random bytes, shared with the court that needs to match it): the chain
- * then links records of one case without revealing which case.
- */
-export function caseReferenceHash(reference: string, salt: string): Hex {
-  bytes32Arg("the case reference salt", salt);
-  return keccak256(concat([salt, toUtf8Bytes(reference.normalize("NFC"))])) as Hex;
-}
-
-/**
- * The details hash of a RecipientAdded custody event: keccak256 of the binary CID of the package re-wrapped for the
- * new recipient (the manifest, hence the content hash, is unchanged; only the envelope and its CID are new).
- */
-export function recipientDetailsHash(packageCid: string): Hex {
-  return keccak256(cidToBytes(packageCid)) as Hex;
-}
-
-type StatusName = keyof typeof EvidenceStatus;
-const statusName = (s: bigint | number): StatusName =>
-  (Object.keys(EvidenceStatus) as StatusName[]).find((k) => EvidenceStatus[k] === Number(s)) ?? "None";
+const statusName = (s: bigint | number): EvidenceStatusName => nameOf(EvidenceStatus, s, "evidence status");
 
 /** A `bytes2` jurisdiction fact read from the chain: its code, or undefined for 0x0000 (not stated). */
 const optionalJurisdiction = (hex: string): string | undefined =>
   hex.toLowerCase() === NO_JURISDICTION ? undefined : fromJurisdiction(hex);
-
-/** An evidence record: what the contract stores, plus the anchoring event's fields (checked against the commitment). */
-export interface EvidenceRecord {
-  /** `recordIdOf(memberId, contentHash)`. */
-  recordId: Hex;
-  contentHash: Hex;
-  status: StatusName;
-  /** The anchoring member. */
-  memberId: bigint;
-  anchoredAt: number;
-  collectedAt: number;
-  category: number;
-  /** The collecting jurisdiction: always the anchoring member's own. */
-  jurisdiction: string;
-  /** Where the content was first uploaded (undefined = not stated). */
-  firstUpload: string | undefined;
-  /** Where it was mainly disseminated (undefined = not stated). */
-  primaryDissemination: string | undefined;
-  signer: string;
-  packageCid: string;
-  caseRef: Hex;
-  /** Record id this one replaced (zero hash = none). */
-  supersedes: Hex;
-  /** Record id that replaced this one (zero hash = none). */
-  supersededBy: Hex;
-  transactionHash: string;
-  blockNumber: number;
-  /** The event's signer, CID and case reference match the commitment stored on chain. */
-  fieldsMatchCommitment: boolean;
-}
-
-/** A Merkle batch: what the contract stores, plus the anchoring event's root and manifest CID. */
-export interface EvidenceBatchRecord {
-  batchId: Hex;
-  root: Hex;
-  status: StatusName;
-  memberId: bigint;
-  anchoredAt: number;
-  count: number;
-  category: number;
-  /** The anchoring member's jurisdiction. */
-  jurisdiction: string;
-  signer: string;
-  manifestCid: string;
-  transactionHash: string;
-  blockNumber: number;
-}
-
-export interface AnchorEvidenceParameters {
-  /** SHA-256 of the canonical package manifest (`bytes32` hex). */
-  contentHash: string;
-  /** CID of the encrypted package (string form). */
-  packageCid: string;
-  /** Evidence category, 0-63. */
-  category: number;
-  /** Where the content was first uploaded (ISO 3166-1 alpha-2; absent = not stated). */
-  firstUpload?: string;
-  /** Where it was mainly disseminated (ISO 3166-1 alpha-2; absent = not stated). */
-  primaryDissemination?: string;
-  /** See {@link caseReferenceHash}. */
-  caseRef: string;
-  /** When the evidence was collected: a Date or unix seconds. */
-  collectedAt: Date | number;
-  /** Record id of the signer's member's earlier record that this one replaces. */
-  supersedes?: string;
-  /** Seconds the signature stays valid (default one hour, by chain time). */
-  validFor?: number;
-}
-
-/** What a mined anchor comes to (`wait()` of {@link EvidenceClient.anchorEvidence}). */
-export interface AnchoredEvidence {
-  /** The new record's id: {@link recordIdOf}(memberId, contentHash). */
-  recordId: Hex;
-  contentHash: Hex;
-  /** The anchoring member. */
-  memberId: bigint;
-}
-
-/** What a mined batch anchor comes to. */
-export interface AnchoredBatch {
-  /** The new batch's id: {@link batchIdOf}(memberId, root). */
-  batchId: Hex;
-  root: Hex;
-  memberId: bigint;
-}
-
-/** What a mined custody event comes to. */
-export interface RecordedCustody {
-  recordId: Hex;
-  /** Its position in the record's chain of custody (0 = the first event). */
-  sequence: number;
-  eventType: CustodyEventTypeName;
-  /** The member that recorded it. */
-  actor: bigint;
-  /** Unix seconds. */
-  occurredAt: number;
-  /** The hash that chains it to the previous event (the record's custody head after it). */
-  eventHash: Hex;
-}
-
-/** What a mined endorsement comes to. */
-export interface RecordedEndorsement {
-  recordId: Hex;
-  /** The endorsing member. */
-  memberId: bigint;
-  verdict: Exclude<VerdictName, "None">;
-  /** The recognition agreement a recognition was made under (0 for a challenge). */
-  agreementId: bigint;
-  reportHash: Hex;
-}
-
-/** What a mined retraction comes to. */
-export interface RetractedEvidence {
-  recordId: Hex;
-  memberId: bigint;
-}
-export interface RetractedBatch {
-  batchId: Hex;
-  memberId: bigint;
-}
-
-/** What each EvidenceRegistry request's `wait()` resolves to. */
-export interface EvidenceRegistryResults {
-  AnchorEvidence: AnchoredEvidence;
-  AnchorBatch: AnchoredBatch;
-  RecordCustody: RecordedCustody;
-  Endorse: RecordedEndorsement;
-  RetractEvidence: RetractedEvidence;
-  RetractBatch: RetractedBatch;
-}
 
 /** Topic `i` of a log as a lower-case bytes32, or as a number. */
 const topic = (events: ReceiptEvents, name: string) => {

@@ -29,10 +29,12 @@ export {
   type ParsedSignedRequest,
   type WireSignedRequest,
 } from "./wire";
-export { ConsortiumClient, type MemberPublicKey } from "./consortium-client";
-export { EvidenceClient, caseReferenceHash } from "./evidence-client";
-export { LicenceClient } from "./licensing";
-export { AssistanceClient } from "./assistance";
+export { ConsortiumClient } from "./consortium-client";
+export { type MemberPublicKey } from "./consortium";
+export { EvidenceClient } from "./evidence-client";
+export { caseReferenceHash } from "./evidence";
+export { LicenceClient } from "./licensing-client";
+export { AssistanceClient } from "./assistance-client";
 export {
   EvidenceVerifier,
   verifyEvidence,

@@ -1,5 +1,6 @@
 import type { Signer } from "ethers";
-import type { ConsortiumClient, MemberPublicKey } from "./consortium-client";
+import type { MemberPublicKey } from "./consortium";
+import type { ConsortiumClient } from "./consortium-client";
 import type { Hex } from "./eip712";
 import { CrossproofError } from "./errors";
 import type { EvidenceClient } from "./evidence-client";

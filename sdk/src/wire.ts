@@ -17,18 +17,11 @@
 import { TypedDataEncoder, getAddress, recoverAddress, type TypedDataDomain, type TypedDataField } from "ethers";
 import { AssistanceDeskTypes } from "./assistance";
 import type { Crossproof } from "./connect";
-import { AgreementTypes, ConsortiumTypes, GovernanceTypes } from "./consortium-client";
+import { AgreementTypes, ConsortiumTypes, GovernanceTypes } from "./consortium";
 import type { ContractClient, RequestCall } from "./contract-client";
-import {
-  DOMAIN_VERSION,
-  DomainName,
-  EvidenceRegistryTypes,
-  typesFor,
-  type ContractName,
-  type Hex,
-  type SignedRequest,
-} from "./eip712";
+import { DOMAIN_VERSION, DomainName, typesFor, type ContractName, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
+import { EvidenceRegistryTypes } from "./evidence";
 import { LicenseRegistryTypes } from "./licensing";
 
 /** The format tag of a signed request on the wire. */
