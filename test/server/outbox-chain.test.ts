@@ -1,0 +1,414 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { Wallet, id as keccakText, type JsonRpcProvider } from "ethers";
+import { pino } from "pino";
+import { computeCid, loadConsortiumConfig, recordIdOf, toWireRequest, type Hex, type RoleName } from "../../sdk/src";
+import { concludeConfiguredAgreements } from "../../scripts/lib/agreements";
+import {
+  devAccount,
+  devAccountFor,
+  freePort,
+  localProvider,
+  startAnvil,
+  type RunningAnvil,
+} from "../../scripts/lib/anvil";
+import { deployCrossproof } from "../../scripts/lib/deploy";
+import { authModule } from "../../server/src/auth/siwe";
+import { openDatabase } from "../../server/src/db";
+import { startGateway, type RunningGateway } from "../../server/src/gateway";
+import { Outbox, type Submission } from "../../server/src/outbox";
+import { submissionsModule } from "../../server/src/routes/submissions";
+import { devKey, testGatewayConfig, type TestChain } from "../helpers/gateway";
+
+const root = path.resolve(__dirname, "..", "..");
+
+/**
+ * The demo consortium on an Anvil that mines only what it is asked to (no idle blocks), so that a test can hold
+ * transactions in the pool (`evm_setAutomine(false)`), roll the chain back (`evm_snapshot` / `evm_revert`) and raise
+ * the base fee under a pending transaction.
+ */
+async function startHoldingChain(): Promise<TestChain> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "crossproof-outbox-chain-"));
+  const anvil: RunningAnvil = await startAnvil({ port: await freePort(), idleBlocks: false });
+  const provider = localProvider(anvil.url);
+  const config = loadConsortiumConfig(path.join(root, "config", "demo-consortium.json"));
+  const deploymentFile = path.join(dataDir, "deployment.json");
+  const { record } = await deployCrossproof({ signer: devAccount(0, provider), config, deploymentFile });
+  await concludeConfiguredAgreements({
+    provider,
+    relayer: devAccount(0, provider),
+    record,
+    config,
+    keyFor: (a) => devAccountFor(a, provider),
+  });
+  return {
+    anvil,
+    provider,
+    dataDir,
+    deploymentFile,
+    record,
+    account: (i) => devAccount(i, provider),
+    async stop() {
+      provider.destroy();
+      await anvil.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `f` answers something (not a timing assertion: a bail-out for a broken run). */
+async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, maxMs = 60_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() - started > maxMs) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface ProblemDoc {
+  type: string;
+  status: number;
+  detail: string;
+  code?: string;
+  error?: string;
+  submission?: string;
+  expectedNonce?: string;
+}
+
+describe("gateway outbox on a real chain: dependent submissions, reorganisations, fee bumps", function () {
+  this.timeout(240_000);
+  let chain: TestChain;
+  let provider: JsonRpcProvider;
+  let gw: RunningGateway;
+  const fr = new Wallet(devKey(1));
+  let token: string;
+  const gatewayLog: string[] = [];
+  let n = 0;
+
+  const rpc = (method: string, params: unknown[] = []) => provider.send(method, params);
+  const automine = (on: boolean) => rpc("evm_setAutomine", [on]);
+  const start = () =>
+    startGateway(testGatewayConfig(chain, { rateLimit: "100000" }), [authModule, submissionsModule], {
+      log: pino({ level: "debug" }, { write: (line: string) => void gatewayLog.push(line) }),
+    });
+
+  async function signIn() {
+    token = (
+      await gw.ctx.sessions.issue({
+        kind: "member",
+        memberId: 1n,
+        roles: ["AGENCY", "GOVERNOR"] as RoleName[],
+        jurisdiction: "FR",
+        address: fr.address,
+      })
+    ).token;
+  }
+
+  before(async () => {
+    chain = await startHoldingChain();
+    provider = chain.provider;
+    gw = await start();
+    await signIn();
+  });
+  afterEach(async function () {
+    await automine(true).catch(() => {});
+    if (this.currentTest?.state === "failed") {
+      console.log(
+        gatewayLog
+          .filter((l) => !l.includes('"req":'))
+          .slice(-60)
+          .join(""),
+      );
+    }
+    gatewayLog.length = 0;
+  });
+  after(async () => {
+    await gw?.close();
+    await chain?.stop();
+  });
+
+  const cp = () => gw.ctx.cp;
+  const submit = (wire: unknown) =>
+    fetch(`${gw.url}/v1/submissions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify(wire),
+    });
+  async function accepted(wire: unknown): Promise<string> {
+    const res = await submit(wire);
+    const body = (await res.json()) as { id: string };
+    expect(res.status, JSON.stringify(body)).to.equal(202);
+    return body.id;
+  }
+  const status = async (id: string) =>
+    (await (
+      await fetch(`${gw.url}/v1/submissions/${id}`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as Submission;
+  const settled = (id: string) =>
+    until(`submission ${id}`, async () => {
+      const s = await status(id);
+      return s.status === "pending" ? undefined : s;
+    });
+  const sentNow = (id: string) =>
+    until(`submission ${id} in the node's pool`, async () => {
+      const s = await status(id);
+      if (s.state !== "sent") return undefined;
+      return (await rpc("eth_getTransactionByHash", [s.transaction!.hash])) === null ? undefined : s;
+    });
+
+  /** A fresh anchor by the FR agency (member 1). */
+  async function anchor(o: { validFor?: number } = {}) {
+    const seed = `outbox chain ${++n} ${randomBytes(8).toString("hex")}`;
+    const contentHash = keccakText(seed) as Hex;
+    const signed = await cp().evidence.signAnchorEvidence(fr, {
+      contentHash,
+      packageCid: await computeCid(Buffer.from(seed)),
+      category: 3,
+      firstUpload: "US",
+      caseRef: keccakText(`case ${seed}`),
+      collectedAt: (await cp().chainTime()) - 3600,
+      ...(o.validFor === undefined ? {} : { validFor: o.validFor }),
+    });
+    return { signed, wire: toWireRequest(signed), contentHash, recordId: recordIdOf(1n, contentHash) };
+  }
+  const anchoredEvents = async (recordId: string) =>
+    (await cp().evidence.registry.queryFilter(cp().evidence.registry.filters.EvidenceAnchored(recordId))).length;
+
+  describe("a submission that depends on one still in the outbox", function () {
+    it("is accepted behind it (custody of a queued anchor, the signer's next nonce), sent after it, each once", async function () {
+      await automine(false);
+      const a = await anchor();
+      const anchorId = await accepted(a.wire);
+      await sentNow(anchorId);
+
+      // Custody of the record whose anchor is still in the pool: the chain says EvidenceUnknownRecord today.
+      const nonce = await cp().evidence.nonce(fr.address);
+      const collected = await cp().evidence.signCustody(fr, { recordId: a.recordId, eventType: "Collected" });
+      const collectedId = await accepted(toWireRequest(collected));
+      const c1 = await status(collectedId);
+      expect(c1).to.deep.include({ status: "pending", state: "accepted", checkedAtIntake: false });
+      expect(c1.dependsOn).to.deep.equal([anchorId]);
+      expect(c1.waitingFor).to.deep.equal([anchorId]);
+
+      // The signer's next nonce while the previous one is queued.
+      const sealed = await cp().evidence.signCustody(fr, {
+        recordId: a.recordId,
+        eventType: "Sealed",
+        nonce: nonce + 1n,
+      });
+      const sealedId = await accepted(toWireRequest(sealed));
+      expect((await status(sealedId)).dependsOn).to.deep.equal([anchorId, collectedId]);
+
+      // The same nonce again (another request): taken. A nonce past the next: a gap. Nothing filed.
+      const rows = (gw.ctx.db.prepare("SELECT COUNT(*) AS n FROM outbox").get() as { n: number }).n;
+      const again = await cp().evidence.signCustody(fr, {
+        recordId: a.recordId,
+        eventType: "Accessed",
+        nonce: nonce + 1n,
+      });
+      const taken = await submit(toWireRequest(again));
+      const t = (await taken.json()) as ProblemDoc;
+      expect(taken.status, JSON.stringify(t)).to.equal(409);
+      expect(t).to.include({ type: "urn:crossproof:problem:conflict", code: "NONCE_TAKEN", submission: sealedId });
+      const far = await cp().evidence.signCustody(fr, {
+        recordId: a.recordId,
+        eventType: "Accessed",
+        nonce: nonce + 3n,
+      });
+      const gap = await submit(toWireRequest(far));
+      const g = (await gap.json()) as ProblemDoc;
+      expect(gap.status, JSON.stringify(g)).to.equal(409);
+      expect(g).to.include({ code: "NONCE_GAP", expectedNonce: (nonce + 2n).toString() });
+      expect(g.detail).to.match(/leaves a gap: the next is/);
+      expect((gw.ctx.db.prepare("SELECT COUNT(*) AS n FROM outbox").get() as { n: number }).n).to.equal(rows);
+
+      await automine(true);
+      await rpc("evm_mine");
+      const [sa, s1, s2] = [await settled(anchorId), await settled(collectedId), await settled(sealedId)];
+      for (const s of [sa, s1, s2]) expect(s.status, JSON.stringify(s.error)).to.equal("confirmed");
+      // In order: the anchor's block, then each custody event after the one before it.
+      expect(s1.transaction!.blockNumber!).to.be.greaterThan(sa.transaction!.blockNumber!);
+      expect(s2.transaction!.blockNumber!).to.be.greaterThan(s1.transaction!.blockNumber!);
+      expect(s1).to.not.have.property("waitingFor");
+      const custody = await cp().evidence.registry.queryFilter(
+        cp().evidence.registry.filters.CustodyRecorded(a.recordId),
+      );
+      expect(custody.map((e) => [Number(e.args.sequence), Number(e.args.eventType)])).to.deep.equal([
+        [0, 0],
+        [1, 3],
+      ]);
+      expect(custody.map((e) => e.transactionHash)).to.deep.equal([s1.transaction!.hash, s2.transaction!.hash]);
+      expect(await anchoredEvents(a.recordId)).to.equal(1);
+      expect(await cp().evidence.nonce(fr.address)).to.equal(nonce + 2n);
+      // A nonce already used on chain is refused as the contract refuses it.
+      const used = await cp().evidence.signCustody(fr, { recordId: a.recordId, eventType: "Accessed", nonce });
+      const refused = await submit(toWireRequest(used));
+      const u = (await refused.json()) as ProblemDoc;
+      expect(refused.status, JSON.stringify(u)).to.equal(422);
+      expect(u).to.include({ code: "CONTRACT_REVERTED", error: "InvalidAccountNonce" });
+    });
+
+    it("fails, naming the dependency and its decoded error, when the submission it waits for fails", async function () {
+      await automine(false);
+      const a = await anchor({ validFor: 60 });
+      const anchorId = await accepted(a.wire);
+      await sentNow(anchorId);
+      const custody = await cp().evidence.signCustody(fr, { recordId: a.recordId, eventType: "Collected" });
+      const custodyId = await accepted(toWireRequest(custody));
+      expect((await status(custodyId)).waitingFor).to.deep.equal([anchorId]);
+      // The anchor is mined past its deadline: it reverts on chain.
+      await rpc("evm_increaseTime", [600]);
+      await rpc("evm_mine");
+      await automine(true);
+      const failedAnchor = await settled(anchorId);
+      expect(failedAnchor.status).to.equal("failed");
+      expect(failedAnchor.error).to.deep.include({ code: "CONTRACT_REVERTED", error: "SignedRequestExpired" });
+      const dependent = await settled(custodyId);
+      expect(dependent.status).to.equal("failed");
+      expect(dependent.transaction).to.equal(undefined);
+      expect(dependent.error).to.deep.include({ code: "DEPENDENCY_FAILED" });
+      expect(dependent.error!.message).to.contain(anchorId).and.to.contain("SignedRequestExpired");
+      expect(dependent.error!.dependency).to.deep.include({ id: anchorId, primaryType: "AnchorEvidence" });
+      expect(dependent.error!.dependency!.error).to.deep.include({ error: "SignedRequestExpired" });
+      expect(await anchoredEvents(a.recordId)).to.equal(0);
+    });
+  });
+
+  describe("a confirmed submission whose block leaves the chain", function () {
+    it("goes back to pending and is sent again once: its same transaction, one anchor on chain", async function () {
+      const relayer = new Wallet(devKey(9)).address;
+      const snapshot = (await rpc("evm_snapshot")) as string;
+      const nonceBefore = await provider.getTransactionCount(relayer, "latest");
+      const a = await anchor();
+      const id = await accepted(a.wire);
+      const first = await settled(id);
+      expect(first.status).to.equal("confirmed");
+      const reopened = () =>
+        fetch(`${gw.url}/metrics`)
+          .then((r) => r.text())
+          .then((t) => Number(/crossproof_gateway_outbox_reopened_total (\d+)/.exec(t)?.[1] ?? 0));
+      const before = await reopened();
+
+      // The chain goes back to before the anchor (its block is gone, the relayer's nonce with it).
+      expect(await rpc("evm_revert", [snapshot])).to.equal(true);
+      expect(await provider.getTransactionReceipt(first.transaction!.hash)).to.equal(null);
+      await until("the gateway to see the reorganisation", async () =>
+        (await reopened()) > before ? true : undefined,
+      );
+      const again = await until("the anchor on the chain again", async () => {
+        const s = await status(id);
+        return s.status === "confirmed" && (await provider.getTransactionReceipt(s.transaction!.hash)) !== null
+          ? s
+          : undefined;
+      });
+      // The very transaction it had (the same bytes, the same nonce): it could land once only.
+      expect(again.transaction!.hash).to.equal(first.transaction!.hash);
+      expect(again.transaction!.nonce).to.equal(nonceBefore);
+      expect(again.result?.recordId).to.equal(a.recordId);
+      const row = gw.ctx.db.prepare("SELECT tx_hashes FROM outbox WHERE id = ?").get(id) as { tx_hashes: string };
+      expect(JSON.parse(row.tx_hashes)).to.have.length(1);
+      expect(await anchoredEvents(a.recordId)).to.equal(1);
+      expect(await provider.getTransactionCount(relayer, "latest")).to.equal(nonceBefore + 1);
+      expect(gatewayLog.some((l) => l.includes("no longer on the chain: pending again"))).to.equal(true);
+    });
+
+    it("is shown failed with the contract's error when, after a gateway restart, it can no longer land", async function () {
+      const snapshot = (await rpc("evm_snapshot")) as string;
+      const a = await anchor();
+      const id = await accepted(a.wire);
+      expect((await settled(id)).status).to.equal("confirmed");
+      await gw.close();
+      try {
+        // While the gateway is down the chain loses the anchor's block, and someone else relays the same request.
+        expect(await rpc("evm_revert", [snapshot])).to.equal(true);
+        await (await cp().evidence.submit(a.signed, chain.account(8))).wait();
+      } finally {
+        gw = await start();
+      }
+      await signIn();
+      const s = await settled(id);
+      expect(s.status).to.equal("failed");
+      expect(s.error).to.deep.include({ code: "CONTRACT_REVERTED", error: "EvidenceAlreadyAnchored" });
+      expect(s.error!.argsInWords).to.deep.equal({ recordId: a.recordId });
+      expect(await anchoredEvents(a.recordId)).to.equal(1);
+    });
+  });
+
+  describe("a transaction the node holds but does not mine", function () {
+    it("is re-priced at the same nonce after a gateway restart, and lands once", async function () {
+      const key = devKey(7);
+      const relayer = new Wallet(key).address;
+      const file = path.join(chain.dataDir, "fees.db");
+      const log = pino({ level: "silent" });
+      const a = await anchor();
+      const c = await provider.getTransactionCount(relayer, "latest");
+      await automine(false);
+
+      // A first gateway sends it (it waits in the pool), then stops.
+      let db = openDatabase(file);
+      const first = new Outbox(db, {
+        cp: cp(),
+        relayerKey: key,
+        log,
+        options: { pollInterval: 50, stallTimeout: 3_600_000 },
+      });
+      const id = (await first.intake({ address: fr.address, memberId: 1n }, a.wire)).submission.id;
+      first.start();
+      const sent = await until("the transaction in the pool", async () => {
+        const s = first.get(id)!.submission;
+        if (s.state !== "sent") return undefined;
+        return (await rpc("eth_getTransactionByHash", [s.transaction!.hash])) === null ? undefined : s;
+      });
+      await first.close();
+      db.close();
+
+      // The base fee jumps over the transaction's fee cap: the next block leaves it out. (Geth and Besu keep it
+      // in their pool; Anvil drops it. Either way it can never be mined at its price.)
+      const held = (await provider.getTransaction(sent.transaction!.hash))!;
+      await rpc("anvil_setNextBlockBaseFeePerGas", [`0x${(held.maxFeePerGas! * 10n).toString(16)}`]);
+      await rpc("evm_mine");
+      expect(await provider.getTransactionReceipt(sent.transaction!.hash)).to.equal(null);
+      expect(await provider.getTransactionCount(relayer, "latest")).to.equal(c);
+
+      // The gateway starts again: the transaction is re-priced at the same nonce, written before it is broadcast.
+      db = openDatabase(file);
+      const second = new Outbox(db, {
+        cp: cp(),
+        relayerKey: key,
+        log,
+        options: { pollInterval: 50, stallTimeout: 200 },
+      });
+      try {
+        second.start();
+        const repriced = await until("the transaction re-priced", () => {
+          const s = second.get(id)!.submission;
+          return s.transaction!.hash !== sent.transaction!.hash ? s : undefined;
+        });
+        expect(repriced.transaction!.nonce).to.equal(sent.transaction!.nonce);
+        // Written first, then broadcast.
+        const bumped = await until("the re-priced transaction in the pool", async () => {
+          return (await provider.getTransaction(repriced.transaction!.hash)) ?? undefined;
+        });
+        expect(bumped.maxFeePerGas! > held.maxFeePerGas! * 10n).to.equal(true);
+        await rpc("evm_mine");
+        const done = await until("the submission settled", () => {
+          const s = second.get(id)!.submission;
+          return s.status === "pending" ? undefined : s;
+        });
+        expect(done.status).to.equal("confirmed");
+        expect(done.transaction).to.deep.include({ hash: repriced.transaction!.hash, nonce: c });
+        expect(await provider.getTransactionReceipt(sent.transaction!.hash)).to.equal(null);
+        expect(await provider.getTransactionCount(relayer, "latest")).to.equal(c + 1);
+        expect(await anchoredEvents(a.recordId)).to.equal(1);
+      } finally {
+        await second.close();
+        db.close();
+      }
+    });
+  });
+});
