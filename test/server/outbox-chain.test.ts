@@ -1,63 +1,16 @@
-import { mkdtempSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { Wallet, id as keccakText, type JsonRpcProvider } from "ethers";
 import { pino } from "pino";
-import { computeCid, loadConsortiumConfig, recordIdOf, toWireRequest, type Hex, type RoleName } from "../../sdk/src";
-import { concludeConfiguredAgreements } from "../../scripts/lib/agreements";
-import {
-  devAccount,
-  devAccountFor,
-  freePort,
-  localProvider,
-  startAnvil,
-  type RunningAnvil,
-} from "../../scripts/lib/anvil";
-import { deployCrossproof } from "../../scripts/lib/deploy";
+import { computeCid, recordIdOf, toWireRequest, type Hex, type RoleName } from "../../sdk/src";
 import { authModule } from "../../server/src/auth/siwe";
 import { openDatabase } from "../../server/src/db";
 import { startGateway, type RunningGateway } from "../../server/src/gateway";
 import { Outbox, type Submission } from "../../server/src/outbox";
 import { submissionsModule } from "../../server/src/routes/submissions";
 import { devKey, testGatewayConfig, type TestChain } from "../helpers/gateway";
-
-const root = path.resolve(__dirname, "..", "..");
-
-/**
- * The demo consortium on an Anvil that mines only what it is asked to (no idle blocks), so that a test can hold
- * transactions in the pool (`evm_setAutomine(false)`), roll the chain back (`evm_snapshot` / `evm_revert`) and raise
- * the base fee under a pending transaction.
- */
-async function startHoldingChain(): Promise<TestChain> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), "crossproof-outbox-chain-"));
-  const anvil: RunningAnvil = await startAnvil({ port: await freePort(), idleBlocks: false });
-  const provider = localProvider(anvil.url);
-  const config = loadConsortiumConfig(path.join(root, "config", "demo-consortium.json"));
-  const deploymentFile = path.join(dataDir, "deployment.json");
-  const { record } = await deployCrossproof({ signer: devAccount(0, provider), config, deploymentFile });
-  await concludeConfiguredAgreements({
-    provider,
-    relayer: devAccount(0, provider),
-    record,
-    config,
-    keyFor: (a) => devAccountFor(a, provider),
-  });
-  return {
-    anvil,
-    provider,
-    dataDir,
-    deploymentFile,
-    record,
-    account: (i) => devAccount(i, provider),
-    async stop() {
-      provider.destroy();
-      await anvil.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
+import { startHoldingChain } from "../helpers/holding-chain";
 
 /** Polls until `f` answers something (not a timing assertion: a bail-out for a broken run). */
 async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, maxMs = 60_000): Promise<T> {
