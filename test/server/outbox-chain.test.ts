@@ -284,7 +284,13 @@ describe("gateway outbox on a real chain: dependent submissions, reorganisations
         gw = await start();
       }
       await signIn();
-      const s = await settled(id);
+      // Settled again on the chain as it is now (until the worker's first look it still reads as it was).
+      const s = await until("the submission settled on the chain as it is", async () => {
+        const now = await status(id);
+        if (now.status === "failed") return now;
+        const landed = now.status === "confirmed" && (await provider.getTransactionReceipt(now.transaction!.hash));
+        return landed ? now : undefined;
+      });
       expect(s.status).to.equal("failed");
       expect(s.error).to.deep.include({ code: "CONTRACT_REVERTED", error: "EvidenceAlreadyAnchored" });
       expect(s.error!.argsInWords).to.deep.equal({ recordId: a.recordId });
