@@ -12,9 +12,16 @@
  * 5. **deadline** — not past, by the chain's clock when the chain answers, else by the local clock less
  *    {@link LOCAL_CLOCK_MARGIN_SECONDS}: 422 `CONTRACT_REVERTED` with `error: "SignedRequestExpired"`, as the
  *    contract would say it;
- * 6. **contract** — the exact call, from the relayer's address, as a static call (`eth_call`): a revert is 422
+ * 6. **nonce** — a request carrying an EIP-712 nonce must carry the signer's nonce on chain plus the number of its
+ *    nonce-carrying requests to that contract still in the outbox: below the chain's, `InvalidAccountNonce` as the
+ *    contract says it; one a queued submission holds, 409 `NONCE_TAKEN`; past the next, 409 `NONCE_GAP`;
+ * 7. **contract** — the exact call, from the relayer's address, as a static call (`eth_call`): a revert is 422
  *    `CONTRACT_REVERTED` with the custom error's name and its arguments in words. When the chain does not answer, the
- *    request is accepted unchecked (`checked: false`) and checked when it is sent.
+ *    request is accepted unchecked (`checked: false`) and checked when it is sent;
+ * 8. **dependencies** — a revert (other than the signed-request base's own) of a request that depends on submissions
+ *    still in the outbox — the signer's previous nonce, requests about the same record or batch, the anchor creating
+ *    it — is not a refusal: the request is accepted behind them (`waits_for`), sent once they are all confirmed and
+ *    checked then, and failed with `DEPENDENCY_FAILED` (naming the dependency) if one of them fails.
  *
  * Then the row is written (one statement) and answered `202`.
  *
@@ -37,7 +44,11 @@
  * new record, licence or request id, decoded by the SDK from the contract's events) once it is
  * `CROSSPROOF_CONFIRMATIONS` blocks deep, or `failed` with the decoded error (a reverted transaction is replayed on
  * its block's state for the custom error). A row without a receipt for `stallTimeout` ms is looked for: broadcast
- * again, or signed again under a new nonce as above.
+ * again, signed again under a new nonce as above, or — next in line and priced under what the next block asks —
+ * signed again at the same nonce with higher fees (the SDK's `bumpedFees`).
+ *
+ * **Reorganisations**: at each new head, the blocks of rows confirmed within `reorgWindow` blocks are compared with
+ * the chain's; a row whose block is gone goes back to `sent` with its transaction and is looked for at once.
  */
 import { randomUUID } from "node:crypto";
 import {
