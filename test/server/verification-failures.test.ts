@@ -112,6 +112,21 @@ describe("gateway: each verification failure over HTTP (real chain, signed repor
   const relay = async (signed: Parameters<ReturnType<typeof cp>["evidence"]["submit"]>[0]) =>
     (await cp().evidence.submit(signed, relayer())).wait();
 
+  /** Sends each request in turn (the relayer's nonces keep their order) and mines them all in one block. */
+  async function inOneBlock(sends: (() => Promise<{ wait(): Promise<unknown> }>)[]): Promise<void> {
+    await chain.provider.send("evm_setAutomine", [false]);
+    const sent: { wait(): Promise<unknown> }[] = [];
+    try {
+      for (const send of sends) sent.push(await send());
+      await chain.provider.send("evm_mine", []);
+    } finally {
+      await chain.provider.send("evm_setAutomine", [true]);
+    }
+    const receipts = await Promise.all(sent.map((t) => t.wait()));
+    const blocks = new Set(receipts.map((r) => (r as { receipt: { blockNumber: number } }).receipt.blockNumber));
+    expect(blocks.size, "mined in one block").to.equal(1);
+  }
+
   type Step = [Wallet, "Collected" | "Sealed" | "Transferred" | "Received", number?];
   /** Collected and Sealed by FR, transferred to the DE court, acknowledged by it (`complete`) or not. */
   async function custody(recordId: Hex, complete = true) {
@@ -175,17 +190,10 @@ describe("gateway: each verification failure over HTTP (real chain, signed repor
     const revoke = await cp().consortium.signRevokeOwnKey(fr, 1, key.address);
     // The anchor and the revocation of its key in one block: the contract took the anchor (the key was valid as it
     // ran), but a key revoked at t signs nothing validly at t.
-    await chain.provider.send("evm_setAutomine", [false]);
-    let waits: (() => Promise<unknown>)[];
-    try {
-      const anchored = await cp().evidence.submit(a.signed, relayer());
-      const revoked = await cp().consortium.submit(revoke, relayer());
-      waits = [() => anchored.wait(), () => revoked.wait()];
-      await chain.provider.send("evm_mine", []);
-    } finally {
-      await chain.provider.send("evm_setAutomine", [true]);
-    }
-    for (const w of waits) await w();
+    await inOneBlock([
+      () => cp().evidence.submit(a.signed, relayer()),
+      () => cp().consortium.submit(revoke, relayer()),
+    ]);
     await custody(a.recordId);
     const report = await verifyOverHttp({ evidence: { contentHash: a.contentHash }, anchoredBy: 1 });
     const c = check(report.anchors[0]!, "SIGNER_VALID")!;
@@ -263,5 +271,25 @@ describe("gateway: each verification failure over HTTP (real chain, signed repor
         "BATCH_INCLUSION",
       )!.result,
     ).to.equal("PASSED");
+  });
+
+  it("a member suspended in the block it anchored in: SIGNER_VALID FAILED MEMBER_NOT_ACTIVE (last: FR stays suspended)", async function () {
+    const es = new Wallet(devKey(4)); // member 4: ES REGISTRY + GOVERNOR
+    // The DE court proposes suspending the FR agency (its own yes vote); the ES registry's vote makes the quorum.
+    const proposed = await (
+      await cp().consortium.submit(
+        await cp().consortium.signPropose(de, { kind: "SuspendMember", memberId: 1 }),
+        relayer(),
+      )
+    ).wait();
+    const a = await anchorFr();
+    const vote = await cp().consortium.signVote(es, proposed.proposalId, true);
+    await inOneBlock([() => cp().evidence.submit(a.signed, relayer()), () => cp().consortium.submit(vote, relayer())]);
+    expect((await cp().consortium.consortium.getMember(1)).status).to.equal(2n); // Suspended
+    const report = await verifyOverHttp({ evidence: { contentHash: a.contentHash }, anchoredBy: 1 });
+    const c = check(report.anchors[0]!, "SIGNER_VALID")!;
+    expect(c).to.deep.include({ result: "FAILED", subCode: "MEMBER_NOT_ACTIVE" });
+    expect(c.details).to.include({ memberStatusAtAnchoring: "Suspended" });
+    expect(report.indication).to.equal("TOTAL-FAILED");
   });
 });
