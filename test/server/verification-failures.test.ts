@@ -183,6 +183,30 @@ describe("gateway: each verification failure over HTTP (real chain, signed repor
     expect(report.indication).to.equal("TOTAL-FAILED");
   });
 
+  it("a superseded record: ANCHOR_STATUS FAILED SUPERSEDED, naming the new version", async function () {
+    const v1 = await anchorFr();
+    await relay(v1.signed);
+    await custody(v1.recordId);
+    const contentHash = freshHash();
+    const v2 = await cp().evidence.signAnchorEvidence(fr, {
+      contentHash,
+      packageCid: await computeCid(Buffer.from(contentHash)),
+      category: 3,
+      firstUpload: "US",
+      caseRef: keccakText(`case ${v1.contentHash}`),
+      collectedAt: (await cp().chainTime()) - 600,
+      supersedes: v1.recordId,
+    });
+    await relay(v2);
+    const report = await verifyOverHttp({ evidence: { contentHash: v1.contentHash }, anchoredBy: 1 });
+    expect(check(report.anchors[0]!, "ANCHOR_STATUS")).to.deep.include({
+      result: "FAILED",
+      subCode: "SUPERSEDED",
+      details: { supersededBy: recordIdOf(1n, contentHash) },
+    });
+    expect(report.indication).to.equal("TOTAL-FAILED");
+  });
+
   it("a key revoked in the block that anchored with it: SIGNER_VALID FAILED KEY_NOT_VALID", async function () {
     const key = new Wallet(Wallet.createRandom().privateKey);
     await (await cp().consortium.submit(await cp().consortium.signAddOwnKey(fr, key, 1), relayer())).wait();
