@@ -3,7 +3,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { Wallet, id as keccakText, type JsonRpcProvider } from "ethers";
 import { pino } from "pino";
-import { computeCid, recordIdOf, toWireRequest, type Hex, type RoleName } from "../../sdk/src";
+import { computeCid, connect, recordIdOf, toWireRequest, type Hex, type RoleName } from "../../sdk/src";
 import { authModule } from "../../server/src/auth/siwe";
 import { openDatabase } from "../../server/src/db";
 import { startGateway, type RunningGateway } from "../../server/src/gateway";
@@ -11,6 +11,7 @@ import { Outbox, type Submission } from "../../server/src/outbox";
 import { submissionsModule } from "../../server/src/routes/submissions";
 import { devKey, testGatewayConfig, type TestChain } from "../helpers/gateway";
 import { startHoldingChain } from "../helpers/holding-chain";
+import { startRpcProxy } from "../helpers/rpc-proxy";
 
 /** Polls until `f` answers something (not a timing assertion: a bail-out for a broken run). */
 async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, maxMs = 60_000): Promise<T> {
@@ -229,6 +230,64 @@ describe("gateway outbox on a real chain: dependent submissions, reorganisations
       expect(dependent.error!.dependency).to.deep.include({ id: anchorId, primaryType: "AnchorEvidence" });
       expect(dependent.error!.dependency!.error).to.deep.include({ error: "SignedRequestExpired" });
       expect(await anchoredEvents(a.recordId)).to.equal(0);
+    });
+  });
+
+  describe("while the chain does not answer", function () {
+    it("accepts the signer's next nonce unchecked behind the previous one, and sends them in order", async function () {
+      // A record on chain, anchored directly.
+      const a = await anchor();
+      await (await cp().evidence.submit(a.signed, chain.account(8))).wait();
+      const proxy = await startRpcProxy(chain.anvil.url);
+      const viaProxy = await connect({ rpcUrl: proxy.url, deployment: chain.deploymentFile });
+      const db = openDatabase(":memory:");
+      const outbox = new Outbox(db, {
+        cp: viaProxy,
+        relayerKey: devKey(6),
+        log: pino({ level: "silent" }),
+        options: { pollInterval: 50 },
+      });
+      try {
+        const nonce = await cp().evidence.nonce(fr.address);
+        const first = await cp().evidence.signCustody(fr, { recordId: a.recordId, eventType: "Collected" });
+        const second = await cp().evidence.signCustody(fr, {
+          recordId: a.recordId,
+          eventType: "Sealed",
+          nonce: nonce + 1n,
+        });
+        await proxy.down();
+        const submitter = { address: fr.address, memberId: 1n };
+        // Unchecked (no chain to ask): each waits behind the signer's queued lower nonces at that contract.
+        const ids = [
+          (await outbox.intake(submitter, toWireRequest(first))).submission.id,
+          (await outbox.intake(submitter, toWireRequest(second))).submission.id,
+        ];
+        const [s1, s2] = ids.map((id) => outbox.get(id)!.submission);
+        expect(s1).to.deep.include({ checkedAtIntake: false });
+        expect(s1).to.not.have.property("dependsOn");
+        expect(s2).to.deep.include({ checkedAtIntake: false, dependsOn: [ids[0]], waitingFor: [ids[0]] });
+        await proxy.up();
+        outbox.start();
+        const done = await Promise.all(
+          ids.map((id) =>
+            until(`submission ${id}`, () => {
+              const s = outbox.get(id)!.submission;
+              return s.status === "pending" ? undefined : s;
+            }),
+          ),
+        );
+        expect(done.map((d) => d.status)).to.deep.equal(["confirmed", "confirmed"]);
+        expect(done[1]!.transaction!.blockNumber!).to.be.greaterThan(done[0]!.transaction!.blockNumber!);
+        const custody = await cp().evidence.registry.queryFilter(
+          cp().evidence.registry.filters.CustodyRecorded(a.recordId),
+        );
+        expect(custody.map((e) => e.transactionHash)).to.deep.equal(done.map((d) => d.transaction!.hash));
+      } finally {
+        await outbox.close();
+        db.close();
+        viaProxy.close();
+        await proxy.close();
+      }
     });
   });
 
