@@ -463,9 +463,7 @@ export class Outbox {
           const returned = await this.#rpc(
             "eth_call",
             [{ from: this.relayer, to: call.to, data: call.data }, "latest"],
-            {
-              timeout: INTAKE_CHAIN_TIMEOUT_MS,
-            },
+            { timeout: INTAKE_CHAIN_TIMEOUT_MS },
           );
           checked = true;
           created = createdKeys(signed, returned);
