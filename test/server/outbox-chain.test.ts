@@ -3,7 +3,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { Wallet, id as keccakText, type JsonRpcProvider } from "ethers";
 import { pino } from "pino";
-import { computeCid, connect, recordIdOf, toWireRequest, type Hex, type RoleName } from "../../sdk/src";
+import { bumpedFees, computeCid, connect, recordIdOf, toWireRequest, type Hex, type RoleName } from "../../sdk/src";
 import { authModule } from "../../server/src/auth/siwe";
 import { openDatabase } from "../../server/src/db";
 import { startGateway, type RunningGateway } from "../../server/src/gateway";
@@ -427,6 +427,27 @@ describe("gateway outbox on a real chain: dependent submissions, reorganisations
         await second.close();
         db.close();
       }
+    });
+  });
+
+  describe("bumpedFees (the SDK's rule, shared with its Relayer)", function () {
+    it("raises every fee field to the price asked now, or by more than 1/8 (nodes replace for 10 % more)", function () {
+      expect(
+        bumpedFees({ maxFeePerGas: 100n, maxPriorityFeePerGas: 10n }, { maxFeePerGas: 50n, maxPriorityFeePerGas: 5n }),
+      ).to.deep.equal({
+        maxFeePerGas: 113n,
+        maxPriorityFeePerGas: 12n,
+      });
+      expect(
+        bumpedFees(
+          { maxFeePerGas: 100n, maxPriorityFeePerGas: 10n },
+          { maxFeePerGas: 1000n, maxPriorityFeePerGas: 20n },
+        ),
+      ).to.deep.equal({ maxFeePerGas: 1000n, maxPriorityFeePerGas: 20n });
+      expect(bumpedFees({ gasPrice: 80n }, { gasPrice: 85n })).to.deep.equal({ gasPrice: 91n });
+      expect(bumpedFees({ gasPrice: 80n }, { maxFeePerGas: 300n, maxPriorityFeePerGas: 1n })).to.deep.equal({
+        gasPrice: 300n,
+      });
     });
   });
 });
