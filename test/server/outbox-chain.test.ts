@@ -1,9 +1,20 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { expect } from "chai";
-import { Wallet, id as keccakText, type JsonRpcProvider } from "ethers";
+import { SigningKey, Wallet, id as keccakText, type JsonRpcProvider } from "ethers";
 import { pino } from "pino";
-import { bumpedFees, computeCid, connect, recordIdOf, toWireRequest, type Hex, type RoleName } from "../../sdk/src";
+import {
+  bumpedFees,
+  computeCid,
+  connect,
+  parseWireRequest,
+  recordIdOf,
+  signRelayedTransaction,
+  signedRequestCall,
+  toWireRequest,
+  type Hex,
+  type RoleName,
+} from "../../sdk/src";
 import { authModule } from "../../server/src/auth/siwe";
 import { openDatabase } from "../../server/src/db";
 import { startGateway, type RunningGateway } from "../../server/src/gateway";
@@ -357,8 +368,81 @@ describe("gateway outbox on a real chain: dependent submissions, reorganisations
     });
   });
 
-  describe("a transaction the node holds but does not mine", function () {
-    it("is re-priced at the same nonce after a gateway restart, and lands once", async function () {
+  describe("a transaction priced under what the chain asks", function () {
+    it("held in the node's pool, its tip under the node's, when a gateway starts: replaced at the same nonce, lands once", async function () {
+      const key = devKey(7);
+      const relayer = new Wallet(key).address;
+      const a = await anchor();
+      const db = openDatabase(":memory:");
+      const outbox = new Outbox(db, {
+        cp: cp(),
+        relayerKey: key,
+        log: pino({ level: "silent" }),
+        options: { pollInterval: 50, stallTimeout: 200 },
+      });
+      await automine(false);
+      try {
+        const id = (await outbox.intake({ address: fr.address, memberId: 1n }, a.wire)).submission.id;
+        // What a gateway stopped a minute after sending it leaves: the row written, its transaction in the pool, with
+        // a fee cap over the base fee but no tip (a node that orders by tip leaves it behind).
+        const c = await provider.getTransactionCount(relayer, "latest");
+        const pending = (await rpc("eth_getBlockByNumber", ["pending", false])) as { baseFeePerGas: string };
+        const tip = BigInt((await rpc("eth_maxPriorityFeePerGas")) as string);
+        expect(tip > 0n, "the node asks a tip").to.equal(true);
+        const call = signedRequestCall(cp(), parseWireRequest(a.wire));
+        const tx = signRelayedTransaction(new SigningKey(key), {
+          chainId: cp().chainId,
+          nonce: c,
+          to: call.to,
+          data: call.data,
+          value: 0n,
+          gasLimit: 500_000n,
+          fees: { maxFeePerGas: 2n * BigInt(pending.baseFeePerGas) + tip, maxPriorityFeePerGas: 0n },
+        });
+        const aMinuteAgo = Date.now() - 60_000;
+        db.prepare(
+          `UPDATE outbox SET state = 'sent', relayer = ?, nonce = ?, gas_limit = '500000', raw_tx = ?, tx_hash = ?,
+                             tx_hashes = ?, sent_at = ?, signed_at = ? WHERE id = ?`,
+        ).run(
+          relayer,
+          c,
+          tx.raw,
+          tx.hash,
+          JSON.stringify([{ hash: tx.hash, nonce: c, kind: "call" }]),
+          aMinuteAgo,
+          aMinuteAgo,
+          id,
+        );
+        expect(await rpc("eth_sendRawTransaction", [tx.raw])).to.equal(tx.hash);
+
+        outbox.start();
+        const repriced = await until("the transaction replaced in the pool", async () => {
+          const s = outbox.get(id)!.submission;
+          if (s.transaction!.hash === tx.hash) return undefined;
+          return (await provider.getTransaction(s.transaction!.hash)) === null ? undefined : s;
+        });
+        expect(repriced.transaction!.nonce).to.equal(c);
+        const bumped = (await provider.getTransaction(repriced.transaction!.hash))!;
+        expect(bumped.maxPriorityFeePerGas).to.equal(tip);
+        expect(await provider.getTransaction(tx.hash)).to.equal(null); // replaced
+        await rpc("evm_mine");
+        const done = await until("the submission settled", () => {
+          const s = outbox.get(id)!.submission;
+          return s.status === "pending" ? undefined : s;
+        });
+        expect(done.status).to.equal("confirmed");
+        expect(done.transaction).to.deep.include({ hash: repriced.transaction!.hash, nonce: c });
+        expect(await provider.getTransactionReceipt(tx.hash)).to.equal(null);
+        expect(await provider.getTransactionCount(relayer, "latest")).to.equal(c + 1);
+        expect(await anchoredEvents(a.recordId)).to.equal(1);
+      } finally {
+        await automine(true);
+        await outbox.close();
+        db.close();
+      }
+    });
+
+    it("dropped by the node (Anvil drops what the base fee outgrows): re-priced at the same nonce after a gateway restart, lands once", async function () {
       const key = devKey(7);
       const relayer = new Wallet(key).address;
       const file = path.join(chain.dataDir, "fees.db");
