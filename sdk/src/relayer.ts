@@ -182,6 +182,26 @@ export function classifySendError(err: unknown): SendFailure {
   return "fatal";
 }
 
+// ---- Fee bumps ----------------------------------------------------------------------------------------------
+
+/**
+ * The fees of a replacement for a transaction that the node holds but does not mine: each field the fee asked now,
+ * or the old one raised by more than 1/8 (nodes replace a pending transaction only for at least 10 % more on every
+ * fee field), whichever is higher. The transaction keeps its kind (legacy `gasPrice` or EIP-1559).
+ */
+export function bumpedFees(old: RelayerFees, now: RelayerFees): RelayerFees {
+  const raise = (was: bigint, cur: bigint) => (cur > was + was / 8n ? cur : was + was / 8n + 1n);
+  return "gasPrice" in old
+    ? { gasPrice: raise(old.gasPrice, "gasPrice" in now ? now.gasPrice : now.maxFeePerGas) }
+    : {
+        maxFeePerGas: raise(old.maxFeePerGas, "maxFeePerGas" in now ? now.maxFeePerGas : now.gasPrice),
+        maxPriorityFeePerGas: raise(
+          old.maxPriorityFeePerGas,
+          "maxPriorityFeePerGas" in now ? now.maxPriorityFeePerGas : 0n,
+        ),
+      };
+}
+
 // ---- Transactions, serialized directly ----------------------------------------------------------------------
 // (ethers' Transaction re-serializes and re-hashes on every getter: three serializations per signed transaction.)
 
@@ -1211,18 +1231,7 @@ export class Relayer extends AbstractSigner<JsonRpcApiProvider> {
   async #bumpFees(entry: Relayed): Promise<void> {
     if (this.#options.fees !== undefined || entry.fees === undefined || entry.feeBumps >= MAX_FEE_BUMPS) return;
     await this.#readFees();
-    const now = this.#fees!;
-    const raise = (old: bigint, cur: bigint) => (cur > old + old / 8n ? cur : old + old / 8n + 1n);
-    const fees: RelayerFees =
-      "gasPrice" in entry.fees
-        ? { gasPrice: raise(entry.fees.gasPrice, "gasPrice" in now ? now.gasPrice : now.maxFeePerGas) }
-        : {
-            maxFeePerGas: raise(entry.fees.maxFeePerGas, "maxFeePerGas" in now ? now.maxFeePerGas : now.gasPrice),
-            maxPriorityFeePerGas: raise(
-              entry.fees.maxPriorityFeePerGas,
-              "maxPriorityFeePerGas" in now ? now.maxPriorityFeePerGas : 0n,
-            ),
-          };
+    const fees = bumpedFees(entry.fees, this.#fees!);
     entry.feeBumps++;
     this.#stats.resent++;
     await this.#broadcast(entry, "replace", fees);

@@ -12,9 +12,16 @@
  * 5. **deadline** — not past, by the chain's clock when the chain answers, else by the local clock less
  *    {@link LOCAL_CLOCK_MARGIN_SECONDS}: 422 `CONTRACT_REVERTED` with `error: "SignedRequestExpired"`, as the
  *    contract would say it;
- * 6. **contract** — the exact call, from the relayer's address, as a static call (`eth_call`): a revert is 422
+ * 6. **nonce** — a request carrying an EIP-712 nonce must carry the signer's nonce on chain plus the number of its
+ *    nonce-carrying requests to that contract still in the outbox: below the chain's, `InvalidAccountNonce` as the
+ *    contract says it; one a queued submission holds, 409 `NONCE_TAKEN`; past the next, 409 `NONCE_GAP`;
+ * 7. **contract** — the exact call, from the relayer's address, as a static call (`eth_call`): a revert is 422
  *    `CONTRACT_REVERTED` with the custom error's name and its arguments in words. When the chain does not answer, the
- *    request is accepted unchecked (`checked: false`) and checked when it is sent.
+ *    request is accepted unchecked (`checked: false`) and checked when it is sent;
+ * 8. **dependencies** — a revert (other than the signed-request base's own) of a request that depends on submissions
+ *    still in the outbox — the signer's previous nonce, requests about the same record or batch, the anchor creating
+ *    it — is not a refusal: the request is accepted behind them (`waits_for`), sent once they are all confirmed and
+ *    checked then, and failed with `DEPENDENCY_FAILED` (naming the dependency) if one of them fails.
  *
  * Then the row is written (one statement) and answered `202`.
  *
@@ -37,11 +44,17 @@
  * new record, licence or request id, decoded by the SDK from the contract's events) once it is
  * `CROSSPROOF_CONFIRMATIONS` blocks deep, or `failed` with the decoded error (a reverted transaction is replayed on
  * its block's state for the custom error). A row without a receipt for `stallTimeout` ms is looked for: broadcast
- * again, or signed again under a new nonce as above.
+ * again, signed again under a new nonce as above, or — next in line and priced under what the next block asks —
+ * signed again at the same nonce with higher fees (the SDK's `bumpedFees`).
+ *
+ * **Reorganisations**: at each new head, the blocks of rows confirmed within `reorgWindow` blocks are compared with
+ * the chain's; a row whose block is gone goes back to `sent` with its transaction and is looked for at once.
  */
 import { randomUUID } from "node:crypto";
 import {
+  Interface,
   SigningKey,
+  Transaction,
   computeAddress,
   getAddress,
   toQuantity,
@@ -52,6 +65,7 @@ import {
 import type { Logger } from "pino";
 import {
   CrossproofError,
+  bumpedFees,
   classifySendError,
   jsonRpcLinkOf,
   parseWireRequest,
@@ -112,6 +126,11 @@ export interface OutboxOptions {
   confirmations?: number;
   /** Times the node may refuse a transaction for good before it is replaced by a no-op (default 5). */
   maxSendRefusals?: number;
+  /**
+   * How many blocks back a confirmed submission's block is compared with the chain's (default 128): a submission
+   * whose block the chain no longer has goes back to pending.
+   */
+  reorgWindow?: number;
 }
 
 const DEFAULTS: Required<OutboxOptions> = {
@@ -121,6 +140,7 @@ const DEFAULTS: Required<OutboxOptions> = {
   gasMargin: 1.5,
   confirmations: 1,
   maxSendRefusals: 5,
+  reorgWindow: 128,
 };
 
 /** Who submitted: the caller's address, and its member for members and their staff. */
@@ -131,13 +151,18 @@ export interface Submitter {
 
 /** A decoded failure, as stored and answered. */
 export interface SubmissionError {
-  /** The SDK's code (`CONTRACT_REVERTED`, `CHAIN_ERROR`…). */
+  /**
+   * The SDK's code (`CONTRACT_REVERTED`, `CHAIN_ERROR`…), or `DEPENDENCY_FAILED`: a submission it waited for failed
+   * (`dependency`), so it was never sent.
+   */
   code: string;
   message: string;
   /** For a revert: the custom error's name, its arguments (integers as decimal strings) and them in words. */
   error?: string;
   args?: unknown[];
   argsInWords?: Record<string, string>;
+  /** `DEPENDENCY_FAILED`: the submission it waited for, and how that one failed. */
+  dependency?: { id: string; primaryType: string; error: SubmissionError };
 }
 
 /** A submission as `GET /v1/submissions/{id}` answers it. */
@@ -150,8 +175,18 @@ export interface Submission {
   /** The request's EIP-712 digest: its identity (the same request submitted twice is one submission). */
   digest: string;
   signer: string;
-  /** The contract's rules were checked at intake (false: the chain did not answer then; checked when sent). */
+  /**
+   * The contract's rules were checked at intake (false: the chain did not answer then, or the request depends on
+   * submissions still in the outbox; checked when sent).
+   */
   checkedAtIntake: boolean;
+  /**
+   * The submissions still in the outbox that this one was accepted behind (a record's anchor, the signer's previous
+   * nonce…): it is sent only once they are all confirmed, and fails with `DEPENDENCY_FAILED` if one of them fails.
+   */
+  dependsOn?: string[];
+  /** Those of `dependsOn` not settled yet (while this one waits to be sent). */
+  waitingFor?: string[];
   acceptedAt: string;
   sentAt?: string;
   settledAt?: string;
@@ -193,6 +228,16 @@ interface Row {
   accepted_at: number;
   sent_at: number | null;
   settled_at: number | null;
+  /** JSON list of what the request is about, or creates: `record:0x…`, `batch:0x…` (EvidenceRegistry). */
+  touches: string;
+  /** The request's EIP-712 nonce (decimal), for requests that carry one. */
+  request_nonce: string | null;
+  /** JSON list of the seqs of the rows it was accepted behind. */
+  waits_for: string;
+  /** The hash of the block its receipt was in (confirmed rows): compared with the chain's to detect reorgs. */
+  block_hash: string | null;
+  /** When its current transaction was signed (ms). */
+  signed_at: number | null;
 }
 
 /** The outbox's tables. Append-only list: never edit a released step. */
@@ -227,6 +272,13 @@ const MIGRATIONS = [
    CREATE INDEX outbox_by_state ON outbox (state, seq);
    CREATE INDEX outbox_by_member ON outbox (member_id, seq);
    CREATE UNIQUE INDEX outbox_by_nonce ON outbox (relayer, nonce) WHERE nonce IS NOT NULL;`,
+  // Dependent submissions, reorganisations, fee bumps.
+  `ALTER TABLE outbox ADD COLUMN touches TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE outbox ADD COLUMN request_nonce TEXT;
+   ALTER TABLE outbox ADD COLUMN waits_for TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE outbox ADD COLUMN block_hash TEXT;
+   ALTER TABLE outbox ADD COLUMN signed_at INTEGER;
+   CREATE INDEX outbox_by_signer ON outbox (signer, contract, state);`,
 ];
 
 const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
@@ -283,6 +335,41 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The EIP-712 nonce of a request that carries one. */
+function requestNonce(signed: ParsedSignedRequest): bigint | undefined {
+  const n = signed.request.nonce;
+  return typeof n === "bigint" || typeof n === "number" ? BigInt(n) : undefined;
+}
+
+/**
+ * What a request is about (EvidenceRegistry): the record or batch it names (`record:0x…`, `batch:0x…`), and for an
+ * anchor superseding a record, that record. A request may wait in the outbox behind queued requests about the same.
+ */
+function touchedKeys(signed: ParsedSignedRequest): string[] {
+  if (signed.contract !== "EvidenceRegistry") return [];
+  const r = signed.request;
+  const out: string[] = [];
+  if (typeof r.recordId === "string") out.push(`record:${r.recordId.toLowerCase()}`);
+  if (typeof r.batchId === "string") out.push(`batch:${r.batchId.toLowerCase()}`);
+  if (typeof r.supersedes === "string" && /[1-9a-f]/i.test(r.supersedes.slice(2))) {
+    out.push(`record:${r.supersedes.toLowerCase()}`);
+  }
+  return out;
+}
+
+/** What an anchor creates, from its static call's return value (the new record or batch id). */
+function createdKeys(signed: ParsedSignedRequest, returned: unknown): string[] {
+  if (signed.contract !== "EvidenceRegistry" || typeof returned !== "string" || returned.length < 66) return [];
+  const id = returned.slice(0, 66).toLowerCase();
+  if (signed.primaryType === "AnchorEvidence") return [`record:${id}`];
+  if (signed.primaryType === "AnchorBatch") return [`batch:${id}`];
+  return [];
+}
+
+/** A refusal that no queued submission can change: the signed-request base's own (expired, signer, role). */
+const isSignerRefusal = (e: CrossproofError) =>
+  typeof e.details?.error === "string" && e.details.error.startsWith("SignedRequest");
+
 export class Outbox {
   /** The relayer's address: the sender of every transaction. */
   readonly relayer: string;
@@ -297,13 +384,19 @@ export class Outbox {
   readonly #lastBroadcast = new Map<number, number>();
   #nextNonce: number | undefined;
   #lastHead = -1;
-  #fees: { fees: RelayerFees; blockGasLimit: bigint; at: number } | undefined;
+  /** The chain head's hash when confirmed rows were last compared with the chain. */
+  #lastHeadHash: string | undefined;
+  /** Intakes of nonce-carrying requests, one at a time per contract and signer. */
+  readonly #sequences = new Map<string, Promise<unknown>>();
+  #fees: { fees: RelayerFees; blockGasLimit: bigint; baseFee: bigint | undefined; at: number } | undefined;
   #rpcId = 1;
   #closed = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   /** Called when a submission settles (metrics). */
   onSettled: ((state: "confirmed" | "failed") => void) | undefined;
+  /** Called when confirmed submissions go back to pending because their block left the chain (metrics). */
+  onReopened: ((count: number) => void) | undefined;
 
   constructor(db: Db, p: { cp: Crossproof; relayerKey: string; log: Logger; options?: OutboxOptions }) {
     migrate(db, "outbox", MIGRATIONS);
@@ -345,30 +438,172 @@ export class Outbox {
         throw call.error({ data: EXPIRED.encodeErrorResult("SignedRequestExpired", [deadline]) });
       }
     }
-    let checked = false;
-    if (chainTime !== undefined) {
-      try {
-        await this.#rpc("eth_call", [{ from: this.relayer, to: call.to, data: call.data }, "latest"], {
-          timeout: INTAKE_CHAIN_TIMEOUT_MS,
-        });
-        checked = true;
-      } catch (err) {
-        const refusal = call.error(err);
-        if (refusal.code === "CONTRACT_REVERTED") throw refusal;
-        this.#log.info({ err: refusal.message }, "the chain does not answer: accepting unchecked");
+    const nonce = requestNonce(signed);
+    const keys = touchedKeys(signed);
+    const sequence = nonce === undefined ? undefined : `${signed.contract} ${recovered.signer}`;
+    return this.#inSequence(sequence, async () => {
+      const again = this.#byDigest(recovered.digest);
+      if (again !== undefined) return { submission: this.#view(again), created: false };
+      let checked = false;
+      let created: string[] = [];
+      let waits: Row[] = [];
+      let chainAnswers = chainTime !== undefined;
+      let previous: Row | undefined;
+      if (chainAnswers && nonce !== undefined) {
+        try {
+          previous = await this.#nonceStep(signed, call, recovered.signer, nonce);
+        } catch (err) {
+          if (err instanceof Problem || (err instanceof CrossproofError && err.code === "CONTRACT_REVERTED")) throw err;
+          chainAnswers = false;
+          this.#log.info({ err: plainMessage(err) }, "the chain does not answer: accepting unchecked");
+        }
       }
+      if (chainAnswers) {
+        try {
+          const returned = await this.#rpc(
+            "eth_call",
+            [{ from: this.relayer, to: call.to, data: call.data }, "latest"],
+            { timeout: INTAKE_CHAIN_TIMEOUT_MS },
+          );
+          checked = true;
+          created = createdKeys(signed, returned);
+        } catch (err) {
+          const refusal = call.error(err);
+          if (refusal.code === "CONTRACT_REVERTED") {
+            // Refused as the chain is now: accepted behind the queued submissions it may depend on (the signer's
+            // previous nonce, requests about the same record or batch), and checked again when they are confirmed.
+            const behind = this.#uniqueRows([
+              ...(previous === undefined ? [] : [previous]),
+              ...this.#queuedAbout(keys),
+            ]);
+            if (behind.length === 0 || isSignerRefusal(refusal)) throw refusal;
+            waits = behind;
+            this.#log.info(
+              { refusal: refusal.details?.error, waitsFor: behind.map((r) => r.id) },
+              "refused by the chain as it is now: accepted behind the queued submissions it depends on",
+            );
+          } else {
+            this.#log.info({ err: refusal.message }, "the chain does not answer: accepting unchecked");
+            chainAnswers = false;
+          }
+        }
+      }
+      if (!chainAnswers) {
+        // Unchecked: sent after the queued submissions about the same things and the signer's lower nonces.
+        waits = this.#uniqueRows([
+          ...this.#queuedAbout(keys),
+          ...this.#queuedLowerNonces(signed, recovered.signer, nonce),
+        ]);
+      }
+      const inserted = this.#insert(submitter, signed, recovered, {
+        checked,
+        touches: [...keys, ...created],
+        nonce,
+        waits,
+      });
+      const row = this.#byDigest(recovered.digest)!;
+      if (inserted) this.wake();
+      return { submission: this.#view(row), created: inserted };
+    });
+  }
+
+  /** Runs `fn` after every earlier intake of the same sequence (none: at once). */
+  async #inSequence<T>(key: string | undefined, fn: () => Promise<T>): Promise<T> {
+    if (key === undefined) return fn();
+    const before = this.#sequences.get(key) ?? Promise.resolve();
+    const run = before.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.#sequences.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.#sequences.get(key) === tail) this.#sequences.delete(key);
     }
-    const created = this.#insert(submitter, signed, recovered, checked);
-    const row = this.#byDigest(recovered.digest)!;
-    if (created) this.wake();
-    return { submission: this.#view(row), created };
+  }
+
+  /**
+   * The nonce step of a request that carries an EIP-712 nonce: the nonce it may carry is the signer's nonce on chain
+   * plus the number of its nonce-carrying requests to that contract still in the outbox. Below the chain's: refused
+   * as the contract refuses it (`InvalidAccountNonce`); one a queued submission holds: 409 `NONCE_TAKEN`; past the
+   * next: 409 `NONCE_GAP`. Answers the queued submission holding the previous nonce, when there is one.
+   */
+  async #nonceStep(
+    signed: ParsedSignedRequest,
+    call: RequestCall<unknown>,
+    signer: string,
+    nonce: bigint,
+  ): Promise<Row | undefined> {
+    const returned = await this.#rpc(
+      "eth_call",
+      [{ to: call.to, data: NONCES.encodeFunctionData("nonces", [signer]) }, "latest"],
+      { timeout: INTAKE_CHAIN_TIMEOUT_MS },
+    );
+    const onChain = BigInt(NONCES.decodeFunctionResult("nonces", returned as string)[0] as bigint);
+    if (nonce < onChain) {
+      throw call.error({ data: NONCES.encodeErrorResult("InvalidAccountNonce", [signer, onChain]) });
+    }
+    const queued = this.#queuedNonces(signed.contract, signer).filter((q) => q.nonce >= onChain);
+    const holder = queued.find((q) => q.nonce === nonce);
+    if (holder !== undefined) {
+      throw new Problem(
+        "conflict",
+        `nonce ${nonce} of ${signer} at the ${signed.contract} is already taken by submission ${holder.row.id}, ` +
+          "still in the outbox: sign the next nonce",
+        { code: "NONCE_TAKEN", nonce: nonce.toString(), submission: holder.row.id },
+      );
+    }
+    const expected = onChain + BigInt(queued.length);
+    if (nonce !== expected) {
+      throw new Problem(
+        "conflict",
+        `nonce ${nonce} of ${signer} at the ${signed.contract} leaves a gap: the next is ${expected} ` +
+          `(${onChain} on chain, ${queued.length} in the outbox)`,
+        { code: "NONCE_GAP", nonce: nonce.toString(), expectedNonce: expected.toString() },
+      );
+    }
+    return queued.find((q) => q.nonce === nonce - 1n)?.row;
+  }
+
+  /** The signer's nonce-carrying requests to `contract` still in the outbox, by nonce. */
+  #queuedNonces(contract: string, signer: string): { row: Row; nonce: bigint }[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM outbox WHERE signer = ? AND contract = ? AND state IN ('accepted', 'sent')
+           AND request_nonce IS NOT NULL ORDER BY seq`,
+      )
+      .all(signer, contract) as Row[];
+    return rows.map((row) => ({ row, nonce: BigInt(row.request_nonce!) })).sort((a, b) => (a.nonce < b.nonce ? -1 : 1));
+  }
+
+  #queuedLowerNonces(signed: ParsedSignedRequest, signer: string, nonce: bigint | undefined): Row[] {
+    if (nonce === undefined) return [];
+    return this.#queuedNonces(signed.contract, signer)
+      .filter((q) => q.nonce < nonce)
+      .map((q) => q.row);
+  }
+
+  /** The submissions still in the outbox about (or creating) any of `keys`. */
+  #queuedAbout(keys: string[]): Row[] {
+    if (keys.length === 0) return [];
+    return this.#db
+      .prepare(
+        `SELECT * FROM outbox o WHERE state IN ('accepted', 'sent')
+           AND EXISTS (SELECT 1 FROM json_each(o.touches) t WHERE t.value IN (SELECT value FROM json_each(?)))
+         ORDER BY seq`,
+      )
+      .all(JSON.stringify(keys)) as Row[];
+  }
+
+  #uniqueRows(rows: Row[]): Row[] {
+    const seen = new Set<number>();
+    return rows.filter((r) => !seen.has(r.seq) && seen.add(r.seq)).sort((a, b) => a.seq - b.seq);
   }
 
   #insert(
     submitter: Submitter,
     signed: ParsedSignedRequest,
     recovered: { digest: string; signer: string },
-    checked: boolean,
+    o: { checked: boolean; touches: string[]; nonce: bigint | undefined; waits: Row[] },
   ): boolean {
     const { contract, primaryType } = signed;
     // The request in its wire form, as read: what will be sent, whatever the client's spelling of it was.
@@ -376,8 +611,8 @@ export class Outbox {
     const info = this.#db
       .prepare(
         `INSERT INTO outbox (id, submitter, member_id, contract, primary_type, payload, digest, signer, state, checked,
-                             accepted_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?)
+                             accepted_at, touches, request_nonce, waits_for)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?, ?, ?, ?)
          ON CONFLICT (digest) DO NOTHING`,
       )
       .run(
@@ -389,8 +624,11 @@ export class Outbox {
         payload,
         recovered.digest,
         recovered.signer,
-        checked ? 1 : 0,
+        o.checked ? 1 : 0,
         Date.now(),
+        JSON.stringify([...new Set(o.touches)]),
+        o.nonce === undefined ? null : o.nonce.toString(),
+        JSON.stringify(o.waits.map((r) => r.seq)),
       );
     return info.changes === 1;
   }
@@ -421,6 +659,12 @@ export class Outbox {
 
   #view(r: Row): Submission {
     const status: SubmissionStatus = r.state === "confirmed" || r.state === "failed" ? r.state : "pending";
+    const deps = (JSON.parse(r.waits_for) as number[]).flatMap((seq) => {
+      const d = this.#db.prepare("SELECT id, state FROM outbox WHERE seq = ?").get(seq) as
+        { id: string; state: OutboxState } | undefined;
+      return d === undefined ? [] : [d];
+    });
+    const waiting = r.state === "accepted" ? deps.filter((d) => d.state === "accepted" || d.state === "sent") : [];
     return {
       id: r.id,
       status,
@@ -430,6 +674,8 @@ export class Outbox {
       digest: r.digest,
       signer: r.signer,
       checkedAtIntake: r.checked === 1,
+      ...(deps.length === 0 ? {} : { dependsOn: deps.map((d) => d.id) }),
+      ...(waiting.length === 0 ? {} : { waitingFor: waiting.map((d) => d.id) }),
       acceptedAt: iso(r.accepted_at)!,
       ...(r.sent_at === null ? {} : { sentAt: iso(r.sent_at)! }),
       ...(r.settled_at === null ? {} : { settledAt: iso(r.settled_at)! }),
@@ -512,6 +758,7 @@ export class Outbox {
   /** One round: the nonce (after a start or a failure), receipts and stalls, then the next accepted rows. */
   async #step(): Promise<boolean> {
     if (this.#nextNonce === undefined) await this.#resume();
+    await this.#checkConfirmed();
     await this.#checkSent();
     return this.#sendAccepted();
   }
@@ -596,11 +843,106 @@ export class Outbox {
           this.#nextNonce++;
           again.push(resigned);
         }
+      } else if (mined === r.nonce) {
+        // Next in line and not mined: priced under what the chain asks now, it is signed again paying more.
+        again.push((await this.#repriced(r)) ?? r);
       } else {
         again.push(r);
       }
     }
     if (again.length > 0) await this.#broadcast(again);
+  }
+
+  /**
+   * Reorganisations: at each new chain head (by hash: a chain rolled back and grown again to the same height counts),
+   * the blocks of the submissions confirmed within the last `reorgWindow` blocks are compared with the chain's. A
+   * submission whose block the chain no longer has goes back to `sent`, with the transaction it has: looked for at
+   * once, it is settled again where the chain has it now, broadcast again as it was (same bytes, same nonce: it can
+   * land once), or signed anew if its nonce is spent — and fails with the decoded error if it can no longer land.
+   */
+  async #checkConfirmed(): Promise<void> {
+    const latest = (await this.#rpc("eth_getBlockByNumber", ["latest", false])) as {
+      number: string;
+      hash: string;
+    } | null;
+    if (latest === null || latest.hash === this.#lastHeadHash) return;
+    const head = Number(latest.number);
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM outbox WHERE state = 'confirmed' AND relayer = ? AND block_hash IS NOT NULL
+           AND block_number > ? ORDER BY block_number`,
+      )
+      .all(this.relayer, head - this.#o.reorgWindow) as Row[];
+    const numbers = [...new Set(rows.map((r) => r.block_number!))];
+    const blocks = await this.#batch(
+      "eth_getBlockByNumber",
+      numbers.map((n) => [toQuantity(n), false]),
+    );
+    const canonical = new Map<number, string | null>();
+    numbers.forEach((n, i) => {
+      const o = blocks[i]!;
+      if (!o.ok) throw o.error;
+      canonical.set(n, (o.result as { hash: string } | null)?.hash ?? null);
+    });
+    const gone = rows.filter((r) => canonical.get(r.block_number!) !== r.block_hash);
+    if (gone.length > 0) {
+      let reopened = 0;
+      this.#db.transaction(() => {
+        for (const r of gone) {
+          const info = this.#db
+            .prepare(
+              `UPDATE outbox SET state = 'sent', block_number = NULL, block_hash = NULL, result = NULL, error = NULL,
+                                 settled_at = NULL
+               WHERE seq = ? AND state = 'confirmed' AND block_hash = ?`,
+            )
+            .run(r.seq, r.block_hash);
+          reopened += info.changes;
+        }
+      })();
+      for (const r of gone) {
+        this.#log.warn(
+          { id: r.id, block: r.block_number, blockHash: r.block_hash, tx: r.tx_hash, nonce: r.nonce },
+          "the block of a confirmed submission is no longer on the chain: pending again",
+        );
+      }
+      if (reopened > 0) {
+        this.onReopened?.(reopened);
+        // The relayer's nonce on chain may have gone back too: read it again, and look for every sent row now.
+        await this.#resume();
+      }
+    }
+    this.#lastHeadHash = latest.hash;
+  }
+
+  /**
+   * A sent row next in line (its nonce is the relayer's next on chain) and not mined since it was signed
+   * `stallTimeout` ago: if its fees are under what the next block asks (its fee cap under the next base fee, its tip
+   * under the node's, or a legacy price under the node's gas price), it is signed again at the same nonce with the
+   * fees raised (the SDK's `bumpedFees`, the Relayer's rule) and written before it is broadcast. The row's earlier
+   * versions stay looked for: whichever is mined settles it. Rows signed before a restart are re-priced the same way.
+   */
+  async #repriced(r: Row): Promise<Row | undefined> {
+    if (Date.now() - (r.signed_at ?? r.sent_at ?? 0) < this.#o.stallTimeout) return undefined;
+    const tx = Transaction.from(r.raw_tx!);
+    const old: RelayerFees =
+      tx.maxFeePerGas !== null && tx.maxPriorityFeePerGas !== null
+        ? { maxFeePerGas: tx.maxFeePerGas, maxPriorityFeePerGas: tx.maxPriorityFeePerGas }
+        : { gasPrice: tx.gasPrice ?? 0n };
+    this.#fees = undefined;
+    const { fees: now, baseFee } = await this.#currentFees();
+    const low =
+      "gasPrice" in old
+        ? old.gasPrice < ("gasPrice" in now ? now.gasPrice : (baseFee ?? 0n) + now.maxPriorityFeePerGas)
+        : old.maxFeePerGas < (baseFee ?? 0n) ||
+          ("maxPriorityFeePerGas" in now && old.maxPriorityFeePerGas < now.maxPriorityFeePerGas);
+    if (!low) return undefined;
+    const fees = bumpedFees(old, now);
+    const kind = (JSON.parse(r.tx_hashes) as SignedTx[]).find((t) => t.hash === r.tx_hash)?.kind ?? "call";
+    this.#log.info(
+      { id: r.id, nonce: r.nonce, from: jsonSafe(old), to: jsonSafe(fees) },
+      "transaction not mined and priced under the chain's fee: signed again with higher fees",
+    );
+    return this.#resign(r, { nonce: r.nonce!, kind, fees });
   }
 
   /** A receipt found (and deep enough): the row is confirmed with its result, or failed with the decoded error. */
@@ -629,7 +971,8 @@ export class Outbox {
     }
     const info = this.#db
       .prepare(
-        `UPDATE outbox SET state = ?, tx_hash = ?, nonce = ?, block_number = ?, result = ?, error = ?, settled_at = ?
+        `UPDATE outbox SET state = ?, tx_hash = ?, nonce = ?, block_number = ?, block_hash = ?, result = ?, error = ?,
+                           settled_at = ?
          WHERE seq = ? AND state = 'sent'`,
       )
       .run(
@@ -637,6 +980,7 @@ export class Outbox {
         tx.hash,
         tx.nonce,
         blockNumber,
+        raw.blockHash,
         result === null ? null : JSON.stringify(result),
         error === null ? null : JSON.stringify(error),
         Date.now(),
@@ -669,10 +1013,24 @@ export class Outbox {
 
   /** The next accepted rows, checked again, signed (written before they are broadcast) and broadcast. */
   async #sendAccepted(): Promise<boolean> {
-    const rows = this.#db
-      .prepare("SELECT * FROM outbox WHERE state = 'accepted' ORDER BY seq LIMIT ?")
+    // Accepted rows that wait for nothing still in the outbox (the rows they were accepted behind are settled).
+    const candidates = this.#db
+      .prepare(
+        `SELECT * FROM outbox o WHERE state = 'accepted'
+           AND NOT EXISTS (SELECT 1 FROM json_each(o.waits_for) d JOIN outbox p ON p.seq = d.value
+                           WHERE p.state IN ('accepted', 'sent'))
+         ORDER BY seq LIMIT ?`,
+      )
       .all(this.#o.batchSize) as Row[];
-    if (rows.length === 0) return false;
+    if (candidates.length === 0) return false;
+    // A row whose dependency failed fails too, naming it; the others are sent once all theirs are confirmed.
+    const failed: { row: Row; error: SubmissionError }[] = [];
+    const rows: Row[] = [];
+    for (const r of candidates) {
+      const dependency = this.#failedDependency(r);
+      if (dependency === undefined) rows.push(r);
+      else failed.push({ row: r, error: dependency });
+    }
     const calls: (RequestCall<unknown> | CrossproofError)[] = rows.map((r) => {
       try {
         return this.#callOf(r);
@@ -690,10 +1048,10 @@ export class Outbox {
       live.map(({ call }) => [{ from: this.relayer, to: call.to, data: call.data }]),
     );
     const { fees, blockGasLimit } = await this.#currentFees();
-    const failed: { row: Row; error: SubmissionError }[] = rows.flatMap((r, i) => {
+    for (const [i, r] of rows.entries()) {
       const c = calls[i]!;
-      return c instanceof CrossproofError ? [{ row: r, error: errorRecord(c) }] : [];
-    });
+      if (c instanceof CrossproofError) failed.push({ row: r, error: errorRecord(c) });
+    }
     const toSign: { row: Row; call: RequestCall<unknown>; gasLimit: bigint }[] = [];
     for (const [i, { row, call }] of live.entries()) {
       const o = estimates[i]!;
@@ -726,10 +1084,10 @@ export class Outbox {
         const info = this.#db
           .prepare(
             `UPDATE outbox SET state = 'sent', relayer = ?, nonce = ?, gas_limit = ?, raw_tx = ?, tx_hash = ?,
-                               tx_hashes = ?, sent_at = ?
+                               tx_hashes = ?, sent_at = ?, signed_at = ?
              WHERE seq = ? AND state = 'accepted'`,
           )
-          .run(this.relayer, nonce, gasLimit.toString(), raw, hash, JSON.stringify(txs), now, row.seq);
+          .run(this.relayer, nonce, gasLimit.toString(), raw, hash, JSON.stringify(txs), now, now, row.seq);
         if (info.changes === 1) {
           next++;
           signed.push({ ...row, state: "sent", relayer: this.relayer, nonce, raw_tx: raw, tx_hash: hash });
@@ -742,6 +1100,25 @@ export class Outbox {
     }
     if (signed.length > 0) await this.#broadcast(signed);
     return true;
+  }
+
+  /** The failure of a row whose dependency failed (undefined while none did). */
+  #failedDependency(r: Row): SubmissionError | undefined {
+    for (const seq of JSON.parse(r.waits_for) as number[]) {
+      const d = this.#db.prepare("SELECT * FROM outbox WHERE seq = ?").get(seq) as Row | undefined;
+      if (d?.state !== "failed") continue;
+      const error = (
+        d.error === null ? { code: "CHAIN_ERROR", message: "failed" } : JSON.parse(d.error)
+      ) as SubmissionError;
+      return {
+        code: "DEPENDENCY_FAILED",
+        message:
+          `not sent: it was accepted behind submission ${d.id} (${d.primary_type}), which failed: ` +
+          (error.error === undefined ? error.message : `${error.error} — ${error.message}`),
+        dependency: { id: d.id, primaryType: d.primary_type, error },
+      };
+    }
+    return undefined;
   }
 
   /**
@@ -821,7 +1198,7 @@ export class Outbox {
     const info = this.#db
       .prepare(
         `UPDATE outbox SET nonce = ?, raw_tx = ?, tx_hash = ?, tx_hashes = ?, send_refusals = 0,
-                           error = COALESCE(?, error)
+                           error = COALESCE(?, error), signed_at = ?
          WHERE seq = ? AND state = 'sent' AND tx_hash = ?`,
       )
       .run(
@@ -830,11 +1207,20 @@ export class Outbox {
         hash,
         JSON.stringify(txs),
         o.error === undefined ? null : JSON.stringify(o.error),
+        Date.now(),
         r.seq,
         r.tx_hash,
       );
     if (info.changes !== 1) return undefined;
-    return { ...r, nonce: o.nonce, raw_tx: raw, tx_hash: hash, tx_hashes: JSON.stringify(txs), send_refusals: 0 };
+    return {
+      ...r,
+      nonce: o.nonce,
+      raw_tx: raw,
+      tx_hash: hash,
+      tx_hashes: JSON.stringify(txs),
+      send_refusals: 0,
+      signed_at: Date.now(),
+    };
   }
 
   #sign(t: { nonce: number; to: string; data: string; gasLimit: bigint; fees: RelayerFees }) {
@@ -857,13 +1243,19 @@ export class Outbox {
     return call;
   }
 
-  /** Fees of every transaction (EIP-1559: twice the base fee plus the node's tip; else its gas price), cached. */
-  async #currentFees(): Promise<{ fees: RelayerFees; blockGasLimit: bigint }> {
+  /**
+   * Fees of every transaction (EIP-1559: twice the next block's base fee plus the node's tip; else its gas price),
+   * cached. The next block's base fee is the pending block's where the node has one (Anvil, Geth, Besu), else the
+   * latest block's.
+   */
+  async #currentFees(): Promise<{ fees: RelayerFees; blockGasLimit: bigint; baseFee: bigint | undefined }> {
     if (this.#fees !== undefined && Date.now() - this.#fees.at < FEE_MAX_AGE_MS) return this.#fees;
-    const block = (await this.#rpc("eth_getBlockByNumber", ["latest", false])) as {
-      baseFeePerGas?: string | null;
-      gasLimit: string;
-    } | null;
+    type Block = { baseFeePerGas?: string | null; gasLimit: string };
+    const pending = (await this.#rpc("eth_getBlockByNumber", ["pending", false]).catch(() => null)) as Block | null;
+    const block =
+      pending?.gasLimit === undefined
+        ? ((await this.#rpc("eth_getBlockByNumber", ["latest", false])) as Block | null)
+        : pending;
     if (block === null) throw new CrossproofError("CHAIN_ERROR", "no latest block");
     let fees: RelayerFees;
     if (block.baseFeePerGas == null) {
@@ -873,7 +1265,8 @@ export class Outbox {
       const tip = BigInt((await this.#rpc("eth_maxPriorityFeePerGas", [])) as string);
       fees = { maxFeePerGas: 2n * baseFee + tip, maxPriorityFeePerGas: tip };
     }
-    this.#fees = { fees, blockGasLimit: BigInt(block.gasLimit), at: Date.now() };
+    const baseFee = block.baseFeePerGas == null ? undefined : BigInt(block.baseFeePerGas);
+    this.#fees = { fees, blockGasLimit: BigInt(block.gasLimit), baseFee, at: Date.now() };
     return this.#fees;
   }
 
@@ -926,3 +1319,8 @@ export class Outbox {
 
 /** The interface of the signed-request base, for its expiry error. */
 const EXPIRED = IMemberSigned__factory.createInterface();
+/** OpenZeppelin's `Nonces`, which every signed-request contract inherits. */
+const NONCES = new Interface([
+  "function nonces(address owner) view returns (uint256)",
+  "error InvalidAccountNonce(address account, uint256 currentNonce)",
+]);

@@ -114,6 +114,9 @@ export function retentionTables(db: Db): void {
        pid INTEGER NOT NULL,
        until_ms INTEGER NOT NULL              -- the gateway's clock
      );`,
+    // The gateway's own rows about a purged package, removed with it (its retention rows, its block index).
+    `ALTER TABLE retention_purges ADD COLUMN package_rows_removed INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE retention_purges ADD COLUMN block_index_rows_removed INTEGER NOT NULL DEFAULT 0;`,
   ]);
   ready.add(db);
 }
@@ -442,6 +445,13 @@ export interface PurgeLogEntry {
   blocksRemoved: number;
   blocksShared: number;
   blocksRetained: number;
+  /**
+   * The gateway's index rows that only served this package, removed with it: its retention rows
+   * (`retention_packages`: the member's retentions, the content hash read from its header) and its block index
+   * (`retention_blocks`, the root's blocks; only when no other member keeps the same root). Chain-derived rows (the
+   * `idx_*` tables: anchors, custody, endorsements…) are never removed: the chain is their source. Zero for `held`.
+   */
+  indexRowsRemoved: { retentionPackages: number; retentionBlocks: number };
 }
 
 interface PurgeRow {
@@ -458,6 +468,8 @@ interface PurgeRow {
   blocks_removed: number;
   blocks_shared: number;
   blocks_retained: number;
+  package_rows_removed: number;
+  block_index_rows_removed: number;
 }
 
 const toPurgeEntry = (r: PurgeRow): PurgeLogEntry => ({
@@ -474,6 +486,7 @@ const toPurgeEntry = (r: PurgeRow): PurgeLogEntry => ({
   blocksRemoved: r.blocks_removed,
   blocksShared: r.blocks_shared,
   blocksRetained: r.blocks_retained,
+  indexRowsRemoved: { retentionPackages: r.package_rows_removed, retentionBlocks: r.block_index_rows_removed },
 });
 
 /** What one run did. */
@@ -629,6 +642,19 @@ async function purge(ctx: RetentionContext): Promise<PurgeRun> {
       .transaction(() => {
         const seqs: number[] = [];
         for (const c of claimed) {
+          // Its index rows go in the same transaction as its log row, which counts them.
+          const packageRows = (
+            db
+              .prepare("SELECT COUNT(*) AS n FROM retention_packages WHERE cid = ? AND member_id = ? AND purging = ?")
+              .get(c.cid, c.member_id, runId) as { n: number }
+          ).n;
+          const keptByOthers =
+            db
+              .prepare("SELECT 1 FROM retention_packages WHERE cid = ? AND (member_id <> ? OR purging IS NOT ?)")
+              .get(c.cid, c.member_id, runId) !== undefined;
+          const blockRows = keptByOthers
+            ? 0
+            : (db.prepare("SELECT COUNT(*) AS n FROM retention_blocks WHERE root = ?").get(c.cid) as { n: number }).n;
           const seq = insertLogRow(db, {
             runId,
             at: now,
@@ -637,6 +663,7 @@ async function purge(ctx: RetentionContext): Promise<PurgeRun> {
             outcome: "purged",
             holdId: null,
             blocks: counts.get(`${c.member_id} ${c.cid}`)!,
+            index: { packages: packageRows, blocks: blockRows },
           });
           seqs.push(seq);
           db.prepare("DELETE FROM retention_packages WHERE cid = ? AND member_id = ? AND purging = ?").run(
@@ -644,9 +671,7 @@ async function purge(ctx: RetentionContext): Promise<PurgeRun> {
             c.member_id,
             runId,
           );
-          if (db.prepare("SELECT 1 FROM retention_packages WHERE cid = ?").get(c.cid) === undefined) {
-            db.prepare("DELETE FROM retention_blocks WHERE root = ?").run(c.cid);
-          }
+          if (!keptByOthers) db.prepare("DELETE FROM retention_blocks WHERE root = ?").run(c.cid);
           AuditLog.for(db).append({
             memberId: BigInt(c.member_id),
             person: null,
@@ -661,7 +686,16 @@ async function purge(ctx: RetentionContext): Promise<PurgeRun> {
       .immediate();
     run.purged = entries;
     for (const e of entries) {
-      ctx.log.info({ runId, cid: e.cid, memberId: e.memberId, blocksRemoved: e.blocksRemoved }, "package purged");
+      ctx.log.info(
+        {
+          runId,
+          cid: e.cid,
+          memberId: e.memberId,
+          blocksRemoved: e.blocksRemoved,
+          indexRowsRemoved: e.indexRowsRemoved,
+        },
+        "package purged, with its index rows (retention rows, block index); chain-derived index rows kept",
+      );
       for (const listener of purgeListeners.get(db) ?? []) {
         try {
           await listener(e);
@@ -687,6 +721,8 @@ function insertLogRow(
     outcome: "purged" | "held";
     holdId: number | null;
     blocks: { removed: number; shared: number; retained: number };
+    /** Index rows removed with it (purged packages). */
+    index?: { packages: number; blocks: number };
   },
 ): number {
   const rows = db
@@ -701,8 +737,8 @@ function insertLogRow(
   const info = db
     .prepare(
       `INSERT INTO retention_purges (run_id, at, member_id, cid, content_hash, outcome, retain_until, why, hold_id,
-         blocks_removed, blocks_shared, blocks_retained)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         blocks_removed, blocks_shared, blocks_retained, package_rows_removed, block_index_rows_removed)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       r.runId,
@@ -717,6 +753,8 @@ function insertLogRow(
       r.blocks.removed,
       r.blocks.shared,
       r.blocks.retained,
+      r.index?.packages ?? 0,
+      r.index?.blocks ?? 0,
     );
   return Number(info.lastInsertRowid);
 }
@@ -949,6 +987,11 @@ const PurgeLogEntrySchema = z
     blocksRemoved: z.number().int(),
     blocksShared: z.number().int(),
     blocksRetained: z.number().int(),
+    indexRowsRemoved: z.object({ retentionPackages: z.number().int(), retentionBlocks: z.number().int() }).openapi({
+      description:
+        "The gateway's rows that only served this package, removed with it: its retention rows and its block " +
+        "index (chain-derived index rows are kept)",
+    }),
   })
   .openapi("PurgeLogEntry");
 

@@ -50,11 +50,17 @@ export const SignedRequestSchema = z
 
 const SubmissionErrorSchema = z
   .object({
-    code: z.string(),
+    code: z.string().openapi({
+      description: "The SDK's error code, or DEPENDENCY_FAILED: a submission it was accepted behind failed",
+    }),
     message: z.string(),
     error: z.string().optional().openapi({ description: "The contract's custom error" }),
     args: z.array(z.unknown()).optional(),
     argsInWords: z.record(z.string()).optional(),
+    dependency: z
+      .object({ id: z.string().uuid(), primaryType: z.string(), error: z.record(z.unknown()) })
+      .optional()
+      .openapi({ description: "DEPENDENCY_FAILED: the submission it waited for, and how that one failed" }),
   })
   .openapi("SubmissionError");
 
@@ -68,6 +74,18 @@ export const SubmissionSchema = z
     digest: z.string(),
     signer: z.string(),
     checkedAtIntake: z.boolean(),
+    dependsOn: z
+      .array(z.string().uuid())
+      .optional()
+      .openapi({
+        description:
+          "The submissions still in the outbox this one was accepted behind (the anchor of its record, the signer's " +
+          "previous nonce…): it is sent once they are all confirmed, and fails with DEPENDENCY_FAILED if one fails",
+      }),
+    waitingFor: z
+      .array(z.string().uuid())
+      .optional()
+      .openapi({ description: "Those of dependsOn not settled yet, while this one waits to be sent" }),
     acceptedAt: z.string(),
     sentAt: z.string().optional(),
     settledAt: z.string().optional(),
@@ -107,6 +125,12 @@ export const submissionsModule: GatewayModule = (ctx) => {
       registers: [ctx.metrics.registry],
     });
     outbox.onSettled = (outcome) => settled.inc({ outcome });
+    const reopened = new Counter({
+      name: "crossproof_gateway_outbox_reopened_total",
+      help: "Confirmed submissions that went back to pending because their block left the chain (a reorganisation)",
+      registers: [ctx.metrics.registry],
+    });
+    outbox.onReopened = (count) => reopened.inc(count);
     new Gauge({
       name: "crossproof_gateway_outbox_depth",
       help: "Submissions in the outbox not settled yet: accepted (waiting to be sent), sent (waiting for a receipt)",
@@ -138,15 +162,18 @@ export const submissionsModule: GatewayModule = (ctx) => {
       "deadline (422 CONTRACT_REVERTED, error SignedRequestExpired) and, when the chain answers, the contract's own " +
       "rules by a static call from the relayer (422 CONTRACT_REVERTED with the custom error and its arguments in " +
       "words). Accepted while the chain does not answer (checked when it is sent; a failure then shows on its " +
-      "status). The same signed request submitted again answers its first submission (200). Requests that depend " +
-      "on one another (an anchor, then custody of it; a signer's nonce n, then n + 1) are checked against the " +
-      "chain as it is: submit the next once the first is confirmed.",
+      "status). The same signed request submitted again answers its first submission (200). A request the chain " +
+      "refuses only because it depends on a submission still in the outbox (custody, an endorsement or a " +
+      "retraction of a record whose anchor is queued; the signer's next nonce while its previous one is queued) is " +
+      "accepted behind it (dependsOn) and checked when it is sent. A request's nonce must be the signer's nonce on " +
+      "chain plus its nonce-carrying requests in the outbox: 409 NONCE_TAKEN or NONCE_GAP otherwise.",
     tags: ["submissions"],
     auth: "signed-in",
     body: SignedRequestSchema,
     responses: {
       202: { description: "Accepted: follow statusUrl", schema: Accepted },
       200: { description: "This request was submitted before: its submission", schema: Accepted },
+      409: { description: "Its nonce is taken by a queued submission, or leaves a gap (code NONCE_TAKEN, NONCE_GAP)" },
       422: { description: "The signature is not valid, or the contract refuses the request" },
       503: { description: "This gateway has no relayer key" },
     },
