@@ -134,7 +134,12 @@ class Party {
       ...(payload === undefined ? {} : { body: payload }),
     });
     const text = await res.text();
-    const json = (text === "" ? {} : JSON.parse(text)) as Json;
+    let json: Json;
+    try {
+      json = (text === "" ? {} : JSON.parse(text)) as Json;
+    } catch {
+      throw new Error(`${this.name}: ${method} ${route} answered ${res.status} with no JSON: ${text.slice(0, 200)}`);
+    }
     if (!res.ok) {
       const args = json.argsInWords === undefined ? "" : ` ${JSON.stringify(json.argsInWords)}`;
       throw new Error(
@@ -195,14 +200,19 @@ const iso = (t: number) => new Date(t * 1000).toISOString().replace(/\.\d+Z$/, "
 /** A time in China Standard Time (UTC+8), as the CN bureau's capture tool writes it. */
 const chinaTime = (t: number) => `${iso(t + 8 * 3600).slice(0, -1)}+08:00`;
 
-/** A member's newest registered encryption key, as the gateway publishes it (`GET /v1/members/:id`). */
-async function encryptionKeyOf(party: Party, memberId: number): Promise<RecipientPublicKey> {
-  const m = await party.call<{ publicKeys: { kid: string; purpose: string; validUntil: string | null; jwk: Json }[] }>(
-    "GET",
-    `/v1/members/${memberId}`,
-  );
+/**
+ * A member's newest encryption key valid at chain time `now`, as the gateway publishes the registered keys
+ * (`GET /v1/members/:id`), its key id checked against the key.
+ */
+async function encryptionKeyOf(party: Party, memberId: number, now: number): Promise<RecipientPublicKey> {
+  const m = await party.call<{
+    publicKeys: { kid: string; purpose: string; validFrom: string; validUntil: string | null; jwk: Json }[];
+  }>("GET", `/v1/members/${memberId}`);
   const live = m.publicKeys.filter(
-    (k) => k.purpose === "Encryption" && (k.validUntil === null || Date.parse(k.validUntil) > Date.now()),
+    (k) =>
+      k.purpose === "Encryption" &&
+      Date.parse(k.validFrom) <= now * 1000 &&
+      (k.validUntil === null || Date.parse(k.validUntil) > now * 1000),
   );
   const key = live.at(-1);
   if (key === undefined) throw new Error(`member ${memberId} has no encryption key registered: was npm start run?`);
@@ -295,7 +305,10 @@ export async function runCrossBorderDemo(p: CrossBorderDemoParameters): Promise<
         jurisdiction: { collecting: "CN", firstUpload: "SG", primaryDissemination: "CN" },
       },
     });
-    const recipients = [await encryptionKeyOf(cn, cn.memberId), await encryptionKeyOf(cn, sg.memberId)];
+    const recipients = [
+      await encryptionKeyOf(cn, cn.memberId, await cp.chainTime()),
+      await encryptionKeyOf(cn, sg.memberId, await cp.chainTime()),
+    ];
     const sealed = await sealPackage({ manifest, files, recipients, store });
     await cn.uploadPackage(store, sealed.cid, files.length);
     log(`   package ${sealed.contentHash} (2 files), encrypted for the CN bureau and the SG police unit`);
@@ -353,10 +366,10 @@ export async function runCrossBorderDemo(p: CrossBorderDemoParameters): Promise<
       );
     const first = await issue("uploader");
     const second = await issue("mirror account");
-    const window = (Number(first.deadline) - (await cp.chainTime())) / 3600;
+    const hours = (Number(first.deadline) - (await cp.chainTime())) / 3600;
     log(
       `   request ${short(first.requestId)} and ${short(second.requestId)} issued, due ${iso(Number(first.deadline))} ` +
-        `(${Math.round(window)} hours, the terms of recognition agreement #${first.agreementId})`,
+        `(${Math.round(hours)} hours, the terms of recognition agreement #${first.agreementId})`,
     );
     await platform.submit(await cp.assistance.signAcknowledge(platform.key, { requestId: String(first.requestId) }));
     const confirmation = path.join(work, "preservation-confirmation.json");
@@ -378,7 +391,7 @@ export async function runCrossBorderDemo(p: CrossBorderDemoParameters): Promise<
         },
       }),
       files: [{ path: "preservation-confirmation.json", source: confirmation }],
-      recipients: [await encryptionKeyOf(platform, cn.memberId)],
+      recipients: [await encryptionKeyOf(platform, cn.memberId, await cp.chainTime())],
       store,
     });
     await platform.uploadPackage(store, answerPackage.cid, 1);
@@ -491,7 +504,7 @@ export async function runCrossBorderDemo(p: CrossBorderDemoParameters): Promise<
       cid: sealed.cid,
       store,
       holderKey,
-      recipients: [await encryptionKeyOf(sg, court.memberId)],
+      recipients: [await encryptionKeyOf(sg, court.memberId, await cp.chainTime())],
       currentRecipients: registeredRecipientKeys(cp.consortium),
       expectedContentHash: sealed.contentHash,
     });
