@@ -5,7 +5,9 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { connect, loadConsortiumConfig, verifyReport } from "../../sdk/src";
-import { freePort } from "../../scripts/lib/anvil";
+import { concludeConfiguredAgreements } from "../../scripts/lib/agreements";
+import { devAccount, devAccountFor, freePort, localProvider, startAnvil } from "../../scripts/lib/anvil";
+import { deployCrossproof } from "../../scripts/lib/deploy";
 import { keptOutcome, runCrossBorderDemo, type CrossBorderDemoOutcome } from "../../scripts/lib/demo-story";
 import { TimeTravelRefusedError, advanceLocalChainTime } from "../../scripts/lib/time-travel";
 
@@ -207,6 +209,48 @@ describe("npm run demo: the cross-border story through npm start's gateway (real
     expect(verified).to.deep.include({ issuerMemberId: 9n, checkedAgainst: "chain" });
     expect(lines.join("\n")).to.contain(`Summary of run ${second.run}`);
     expect(filesContaining(dataDir, `crossproof demo capture ${second.run}`)).to.deep.equal([]);
+  });
+
+  it("on a chain founded with an earlier demo configuration: the agreements it cannot conclude are skipped, and the demo says how to start afresh", async function () {
+    const dir = mkdtempSync(path.join(tmpdir(), "crossproof-demo-old-"));
+    const anvil = await startAnvil({ port: await freePort() });
+    const provider = localProvider(anvil.url);
+    try {
+      const current = loadConsortiumConfig("config/demo-consortium.json");
+      const earlier = {
+        ...current,
+        founders: current.founders.slice(0, 5),
+        recognitionAgreements: current.recognitionAgreements.filter((a) =>
+          [a.from, a.to].every((j) => ["FR", "DE", "ES"].includes(j)),
+        ),
+      };
+      const { record } = await deployCrossproof({
+        signer: devAccount(0, provider),
+        config: earlier,
+        deploymentFile: path.join(dir, "deployment.json"),
+      });
+      const lines: string[] = [];
+      const concluded = await concludeConfiguredAgreements({
+        provider,
+        relayer: devAccount(0, provider),
+        record,
+        config: current,
+        keyFor: (a) => devAccountFor(a, provider),
+        log: (l) => lines.push(l),
+      });
+      expect(concluded).to.have.length(earlier.recognitionAgreements.length);
+      const skipped = lines.filter((l) => l.includes("skipped"));
+      expect(skipped).to.have.length(current.recognitionAgreements.length - earlier.recognitionAgreements.length);
+      expect(skipped[0]).to.match(/recognition agreement CN → SG skipped: .* no governor of CN and SG/);
+      const refused = await rejection(
+        runCrossBorderDemo({ gatewayUrl: "http://127.0.0.1:1", rpcUrl: anvil.url, dataDir: dir }),
+      );
+      expect(refused.message).to.match(/no AGENCY in CN .*founded with an earlier config\/demo-consortium\.json/);
+    } finally {
+      provider.destroy();
+      await anvil.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe("time travel", function () {
