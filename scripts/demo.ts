@@ -64,11 +64,19 @@ function stopStack(child: ChildProcess): Promise<void> {
   });
 }
 
+// Ctrl-C: exit through process.exit, so that the story's temporary files (the capture's plaintext) are removed. A
+// stack this script started is stopped too (from a terminal it gets the same Ctrl-C), saving its state.
+let started: ChildProcess | undefined;
+process.once("SIGINT", () => {
+  console.error("\ninterrupted: the demo's temporary files are removed");
+  started?.kill("SIGINT"); // when the Ctrl-C did not come from a terminal (its stop is idempotent)
+  process.exit(130);
+});
+
 async function main(): Promise<void> {
   const dataDir = path.resolve(process.env.CROSSPROOF_DATA_DIR ?? ".crossproof");
   const rpcUrl = `http://127.0.0.1:${Number(process.env.CROSSPROOF_CHAIN_PORT ?? 8545)}`;
   const gatewayUrl = `http://127.0.0.1:${Number(process.env.CROSSPROOF_GATEWAY_PORT ?? 8080)}`;
-  let started: ChildProcess | undefined;
   if (!(await gatewayReady(gatewayUrl))) {
     if (await rpcAnswers(rpcUrl)) {
       throw new Error(

@@ -256,6 +256,9 @@ export async function runCrossBorderDemo(p: CrossBorderDemoParameters): Promise<
   const run = `${new Date().toISOString().slice(0, 10).replace(/-/g, "")}-${randomBytes(4).toString("hex")}`;
   const cp = await connect({ rpcUrl: p.rpcUrl, deployment: path.join(p.dataDir, "deployment.json") });
   const work = mkdtempSync(path.join(tmpdir(), "crossproof-demo-"));
+  // The plaintext goes with the run, also when the process is made to exit half-way (scripts/demo.ts exits on Ctrl-C).
+  const removeWork = () => rmSync(work, { recursive: true, force: true });
+  process.on("exit", removeWork);
   let store: EmbeddedContentStore | undefined;
   try {
     const keys = await castOf(cp);
@@ -617,7 +620,8 @@ export async function runCrossBorderDemo(p: CrossBorderDemoParameters): Promise<
     return outcome;
   } finally {
     await store?.close();
-    rmSync(work, { recursive: true, force: true });
+    removeWork();
+    process.off("exit", removeWork);
     cp.close();
   }
 }
