@@ -4,6 +4,7 @@ import {
   agreementTermsFromConfig,
   agreementTerms,
   fromJurisdiction,
+  Role,
   toJurisdiction,
   type ConsortiumConfig,
 } from "../../sdk/src";
@@ -26,7 +27,8 @@ export interface AgreementSummary {
 /**
  * Concludes the recognition agreements a founding configuration declares, on a chain whose governor keys we hold
  * (a local development chain): a governor of `from` proposes, a governor of `to` approves. Idempotent: an agreement
- * with the same terms already concluded between the two is left as it is.
+ * with the same terms already concluded between the two is left as it is. An agreement whose governors the chain's
+ * consortium does not have (a chain founded with an earlier configuration) is skipped with a line in the log.
  */
 export async function concludeConfiguredAgreements(p: {
   provider: Provider;
@@ -45,8 +47,27 @@ export async function concludeConfiguredAgreements(p: {
     if (signer === undefined) throw new Error(`no governor key of ${jurisdiction} to conclude its agreements`);
     return signer;
   };
+  /** Whether the chain's consortium has this governor as an authorised GOVERNOR of that jurisdiction. */
+  const governs = async (signer: Signer, jurisdiction: string): Promise<boolean> => {
+    const info = await client.consortium.signerInfo(await signer.getAddress());
+    return (
+      info.authorized &&
+      (Number(info.roles) & Role.GOVERNOR) !== 0 &&
+      info.jurisdiction.toLowerCase() === toJurisdiction(jurisdiction).toLowerCase()
+    );
+  };
   const ids: bigint[] = [];
   for (const a of p.config.recognitionAgreements) {
+    // A chain founded with an earlier configuration lacks the members added since: say so rather than fail.
+    const missing = [];
+    for (const side of [a.from, a.to]) if (!(await governs(governorOf(side), side))) missing.push(side);
+    if (missing.length > 0) {
+      log(
+        `recognition agreement ${a.from} → ${a.to} skipped: this chain's consortium has no governor of ` +
+          `${missing.join(" and ")} from the configuration (founded with an earlier one? start afresh to get it)`,
+      );
+      continue;
+    }
     const terms = agreementTerms(agreementTermsFromConfig(a));
     const existing = await client.agreements.agreementsBetween(terms.from, terms.to);
     let found: bigint | undefined;

@@ -373,6 +373,7 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
   let lastSavedBlock = "";
   try {
     if (files !== undefined && child.pid !== undefined) writeFileSync(anvilPidFile(files.current), `${child.pid}\n`);
+    if (loadedFrom !== undefined) await carryClockOn(url);
     // After falling back to the last good copy, the next save writes a current file again even without a new block.
     if (files !== undefined && loadedFrom === files.current) lastSavedBlock = await latestBlockHash();
   } catch (err) {
@@ -507,6 +508,18 @@ function startMiningKeeper(url: string, mixedMining: boolean): { stop(): Promise
   };
 }
 
+/**
+ * Anvil keeps no clock offset in its saved state: a chain whose clock was moved forward (`evm_increaseTime`, as
+ * `npm run demo` does to let an assistance request go overdue) would, once loaded again, mine its next block at the
+ * wall clock's time, earlier than its last block — chain time would run backwards. So a loaded chain whose last block
+ * is ahead of the wall clock goes on from that block's time (`evm_setTime`).
+ */
+async function carryClockOn(url: string): Promise<void> {
+  const latest = await rpcCall<{ timestamp: string }>(url, "eth_getBlockByNumber", ["latest", false]);
+  const last = Number(BigInt(latest.timestamp));
+  if (last >= Math.floor(Date.now() / 1000)) await rpcCall(url, "evm_setTime", [last + 1]);
+}
+
 /** A provider for a local chain that polls fast. */
 export function localProvider(url: string): JsonRpcProvider {
   const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 });
@@ -520,9 +533,15 @@ export function devAccount(index: number, provider: Provider): Wallet {
   return w.connect(provider) as unknown as Wallet;
 }
 
-/** The development account whose address is `address`, among the ten Anvil creates. */
+/**
+ * How many accounts of {@link ANVIL_MNEMONIC} the demo may use as keys. Anvil funds the first ten; the others (the
+ * demo consortium's members 6 to 9, the demo's rights holders) need no funds: their requests are relayed.
+ */
+export const DEV_ACCOUNT_COUNT = 20;
+
+/** The development account whose address is `address`, among the first {@link DEV_ACCOUNT_COUNT}. */
 export function devAccountFor(address: string, provider: Provider): Wallet | undefined {
-  for (let i = 0; i < 10; ++i) {
+  for (let i = 0; i < DEV_ACCOUNT_COUNT; ++i) {
     const w = devAccount(i, provider);
     if (w.address.toLowerCase() === address.toLowerCase()) return w;
   }

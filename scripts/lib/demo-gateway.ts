@@ -3,6 +3,9 @@
  * package key, registered on chain and kept in the gateway's encrypted keystore; then the gateway starts, hosting
  * them all. Local development only: the member keys are public, the keystore password a known default.
  */
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { Provider } from "ethers";
 import {
   ConsortiumClient,
@@ -13,7 +16,7 @@ import {
 } from "../../sdk/src";
 import { loadGatewayConfig, type ConfigKey } from "../../server/src/config";
 import { startGateway, type RunningGateway } from "../../server/src/gateway";
-import { addKeys, loadKeystore } from "../../server/src/keystore";
+import { addKeys, loadKeystore, type HostedMember } from "../../server/src/keystore";
 import { gatewayModules } from "../../server/src/modules";
 import { devAccount, devAccountFor } from "./anvil";
 
@@ -96,4 +99,35 @@ export async function startDemoGateway(p: DemoGatewayParameters): Promise<Runnin
   }
   // A restart added nothing: the keystore opened above is the gateway's (no second PBKDF2 run per file).
   return startGateway(config, gatewayModules, changed ? {} : { members: held });
+}
+
+/** Where `npm start`'s gateway keeps its keystore for a data folder, and its password (the environment's, or the demo's). */
+export function demoKeystore(dataDir: string, env: NodeJS.ProcessEnv = process.env): { dir: string; password: string } {
+  const config = loadGatewayConfig(env, {
+    dataDir,
+    keystorePassword: env.CROSSPROOF_KEYSTORE_PASSWORD ?? DEMO_KEYSTORE_PASSWORD,
+  });
+  return { dir: config.keystoreDir, password: config.keystorePassword };
+}
+
+/**
+ * One hosted member's keys from the demo gateway's keystore, as the member's own staff would take them from its key
+ * vault (on `npm start`'s one-machine stack, the member's vault is the gateway's keystore): only that member's file is
+ * opened (one PBKDF2 run), through a private copy removed at once.
+ */
+export async function demoMemberKeys(dataDir: string, memberId: number | bigint): Promise<HostedMember> {
+  const { dir, password } = demoKeystore(dataDir);
+  const file = path.join(dir, `member-${BigInt(memberId)}.jwe`);
+  if (!existsSync(file)) {
+    throw new Error(`no key file for member ${memberId} in ${dir}: is this the data folder npm start uses?`);
+  }
+  const one = mkdtempSync(path.join(tmpdir(), "crossproof-member-keys-"));
+  try {
+    copyFileSync(file, path.join(one, path.basename(file)));
+    const held = (await loadKeystore(one, password, {})).get(BigInt(memberId));
+    if (held === undefined) throw new Error(`${file} holds no keys of member ${memberId}`);
+    return held;
+  } finally {
+    rmSync(one, { recursive: true, force: true });
+  }
 }

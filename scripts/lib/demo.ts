@@ -45,10 +45,13 @@ export interface DemoResult {
 }
 
 /**
- * The demo scenario on the demo consortium (`config/demo-consortium.json`): the FR agency captures and anchors
- * evidence of an infringing live stream and hands it to the DE court, which opens and recognises it; a rights
- * holder's licensing chain is checked for the platform's stream; the FR agency asks the US platform for the
- * uploader's data and the platform answers on the record.
+ * A scenario straight on the chain (the SDK's clients and a relayer, no gateway) on the demo consortium's first five
+ * members: the FR agency captures and anchors evidence of an infringing live stream and hands it to the DE court,
+ * which opens and recognises it; a rights holder's licensing chain is checked for the platform's stream; the FR agency
+ * asks the US platform for the uploader's data and the platform answers on the record.
+ *
+ * It is the fixture the gateway's tests build their chain history on (indexer, reads, verification, keystore). The
+ * story `npm run demo` tells, through the gateway, is `runCrossBorderDemo` in `demo-story.ts`.
  */
 export async function runDemo(p: DemoParameters): Promise<DemoResult> {
   const log = p.log ?? (() => {});

@@ -84,21 +84,35 @@ describe("npm start (embedded chain, real Anvil process)", function () {
     });
     expect(first.exitCode).to.equal(0);
     expect(first.output).to.contain("crossproof is ready (deployed now)");
-    // The gateway runs, hosting the five demo members, each with a report key registered on chain.
+    // The gateway runs, hosting the nine demo members, each with a report key registered on chain.
     expect(first.output).to.contain(`gateway                ${gateway}`);
     expect(firstGateway!.ready).to.equal("ready");
-    expect(firstGateway!.jwks.keys.map((k) => k.crossproof_member).sort()).to.deep.equal(["1", "2", "3", "4", "5"]);
+    expect(firstGateway!.jwks.keys.map((k) => k.crossproof_member).sort()).to.deep.equal([
+      "1",
+      "2",
+      "3",
+      "4",
+      "5",
+      "6",
+      "7",
+      "8",
+      "9",
+    ]);
     expect(firstGateway!.paths).to.include.members(["/v1/auth/siwe", "/v1/verifications", "/v1/reports/verify"]);
-    expect(first.output.match(/report key .* registered/g)).to.have.length(5);
+    expect(first.output.match(/report key .* registered/g)).to.have.length(9);
     const record1 = JSON.parse(readFileSync(path.join(dataDir, "deployment.json"), "utf8")) as DeploymentRecord;
     // A chain id of its own (derived from the data folder and configuration), kept across restarts.
     expect(record1.chainId).to.be.within(1_000_000, 2_000_999_999);
     expect(record1.consortiumId).to.match(/^0x[0-9a-f]{64}$/);
     // The demo configuration's recognition agreements are concluded and listed.
-    expect(first.output).to.contain("recognition agreements (6)");
+    expect(first.output).to.contain("recognition agreements (12)");
     expect(first.output).to.match(
       /#1 +FR → DE +categories 1,2,3,4,5,6,7,8,9 +assurance COMPLETE_CUSTODY\+TIMELY_ANCHOR/,
     );
+    // The demo story's jurisdictions (CN, SG, FR) recognise each other's evidence; assistance within 72 h.
+    expect(first.output).to.match(/#9 +CN → FR +categories 1,2,3,4,5,6,7,8,9 .*assistance 72 h \/ emergency 8 h/);
+    expect(first.output).to.match(/member 6 +CN +AGENCY\+GOVERNOR/);
+    expect(first.output).to.match(/member 9 +FR +COURT /);
 
     let membersAfterRestart = 0n;
     let admittedEvents = 0;
@@ -126,9 +140,9 @@ describe("npm start (embedded chain, real Anvil process)", function () {
     expect(secondGateway!.jwks.keys.map((k) => k.kid).sort()).to.deep.equal(
       firstGateway!.jwks.keys.map((k) => k.kid).sort(),
     );
-    expect(second.output).to.contain("recognition agreements (6)");
-    expect(membersAfterRestart).to.equal(5n);
-    expect(admittedEvents).to.equal(5);
+    expect(second.output).to.contain("recognition agreements (12)");
+    expect(membersAfterRestart).to.equal(9n);
+    expect(admittedEvents).to.equal(9);
   });
 
   it("gives another data folder another chain id", async function () {

@@ -134,6 +134,11 @@ describe("gateway: the chain index (real chain, the demo's writes)", function ()
       [3, "US"],
       [4, "ES"],
       [5, "NL"],
+      // The demo story's cast (npm run demo).
+      [6, "CN"],
+      [7, "SG"],
+      [8, "SG"],
+      [9, "FR"],
     ]);
     expect(indexer().signingKeys(1)).to.deep.equal([chain.account(1).address.toLowerCase()]);
     const concluded = dump.idx_agreement_events.filter((e) => e.event === "Concluded").map((e) => e.agreement_id);

@@ -385,6 +385,11 @@ describe("gateway: reads and least disclosure (real chain, the demo's writes)", 
       ["3", "US", ["PLATFORM"], "Active"],
       ["4", "ES", ["REGISTRY", "GOVERNOR"], "Active"],
       ["5", "NL", ["OPERATOR"], "Active"],
+      // The demo story's cast (npm run demo): CN, SG and FR.
+      ["6", "CN", ["AGENCY", "GOVERNOR"], "Active"],
+      ["7", "SG", ["AGENCY", "GOVERNOR"], "Active"],
+      ["8", "SG", ["PLATFORM"], "Active"],
+      ["9", "FR", ["COURT"], "Active"],
     ]);
     const fr = await get(`/v1/members/1`);
     expect(fr.status).to.equal(200);
