@@ -2,6 +2,7 @@
  * The verification portal: the page's controller. See docs/PORTAL.md for what leaves the machine in each mode and
  * what the signed report covers.
  */
+import { config as zodConfig } from "zod/v4";
 import { byId, download, h, replace } from "./dom";
 import {
   checkLocally,
@@ -36,6 +37,9 @@ import {
   type MessageSigner,
 } from "./signin";
 import { localBlock, loadContext, renderReport, type ReportViewInput } from "./report-view";
+
+// The page's CSP allows no eval: zod (report schemas) validates without compiling code.
+zodConfig({ jitless: true });
 
 const gateway = new Gateway();
 let given: GivenFile[] = [];

@@ -225,7 +225,9 @@ function agreementBlock(checks: readonly AnyCheck[], context: ReportContext | un
                 to: a.to,
                 categories: a.categories.map((c) => msg(`category.${c}`, {}, String(c))).join(", "),
                 assurance: a.minAssurance.join(", ") || "—",
-                from_time: formatTime(a.effectiveFrom),
+                from_time: formatTime(
+                  a.concludedAt !== null && a.concludedAt > a.effectiveFrom ? a.concludedAt : a.effectiveFrom,
+                ),
                 until: a.expiresAt === null ? "" : t("report.agreementUntil", { time: formatTime(a.expiresAt) }),
               }),
             ),
@@ -419,6 +421,19 @@ function anchorBlock(report: AnyVerificationReport, index: number, context: Repo
   );
 }
 
+/** Checks the gateway could not make only because it was not sent the manifest or the files. */
+const NOT_SENT = new Set(["NO_MANIFEST", "NO_FILES"]);
+
+/** The local results and the signed report read together, in plain words (hash and manifest modes). */
+function combinedNote(r: AnyVerificationReport, local: LocalCheck | undefined) {
+  if (local === undefined) return null;
+  if (local.anyMismatch) return h("p", { class: "error", "data-combined": "bad" }, t("combined.bad"));
+  const all = [...r.checks, ...r.anchors.flatMap((a) => a.checks)] as AnyCheck[];
+  const open = all.filter((c) => c.result !== "PASSED" && !(c.subCode !== undefined && NOT_SENT.has(c.subCode)));
+  if (!local.allFilesMatch || open.length > 0 || r.indication !== "INDETERMINATE") return null;
+  return h("p", { class: "combined", "data-combined": "ok" }, t("combined.ok"));
+}
+
 /** The report page; `actions` are the download and print buttons (added by the caller). */
 export function renderReport(v: ReportViewInput, actions: Node | null): HTMLElement {
   const r = v.report;
@@ -446,6 +461,7 @@ export function renderReport(v: ReportViewInput, actions: Node | null): HTMLElem
       t(`report.${r.indication}` as MessageKey),
     ),
     h("p", { class: "small" }, t("report.indicationCode", { indication: r.indication })),
+    combinedNote(r, v.local),
     full === undefined ? h("p", { class: "hint" }, t("report.reduced")) : null,
     h(
       "p",

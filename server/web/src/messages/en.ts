@@ -124,6 +124,10 @@ export const en = {
   "report.FAILED": "FAILED",
   "report.INDETERMINATE.result": "INDETERMINATE",
   "report.indicationCode": "Indication: {indication}",
+  "combined.ok":
+    "Taken together: the files match the manifest (checked in this browser), and the signed report confirms everything the ledger records for it. For a report that also covers the files, check again with “Upload the files”.",
+  "combined.bad":
+    "The files given do not match the manifest (checked in this browser): whatever the ledger says, these are not the files that were anchored.",
   "report.reduced": "Reduced report (for verifiers outside the consortium): no case, party or file details.",
   "report.issuer": "Issued by member {memberId} ({jurisdiction}) at {issuedAt}",
   "report.reportId": "Report id: {reportId}",

@@ -114,6 +114,9 @@ export const zhCN: Catalogue = {
   "report.FAILED": "未通过",
   "report.INDETERMINATE.result": "无法确定",
   "report.indicationCode": "结论：{indication}",
+  "combined.ok":
+    "综合来看：文件与清单一致（已在本浏览器中核验），签名报告确认了账本就此记录的全部内容。如需同时涵盖文件的报告，请选择“上传文件”重新核验。",
+  "combined.bad": "所提供的文件与清单不一致（已在本浏览器中核验）：无论账本记录如何，这些都不是被锚定的文件。",
   "report.reduced": "精简报告（供联盟外的核验者使用）：不含案件、当事方或文件详情。",
   "report.issuer": "由成员 {memberId}（{jurisdiction}）于 {issuedAt} 签发",
   "report.reportId": "报告编号：{reportId}",
