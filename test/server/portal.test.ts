@@ -1,11 +1,12 @@
 import { expect } from "chai";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { Wallet, encryptKeystoreJson } from "ethers";
+import { Wallet, encryptKeystoreJson, getBytes } from "ethers";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { EmbeddedContentStore, openPackage } from "../../sdk/src";
 import type { RunningGateway } from "../../server/src/gateway";
 import { gatewayModules } from "../../server/src/modules";
+import { PORTAL_SOURCE, portalBuildInputs, portalBuildIsCurrent } from "../../server/src/routes/portal";
 import { demoWithCourtKeys, devKey, startTestChain, startTestGateway, type TestChain } from "../helpers/gateway";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -148,6 +149,62 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
     expect(await missing.json()).to.include({ type: "urn:crossproof:problem:not-found" });
   });
 
+  it("keeps the build and reuses it until a source or a bundled module changes", async function () {
+    expect((await fetch(`${gw.url}/`)).status).to.equal(200); // the build is ready
+    const inputs = portalBuildInputs();
+    expect(inputs).to.include.members([
+      "server/web/src/main.ts",
+      "server/web/styles.css",
+      "server/web/index.html",
+      "server/src/routes/portal.ts",
+    ]);
+    expect(inputs.some((f) => f.includes("node_modules/ethers/lib.esm/"))).to.equal(true);
+    // One copy of ethers: siwe's require() resolves to the ES module build the page imports.
+    expect(inputs.some((f) => f.includes("node_modules/ethers/lib.commonjs/"))).to.equal(false);
+    expect(inputs.some((f) => f === "sdk/src/verify-report.ts")).to.equal(true);
+    expect(await portalBuildIsCurrent()).to.equal(true);
+    // A source edited after the build makes it stale (the next gateway start builds again).
+    const css = path.join(PORTAL_SOURCE, "styles.css");
+    const { atime, mtime } = statSync(css);
+    utimesSync(css, atime, new Date(mtime.getTime() + 2000));
+    try {
+      expect(await portalBuildIsCurrent()).to.equal(false);
+    } finally {
+      utimesSync(css, atime, mtime);
+    }
+  });
+
+  it("signs a member in with a browser wallet (EIP-1193: eth_requestAccounts, personal_sign)", async function () {
+    const context = await browser.newContext();
+    try {
+      // The "wallet" is the test's: the page asks it for an account and a signature, as it asks a real one.
+      const wallet = new Wallet(devKey(2));
+      const asked: string[] = [];
+      await context.exposeFunction("testWalletSign", (hex: string, address: string) => {
+        asked.push(address);
+        return wallet.signMessage(getBytes(hex));
+      });
+      await context.addInitScript(`window.ethereum = { request: async ({ method, params }) => {
+        if (method === "eth_requestAccounts") return ["${wallet.address.toLowerCase()}"];
+        if (method === "personal_sign") return window.testWalletSign(params[0], params[1]);
+        throw new Error("unsupported " + method);
+      } };`);
+      const page = await context.newPage();
+      await page.goto(`${gw.url}/?lang=en`);
+      await page.waitForSelector("html[data-ready]");
+      await page.click("#signin-wallet");
+      await page.waitForSelector("#signin-status[data-principal=member]");
+      expect(await page.textContent("#signin-status")).to.contain(
+        `member 2 (DE, COURT, GOVERNOR) with key ${wallet.address}`,
+      );
+      expect(asked).to.deep.equal([wallet.address]);
+      await page.click("#signout");
+      await page.waitForSelector("#signin-status[data-principal=stranger]");
+    } finally {
+      await context.close();
+    }
+  });
+
   it("a good package verifies with every check passing (files uploaded), the signature checked in the page", async function () {
     const { page, context, errors } = await open({ lang: "en" });
     try {
@@ -276,7 +333,10 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
   it("explains a single loose file instead of failing it, and answers strangers by least disclosure", async function () {
     const { page, context } = await open();
     try {
-      await page.setInputFiles("#choose-files", path.join(good, "capture.webm"));
+      // The attack: a file name that is HTML. It is shown as text; no element comes of it.
+      const hostile = path.join(work, "<img src=x onerror=document.title='owned'>.webm");
+      copyFileSync(path.join(good, "capture.webm"), hostile);
+      await page.setInputFiles("#choose-files", hostile);
       await page.waitForSelector("#given:has-text('1 file')");
       await page.click("#check-submit");
       await page.waitForSelector("#lone-file");
@@ -285,13 +345,26 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
         .update(readFileSync(path.join(good, "capture.webm")))
         .digest("hex");
       const text = (await page.textContent("#lone-file"))!;
-      expect(text).to.contain("manifest").and.contain(sha256);
+      expect(text).to.contain("manifest").and.contain(sha256).and.contain("<img src=x onerror=");
+      expect(await page.locator("#results img").count()).to.equal(0);
+      expect(await page.title()).not.to.equal("owned");
 
       // Not signed in: the demo's evidence is not public, so the answer is the one a never-anchored hash gets.
       await page.click("#check-clear");
       await checkFolder(page, good, "hash");
       await page.waitForSelector("#public-answer[data-anchored='false']");
       expect(await page.getAttribute("#public-answer .local", "data-local")).to.equal("match");
+      // A stranger who chooses to upload is told that only members can; nothing is sent.
+      await page.click("#check-clear");
+      const sent: string[] = [];
+      page.on("request", (r) => sent.push(`${r.method()} ${new URL(r.url()).pathname}`));
+      await checkFolder(page, good, "upload");
+      await page.waitForSelector("#public-answer[data-anchored='false']");
+      expect(await page.textContent("#public-answer")).to.contain("Signing in as a member is needed");
+      expect(sent.filter((r) => r.startsWith("POST"))).to.deep.equal([]);
+      const api = sent.filter((r) => r.includes("/v1/"));
+      expect(api).to.have.length.greaterThan(0);
+      expect(api.every((r) => r.startsWith("GET /v1/public/evidence/0x"))).to.equal(true, api.join(", "));
     } finally {
       await context.close();
     }

@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { Plugin } from "esbuild";
 import { Router, type RequestHandler } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
@@ -18,7 +19,7 @@ export const PORTAL_SOURCE = path.join(ROOT, "server", "web");
 /** Where the build is kept. */
 export const PORTAL_OUTPUT = path.join(PORTAL_SOURCE, "dist");
 const STAMP = "build.json";
-const STAMP_VERSION = 1;
+const STAMP_VERSION = 2;
 
 export interface PortalBuild {
   /** The page, with its asset names filled in. */
@@ -78,6 +79,21 @@ function writeAtomically(file: string, body: Buffer | string): void {
   renameSync(aside, file);
 }
 
+/**
+ * One copy of ethers in the bundle: `siwe` (CommonJS) `require`s it, which would resolve to ethers' CommonJS build
+ * beside the ES module build the page imports (twice the size, two sets of classes).
+ */
+const oneEthers: Plugin = {
+  name: "one-ethers",
+  setup(build) {
+    build.onResolve({ filter: /^ethers$/ }, (args) =>
+      args.kind === "require-call"
+        ? build.resolve("ethers", { kind: "import-statement", resolveDir: args.resolveDir })
+        : undefined,
+    );
+  },
+};
+
 /** Builds the portal with esbuild (bundled, minified, for browsers). */
 export async function buildPortal(): Promise<PortalBuild & { inputs: string[] }> {
   const esbuild = await import("esbuild");
@@ -96,6 +112,7 @@ export async function buildPortal(): Promise<PortalBuild & { inputs: string[] }>
     write: false,
     metafile: true,
     logLevel: "silent",
+    plugins: [oneEthers],
   });
   const assets = new Map<string, { body: Buffer; type: string }>();
   for (const f of result.outputFiles) {
@@ -106,7 +123,8 @@ export async function buildPortal(): Promise<PortalBuild & { inputs: string[] }>
   const html = readFileSync(path.join(PORTAL_SOURCE, "index.html"), "utf8")
     .replace("%SCRIPT%", nameOf(".js"))
     .replace("%STYLES%", nameOf(".css"));
-  const inputs = [...Object.keys(result.metafile.inputs), "server/web/index.html"];
+  // The page's inputs, and this file: a change to how the page is built makes the build stale too.
+  const inputs = [...Object.keys(result.metafile.inputs), "server/web/index.html", path.relative(ROOT, __filename)];
   return { index: Buffer.from(html, "utf8"), assets, built: true, inputs };
 }
 
@@ -158,9 +176,22 @@ export function portalBuild(log?: Logger): Promise<PortalBuild> {
   return shared;
 }
 
-/** Whether a build is on disk (tests and tools). */
-export function portalBuildExists(): boolean {
-  return existsSync(path.join(PORTAL_OUTPUT, STAMP));
+/**
+ * Whether the build on disk is current: every input esbuild read (the page's sources and the bundled modules) has
+ * the modification time and size it had when it was built. False when there is none.
+ */
+export async function portalBuildIsCurrent(): Promise<boolean> {
+  if (!existsSync(path.join(PORTAL_OUTPUT, STAMP))) return false;
+  return current(((await import("esbuild")) as { version: string }).version) !== undefined;
+}
+
+/** The inputs of the build on disk, relative to the repository (empty when there is none). */
+export function portalBuildInputs(): string[] {
+  try {
+    return Object.keys((JSON.parse(readFileSync(path.join(PORTAL_OUTPUT, STAMP), "utf8")) as Stamp).inputs);
+  } catch {
+    return [];
+  }
 }
 
 /**

@@ -405,14 +405,17 @@ async function verifyDroppedReport(jws: string): Promise<void> {
   }
 }
 
-async function publicAnswer(contentHash: string, local?: LocalCheck): Promise<void> {
+async function publicAnswer(contentHash: string, local?: LocalCheck, wantedToSend = false): Promise<void> {
   status(t("progress.asking"));
   const answer = await gateway.publicEvidence(contentHash);
+  // Strangers cannot send the manifest or files: said, not silently ignored.
+  const note = () => (wantedToSend ? h("p", { class: "warning", role: "note" }, t("intake.needMember")) : null);
   if (!answer.anchored || answer.report === undefined) {
     show(() =>
       h(
         "div",
         { id: "public-answer", "data-anchored": "false" },
+        note(),
         local === undefined ? null : localBlock(local),
         h(
           "section",
@@ -425,7 +428,9 @@ async function publicAnswer(contentHash: string, local?: LocalCheck): Promise<vo
     return;
   }
   const context = await loadContext(gateway, answer.report);
-  showReport({ report: answer.report, signature: undefined, coverage: "public", context, ...(local ? { local } : {}) });
+  const view: ReportViewInput = { report: answer.report, signature: undefined, coverage: "public", context };
+  if (local !== undefined) view.local = local;
+  show(() => h("div", { id: "public-answer", "data-anchored": "true" }, note(), renderReport(view, actionsFor(view))));
 }
 
 /** A single file (or several) without a manifest: explained, with its SHA-256, not silently failed. */
@@ -486,10 +491,7 @@ async function runCheck(): Promise<void> {
     );
     progressDone();
     const chosen = mode();
-    if (!gateway.isMember) {
-      if (chosen !== "hash") status(t("intake.needMember"));
-      return publicAnswer(local.contentHash, local);
-    }
+    if (!gateway.isMember) return publicAnswer(local.contentHash, local, chosen !== "hash");
     status(t("progress.asking"));
     if (chosen === "hash") return signedReportView(await gateway.verifyByHash(local.contentHash, o), "hash", local);
     const files = chosen === "upload" ? filesForUpload(local) : [];
