@@ -240,6 +240,9 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
       await page.emulateMedia({ media: "print" });
       expect(await page.isVisible("#check")).to.equal(false);
       expect(await page.isVisible("#report")).to.equal(true);
+      // Folded references print open.
+      expect(await page.isVisible("#report article.anchor details.technical p.mono")).to.equal(true);
+      await page.screenshot({ path: path.join(SCREENSHOTS, "portal-report-en-print.png"), fullPage: true });
       await page.pdf({ path: path.join(SCREENSHOTS, "portal-report-en.pdf"), format: "A4" });
       await page.emulateMedia({ media: "screen" });
       expect(errors).to.deep.equal([]);

@@ -149,6 +149,7 @@ export class Gateway {
     files: readonly { path: string; file: File }[],
     o: VerificationOptions,
     onProgress: (sent: number, total: number) => void,
+    signal?: AbortSignal,
   ): Promise<SignedReport> {
     const form = new FormData();
     form.append("options", JSON.stringify(o));
@@ -167,6 +168,8 @@ export class Gateway {
         }
       };
       xhr.onerror = () => reject(new GatewayError(0, undefined));
+      xhr.onabort = () => reject(new DOMException("upload cancelled", "AbortError"));
+      signal?.addEventListener("abort", () => xhr.abort(), { once: true });
       xhr.send(form);
     });
   }

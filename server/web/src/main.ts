@@ -495,8 +495,13 @@ async function runCheck(): Promise<void> {
     status(t("progress.asking"));
     if (chosen === "hash") return signedReportView(await gateway.verifyByHash(local.contentHash, o), "hash", local);
     const files = chosen === "upload" ? filesForUpload(local) : [];
-    const answer = await gateway.upload(m.bytes, files, o, (sent, total) =>
-      progress(t("progress.uploading", { done: formatBytes(sent), total: formatBytes(total) }), sent, total),
+    const answer = await gateway.upload(
+      m.bytes,
+      files,
+      o,
+      (sent, total) =>
+        progress(t("progress.uploading", { done: formatBytes(sent), total: formatBytes(total) }), sent, total),
+      abort?.signal,
     );
     progressDone();
     return signedReportView(answer, chosen, local);

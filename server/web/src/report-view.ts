@@ -340,7 +340,7 @@ function licenceBlock(checks: readonly AnyCheck[]) {
   if (c === undefined) return null;
   const chain =
     (c.details?.chain as
-      { licenceId?: string; valid?: boolean; explanation?: string; reason?: string }[] | undefined) ?? [];
+      { licenseId?: string; valid?: boolean; explanation?: string; reason?: string }[] | undefined) ?? [];
   return h(
     "section",
     { class: "licence" },
@@ -356,7 +356,7 @@ function licenceBlock(checks: readonly AnyCheck[]) {
               "li",
               { class: "mono" },
               t("report.licenceLink", {
-                licenceId: l.licenceId ?? "—",
+                licenceId: l.licenseId ?? "—",
                 verdict: t(l.valid === true ? "report.PASSED" : "report.FAILED"),
                 explanation: l.explanation ?? l.reason ?? "",
               }),
