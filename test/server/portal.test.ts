@@ -3,7 +3,15 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync
 import path from "node:path";
 import { Wallet, encryptKeystoreJson, getBytes } from "ethers";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { EmbeddedContentStore, openPackage } from "../../sdk/src";
+import {
+  EmbeddedContentStore,
+  manifestHash,
+  openPackage,
+  reduceReport,
+  signReport,
+  type ReportKeyPair,
+  type VerificationReport,
+} from "../../sdk/src";
 import type { RunningGateway } from "../../server/src/gateway";
 import { gatewayModules } from "../../server/src/modules";
 import { PORTAL_SOURCE, portalBuildInputs, portalBuildIsCurrent } from "../../server/src/routes/portal";
@@ -31,6 +39,8 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
   /** The same with one byte of the capture flipped. */
   let tampered: string;
   let keyFile: string;
+  /** The court's report key (registered on chain, held by the gateway). */
+  let reportKey: ReportKeyPair;
   const keyPassword = "portal test password";
 
   before(async function () {
@@ -41,6 +51,7 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
     chain = await startTestChain();
     const setup = await demoWithCourtKeys(chain);
     work = setup.work;
+    reportKey = setup.reportKey;
     const store = await EmbeddedContentStore.open(setup.demo.storeDir);
     good = path.join(work, "package");
     const opened = await openPackage({
@@ -321,6 +332,16 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
       expect(await stranger.page.getAttribute("#report .signature", "data-signature")).to.equal("valid");
       expect(await stranger.page.textContent("#report")).to.contain(reportId);
 
+      // The court hands a stranger the reduced form of the same report, signed with the same key.
+      const full = JSON.parse(Buffer.from(jws.split(".")[1]!, "base64url").toString("utf8")) as VerificationReport;
+      const reduced = await signReport(reduceReport(full), { privateJwk: reportKey.privateJwk, issuerMemberId: 2 });
+      await drop(stranger.page, reduced);
+      await stranger.page.waitForSelector("#report[data-format='crossproof.verification-report.reduced/1']");
+      expect(await stranger.page.getAttribute("#report .signature", "data-signature")).to.equal("valid");
+      const reducedText = (await stranger.page.textContent("#report"))!;
+      expect(reducedText).to.contain("Reduced report").and.not.contain("capture.webm");
+      expect(reducedText).not.to.contain("Anchoring member:");
+
       const [h, p, s] = jws.split(".") as [string, string, string];
       const payload = JSON.parse(Buffer.from(p, "base64url").toString("utf8")) as { indication: string };
       payload.indication = "TOTAL-FAILED";
@@ -368,6 +389,40 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
       const api = sent.filter((r) => r.includes("/v1/"));
       expect(api).to.have.length.greaterThan(0);
       expect(api.every((r) => r.startsWith("GET /v1/public/evidence/0x"))).to.equal(true, api.join(", "));
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("can be used with the keyboard alone: every control is reached by Tab, in order, and works", async function () {
+    const { page, context } = await open({ lang: "en" });
+    try {
+      const reached: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press("Tab");
+        reached.push(await page.evaluate(`document.activeElement?.id || document.activeElement?.tagName || ""`));
+      }
+      const order = ["language", "signin-wallet", "signin-privatekey", "choose-folder", "choose-files", "content-hash"];
+      const at = order.map((id) => reached.indexOf(id));
+      expect(
+        at.every((i) => i >= 0),
+        reached.join(" "),
+      ).to.equal(true);
+      expect([...at].sort((a, b) => a - b)).to.deep.equal(at);
+      expect(reached).to.include.members(["mode-hash", "check-submit", "verify-file", "licence-id"]);
+      // Sign in from the keyboard: type the demo key, press Enter.
+      await page.focus("#signin-privatekey");
+      await page.keyboard.type(devKey(2));
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("#signin-status[data-principal=member]");
+      // Paste a content hash and press Enter: the report comes.
+      const contentHash = await manifestHash(JSON.parse(readFileSync(path.join(good, "manifest.json"), "utf8")));
+      await page.focus("#content-hash");
+      await page.keyboard.type(contentHash);
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("#report[data-indication]");
+      expect(await page.textContent("#report .coverage")).to.contain("Only a content hash was given");
+      expect(await page.getAttribute("#report li[data-check='ANCHOR_FOUND']", "data-result")).to.equal("PASSED");
     } finally {
       await context.close();
     }
