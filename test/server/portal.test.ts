@@ -277,6 +277,54 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
         ["ANCHOR_MATCHES_MANIFEST", "INDETERMINATE", "NO_MANIFEST"],
       ]);
       expect(await page.isVisible("#report [data-combined='ok']")).to.equal(true);
+      expect(await page.textContent("#report .coverage")).to.contain("You sent only the content hash");
+
+      // The manifest too: the signed report now covers the manifest; only the files are left to the browser.
+      await page.click("#check-clear");
+      await checkFolder(page, good, "manifest");
+      await page.waitForSelector("#report[data-indication='INDETERMINATE']");
+      expect((await shownChecks(page)).filter(([, result]) => result !== "PASSED")).to.deep.equal([
+        ["FILE_HASHES", "INDETERMINATE", "NO_FILES"],
+      ]);
+      expect(await page.textContent("#report .coverage")).to.contain("You sent the manifest");
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("hashes a file larger than the Web Crypto limit by streaming it, with progress", async function () {
+    // 64 MiB + 3 bytes: past WEB_CRYPTO_LIMIT, so the page streams it through @noble/hashes.
+    const dir = path.join(work, "large");
+    mkdirSync(dir);
+    const big = Buffer.alloc(64 * 1024 * 1024 + 3);
+    for (let i = 0; i < big.length; i += 4096) big[i] = (i / 4096) & 0xff;
+    writeFileSync(path.join(dir, "image.bin"), big);
+    const sha256 = (await import("node:crypto")).createHash("sha256").update(big).digest("hex");
+    writeFileSync(
+      path.join(dir, "manifest.json"),
+      JSON.stringify({
+        format: "crossproof-evidence-manifest/2",
+        category: 8,
+        files: [{ path: "image.bin", size: big.length, sha256, mediaType: "application/octet-stream" }],
+        acquisition: { method: "forensic-image" },
+      }),
+    );
+    const { page, context } = await open();
+    try {
+      // Every change of the progress bar while it is shown, as the page makes it (a MutationObserver misses none).
+      await page.evaluate(`(() => {
+        const box = document.getElementById("progress-box");
+        window.progressSeen = [];
+        new MutationObserver(() => {
+          if (!box.hidden) window.progressSeen.push(Number(document.getElementById("progress").value));
+        }).observe(box, { attributes: true, subtree: true });
+      })()`);
+      await checkFolder(page, dir, "hash");
+      await page.waitForSelector("#public-answer");
+      const seen = (await page.evaluate("window.progressSeen")) as number[];
+      expect(seen.length).to.be.greaterThan(1);
+      expect(Math.max(...seen)).to.equal(big.length);
+      expect(await page.getAttribute("#public-answer [data-file='image.bin']", "data-outcome")).to.equal("MATCH");
     } finally {
       await context.close();
     }
