@@ -18,6 +18,7 @@ import { sha256OfFile } from "./hashing";
 import {
   LANGUAGES,
   formatBytes,
+  formatTime,
   initialLanguage,
   language,
   setLanguage,
@@ -83,6 +84,8 @@ function status(text: string): void {
 }
 
 function showError(where: "check-error" | "signin-error", err: unknown): void {
+  // A 401 ended the session (expired, key revoked, member suspended): the sign-in panel says so.
+  if (err instanceof GatewayError && err.status === 401) renderSignIn();
   let text: string;
   if (err instanceof GatewayError) {
     text = t("error.gateway", {
@@ -430,7 +433,18 @@ async function publicAnswer(contentHash: string, local?: LocalCheck, wantedToSen
   const context = await loadContext(gateway, answer.report);
   const view: ReportViewInput = { report: answer.report, signature: undefined, coverage: "public", context };
   if (local !== undefined) view.local = local;
-  show(() => h("div", { id: "public-answer", "data-anchored": "true" }, note(), renderReport(view, actionsFor(view))));
+  const found = () =>
+    h(
+      "p",
+      { class: "panel" },
+      t("public.found", {
+        jurisdiction: answer.jurisdiction ?? "—",
+        anchoredAt: answer.anchoredAt === undefined ? "—" : formatTime(answer.anchoredAt),
+      }),
+    );
+  show(() =>
+    h("div", { id: "public-answer", "data-anchored": "true" }, note(), found(), renderReport(view, actionsFor(view))),
+  );
 }
 
 /** A single file (or several) without a manifest: explained, with its SHA-256, not silently failed. */

@@ -170,7 +170,6 @@ export const en = {
   "report.refBatch": "batch {id}",
   "report.refAgreement": "agreement {id} (text hash {textHash})",
   "report.refLicence": "licence {id}",
-  "report.why": "Why",
   "report.subCode": "Code: {code}",
   "report.files": "Files of the manifest",
   "report.fileChecked": "{path} — {size} bytes, SHA-256 {sha256} — {checked}",
@@ -185,7 +184,6 @@ export const en = {
   "signature.chainFailed": "The gateway's check against the ledger refused the report: {reason}",
   "signature.failed": "Signature NOT valid ({code}): {reason}",
   "signature.unsigned": "Not signed: this answer is the gateway's public view, not a signed report.",
-  "signature.keyWindow": "The key {kid} was not valid at the signing time stated ({signedAt}).",
 
   "actions.heading": "Keep the report",
   "actions.downloadJws": "Download the signed report (.jws)",

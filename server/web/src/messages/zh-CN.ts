@@ -159,7 +159,6 @@ export const zhCN: Catalogue = {
   "report.refBatch": "批次 {id}",
   "report.refAgreement": "协议 {id}（文本哈希 {textHash}）",
   "report.refLicence": "许可 {id}",
-  "report.why": "原因",
   "report.subCode": "代码：{code}",
   "report.files": "清单中的文件",
   "report.fileChecked": "{path} — {size} 字节，SHA-256 {sha256} — {checked}",
@@ -172,7 +171,6 @@ export const zhCN: Catalogue = {
   "signature.chainFailed": "网关对照账本的核验拒绝了该报告：{reason}",
   "signature.failed": "签名无效（{code}）：{reason}",
   "signature.unsigned": "未签名：此答复是网关的公开视图，而非签名报告。",
-  "signature.keyWindow": "密钥 {kid} 在所述签名时间（{signedAt}）无效。",
 
   "actions.heading": "保存报告",
   "actions.downloadJws": "下载签名报告（.jws）",
