@@ -1,10 +1,15 @@
 import { expect } from "chai";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { Wallet, encryptKeystoreJson, getBytes } from "ethers";
+import { Wallet, encryptKeystoreJson, getBytes, id as keccakText } from "ethers";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import {
   EmbeddedContentStore,
+  EvidenceBatch,
+  EvidenceCategory,
+  EvidenceClient,
+  buildManifest,
+  computeCid,
   manifestHash,
   openPackage,
   reduceReport,
@@ -437,6 +442,99 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
       const api = sent.filter((r) => r.includes("/v1/"));
       expect(api).to.have.length.greaterThan(0);
       expect(api.every((r) => r.startsWith("GET /v1/public/evidence/0x"))).to.equal(true, api.join(", "));
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("shows strangers the reduced report of a record made public, and takes a batch proof dropped with a package", async function () {
+    const evidence = await EvidenceClient.connect(chain.record.contracts.EvidenceRegistry!.address, chain.provider);
+    const relayer = chain.account(0);
+    const fr = chain.account(1);
+    /** A package folder (manifest.json and one file) and its content hash. */
+    const packageFolder = async (name: string) => {
+      const dir = path.join(work, name);
+      mkdirSync(dir);
+      writeFileSync(path.join(dir, "notice.html"), `<html>takedown notice ${name}</html>`);
+      const manifest = await buildManifest({
+        files: [{ path: "notice.html", source: path.join(dir, "notice.html") }],
+        category: EvidenceCategory.WEB_PAGE_CAPTURE,
+        acquisition: {
+          tool: { name: "crossproof-capture", version: "1.0" },
+          method: "download",
+          collector: { name: "Officer Martin (test)" },
+          collectedAt: "2026-11-01T10:00:00Z",
+          source: { url: `https://streams.example/${name}` },
+          jurisdiction: { collecting: "FR" },
+        },
+      });
+      writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest));
+      return { dir, contentHash: await manifestHash(manifest) };
+    };
+
+    // A record the FR agency disclosed publicly (a Disclosed custody event with no counterparty).
+    const cited = await packageFolder("cited");
+    const signed = await evidence.signAnchorEvidence(fr, {
+      contentHash: cited.contentHash,
+      packageCid: await computeCid(new TextEncoder().encode("package cited")),
+      category: EvidenceCategory.WEB_PAGE_CAPTURE,
+      caseRef: keccakText("case cited"),
+      collectedAt: Date.parse("2026-11-01T10:00:00Z") / 1000,
+    });
+    const { recordId } = await (await evidence.anchorEvidence(signed, relayer)).wait();
+    for (const eventType of ["Collected", "Disclosed"] as const) {
+      await (
+        await evidence.submit(await evidence.signCustody(fr, { recordId, eventType, counterparty: 0 }), relayer)
+      ).wait();
+    }
+    // The gateway answers once its index has the disclosure (it polls the chain every second).
+    for (let i = 0; i < 60; i++) {
+      const answer = (await (await fetch(`${gw.url}/v1/public/evidence/${cited.contentHash}`)).json()) as {
+        anchored: boolean;
+      };
+      if (answer.anchored) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const stranger = await open();
+    try {
+      await checkFolder(stranger.page, cited.dir, "hash");
+      await stranger.page.waitForSelector("#public-answer[data-anchored='true'] #report");
+      expect(await stranger.page.getAttribute("#report", "data-format")).to.equal(
+        "crossproof.verification-report.reduced/1",
+      );
+      const text = (await stranger.page.textContent("#public-answer"))!;
+      expect(text).to.contain("made public by its anchoring member").and.contain("Not signed");
+      expect(text).not.to.contain("Anchoring member:");
+      expect(await stranger.page.getAttribute("#report li[data-check='ANCHOR_FOUND']", "data-result")).to.equal(
+        "PASSED",
+      );
+    } finally {
+      await stranger.context.close();
+    }
+
+    // A package anchored in a Merkle batch: its proof is dropped with it, as a JSON file.
+    const inBatch = await packageFolder("batched");
+    const batch = EvidenceBatch.build([inBatch.contentHash, keccakText("other 1"), keccakText("other 2")]);
+    const signedBatch = await evidence.signAnchorBatch(fr, {
+      batch,
+      manifestCid: await computeCid(new TextEncoder().encode("batch manifest")),
+      category: EvidenceCategory.WEB_PAGE_CAPTURE,
+    });
+    const { batchId } = await (await evidence.anchorBatch(signedBatch, relayer)).wait();
+    writeFileSync(
+      path.join(inBatch.dir, "batch-proof.json"),
+      JSON.stringify({ batchId, proof: batch.proof(inBatch.contentHash) }),
+    );
+    const { page, context } = await open();
+    try {
+      await signInWithKeyFile(page);
+      await page.setInputFiles("#choose-folder", inBatch.dir);
+      await page.waitForSelector("#given:has-text('batch proof')");
+      await page.click("#check-submit");
+      await page.waitForSelector("#report");
+      expect(await page.getAttribute("#report article.anchor", "data-indication")).to.be.a("string");
+      expect(await page.textContent("#report article.anchor h3")).to.contain("batch in FR");
+      expect(await page.getAttribute("#report li[data-check='BATCH_INCLUSION']", "data-result")).to.equal("PASSED");
     } finally {
       await context.close();
     }
