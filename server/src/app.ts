@@ -1,6 +1,7 @@
 /**
  * The Express application: security headers, request ids and structured logs, body and rate limits, the API routes
- * (declared once, see api.ts), `/openapi.json`, health and metrics, and RFC 9457 problems for every error.
+ * (declared once, see api.ts), `/openapi.json`, health and metrics, the verification portal's page at `/`, and RFC 9457
+ * problems for every error.
  */
 import { randomUUID } from "node:crypto";
 import express, { type Express, type RequestHandler } from "express";
@@ -12,6 +13,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client
 import type { Api } from "./api";
 import type { Principal } from "./auth/principal";
 import { Problem, notFoundHandler, problemHandler } from "./problems";
+import { portalRouter } from "./routes/portal";
 
 export interface AppParameters {
   api: Api;
@@ -70,6 +72,7 @@ export function createApp(p: AppParameters & { metricsSet: GatewayMetrics }): Ex
       },
     }),
   );
+  // The API's headers; the portal's page sets a Content Security Policy of its own (routes/portal.ts).
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -117,6 +120,8 @@ export function createApp(p: AppParameters & { metricsSet: GatewayMetrics }): Ex
         next(new Problem("too-many-requests", `more than ${p.rateLimit} requests a minute`)),
     }),
   );
+  // The verification portal: `/` and `/portal/*` (static, not part of the API document).
+  app.use(portalRouter({ secure: p.openapi.serverUrl.startsWith("https:"), log: p.log }));
   app.use(express.json({ limit: p.bodyLimit, type: ["application/json", "application/*+json"] }));
   const openapi = p.api.document(p.openapi);
   app.get("/openapi.json", (_req, res) => {
