@@ -78,7 +78,7 @@ export function keyCommands(program: Command, io: Io): void {
         }),
       ),
     [
-      "CROSSPROOF_KEYSTORE_PASSWORD=… crossproof key new --out ~/.crossproof/officer-martin.json",
+      "crossproof key new --out ~/.crossproof/officer-martin.json   # password: CROSSPROOF_KEYSTORE_PASSWORD or a prompt",
       "crossproof key new --package --out ~/.crossproof/fr-agency.package-key",
     ],
   );
