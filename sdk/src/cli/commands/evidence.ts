@@ -132,7 +132,10 @@ export function evidenceCommands(program: Command, io: Io): void {
       .option("--method <method>", "acquisition method (screen-recording, network-capture, web-archive, download, …)")
       .option("--collector <name>", "who collected it")
       .option("--organisation <name>", "the collector's organisation")
-      .option("--collected-at <time>", "when it was collected (ISO 8601 or unix seconds; default now)")
+      .option(
+        "--collected-at <time>",
+        "when it was collected (ISO 8601 or unix seconds; default now, or the chain's time if earlier)",
+      )
       .option("--source-url <url>", "where it was collected from")
       .option("--platform <name>", "the platform it was on")
       .option("--account <name>", "the account that published it")
@@ -167,8 +170,15 @@ export function evidenceCommands(program: Command, io: Io): void {
           set(collector, "organisation", o.organisation);
           const collectedAt =
             o.collectedAt === undefined ? undefined : unixTime(String(o.collectedAt), "--collected-at");
-          if (collectedAt !== undefined || acquisition.collectedAt === undefined) {
-            acquisition.collectedAt = iso(collectedAt ?? Math.floor(Date.now() / 1000));
+          if (collectedAt !== undefined) acquisition.collectedAt = iso(collectedAt);
+          else if (acquisition.collectedAt === undefined) {
+            // Now; or the chain's time if it is earlier: a contract refuses a collection time after its latest block.
+            let now = Math.floor(Date.now() / 1000);
+            if (ctx.settings.rpc !== undefined && ctx.settings.deployment !== undefined) {
+              now = Math.min(now, await (await ctx.chain()).chainTime());
+            }
+            acquisition.collectedAt = iso(now);
+            ctx.out.note(`collected at: ${String(acquisition.collectedAt)} (no --collected-at given)`);
           }
           const source = { ...(acquisition.source as object) } as Record<string, unknown>;
           set(source, "url", o.sourceUrl);
