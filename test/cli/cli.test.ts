@@ -10,7 +10,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { buildSync } from "esbuild";
@@ -218,6 +218,7 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       const { address } = r.json<{ address: string }>();
       const file = readFileSync(out, "utf8");
       expect(file).to.not.include(address.slice(2).toLowerCase().repeat(2));
+      expect(statSync(out).mode & 0o077, "readable by others").to.equal(0);
       const opened = await Wallet.fromEncryptedJson(file, PASSWORD);
       expect(opened.address).to.equal(address);
       const again = await cli(["key", "new", "--out", out, "--kdf-cost", "1024"], { mode: "none" });
@@ -233,6 +234,7 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       expect(pub.kid).to.equal(p.kid);
       expect(pub.jwk).to.not.have.property("d");
       expect(readFileSync(pk, "utf8")).to.match(/^ey[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+$/);
+      expect(statSync(pk).mode & 0o077, "readable by others").to.equal(0);
     });
 
     it("a wrong keystore password is an auth error (exit 4), one line, no stack trace", async () => {
@@ -253,6 +255,34 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       const r = await cli(["key", "show"], { mode: "none", key: "fr", env: { CROSSPROOF_KEYSTORE_PASSWORD: "" } });
       expect(r.code).to.equal(ExitCode.AUTH);
       expect(r.stderr).to.include("CROSSPROOF_KEYSTORE_PASSWORD");
+    });
+
+    it("on a terminal, the password is asked for and not echoed (a pseudo-terminal through `script`)", async function () {
+      const hasScript = await new Promise<boolean>((resolve) =>
+        spawn("script", ["--version"], { stdio: "ignore" })
+          .on("error", () => resolve(false))
+          .on("close", (code) => resolve(code === 0)),
+      );
+      if (!hasScript) this.skip();
+      const command = [process.execPath, bundle, "key", "show", "--key", keys.fr].map((a) => `'${a}'`).join(" ");
+      const out = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
+        const child = spawn("script", ["-qec", command, "/dev/null"], {
+          cwd: work,
+          env: { PATH: process.env.PATH ?? "", HOME: work, XDG_CONFIG_HOME: path.join(work, "xdg"), TERM: "dumb" },
+          stdio: ["pipe", "pipe", "pipe"],
+        });
+        let text = "";
+        child.stdout.on("data", (d: Buffer) => {
+          text += d.toString();
+          if (text.includes("Password for ") && !child.stdin.writableEnded) child.stdin.end(`${PASSWORD}\r`);
+        });
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code, text }));
+      });
+      expect(out.code, out.text).to.equal(0);
+      expect(out.text).to.include(`Password for ${keys.fr}: `);
+      expect(out.text).to.include(new Wallet(devKey(1)).address);
+      expect(out.text, "the password was echoed").to.not.include(PASSWORD);
     });
 
     it("settings come from flags, then the environment, then the config file", async () => {
@@ -845,6 +875,59 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       writeFileSync(response, "preservation confirmation");
       const f = (await ok(["assist", "fulfil", requestId, "--response", response, "--json"], { key: "us" })).json();
       expect(f).to.include({ requestId, state: "Fulfilled", late: false });
+    });
+
+    it("clarify (asked by the addressee, answered by the requester), then notify: the states on chain", async () => {
+      const issued = (
+        await ok(
+          [
+            "assist",
+            "issue",
+            "--to",
+            "3",
+            "--kind",
+            "produce",
+            "--first-upload",
+            "US",
+            "--primary-dissemination",
+            "FR",
+            "--legal-basis",
+            "CPP art. 60-2",
+            "--data",
+            "subscriber",
+            "--json",
+          ],
+          { key: "fr" },
+        )
+      ).json<{ requestId: string }>();
+      const id = issued.requestId;
+      const asked = (
+        await ok(
+          ["assist", "clarify", id, "--reason", "InsufficientInformation", "--question", "which account?", "--json"],
+          { key: "us" },
+        )
+      ).json();
+      expect(asked).to.include({ requestId: id, state: "AwaitingClarification" });
+      const answered = (
+        await ok(["assist", "clarify", id, "--answer", "account uploader-77", "--json"], { key: "fr" })
+      ).json();
+      // Asking for clarification acknowledged the request: answering it resumes from there.
+      expect(answered).to.include({ requestId: id, state: "Acknowledged" });
+      const both = await cli(["assist", "clarify", id, "--reason", "Incomplete", "--answer", "x"], { key: "fr" });
+      expect(both.code).to.equal(ExitCode.USAGE);
+      const notified = (
+        await ok(
+          ["assist", "notify", id, "--reasons", "DataNotStored", "--details", "account purged in March", "--json"],
+          {
+            key: "us",
+          },
+        )
+      ).json<{ state: string; reasons: string[] }>();
+      expect(notified).to.deep.include({ state: "ExecutionImpossible", reasons: ["DataNotStored"] });
+      const human = await ok(["assist", "list", "--filter", "all", "--role", "requester"], { key: "fr" });
+      expect(human.stdout).to.match(
+        new RegExp(`${id.slice(0, 10)}…\\s+requester\\s+Produce\\s+1\\s+3\\s+ExecutionImpossible`),
+      );
     });
 
     it("refusing an answered request is refused by the desk (exit 7)", async () => {

@@ -155,11 +155,12 @@ export function terminalPrompt(stdin: NodeJS.ReadStream, stderr: NodeJS.WriteStr
   if (stdin.isTTY !== true) return undefined;
   return (question) =>
     new Promise((resolve, reject) => {
-      stderr.write(question);
       let typed = "";
+      // Echo off before the question shows: what is typed (or pasted) at once must not be echoed either.
       stdin.setRawMode(true);
       stdin.resume();
       stdin.setEncoding("utf8");
+      stderr.write(question);
       const done = (err?: Error) => {
         stdin.setRawMode(false);
         stdin.pause();

@@ -204,7 +204,10 @@ export function assistCommands(program: Command, io: Io): void {
       .command("notify")
       .description("The addressee notifies that it cannot execute the request (Annex III reasons)")
       .argument("<requestId>", "the request")
-      .requiredOption("--reasons <list>", "e.g. DATA_DELETED, FORCE_MAJEURE (comma-separated)")
+      .requiredOption(
+        "--reasons <list>",
+        "Annex III reasons, comma-separated: DataNotStored, DeFactoImpossibility, IssuingAuthorityNotCompetent, OffenceNotCovered, ServiceNotCovered, ImmunityOrPrivilege, ThirdCountryLawConflict",
+      )
       .requiredOption("--details <text|hash>", "its account of why (hashed)")
       .action(
         action(io, async (ctx, o, id: string) =>
@@ -222,7 +225,7 @@ export function assistCommands(program: Command, io: Io): void {
           ),
         ),
       ),
-    ['crossproof assist notify 0x<request> --reasons DATA_DELETED --details "account purged 2026-03-01"'],
+    ['crossproof assist notify 0x<request> --reasons DataNotStored --details "account purged 2026-03-01"'],
   );
 
   examples(
