@@ -17,6 +17,7 @@ import { buildSync } from "esbuild";
 import { Wallet } from "ethers";
 import {
   ConsortiumClient,
+  EmbeddedContentStore,
   batchIdOf,
   generateRecipientKey,
   manifestHash,
@@ -113,6 +114,45 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
           },
         }),
       );
+    });
+  }
+
+  /** Whether util-linux `script` is there to run the CLI on a pseudo-terminal. */
+  const hasScript = () =>
+    new Promise<boolean>((resolve) =>
+      spawn("script", ["--version"], { stdio: "ignore" })
+        .on("error", () => resolve(false))
+        .on("close", (code) => resolve(code === 0)),
+    );
+
+  /** Runs the CLI on a pseudo-terminal (stdin and stderr are TTYs); types `password` when it is asked for. */
+  function inTerminal(
+    args: readonly string[],
+    o: { password?: string; env?: Record<string, string> } = {},
+  ): Promise<{ code: number | null; text: string }> {
+    const command = [process.execPath, bundle, ...args].map((a) => `'${a}'`).join(" ");
+    return new Promise((resolve, reject) => {
+      const child = spawn("script", ["-qec", command, "/dev/null"], {
+        cwd: work,
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: work,
+          XDG_CONFIG_HOME: path.join(work, "xdg"),
+          TERM: "dumb",
+          ...o.env,
+        },
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      let text = "";
+      child.stdout.on("data", (d: Buffer) => {
+        text += d.toString();
+        if (o.password !== undefined && text.includes("Password for ") && !child.stdin.writableEnded) {
+          child.stdin.end(`${o.password}\r`);
+        }
+      });
+      if (o.password === undefined) child.stdin.end();
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, text }));
     });
   }
 
@@ -258,27 +298,8 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
     });
 
     it("on a terminal, the password is asked for and not echoed (a pseudo-terminal through `script`)", async function () {
-      const hasScript = await new Promise<boolean>((resolve) =>
-        spawn("script", ["--version"], { stdio: "ignore" })
-          .on("error", () => resolve(false))
-          .on("close", (code) => resolve(code === 0)),
-      );
-      if (!hasScript) this.skip();
-      const command = [process.execPath, bundle, "key", "show", "--key", keys.fr].map((a) => `'${a}'`).join(" ");
-      const out = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
-        const child = spawn("script", ["-qec", command, "/dev/null"], {
-          cwd: work,
-          env: { PATH: process.env.PATH ?? "", HOME: work, XDG_CONFIG_HOME: path.join(work, "xdg"), TERM: "dumb" },
-          stdio: ["pipe", "pipe", "pipe"],
-        });
-        let text = "";
-        child.stdout.on("data", (d: Buffer) => {
-          text += d.toString();
-          if (text.includes("Password for ") && !child.stdin.writableEnded) child.stdin.end(`${PASSWORD}\r`);
-        });
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code, text }));
-      });
+      if (!(await hasScript())) this.skip();
+      const out = await inTerminal(["key", "show", "--key", keys.fr], { password: PASSWORD });
       expect(out.code, out.text).to.equal(0);
       expect(out.text).to.include(`Password for ${keys.fr}: `);
       expect(out.text).to.include(new Wallet(devKey(1)).address);
@@ -463,6 +484,23 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       expect(r.stderr).to.include("no --store");
     });
 
+    it("package shows a progress bar on a terminal for large inputs, and none when stderr is not a terminal", async function () {
+      if (!(await hasScript())) this.skip();
+      const big = path.join(work, "evidence", "big.bin");
+      writeFileSync(big, randomBytes(9 * 1024 * 1024));
+      const flags = ["--category", "3", "--tool", "obs@30.1", "--method", "screen-recording", "--collector", "M"];
+      const more = ["--source-url", "https://x.example/1", "--collecting", "FR", "--recipient", frPublicKeyFile];
+      const tty = await inTerminal(["package", big, ...flags, ...more], {
+        env: { CROSSPROOF_KEYSTORE_PASSWORD: PASSWORD },
+      });
+      expect(tty.code, tty.text).to.equal(0);
+      expect(tty.text).to.match(/hashing +\[[^\]]*\] +\d+%/);
+      expect(tty.text).to.match(/encrypting \[[^\]]*\] +\d+%/);
+      const piped = await ok(["package", big, ...flags, ...more], { mode: "none" });
+      expect(piped.stderr).to.not.include("hashing");
+      expect(piped.stdout).to.match(/^package hash: +0x[0-9a-f]{64}$/m);
+    });
+
     it("anchor: the record id is recordIdOf(member, package hash)", async () => {
       const r = await ok(
         [
@@ -636,24 +674,41 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       expect(v).to.deep.include({ indication: "TOTAL-PASSED", signed: false, savedTo: null });
     });
 
-    it("share: re-wraps the package for the US platform (same hash, new CID), recorded on chain", async () => {
+    it("share (gateway): re-wraps the package for the US platform (same hash, new CID), uploads it, records it", async () => {
       const r = await ok(
         ["share", recordId, "--with", "3", "--package-key", frPackageKey, "--store", store, "--json"],
         {
           key: "fr",
-          mode: "direct",
         },
       );
-      const s = r.json<{ cid: string; contentHash: string; recipient: string; eventType: string }>();
+      const s = r.json<{
+        cid: string;
+        contentHash: string;
+        recipient: string;
+        eventType: string;
+        counterparty: string;
+      }>();
       expect(s.contentHash).to.equal(pkg.contentHash);
       expect(s.cid).to.not.equal(pkg.cid);
       expect(s.recipient).to.equal("3");
       expect(s.eventType).to.equal("RecipientAdded");
+      // The re-wrapped package is in the gateway's store, and the custody chain records it.
+      const gatewayStore = await EmbeddedContentStore.open(demo.storeDir);
+      try {
+        expect(await gatewayStore.has(s.cid)).to.be.true;
+      } finally {
+        await gatewayStore.close();
+      }
+      const c = (await ok(["custody", "show", recordId, "--json"], { key: "fr" })).json<{
+        events: { eventType: string; counterparty: string }[];
+      }>();
+      expect(c.events.at(-1)).to.deep.include({ eventType: "RecipientAdded", counterparty: "3" });
     });
 
     it("share with a member that already is a recipient: refused (exit 7)", async () => {
       const r = await cli(["share", recordId, "--with", "2", "--package-key", frPackageKey, "--store", store], {
         key: "fr",
+        mode: "direct",
       });
       expect(r.code, r.stderr).to.equal(ExitCode.REFUSED);
       expect(r.stderr).to.include("ALREADY_A_RECIPIENT");
@@ -937,19 +992,33 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
   });
 
   describe("governance", () => {
-    it("propose and vote: suspending a member executes at the quorum", async () => {
+    it("propose and vote (direct): who pays gas is the member's key, or the --relayer-key", async () => {
+      const relayerFile = path.join(work, "relayer.hex");
+      writeFileSync(relayerFile, devKey(8), { mode: 0o600 });
+      const relayerKey = path.join(work, "relayer.json");
+      await ok(["key", "import", relayerFile, "--out", relayerKey, "--kdf-cost", "1024"], { mode: "none" });
       const p = (
         await ok(["propose", "SuspendMember", "--member", "5", "--json"], { key: "fr", mode: "direct" })
       ).json<{
         proposalId: string;
         executed: boolean;
+        transactionHash: string;
       }>();
       expect(p.executed).to.be.false;
-      const v = (await ok(["vote", p.proposalId, "yes", "--json"], { key: "de" })).json<{ executed: boolean }>();
+      expect((await chain.provider.getTransaction(p.transactionHash))?.from).to.equal(new Wallet(devKey(1)).address);
+      const v = (
+        await ok(["vote", p.proposalId, "yes", "--relayer-key", relayerKey, "--json"], { key: "de", mode: "direct" })
+      ).json<{ executed: boolean; transactionHash: string }>();
       expect(v.executed).to.be.true;
+      expect((await chain.provider.getTransaction(v.transactionHash))?.from).to.equal(new Wallet(devKey(8)).address);
       const members = (await ok(["members", "--json"])).json<{ members: { memberId: string; status: string }[] }>()
         .members;
       expect(members.find((m) => m.memberId === "5")?.status).to.equal("Suspended");
+    });
+
+    it("a vote by a member without the GOVERNOR role is refused (exit 7)", async () => {
+      const r = await cli(["vote", "1", "yes"], { key: "us" });
+      expect(r.code, r.stderr).to.equal(ExitCode.REFUSED);
     });
   });
 
