@@ -674,6 +674,26 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       expect(v).to.deep.include({ indication: "TOTAL-PASSED", signed: false, savedTo: null });
     });
 
+    it("verify <cid> directly: opened with a package key from the local store, TOTAL-PASSED unsigned", async () => {
+      const r = await ok(
+        ["verify", pkg.cid, "--anchored-by", "1", "--package-key", frPackageKey, "--store", store, "--json"],
+        { key: "de", mode: "direct" },
+      );
+      expect(r.json()).to.deep.include({ indication: "TOTAL-PASSED", signed: false });
+      // A package key file under another password: refused as an auth error, naming the file.
+      const other = path.join(work, "other.package-key");
+      await writePackageKey(other, (await generateRecipientKey()).privateKey, "another password", { iterations: 1000 });
+      const wrong = await cli(["verify", pkg.cid, "--package-key", other, "--store", store], {
+        key: "de",
+        mode: "direct",
+      });
+      expect(wrong.code).to.equal(ExitCode.AUTH);
+      expect(wrong.stderr).to.include(`wrong password for ${other}`);
+      const noKey = await cli(["verify", pkg.cid, "--store", store], { key: "de", mode: "direct" });
+      expect(noKey.code).to.equal(ExitCode.USAGE);
+      expect(noKey.stderr).to.include("--package-key");
+    });
+
     it("share (gateway): re-wraps the package for the US platform (same hash, new CID), uploads it, records it", async () => {
       const r = await ok(
         ["share", recordId, "--with", "3", "--package-key", frPackageKey, "--store", store, "--json"],
