@@ -1,0 +1,356 @@
+/** Cross-border assistance requests: issue, acknowledge, clarify, notify, fulfil, refuse, list. */
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import {
+  AssistanceKind,
+  RefusalGrounds,
+  computeCid,
+  sha256Hex,
+  type AssistanceRequestView,
+  type DataCategoryName,
+  type ImpossibilityReasonName,
+  type RefusalGroundsName,
+} from "../../index";
+import type { Context, Io } from "../context";
+import { CliError } from "../exit-codes";
+import { fields, iso, table } from "../output";
+import { action, bytes32, collect, examples, hashOrText, list, memberId } from "../util";
+import { caseRefFrom } from "./evidence";
+
+/** A request in --json, the gateway's shape (`GET /v1/assistance`). */
+function requestJson(v: AssistanceRequestView, me: bigint) {
+  return {
+    requestId: v.requestId,
+    role: v.requester === me ? "requester" : "addressee",
+    requester: v.requester.toString(),
+    addressee: v.addressee.toString(),
+    kind: v.kind,
+    emergencyReason: v.emergencyReason,
+    state: v.state,
+    stateNow: v.stateNow,
+    dataCategories: v.dataCategories,
+    firstUpload: v.firstUpload,
+    primaryDissemination: v.primaryDissemination,
+    issuedAt: iso(v.issuedAt),
+    deadline: iso(v.deadline),
+    retentionUntil: iso(v.retentionUntil),
+    acknowledgedAt: iso(v.acknowledgedAt),
+    respondedAt: iso(v.respondedAt),
+    late: v.late,
+    refusalGrounds: v.refusalGrounds ?? null,
+    agreementId: v.agreementId,
+    secondsLeft: v.secondsLeft ?? null,
+  };
+}
+type RequestJson = ReturnType<typeof requestJson>;
+
+async function step(
+  ctx: Context,
+  sign: (cp: Awaited<ReturnType<Context["chain"]>>, wallet: Awaited<ReturnType<Context["wallet"]>>) => Promise<never>,
+): Promise<Record<string, unknown>> {
+  const me = await ctx.signer();
+  const cp = await ctx.chain();
+  const signed = await sign(cp, me.wallet);
+  return ctx.submit(cp.assistance, signed);
+}
+
+const printState = (ctx: Context, r: Record<string, unknown>) =>
+  ctx.out.result(
+    r,
+    fields([
+      ["request", String(r.requestId)],
+      ["state", String(r.state)],
+      ...(r.late === undefined ? [] : ([["late", String(r.late)]] as [string, string][])),
+      ["transaction", String(r.transactionHash)],
+    ]),
+  );
+
+export function assistCommands(program: Command, io: Io): void {
+  const assist = program
+    .command("assist")
+    .description("Cross-border assistance requests (preserve, produce, take down)");
+
+  examples(
+    assist
+      .command("issue")
+      .description(
+        "Ask another member (an agency or a platform) to preserve, produce or take down; its deadline comes from the agreement between your jurisdictions",
+      )
+      .requiredOption("--to <member>", "the addressee")
+      .requiredOption("--kind <kind>", `${Object.keys(AssistanceKind).join(", ")}`)
+      .requiredOption("--first-upload <CC>", "where the content was first uploaded")
+      .requiredOption("--primary-dissemination <CC>", "where it was mainly disseminated")
+      .requiredOption("--legal-basis <text|hash>", "the legal basis (hashed)")
+      .option("--case <reference>", "case reference (with --case-salt or CROSSPROOF_CASE_SALT)")
+      .option("--case-salt <hex>", "32-byte salt of the case reference hash")
+      .option("--case-ref-hash <hash>", "the case reference hash itself")
+      .option("--evidence <recordId>", "an evidence record it concerns; repeat", collect)
+      .option("--data <list>", "data categories asked for: SUBSCRIBER, TRAFFIC, CONTENT, DISSEMINATION_RECORDS")
+      .option("--emergency <reason>", "an emergency: its reason (IMMINENT_THREAT_TO_LIFE, …)")
+      .option("--justification <text|hash>", "the emergency's justification (hashed)")
+      .action(
+        action(io, async (ctx, o) => {
+          const kind = String(o.kind);
+          const caseRef = caseRefFrom(ctx, o);
+          const r = await step(
+            ctx,
+            (cp, wallet) =>
+              cp.assistance.signIssue(wallet, {
+                addressee: memberId(String(o.to), "--to"),
+                kind: (kind.charAt(0).toUpperCase() + kind.slice(1).toLowerCase()) as never,
+                caseRef,
+                firstUpload: String(o.firstUpload).toUpperCase(),
+                primaryDissemination: String(o.primaryDissemination).toUpperCase(),
+                legalBasisHash: hashOrText(String(o.legalBasis)),
+                ...(o.evidence === undefined
+                  ? {}
+                  : { evidenceIds: (o.evidence as string[]).map((e) => bytes32(e, "--evidence")) }),
+                ...(o.data === undefined
+                  ? {}
+                  : { dataCategories: list(String(o.data)).map((d) => d.toUpperCase()) as DataCategoryName[] }),
+                ...(o.emergency === undefined
+                  ? {}
+                  : {
+                      emergency: {
+                        reason: String(o.emergency) as never,
+                        justificationHash: hashOrText(String(o.justification ?? "")),
+                      },
+                    }),
+              }) as Promise<never>,
+          );
+          ctx.out.result(
+            { ...r, deadline: typeof r.deadline === "number" ? iso(r.deadline) : r.deadline },
+            fields([
+              ["request", String(r.requestId)],
+              ["due", typeof r.deadline === "number" ? (iso(r.deadline) ?? "-") : String(r.deadline)],
+              ["transaction", String(r.transactionHash)],
+            ]),
+          );
+        }),
+      ),
+    [
+      'crossproof assist issue --to 3 --kind Preserve --first-upload US --primary-dissemination FR --legal-basis "CPP art. 60-1" --evidence 0x<record>',
+    ],
+  );
+
+  examples(
+    assist
+      .command("ack")
+      .description("Acknowledge a request addressed to your member")
+      .argument("<requestId>", "the request")
+      .action(
+        action(io, async (ctx, _o, id: string) =>
+          printState(
+            ctx,
+            await step(
+              ctx,
+              (cp, w) =>
+                cp.assistance.signAcknowledge(w, { requestId: bytes32(id, "the request id") }) as Promise<never>,
+            ),
+          ),
+        ),
+      ),
+    ["crossproof assist ack 0x<request>"],
+  );
+
+  examples(
+    assist
+      .command("clarify")
+      .description(
+        "The addressee asks for clarification (--reason, --question), or the requester answers it (--answer)",
+      )
+      .argument("<requestId>", "the request")
+      .option("--reason <reason>", "addressee: Incomplete, ManifestErrors or InsufficientInformation")
+      .option("--question <text|hash>", "addressee: what is unclear (hashed)")
+      .option("--answer <text|hash>", "requester: the clarification (hashed)")
+      .option("--answer-cid <cid>", "requester: where the clarification or corrected order is")
+      .action(
+        action(io, async (ctx, o, id: string) => {
+          const requestId = bytes32(id, "the request id");
+          if ((o.answer === undefined) === (o.reason === undefined)) {
+            throw new CliError("USAGE", "give --reason and --question (asking) or --answer (answering)");
+          }
+          const r =
+            o.answer !== undefined
+              ? await step(
+                  ctx,
+                  (cp, w) =>
+                    cp.assistance.signProvideClarification(w, {
+                      requestId,
+                      answerHash: hashOrText(String(o.answer)),
+                      ...(o.answerCid === undefined ? {} : { answerCid: String(o.answerCid) }),
+                    }) as Promise<never>,
+                )
+              : await step(
+                  ctx,
+                  (cp, w) =>
+                    cp.assistance.signRequestClarification(w, {
+                      requestId,
+                      reason: String(o.reason) as never,
+                      questionHash: hashOrText(String(o.question ?? "")),
+                    }) as Promise<never>,
+                );
+          printState(ctx, r);
+        }),
+      ),
+    [
+      'crossproof assist clarify 0x<request> --reason InsufficientInformation --question "which account?"',
+      'crossproof assist clarify 0x<request> --answer "account uploader-77"',
+    ],
+  );
+
+  examples(
+    assist
+      .command("notify")
+      .description("The addressee notifies that it cannot execute the request (Annex III reasons)")
+      .argument("<requestId>", "the request")
+      .requiredOption(
+        "--reasons <list>",
+        "Annex III reasons, comma-separated: DataNotStored, DeFactoImpossibility, IssuingAuthorityNotCompetent, OffenceNotCovered, ServiceNotCovered, ImmunityOrPrivilege, ThirdCountryLawConflict",
+      )
+      .requiredOption("--details <text|hash>", "its account of why (hashed)")
+      .action(
+        action(io, async (ctx, o, id: string) =>
+          printState(
+            ctx,
+            await step(
+              ctx,
+              (cp, w) =>
+                cp.assistance.signReportImpossibility(w, {
+                  requestId: bytes32(id, "the request id"),
+                  reasons: list(String(o.reasons)) as ImpossibilityReasonName[],
+                  detailsHash: hashOrText(String(o.details)),
+                }) as Promise<never>,
+            ),
+          ),
+        ),
+      ),
+    ['crossproof assist notify 0x<request> --reasons DataNotStored --details "account purged 2026-03-01"'],
+  );
+
+  examples(
+    assist
+      .command("fulfil")
+      .alias("fulfill")
+      .description(
+        "Answer a request with the response (its hash and CID go on chain; the file itself goes to the requester)",
+      )
+      .argument("<requestId>", "the request")
+      .requiredOption("--response <file>", "the response (an encrypted package or document)")
+      .option("--partial", "partly fulfilled")
+      .action(
+        action(io, async (ctx, o, id: string) => {
+          let bytes: Buffer;
+          try {
+            bytes = readFileSync(String(o.response));
+          } catch (cause) {
+            throw new CliError("INPUT", `cannot read ${String(o.response)}`, undefined, { cause });
+          }
+          const responseCid =
+            ctx.settings.store === undefined ? await computeCid(bytes) : await (await ctx.store()).put(bytes);
+          const r = await step(
+            ctx,
+            (cp, w) =>
+              cp.assistance.signAnswer(w, {
+                requestId: bytes32(id, "the request id"),
+                outcome: o.partial === true ? "PartiallyFulfilled" : "Fulfilled",
+                responseHash: `0x${sha256Hex(bytes)}`,
+                responseCid,
+              }) as Promise<never>,
+          );
+          printState(ctx, { ...r, responseCid });
+        }),
+      ),
+    ["crossproof assist fulfil 0x<request> --response subscriber-record.pdf --store ./content"],
+  );
+
+  examples(
+    assist
+      .command("refuse")
+      .description("Refuse a request, with its grounds")
+      .argument("<requestId>", "the request")
+      .requiredOption("--grounds <grounds>", Object.keys(RefusalGrounds).join(", "))
+      .action(
+        action(io, async (ctx, o, id: string) =>
+          printState(
+            ctx,
+            await step(
+              ctx,
+              (cp, w) =>
+                cp.assistance.signAnswer(w, {
+                  requestId: bytes32(id, "the request id"),
+                  outcome: "Refused",
+                  refusalGrounds: String(o.grounds).toUpperCase() as RefusalGroundsName,
+                }) as Promise<never>,
+            ),
+          ),
+        ),
+      ),
+    ["crossproof assist refuse 0x<request> --grounds DATA_NOT_HELD"],
+  );
+
+  examples(
+    assist
+      .command("list")
+      .description("Your member's requests (issued and received) with their state now")
+      .option("--filter <filter>", "open, due-soon, overdue, answered or all", "open")
+      .option("--role <role>", "requester, addressee or any", "any")
+      .action(
+        action(io, async (ctx, o) => {
+          const filter = String(o.filter);
+          const role = String(o.role);
+          if (!["open", "due-soon", "overdue", "answered", "all"].includes(filter))
+            throw new CliError("USAGE", "--filter is open, due-soon, overdue, answered or all");
+          if (!["requester", "addressee", "any"].includes(role))
+            throw new CliError("USAGE", "--role is requester, addressee or any");
+          let requests: RequestJson[];
+          if (ctx.mode === "gateway") {
+            requests = (
+              await ctx.http<{ requests: RequestJson[] }>("GET", `/v1/assistance?filter=${filter}&role=${role}`)
+            ).requests;
+          } else {
+            if (filter === "answered" || filter === "all") {
+              throw new CliError(
+                "USAGE",
+                `--filter ${filter} needs the gateway's index`,
+                "use a gateway (--gateway), or --filter open|due-soon|overdue",
+              );
+            }
+            const me = await ctx.signer();
+            const cp = await ctx.chain();
+            const ids: string[] = [];
+            for (const asAddressee of role === "any" ? [false, true] : [role === "addressee"]) {
+              ids.push(
+                ...(await cp.assistance.openRequests(me.memberId, {
+                  asAddressee,
+                  filter: filter === "due-soon" ? "dueSoon" : (filter as "open" | "overdue"),
+                })),
+              );
+            }
+            requests = [];
+            for (const id of [...new Set(ids.map((i) => i.toLowerCase()))]) {
+              const v = await cp.assistance.getRequest(id);
+              if (v !== undefined) requests.push(requestJson(v, me.memberId));
+            }
+          }
+          ctx.out.result({ requests }, () =>
+            requests.length === 0
+              ? "no request"
+              : table(
+                  ["request", "role", "kind", "from", "to", "state", "due"],
+                  requests.map((r) => [
+                    `${r.requestId.slice(0, 10)}…`,
+                    r.role,
+                    r.kind,
+                    r.requester,
+                    r.addressee,
+                    r.stateNow,
+                    r.deadline ?? "-",
+                  ]),
+                ),
+          );
+        }),
+      ),
+    ["crossproof assist list --filter overdue", "crossproof assist list --filter all --role addressee --json"],
+  );
+}

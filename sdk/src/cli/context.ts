@@ -1,0 +1,472 @@
+/**
+ * One run of the CLI: its settings (flags, then the environment, then the config file), the member's key, the
+ * chain connection, the gateway session, the content store, and the one `submit` every write goes through — the
+ * gateway's submissions API when a gateway is configured, else the SDK clients with the member's key (or a relayer
+ * key) paying gas.
+ */
+import { createReadStream, existsSync, mkdtempSync, openAsBlob, readFileSync, rmSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { createWriteStream } from "node:fs";
+import { Readable } from "node:stream";
+import type { Wallet } from "ethers";
+import {
+  CrossproofError,
+  CrossproofErrorCodes,
+  EmbeddedContentStore,
+  GatewayClient,
+  KuboContentStore,
+  connect,
+  fromJurisdiction,
+  roleNames,
+  toWireRequest,
+  type ContentStore,
+  type CrossproofErrorCode,
+  type Crossproof,
+  type GatewayProblem,
+  type RoleName,
+  type SignedRequest,
+} from "../index";
+import { CliError } from "./exit-codes";
+import { openKeystore, openPackageKey, type PasswordSource } from "./keystore";
+import { jsonSafe, Output } from "./output";
+
+/** The global options every command takes. */
+export interface GlobalOptions {
+  json?: boolean;
+  debug?: boolean;
+  config?: string;
+  gateway?: string;
+  direct?: boolean;
+  rpc?: string;
+  deployment?: string;
+  key?: string;
+  relayerKey?: string;
+  store?: string;
+  waitTimeout?: string;
+}
+
+/** The config file (`crossproof config` prints where it is looked for). Relative paths are from its folder. */
+export interface ConfigFile {
+  gateway?: string;
+  rpc?: string;
+  deployment?: string;
+  key?: string;
+  relayerKey?: string;
+  store?: string;
+}
+
+const CONFIG_KEYS = ["gateway", "rpc", "deployment", "key", "relayerKey", "store"] as const;
+const PATH_KEYS = new Set(["deployment", "key", "relayerKey", "store"]);
+
+/** Where the config file is looked for when neither --config nor CROSSPROOF_CONFIG names one. */
+export function defaultConfigPath(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_CONFIG_HOME ?? path.join(homedir(), ".config");
+  return path.join(base, "crossproof", "cli.json");
+}
+
+/** Reads the config file; a missing default file is an empty config, a missing named one an error. */
+export function readConfig(file: string, named: boolean): ConfigFile {
+  if (!existsSync(file)) {
+    if (named) throw new CliError("CONFIG", `no config file ${file}`, "check --config / CROSSPROOF_CONFIG");
+    return {};
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (cause) {
+    throw new CliError("CONFIG", `${file} is not JSON: ${(cause as Error).message}`, undefined, { cause });
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new CliError("CONFIG", `${file} must hold a JSON object`);
+  }
+  const config: ConfigFile = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (!(CONFIG_KEYS as readonly string[]).includes(k)) {
+      throw new CliError("CONFIG", `${file}: unknown setting "${k}"`, `the settings are ${CONFIG_KEYS.join(", ")}`);
+    }
+    if (typeof v !== "string" || v === "") throw new CliError("CONFIG", `${file}: "${k}" must be a non-empty string`);
+    const isUrl = /^https?:\/\//.test(v);
+    config[k as keyof ConfigFile] = PATH_KEYS.has(k) && !isUrl ? path.resolve(path.dirname(file), v) : v;
+  }
+  return config;
+}
+
+/** The settings in force, and where each came from. */
+export interface Settings extends ConfigFile {
+  configFile: string;
+  sources: Record<string, "flag" | "env" | "config">;
+}
+
+export function resolveSettings(o: GlobalOptions, env: NodeJS.ProcessEnv): Settings {
+  const named = o.config ?? env.CROSSPROOF_CONFIG;
+  const configFile = path.resolve(named ?? defaultConfigPath(env));
+  const file = readConfig(configFile, named !== undefined);
+  const fromEnv: ConfigFile = {
+    ...(env.CROSSPROOF_GATEWAY ? { gateway: env.CROSSPROOF_GATEWAY } : {}),
+    ...(env.CROSSPROOF_RPC_URL ? { rpc: env.CROSSPROOF_RPC_URL } : {}),
+    ...(env.CROSSPROOF_DEPLOYMENT ? { deployment: env.CROSSPROOF_DEPLOYMENT } : {}),
+    ...(env.CROSSPROOF_KEY_FILE ? { key: env.CROSSPROOF_KEY_FILE } : {}),
+    ...(env.CROSSPROOF_RELAYER_KEY_FILE ? { relayerKey: env.CROSSPROOF_RELAYER_KEY_FILE } : {}),
+    ...(env.CROSSPROOF_CONTENT_STORE ? { store: env.CROSSPROOF_CONTENT_STORE } : {}),
+  };
+  const settings: Settings = { configFile, sources: {} };
+  for (const k of CONFIG_KEYS) {
+    const flag = o[k];
+    const v = flag ?? fromEnv[k] ?? file[k];
+    if (v === undefined) continue;
+    settings[k] = v;
+    settings.sources[k] = flag !== undefined ? "flag" : fromEnv[k] !== undefined ? "env" : "config";
+  }
+  if (o.direct === true) delete settings.gateway;
+  return settings;
+}
+
+/** Who the key signs for, as the Consortium says now. */
+export interface Signer {
+  wallet: Wallet;
+  memberId: bigint;
+  roles: RoleName[];
+  jurisdiction: string;
+}
+
+const SDK_CODES = new Set<string>(CrossproofErrorCodes);
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  passwords: PasswordSource;
+}
+
+export class Context {
+  readonly out: Output;
+  readonly settings: Settings;
+  #chain: Promise<Crossproof> | undefined;
+  #wallet: Promise<Wallet> | undefined;
+  #signer: Promise<Signer> | undefined;
+  #gateway: Promise<GatewayClient> | undefined;
+  #store: Promise<ContentStore> | undefined;
+  #cleanups: (() => Promise<void> | void)[] = [];
+
+  constructor(
+    readonly options: GlobalOptions,
+    readonly io: Io,
+  ) {
+    this.out = new Output(options.json === true, io.stdout, io.stderr);
+    this.settings = resolveSettings(options, io.env);
+  }
+
+  /** Through a gateway (writes relayed by it, reads and verification by it) or straight to a chain node. */
+  get mode(): "gateway" | "direct" {
+    return this.settings.gateway === undefined ? "direct" : "gateway";
+  }
+
+  /** Whether progress bars may be drawn (stderr is a terminal, not --json). */
+  get interactive(): boolean {
+    return this.io.stderr.isTTY === true && !this.out.json;
+  }
+
+  /** The member's key (the keystore file opened with its password). */
+  wallet(): Promise<Wallet> {
+    this.#wallet ??= (async () => {
+      if (this.settings.key === undefined) {
+        throw new CliError(
+          "CONFIG",
+          "no key file",
+          "give --key <keystore.json> (or CROSSPROOF_KEY_FILE, or `key` in the config file); make one with `crossproof key new`",
+        );
+      }
+      return openKeystore(this.settings.key, this.io.passwords);
+    })();
+    return this.#wallet;
+  }
+
+  /** The chain connection (read-only: writes go through {@link submit}). */
+  chain(): Promise<Crossproof> {
+    this.#chain ??= (async () => {
+      const { rpc, deployment } = this.settings;
+      if (rpc === undefined || deployment === undefined) {
+        throw new CliError(
+          "CONFIG",
+          `this command reads the chain: it needs ${rpc === undefined ? "--rpc <url>" : ""}${rpc === undefined && deployment === undefined ? " and " : ""}${deployment === undefined ? "--deployment <file>" : ""}`,
+          "give them as flags, environment (CROSSPROOF_RPC_URL, CROSSPROOF_DEPLOYMENT) or in the config file",
+        );
+      }
+      const cp = await connect({ rpcUrl: rpc, deployment }).catch((err: unknown) => {
+        if (err instanceof CrossproofError && err.code === "CHAIN_ERROR") {
+          throw new CrossproofError("CHAIN_UNREACHABLE", err.message, { cause: err });
+        }
+        throw err;
+      });
+      this.#cleanups.push(() => cp.close());
+      return cp;
+    })();
+    return this.#chain;
+  }
+
+  /** The member the key signs for; `AUTH` when the Consortium knows no member with this key valid now. */
+  signer(): Promise<Signer> {
+    this.#signer ??= (async () => {
+      const wallet = await this.wallet();
+      const cp = await this.chain();
+      const info = await cp.consortium.consortium.signerInfo(wallet.address);
+      if (info.memberId === 0n) {
+        throw new CliError(
+          "AUTH",
+          `${wallet.address} is not a signing key of any member`,
+          "use a member's key file (--key), or have the key added to your member first",
+        );
+      }
+      if (!info.authorized) {
+        throw new CliError(
+          "AUTH",
+          `${wallet.address} signs for member ${info.memberId}, but ${info.keyValid ? "the member is not active" : "the key is not valid now"}`,
+        );
+      }
+      return {
+        wallet,
+        memberId: info.memberId,
+        roles: roleNames(info.roles),
+        jurisdiction: fromJurisdiction(info.jurisdiction),
+      };
+    })();
+    return this.#signer;
+  }
+
+  /** A gateway session signed in with the member's key (SIWE). */
+  gateway(): Promise<GatewayClient> {
+    this.#gateway ??= (async () => {
+      const url = this.requireGateway();
+      return GatewayClient.signIn(url, await this.wallet());
+    })();
+    return this.#gateway;
+  }
+
+  requireGateway(): string {
+    if (this.settings.gateway === undefined) {
+      throw new CliError("CONFIG", "no gateway", "give --gateway <url> (or CROSSPROOF_GATEWAY, or the config file)");
+    }
+    return this.settings.gateway;
+  }
+
+  /**
+   * A gateway route: signed in when `auth`, anonymous otherwise. Problems become `CrossproofError`s as the SDK's
+   * GatewayClient makes them (the SDK code when the problem carries one, else `GATEWAY_ERROR` with the problem).
+   */
+  async http<T>(method: string, route: string, body?: unknown, auth = true): Promise<T> {
+    const base = this.requireGateway().replace(/\/$/, "");
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (auth) headers.authorization = `Bearer ${(await this.gateway()).token}`;
+    let payload: string | FormData | undefined;
+    if (body instanceof FormData) payload = body;
+    else if (body !== undefined) {
+      headers["content-type"] = "application/json";
+      payload = JSON.stringify(jsonSafe(body));
+    }
+    let res: Response;
+    try {
+      res = await fetch(`${base}${route}`, { method, headers, ...(payload === undefined ? {} : { body: payload }) });
+    } catch (cause) {
+      throw new CrossproofError(
+        "GATEWAY_UNREACHABLE",
+        `cannot reach the gateway at ${base}: is it running, and is the URL right?`,
+        { cause },
+      );
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text === "" ? undefined : JSON.parse(text);
+    } catch (cause) {
+      throw new CrossproofError(
+        "GATEWAY_ERROR",
+        `${method} ${route}: the gateway answered ${res.status} with no JSON`,
+        {
+          cause,
+          details: { status: res.status },
+        },
+      );
+    }
+    if (!res.ok) {
+      const problem = json as GatewayProblem | undefined;
+      const code =
+        problem?.code !== undefined && SDK_CODES.has(problem.code)
+          ? (problem.code as CrossproofErrorCode)
+          : "GATEWAY_ERROR";
+      throw new CrossproofError(code, `${method} ${route}: ${problem?.detail ?? `HTTP ${res.status}`}`, {
+        details: { status: res.status, problem, ...(problem ?? {}) },
+      });
+    }
+    return json as T;
+  }
+
+  /** The local content store: --store (a folder, or a Kubo RPC URL). */
+  store(): Promise<ContentStore> {
+    this.#store ??= (async () => {
+      const s = this.settings.store;
+      if (s === undefined) {
+        throw new CliError(
+          "CONFIG",
+          "no content store",
+          "give --store <folder> (embedded store) or --store http://…:5001 (Kubo), or CROSSPROOF_CONTENT_STORE",
+        );
+      }
+      const store: ContentStore = /^https?:\/\//.test(s) ? new KuboContentStore(s) : await EmbeddedContentStore.open(s);
+      this.#cleanups.push(() => store.close());
+      return store;
+    })();
+    return this.#store;
+  }
+
+  /** The local store if one is configured, else a temporary one removed at the end (gateway mode uploads). */
+  async storeOrTemporary(): Promise<ContentStore> {
+    if (this.settings.store !== undefined) return this.store();
+    const dir = mkdtempSync(path.join(tmpdir(), "crossproof-cli-"));
+    const store = await EmbeddedContentStore.open(dir);
+    this.#cleanups.push(async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    return store;
+  }
+
+  /** A package key file opened with the keystore password. */
+  packageKey(file: string) {
+    return openPackageKey(file, this.io.passwords);
+  }
+
+  /**
+   * Sends a signed request and waits for it to be mined: through the gateway's outbox (`POST /v1/submissions`,
+   * then its status) in gateway mode, else through the SDK client with the relayer key (default: the member's own
+   * key pays). Resolves to the domain result (ids, states) with the transaction, in the same shape either way.
+   */
+  async submit(
+    client: { submit(signed: never, relayer: never): Promise<{ wait(): Promise<object> }> },
+    signed: SignedRequest<unknown, string>,
+  ): Promise<Record<string, unknown>> {
+    if (this.mode === "gateway") {
+      const accepted = await this.http<{ id: string; status: string }>(
+        "POST",
+        "/v1/submissions",
+        toWireRequest(signed),
+      );
+      const limit = Date.now() + 1000 * Number(this.options.waitTimeout ?? 120);
+      for (;;) {
+        const s = await this.http<{
+          id: string;
+          status: "pending" | "confirmed" | "failed";
+          transaction?: { hash: string; blockNumber?: number };
+          result?: Record<string, unknown>;
+          error?: { code: string; message: string; error?: string; argsInWords?: Record<string, string> };
+        }>("GET", `/v1/submissions/${accepted.id}`);
+        if (s.status === "confirmed") {
+          return {
+            ...(s.result ?? {}),
+            transactionHash: s.transaction?.hash,
+            blockNumber: s.transaction?.blockNumber,
+            submission: s.id,
+          };
+        }
+        if (s.status === "failed") {
+          const code =
+            s.error !== undefined && SDK_CODES.has(s.error.code)
+              ? (s.error.code as CrossproofErrorCode)
+              : "CHAIN_ERROR";
+          throw new CrossproofError(code, s.error?.message ?? "the submission failed", {
+            details: { submission: s.id, ...(s.error?.error === undefined ? {} : { error: s.error.error }) },
+          });
+        }
+        if (Date.now() > limit) {
+          throw new CliError(
+            "NETWORK",
+            `submission ${s.id} is still pending`,
+            `follow it at ${this.settings.gateway}/v1/submissions/${s.id}, or raise --wait-timeout`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    const relayer = await this.relayer();
+    const submitted = await (client.submit as (s: unknown, r: unknown) => Promise<{ wait(): Promise<object> }>).call(
+      client,
+      signed,
+      relayer,
+    );
+    const mined = (await submitted.wait()) as { receipt?: { hash: string; blockNumber: number } } & Record<
+      string,
+      unknown
+    >;
+    const { receipt, ...result } = mined;
+    return jsonSafe({ ...result, transactionHash: receipt?.hash, blockNumber: receipt?.blockNumber }) as Record<
+      string,
+      unknown
+    >;
+  }
+
+  #relayer: Promise<Wallet> | undefined;
+  /** Direct mode: who pays gas — the relayer key file if given, else the member's own key. */
+  relayer(): Promise<Wallet> {
+    this.#relayer ??= (async () => {
+      const cp = await this.chain();
+      const key =
+        this.settings.relayerKey === undefined
+          ? await this.wallet()
+          : await openKeystore(this.settings.relayerKey, this.io.passwords);
+      return key.connect(cp.provider);
+    })();
+    return this.#relayer;
+  }
+
+  /** Uploads a package held in `store` to the gateway (`POST /v1/packages`); resolves to the gateway's answer. */
+  async uploadPackage(store: ContentStore, cid: string): Promise<{ cid: string; bytes?: number }> {
+    const dir = mkdtempSync(path.join(tmpdir(), "crossproof-upload-"));
+    try {
+      const form = new FormData();
+      form.append("cid", cid);
+      const parts = ["envelope.jwe.json"];
+      for (let i = 0; ; i++) {
+        const p = `files/${i}`;
+        try {
+          await store.resolve(`${cid}/${p}`);
+        } catch {
+          break;
+        }
+        parts.push(p);
+      }
+      for (const [i, p] of parts.entries()) {
+        const file = path.join(dir, String(i));
+        await pipeline(Readable.from(store.get(`${cid}/${p}`)), createWriteStream(file));
+        form.append("file", await openAsBlob(file), p);
+      }
+      return await this.http("POST", "/v1/packages", form);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Writes a file, making its folder. */
+  async writeFile(file: string, content: string): Promise<void> {
+    await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+    await writeFile(file, content);
+  }
+
+  readText(file: string, what: string): string {
+    try {
+      return file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
+    } catch (cause) {
+      throw new CliError("INPUT", `cannot read ${what} ${file}`, undefined, { cause });
+    }
+  }
+
+  /** Runs every cleanup (stores closed, connections stopped, temporary folders removed). */
+  async close(): Promise<void> {
+    for (const c of this.#cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    this.#cleanups = [];
+  }
+}
+
+/** A stream of a file (for uploads of evidence files). */
+export const fileStream = (file: string) => createReadStream(file);
