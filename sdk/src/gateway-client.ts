@@ -10,6 +10,7 @@ import type { Signer } from "ethers";
 import type { JSONWebKeySet } from "jose";
 import { SiweMessage } from "siwe";
 import { CrossproofError, CrossproofErrorCodes, type CrossproofErrorCode } from "./errors";
+import type { RightName } from "./constants";
 import type { TimePolicy, VerificationReport } from "./report";
 
 /** An RFC 9457 problem document as the gateway answers it. */
@@ -33,6 +34,8 @@ export interface GatewayVerificationOptions {
   batch?: { batchId: string; proof: readonly string[] };
   timePolicy?: TimePolicy;
   confirmations?: number;
+  /** A licence question, answered in the report's LICENSE_AUTHORIZATION check. */
+  license?: { licenseId: string; right: RightName; territory: string; at: Date | number };
 }
 
 /** A report signed by the member's report key. */
@@ -236,5 +239,15 @@ function wireOptions(o: GatewayVerificationOptions): Record<string, unknown> {
     ...(o.batch === undefined ? {} : { batch: { batchId: o.batch.batchId, proof: [...o.batch.proof] } }),
     ...(o.timePolicy === undefined ? {} : { timePolicy: o.timePolicy }),
     ...(o.confirmations === undefined ? {} : { confirmations: o.confirmations }),
+    ...(o.license === undefined
+      ? {}
+      : {
+          license: {
+            licenseId: o.license.licenseId,
+            right: o.license.right,
+            territory: o.license.territory,
+            at: o.license.at instanceof Date ? Math.floor(o.license.at.getTime() / 1000) : o.license.at,
+          },
+        }),
   };
 }

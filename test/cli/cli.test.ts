@@ -60,8 +60,11 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
   let work: string;
   let bundle: string;
   let reportKid: string;
-  /** Key files (encrypted keystores) of the FR agency (1), DE court (2), US platform (3), a rights holder. */
-  const keys = { fr: "", de: "", us: "", holder: "", label: "" };
+  /**
+   * Key files (encrypted keystores) of the FR agency (1), DE court (2), US platform (3), ES registry (4), CN bureau (6,
+   * dev account 10), a rights holder.
+   */
+  const keys = { fr: "", de: "", us: "", es: "", cn: "", holder: "", label: "" };
   let frPackageKey: string;
   let frPublicKeyFile: string;
   let store: string;
@@ -225,6 +228,8 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       ["fr", 1],
       ["de", 2],
       ["us", 3],
+      ["es", 4],
+      ["cn", 10],
       ["holder", 6],
       ["label", 7],
     ] as const) {
@@ -336,13 +341,12 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
   });
 
   describe("consortium reads", () => {
-    const expectedMembers = [
-      ["1", "FR", ["AGENCY", "GOVERNOR"]],
-      ["2", "DE", ["COURT", "GOVERNOR"]],
-      ["3", "US", ["PLATFORM"]],
-      ["4", "ES", ["REGISTRY", "GOVERNOR"]],
-      ["5", "NL", ["OPERATOR"]],
-    ];
+    /** The demo consortium's founders, in order (members 1…n), as its configuration file lists them. */
+    const expectedMembers = (
+      JSON.parse(readFileSync(path.join(__dirname, "..", "..", "config", "demo-consortium.json"), "utf8")) as {
+        founders: { jurisdiction: string; roles: string[] }[];
+      }
+    ).founders.map((f, i) => [String(i + 1), f.jurisdiction, f.roles]);
 
     for (const mode of ["gateway", "direct"] as const) {
       it(`members (${mode}): the same list either way`, async () => {
@@ -1026,8 +1030,15 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       }>();
       expect(p.executed).to.be.false;
       expect((await chain.provider.getTransaction(p.transactionHash))?.from).to.equal(new Wallet(devKey(1)).address);
+      // Five governors: the proposer's vote and three more reach the 2/3 quorum; the last vote executes it.
+      for (const key of ["de", "es"] as const) {
+        const early = (await ok(["vote", p.proposalId, "yes", "--json"], { key, mode: "direct" })).json<{
+          executed: boolean;
+        }>();
+        expect(early.executed).to.be.false;
+      }
       const v = (
-        await ok(["vote", p.proposalId, "yes", "--relayer-key", relayerKey, "--json"], { key: "de", mode: "direct" })
+        await ok(["vote", p.proposalId, "yes", "--relayer-key", relayerKey, "--json"], { key: "cn", mode: "direct" })
       ).json<{ executed: boolean; transactionHash: string }>();
       expect(v.executed).to.be.true;
       expect((await chain.provider.getTransaction(v.transactionHash))?.from).to.equal(new Wallet(devKey(8)).address);

@@ -33,6 +33,8 @@ describe("gateway: each verification failure over HTTP (real chain, signed repor
   let gw: RunningGateway;
   let courtToken: string;
   let reportKid: string;
+  /** The demo's platform sublicence: BROADCAST in FR only. */
+  let licenceId: string;
   const fr = new Wallet(devKey(1));
   const de = new Wallet(devKey(2));
   let n = 0;
@@ -41,6 +43,7 @@ describe("gateway: each verification failure over HTTP (real chain, signed repor
     chain = await startHoldingChain();
     const setup = await demoWithCourtKeys(chain);
     reportKid = setup.reportKey.kid;
+    licenceId = setup.demo.licenceId;
     gw = await startTestGateway(chain, [auditModule, verificationModule], {
       keystoreDir: setup.keystoreDir,
       keystorePassword: setup.keystorePassword,
@@ -295,6 +298,35 @@ describe("gateway: each verification failure over HTTP (real chain, signed repor
         "BATCH_INCLUSION",
       )!.result,
     ).to.equal("PASSED");
+  });
+
+  it("a licence question over HTTP: LICENSE_AUTHORIZATION PASSED in a granted territory, FAILED TERRITORY_NOT_GRANTED elsewhere", async function () {
+    const a = await anchorFr();
+    await relay(a.signed);
+    await custody(a.recordId);
+    const at = await cp().chainTime();
+    const ask = (territory: string) =>
+      verifyOverHttp({
+        evidence: { contentHash: a.contentHash },
+        anchoredBy: 1,
+        license: { licenseId: licenceId, right: "BROADCAST", territory, at },
+      });
+    const granted = check(await ask("FR"), "LICENSE_AUTHORIZATION")!;
+    expect(granted).to.deep.include({ result: "PASSED" });
+    const refused = check(await ask("US"), "LICENSE_AUTHORIZATION")!;
+    expect(refused).to.deep.include({ result: "FAILED", subCode: "TERRITORY_NOT_GRANTED" });
+    expect(refused.details).to.include({ reason: "TERRITORY_NOT_GRANTED" });
+    // A malformed question is refused before any chain read, as a problem.
+    const res = await fetch(`${gw.url}/v1/verifications`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${courtToken}` },
+      body: JSON.stringify({
+        evidence: { contentHash: a.contentHash },
+        license: { licenseId: licenceId, right: "SING", territory: "FR", at },
+      }),
+    });
+    expect(res.status).to.equal(400);
+    expect(res.headers.get("content-type")).to.match(/^application\/problem\+json/);
   });
 
   it("a member suspended in the block it anchored in: SIGNER_VALID FAILED MEMBER_NOT_ACTIVE (last: FR stays suspended)", async function () {

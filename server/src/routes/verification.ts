@@ -10,10 +10,12 @@ import { z } from "../zod";
 import {
   CrossproofError,
   OPEN_ENDED,
+  Right,
   TimePolicies,
   readPackageHeader,
   signReport,
   verifyReport,
+  type RightName,
   type VerificationReport,
   type VerifyEvidenceParameters,
 } from "../../../sdk/src";
@@ -41,6 +43,25 @@ const VerificationOptions = z
         "When the recognition agreement must have been in force (default at-anchoring, the rule endorse applies)",
     }),
     confirmations: z.coerce.number().int().min(1).max(1000).optional(),
+    license: z
+      .object({
+        licenseId: bytes32,
+        right: z.enum(Object.keys(Right) as [RightName, ...RightName[]]),
+        territory: z.string().regex(/^[A-Z]{2}$/, "an ISO 3166-1 alpha-2 code"),
+        at: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 48 - 1)
+          .openapi({ description: "Unix seconds" }),
+      })
+      .strict()
+      .optional()
+      .openapi({
+        description:
+          "A licence question answered in the report's LICENSE_AUTHORIZATION check: did this licence's chain " +
+          "authorise the right in the territory at that time (the chain's verifyAuthorization, in words)",
+      }),
   })
   .strict();
 
@@ -125,6 +146,7 @@ async function verifyAndSign(
     ...(options.anchoredBy === undefined ? {} : { anchoredBy: options.anchoredBy }),
     ...(options.batch === undefined ? {} : { batch: options.batch }),
     ...(options.timePolicy === undefined ? {} : { timePolicy: options.timePolicy }),
+    ...(options.license === undefined ? {} : { license: options.license }),
     confirmations: options.confirmations ?? ctx.config.confirmations,
   });
   const { jws, kid } = await signFor(ctx, member, report);
