@@ -46,6 +46,8 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
   let keyFile: string;
   /** The court's report key (registered on chain, held by the gateway). */
   let reportKey: ReportKeyPair;
+  /** The demo's sublicence to the platform (broadcast in FR). */
+  let licenceId: string;
   const keyPassword = "portal test password";
 
   before(async function () {
@@ -57,6 +59,7 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
     const setup = await demoWithCourtKeys(chain);
     work = setup.work;
     reportKey = setup.reportKey;
+    licenceId = setup.demo.licenceId;
     const store = await EmbeddedContentStore.open(setup.demo.storeDir);
     good = path.join(work, "package");
     const opened = await openPackage({
@@ -535,6 +538,27 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
       expect(await page.getAttribute("#report article.anchor", "data-indication")).to.be.a("string");
       expect(await page.textContent("#report article.anchor h3")).to.contain("batch in FR");
       expect(await page.getAttribute("#report li[data-check='BATCH_INCLUSION']", "data-result")).to.equal("PASSED");
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("answers a licence question link by link (members)", async function () {
+    const { page, context } = await open({ lang: "en" });
+    try {
+      await signInWithKeyFile(page);
+      const ask = async (territory: string) => {
+        await page.fill("#licence-id", licenceId);
+        await page.selectOption("#licence-right", "BROADCAST");
+        await page.fill("#licence-territory", territory);
+        await page.click("#licence-form button[type=submit]");
+        await page.waitForSelector(`#licence-result [data-territory='${territory}']`);
+        return page.getAttribute(`#licence-result [data-territory='${territory}']`, "data-authorized");
+      };
+      expect(await ask("FR")).to.equal("true");
+      expect(await ask("US")).to.equal("false");
+      expect(await page.textContent("#licence-result")).to.contain("TERRITORY_NOT_GRANTED");
+      expect(await page.locator("#licence-result ol li").count()).to.be.greaterThan(1);
     } finally {
       await context.close();
     }
