@@ -46,6 +46,8 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
   let keyFile: string;
   /** The court's report key (registered on chain, held by the gateway). */
   let reportKey: ReportKeyPair;
+  /** The demo's sublicence to the platform (broadcast in FR). */
+  let licenceId: string;
   const keyPassword = "portal test password";
 
   before(async function () {
@@ -57,6 +59,7 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
     const setup = await demoWithCourtKeys(chain);
     work = setup.work;
     reportKey = setup.reportKey;
+    licenceId = setup.demo.licenceId;
     const store = await EmbeddedContentStore.open(setup.demo.storeDir);
     good = path.join(work, "package");
     const opened = await openPackage({
@@ -115,7 +118,11 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
     await page.fill("#signin-password", keyPassword);
     await page.click("#signin-key button[type=submit]");
     await page.waitForSelector("#signin-status[data-principal=member]");
-    expect(await page.textContent("#signin-status")).to.contain("member 2 (DE");
+    if ((await page.getAttribute("html", "lang")) === "en") {
+      expect(await page.textContent("#signin-status")).to.contain("member 2 (DE");
+    } else {
+      expect(await page.textContent("#signin-status")).to.contain("成员 2（DE");
+    }
   }
 
   async function checkFolder(page: Page, folder: string, mode: "hash" | "manifest" | "upload"): Promise<void> {
@@ -540,6 +547,27 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
     }
   });
 
+  it("answers a licence question link by link (members)", async function () {
+    const { page, context } = await open({ lang: "en" });
+    try {
+      await signInWithKeyFile(page);
+      const ask = async (territory: string) => {
+        await page.fill("#licence-id", licenceId);
+        await page.selectOption("#licence-right", "BROADCAST");
+        await page.fill("#licence-territory", territory);
+        await page.click("#licence-form button[type=submit]");
+        await page.waitForSelector(`#licence-result [data-territory='${territory}']`);
+        return page.getAttribute(`#licence-result [data-territory='${territory}']`, "data-authorized");
+      };
+      expect(await ask("FR")).to.equal("true");
+      expect(await ask("US")).to.equal("false");
+      expect(await page.textContent("#licence-result")).to.contain("TERRITORY_NOT_GRANTED");
+      expect(await page.locator("#licence-result ol li").count()).to.be.greaterThan(1);
+    } finally {
+      await context.close();
+    }
+  });
+
   it("can be used with the keyboard alone: every control is reached by Tab, in order, and works", async function () {
     const { page, context } = await open({ lang: "en" });
     try {
@@ -609,10 +637,7 @@ describe("verification portal (Chromium, real chain and gateway)", function () {
       await page.waitForSelector("html[lang='zh-CN']");
       expect(await page.textContent("h1")).to.equal("crossproof 电子证据核验门户");
       expect(await page.title()).to.equal("crossproof 电子证据核验门户");
-      await signInWithKeyFile(page).catch(async () => {
-        // The status is in Chinese now; the principal attribute is what counts.
-        await page.waitForSelector("#signin-status[data-principal=member]");
-      });
+      await signInWithKeyFile(page);
       await checkFolder(page, good, "upload");
       await page.waitForSelector("#report[data-indication='TOTAL-PASSED']");
       expect(await page.textContent("#indication")).to.contain("证据真实");

@@ -586,7 +586,7 @@ function setUpLicence(): void {
           out,
           h(
             "p",
-            { "data-authorized": String(a.authorized) },
+            { "data-authorized": String(a.authorized), "data-territory": territory },
             a.authorized
               ? t("licence.authorized", { summary: a.summary })
               : t("licence.notAuthorized", { reason: a.reason, summary: a.summary }),
