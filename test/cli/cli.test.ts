@@ -1160,6 +1160,22 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       }
     });
 
+    it("the package's bin runs the CLI (in this checkout: its source, as `npx crossproof` does)", async () => {
+      const version = (JSON.parse(readFileSync(path.join(root, "sdk", "package.json"), "utf8")) as { version: string })
+        .version;
+      const out = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [path.join(root, "sdk", "bin", "crossproof.cjs"), "--version"], {
+          cwd: work,
+          stdio: ["ignore", "pipe", "inherit"],
+        });
+        let stdout = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code, stdout }));
+      });
+      expect(out).to.deep.equal({ code: 0, stdout: `${version}\n` });
+    });
+
     it("completion bash is a valid bash script that completes commands", async () => {
       const r = await ok(["completion", "bash"], { mode: "none" });
       const script = path.join(work, "completion.bash");

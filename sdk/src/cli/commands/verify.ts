@@ -167,10 +167,11 @@ export function verifyCommands(program: Command, io: Io): void {
               if (o.packageKey === undefined)
                 throw new CliError("USAGE", "opening a package needs --package-key <file>");
               const recipientKey = await ctx.packageKey(String(o.packageKey));
+              const outputDir = ctx.plaintextDir();
               evidence =
                 t.kind === "cid"
-                  ? { package: { cid: t.cid, store: await ctx.store() }, recipientKey }
-                  : { package: { folder: t.folder }, recipientKey };
+                  ? { package: { cid: t.cid, store: await ctx.store() }, recipientKey, outputDir }
+                  : { package: { folder: t.folder }, recipientKey, outputDir };
             }
             let verifier: { memberId: bigint } | { jurisdiction: string };
             if (ctx.settings.key !== undefined) verifier = { memberId: (await ctx.signer()).memberId };
