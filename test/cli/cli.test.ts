@@ -1053,6 +1053,14 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       );
     });
 
+    it("a file that is not JSON where JSON is expected: exit 3 naming the file", async () => {
+      const notJson = path.join(work, "not.json");
+      writeFileSync(notJson, "capture.webm 0x12");
+      const r = await cli(["anchor", "--package", notJson], { key: "fr" });
+      expect(r.code).to.equal(ExitCode.INPUT);
+      expect(r.stderr.split("\n")[0]).to.match(new RegExp(`^crossproof: the package file ${notJson} is not JSON`));
+    });
+
     it("--json errors are a JSON document with the class and exit code", async () => {
       const r = await cli(["custody", "show", "0xzz", "--json"], { key: "fr" });
       expect(r.code).to.equal(ExitCode.INPUT);

@@ -480,6 +480,16 @@ export class Context {
     }
   }
 
+  /** A JSON file (or stdin, `-`); `INPUT` when it cannot be read or is not JSON. */
+  readJson<T = Record<string, unknown>>(file: string, what: string): T {
+    const text = this.readText(file, what);
+    try {
+      return JSON.parse(text) as T;
+    } catch (cause) {
+      throw new CliError("INPUT", `${what} ${file} is not JSON: ${(cause as Error).message}`, undefined, { cause });
+    }
+  }
+
   /** Runs every cleanup (stores closed, connections stopped, temporary folders removed). */
   async close(): Promise<void> {
     for (const c of this.#cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);

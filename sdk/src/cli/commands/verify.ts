@@ -120,13 +120,7 @@ export function verifyCommands(program: Command, io: Io): void {
           }
           if (o.confirmations !== undefined) options.confirmations = Number(o.confirmations);
           if (o.proof !== undefined) {
-            let p: BatchProofFile;
-            try {
-              p = JSON.parse(ctx.readText(String(o.proof), "the proof file")) as BatchProofFile;
-            } catch (cause) {
-              if (cause instanceof CliError) throw cause;
-              throw new CliError("INPUT", `${String(o.proof)} is not JSON`, undefined, { cause });
-            }
+            const p = ctx.readJson<BatchProofFile>(String(o.proof), "the proof file");
             if (typeof p.batchId !== "string" || !Array.isArray(p.proof)) {
               throw new CliError(
                 "INPUT",
