@@ -1064,6 +1064,14 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       );
     });
 
+    it("a file that is not JSON where JSON is expected: exit 3 naming the file", async () => {
+      const notJson = path.join(work, "not.json");
+      writeFileSync(notJson, "capture.webm 0x12");
+      const r = await cli(["anchor", "--package", notJson], { key: "fr" });
+      expect(r.code).to.equal(ExitCode.INPUT);
+      expect(r.stderr.split("\n")[0]).to.match(new RegExp(`^crossproof: the package file ${notJson} is not JSON`));
+    });
+
     it("--json errors are a JSON document with the class and exit code", async () => {
       const r = await cli(["custody", "show", "0xzz", "--json"], { key: "fr" });
       expect(r.code).to.equal(ExitCode.INPUT);
@@ -1169,6 +1177,22 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
         const r = await ok([...cmd, "--help"], { mode: "none" });
         expect(r.stdout).to.match(/\nExamples:\n {2}\$ crossproof /);
       }
+    });
+
+    it("the package's bin runs the CLI (in this checkout: its source, as `npx crossproof` does)", async () => {
+      const version = (JSON.parse(readFileSync(path.join(root, "sdk", "package.json"), "utf8")) as { version: string })
+        .version;
+      const out = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [path.join(root, "sdk", "bin", "crossproof.cjs"), "--version"], {
+          cwd: work,
+          stdio: ["ignore", "pipe", "inherit"],
+        });
+        let stdout = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code, stdout }));
+      });
+      expect(out).to.deep.equal({ code: 0, stdout: `${version}\n` });
     });
 
     it("completion bash is a valid bash script that completes commands", async () => {

@@ -4,12 +4,11 @@
  * gateway's submissions API when a gateway is configured, else the SDK clients with the member's key (or a relayer
  * key) paying gas.
  */
-import { createReadStream, existsSync, mkdtempSync, openAsBlob, readFileSync, rmSync } from "node:fs";
+import { createWriteStream, existsSync, mkdtempSync, openAsBlob, readFileSync, rmSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { createWriteStream } from "node:fs";
 import { Readable } from "node:stream";
 import type { Wallet } from "ethers";
 import {
@@ -133,6 +132,15 @@ export interface Signer {
 }
 
 const SDK_CODES = new Set<string>(CrossproofErrorCodes);
+
+/** Folders that may hold plaintext evidence (opened packages): removed at the end, and on Ctrl-C. */
+const plaintextDirs = new Set<string>();
+
+/** Removes every folder that may hold plaintext, at once (the SIGINT handler calls it before exiting). */
+export function removePlaintextDirs(): void {
+  for (const dir of plaintextDirs) rmSync(dir, { recursive: true, force: true });
+  plaintextDirs.clear();
+}
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -333,6 +341,17 @@ export class Context {
     return store;
   }
 
+  /** A new private temporary folder for opened (plaintext) files, removed at the end and on Ctrl-C. */
+  plaintextDir(): string {
+    const dir = mkdtempSync(path.join(tmpdir(), "crossproof-opened-"));
+    plaintextDirs.add(dir);
+    this.#cleanups.push(() => {
+      rmSync(dir, { recursive: true, force: true });
+      plaintextDirs.delete(dir);
+    });
+    return dir;
+  }
+
   /** A package key file opened with the keystore password. */
   packageKey(file: string) {
     return openPackageKey(file, this.io.passwords);
@@ -461,12 +480,19 @@ export class Context {
     }
   }
 
+  /** A JSON file (or stdin, `-`); `INPUT` when it cannot be read or is not JSON. */
+  readJson<T = Record<string, unknown>>(file: string, what: string): T {
+    const text = this.readText(file, what);
+    try {
+      return JSON.parse(text) as T;
+    } catch (cause) {
+      throw new CliError("INPUT", `${what} ${file} is not JSON: ${(cause as Error).message}`, undefined, { cause });
+    }
+  }
+
   /** Runs every cleanup (stores closed, connections stopped, temporary folders removed). */
   async close(): Promise<void> {
     for (const c of this.#cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
     this.#cleanups = [];
   }
 }
-
-/** A stream of a file (for uploads of evidence files). */
-export const fileStream = (file: string) => createReadStream(file);

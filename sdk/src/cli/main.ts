@@ -5,7 +5,7 @@
  * or straight against a chain node. docs/CLI.md documents every command, the configuration and the exit codes.
  */
 import { Command, CommanderError, Option } from "commander";
-import type { Io } from "./context";
+import { removePlaintextDirs, type Io } from "./context";
 import { CliError, ExitCode, classify } from "./exit-codes";
 import { terminalPrompt } from "./keystore";
 import { bashCompletion, zshCompletion } from "./completion";
@@ -137,8 +137,10 @@ export function processIo(): Io {
   };
 }
 
-if (require.main === module) {
+/** Runs the CLI as a process: its arguments, streams and exit code (what the `crossproof` bin calls). */
+export function main(): void {
   process.once("SIGINT", () => {
+    removePlaintextDirs();
     process.stderr.write("\ncrossproof: interrupted\n");
     process.exit(ExitCode.INTERRUPTED);
   });
@@ -149,3 +151,5 @@ if (require.main === module) {
     exit(ExitCode.INTERNAL);
   });
 }
+
+if (require.main === module) main();

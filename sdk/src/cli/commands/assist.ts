@@ -9,8 +9,11 @@ import {
   type AssistanceRequestView,
   type DataCategoryName,
   type ImpossibilityReasonName,
+  type Crossproof,
   type RefusalGroundsName,
+  type SignedRequest,
 } from "../../index";
+import type { Wallet } from "ethers";
 import type { Context, Io } from "../context";
 import { CliError } from "../exit-codes";
 import { fields, iso, table } from "../output";
@@ -46,7 +49,7 @@ type RequestJson = ReturnType<typeof requestJson>;
 
 async function step(
   ctx: Context,
-  sign: (cp: Awaited<ReturnType<Context["chain"]>>, wallet: Awaited<ReturnType<Context["wallet"]>>) => Promise<never>,
+  sign: (cp: Crossproof, wallet: Wallet) => Promise<SignedRequest<unknown, string>>,
 ): Promise<Record<string, unknown>> {
   const me = await ctx.signer();
   const cp = await ctx.chain();
@@ -92,31 +95,29 @@ export function assistCommands(program: Command, io: Io): void {
         action(io, async (ctx, o) => {
           const kind = String(o.kind);
           const caseRef = caseRefFrom(ctx, o);
-          const r = await step(
-            ctx,
-            (cp, wallet) =>
-              cp.assistance.signIssue(wallet, {
-                addressee: memberId(String(o.to), "--to"),
-                kind: (kind.charAt(0).toUpperCase() + kind.slice(1).toLowerCase()) as never,
-                caseRef,
-                firstUpload: String(o.firstUpload).toUpperCase(),
-                primaryDissemination: String(o.primaryDissemination).toUpperCase(),
-                legalBasisHash: hashOrText(String(o.legalBasis)),
-                ...(o.evidence === undefined
-                  ? {}
-                  : { evidenceIds: (o.evidence as string[]).map((e) => bytes32(e, "--evidence")) }),
-                ...(o.data === undefined
-                  ? {}
-                  : { dataCategories: list(String(o.data)).map((d) => d.toUpperCase()) as DataCategoryName[] }),
-                ...(o.emergency === undefined
-                  ? {}
-                  : {
-                      emergency: {
-                        reason: String(o.emergency) as never,
-                        justificationHash: hashOrText(String(o.justification ?? "")),
-                      },
-                    }),
-              }) as Promise<never>,
+          const r = await step(ctx, (cp, wallet) =>
+            cp.assistance.signIssue(wallet, {
+              addressee: memberId(String(o.to), "--to"),
+              kind: (kind.charAt(0).toUpperCase() + kind.slice(1).toLowerCase()) as never,
+              caseRef,
+              firstUpload: String(o.firstUpload).toUpperCase(),
+              primaryDissemination: String(o.primaryDissemination).toUpperCase(),
+              legalBasisHash: hashOrText(String(o.legalBasis)),
+              ...(o.evidence === undefined
+                ? {}
+                : { evidenceIds: (o.evidence as string[]).map((e) => bytes32(e, "--evidence")) }),
+              ...(o.data === undefined
+                ? {}
+                : { dataCategories: list(String(o.data)).map((d) => d.toUpperCase()) as DataCategoryName[] }),
+              ...(o.emergency === undefined
+                ? {}
+                : {
+                    emergency: {
+                      reason: String(o.emergency) as never,
+                      justificationHash: hashOrText(String(o.justification ?? "")),
+                    },
+                  }),
+            }),
           );
           ctx.out.result(
             { ...r, deadline: typeof r.deadline === "number" ? iso(r.deadline) : r.deadline },
@@ -142,11 +143,7 @@ export function assistCommands(program: Command, io: Io): void {
         action(io, async (ctx, _o, id: string) =>
           printState(
             ctx,
-            await step(
-              ctx,
-              (cp, w) =>
-                cp.assistance.signAcknowledge(w, { requestId: bytes32(id, "the request id") }) as Promise<never>,
-            ),
+            await step(ctx, (cp, w) => cp.assistance.signAcknowledge(w, { requestId: bytes32(id, "the request id") })),
           ),
         ),
       ),
@@ -172,23 +169,19 @@ export function assistCommands(program: Command, io: Io): void {
           }
           const r =
             o.answer !== undefined
-              ? await step(
-                  ctx,
-                  (cp, w) =>
-                    cp.assistance.signProvideClarification(w, {
-                      requestId,
-                      answerHash: hashOrText(String(o.answer)),
-                      ...(o.answerCid === undefined ? {} : { answerCid: String(o.answerCid) }),
-                    }) as Promise<never>,
+              ? await step(ctx, (cp, w) =>
+                  cp.assistance.signProvideClarification(w, {
+                    requestId,
+                    answerHash: hashOrText(String(o.answer)),
+                    ...(o.answerCid === undefined ? {} : { answerCid: String(o.answerCid) }),
+                  }),
                 )
-              : await step(
-                  ctx,
-                  (cp, w) =>
-                    cp.assistance.signRequestClarification(w, {
-                      requestId,
-                      reason: String(o.reason) as never,
-                      questionHash: hashOrText(String(o.question ?? "")),
-                    }) as Promise<never>,
+              : await step(ctx, (cp, w) =>
+                  cp.assistance.signRequestClarification(w, {
+                    requestId,
+                    reason: String(o.reason) as never,
+                    questionHash: hashOrText(String(o.question ?? "")),
+                  }),
                 );
           printState(ctx, r);
         }),
@@ -213,14 +206,12 @@ export function assistCommands(program: Command, io: Io): void {
         action(io, async (ctx, o, id: string) =>
           printState(
             ctx,
-            await step(
-              ctx,
-              (cp, w) =>
-                cp.assistance.signReportImpossibility(w, {
-                  requestId: bytes32(id, "the request id"),
-                  reasons: list(String(o.reasons)) as ImpossibilityReasonName[],
-                  detailsHash: hashOrText(String(o.details)),
-                }) as Promise<never>,
+            await step(ctx, (cp, w) =>
+              cp.assistance.signReportImpossibility(w, {
+                requestId: bytes32(id, "the request id"),
+                reasons: list(String(o.reasons)) as ImpossibilityReasonName[],
+                detailsHash: hashOrText(String(o.details)),
+              }),
             ),
           ),
         ),
@@ -248,15 +239,13 @@ export function assistCommands(program: Command, io: Io): void {
           }
           const responseCid =
             ctx.settings.store === undefined ? await computeCid(bytes) : await (await ctx.store()).put(bytes);
-          const r = await step(
-            ctx,
-            (cp, w) =>
-              cp.assistance.signAnswer(w, {
-                requestId: bytes32(id, "the request id"),
-                outcome: o.partial === true ? "PartiallyFulfilled" : "Fulfilled",
-                responseHash: `0x${sha256Hex(bytes)}`,
-                responseCid,
-              }) as Promise<never>,
+          const r = await step(ctx, (cp, w) =>
+            cp.assistance.signAnswer(w, {
+              requestId: bytes32(id, "the request id"),
+              outcome: o.partial === true ? "PartiallyFulfilled" : "Fulfilled",
+              responseHash: `0x${sha256Hex(bytes)}`,
+              responseCid,
+            }),
           );
           printState(ctx, { ...r, responseCid });
         }),
@@ -274,14 +263,12 @@ export function assistCommands(program: Command, io: Io): void {
         action(io, async (ctx, o, id: string) =>
           printState(
             ctx,
-            await step(
-              ctx,
-              (cp, w) =>
-                cp.assistance.signAnswer(w, {
-                  requestId: bytes32(id, "the request id"),
-                  outcome: "Refused",
-                  refusalGrounds: String(o.grounds).toUpperCase() as RefusalGroundsName,
-                }) as Promise<never>,
+            await step(ctx, (cp, w) =>
+              cp.assistance.signAnswer(w, {
+                requestId: bytes32(id, "the request id"),
+                outcome: "Refused",
+                refusalGrounds: String(o.grounds).toUpperCase() as RefusalGroundsName,
+              }),
             ),
           ),
         ),

@@ -91,11 +91,10 @@ async function recipients(ctx: Context, given: readonly string[]): Promise<Recip
       }
       keys.push(...valid.map((k) => ({ kid: k.kid, jwk: k.jwk })));
     } else {
-      const raw = JSON.parse(ctx.readText(r, "the recipient key file")) as {
-        kid?: string;
-        jwk?: object;
-        publicKey?: RecipientPublicKey;
-      };
+      const raw = ctx.readJson<{ kid?: string; jwk?: object; publicKey?: RecipientPublicKey }>(
+        r,
+        "the recipient key file",
+      );
       const key = raw.publicKey ?? (raw.jwk !== undefined ? (raw as RecipientPublicKey) : undefined);
       if (key === undefined || typeof key.kid !== "string") {
         throw new CliError(
@@ -153,9 +152,7 @@ export function evidenceCommands(program: Command, io: Io): void {
           const files = packageFiles(inputs);
           const cat = category(String(o.category));
           const acquisition: Record<string, unknown> =
-            o.acquisition === undefined
-              ? {}
-              : (JSON.parse(ctx.readText(String(o.acquisition), "the acquisition record")) as Record<string, unknown>);
+            o.acquisition === undefined ? {} : ctx.readJson(String(o.acquisition), "the acquisition record");
           const set = (obj: Record<string, unknown>, key: string, value: unknown) => {
             if (value !== undefined) obj[key] = value;
           };
@@ -286,10 +283,7 @@ export function evidenceCommands(program: Command, io: Io): void {
       .option("--supersedes <recordId>", "your earlier record this one replaces")
       .action(
         action(io, async (ctx, o) => {
-          const pkg =
-            o.package === undefined
-              ? {}
-              : (JSON.parse(ctx.readText(String(o.package), "the package file")) as Record<string, unknown>);
+          const pkg = o.package === undefined ? {} : ctx.readJson(String(o.package), "the package file");
           const need = (v: unknown, flag: string): string => {
             if (v === undefined || v === null)
               throw new CliError("USAGE", `missing ${flag}`, "give it, or --package <package.json>");

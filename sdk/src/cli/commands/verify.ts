@@ -120,13 +120,7 @@ export function verifyCommands(program: Command, io: Io): void {
           }
           if (o.confirmations !== undefined) options.confirmations = Number(o.confirmations);
           if (o.proof !== undefined) {
-            let p: BatchProofFile;
-            try {
-              p = JSON.parse(ctx.readText(String(o.proof), "the proof file")) as BatchProofFile;
-            } catch (cause) {
-              if (cause instanceof CliError) throw cause;
-              throw new CliError("INPUT", `${String(o.proof)} is not JSON`, undefined, { cause });
-            }
+            const p = ctx.readJson<BatchProofFile>(String(o.proof), "the proof file");
             if (typeof p.batchId !== "string" || !Array.isArray(p.proof)) {
               throw new CliError(
                 "INPUT",
@@ -167,10 +161,11 @@ export function verifyCommands(program: Command, io: Io): void {
               if (o.packageKey === undefined)
                 throw new CliError("USAGE", "opening a package needs --package-key <file>");
               const recipientKey = await ctx.packageKey(String(o.packageKey));
+              const outputDir = ctx.plaintextDir();
               evidence =
                 t.kind === "cid"
-                  ? { package: { cid: t.cid, store: await ctx.store() }, recipientKey }
-                  : { package: { folder: t.folder }, recipientKey };
+                  ? { package: { cid: t.cid, store: await ctx.store() }, recipientKey, outputDir }
+                  : { package: { folder: t.folder }, recipientKey, outputDir };
             }
             let verifier: { memberId: bigint } | { jurisdiction: string };
             if (ctx.settings.key !== undefined) verifier = { memberId: (await ctx.signer()).memberId };
