@@ -256,6 +256,77 @@ describe("gateway: upload authorisation (real chain, real HTTP)", function () {
     expect(verified.document.answers.map((a) => a.query.territory)).to.deep.equal(items.map((k) => k.q.territory));
   });
 
+  it("a sublicence's chain, and the closest of several failing candidates", async function () {
+    const sub = new Wallet(id("sublicensee: a US distributor"));
+    const SUB_ACCOUNT = account("us-distributor");
+    const now = await licences.chainTime();
+    const parent = (
+      await (
+        await licences.submit(
+          await licences.signGrant(holder, {
+            workId: WORK,
+            licensee: stranger.address,
+            rights: ["MAKE_AVAILABLE"],
+            worldwide: true,
+            sublicensable: true,
+            end: now + YEAR,
+          }),
+          relayer(),
+        )
+      ).wait()
+    ).licenceId;
+    const { licenceId: sublicence } = await (
+      await licences.submit(
+        await licences.signGrant(stranger, {
+          workId: WORK,
+          parentId: parent,
+          licensee: sub.address,
+          rights: ["MAKE_AVAILABLE"],
+          territories: ["US"],
+          end: now + YEAR,
+        }),
+        relayer(),
+      )
+    ).wait();
+    await submit(
+      await licences.confirmAccountLink(
+        platformKey,
+        await licences.signLinkAccount(sub, { platform: PLATFORM, accountHash: SUB_ACCOUNT }),
+      ),
+    );
+    const us = await answerOf(query({ accountHash: SUB_ACCOUNT, territory: "US" }));
+    expect(us).to.deep.include({ answer: "ALLOWED", licenceId: sublicence, licensee: sub.address });
+    expect(us.chain.map((l) => [l.licenceId, l.licensor, l.licensee])).to.deep.equal([
+      [parent, holder.address, stranger.address],
+      [sublicence, stranger.address, sub.address],
+    ]);
+    const fr = await answerOf(query({ accountHash: SUB_ACCOUNT, territory: "FR" }));
+    expect(fr).to.deep.include({ answer: "NOT_LICENSED", reason: "TERRITORY_NOT_GRANTED", failedAt: sublicence });
+    expect(fr.chain.map((l) => l.valid)).to.deep.equal([true, false]);
+    // A French licence that starts next month is closer than a US-only one: it is the one answered.
+    const { licenceId: later } = await (
+      await licences.submit(
+        await licences.signGrant(holder, {
+          workId: WORK,
+          licensee: sub.address,
+          rights: ["MAKE_AVAILABLE"],
+          territories: ["FR"],
+          start: now + 30 * 24 * 3600,
+          end: now + YEAR,
+        }),
+        relayer(),
+      )
+    ).wait();
+    const closest = await answerOf(query({ accountHash: SUB_ACCOUNT, territory: "FR" }));
+    expect(closest).to.deep.include({
+      answer: "NOT_LICENSED",
+      reason: "NOT_YET_VALID",
+      licenceId: later,
+      candidates: 2,
+    });
+    expect(closest.summary).to.match(/only starts at/);
+  });
+
   it("an account linked then unlinked; a licence revoked between two queries", async function () {
     const other = account("broadcaster-second-channel");
     expect((await answerOf(query({ accountHash: other }))).answer).to.equal("UNKNOWN_ACCOUNT");
@@ -291,5 +362,14 @@ describe("gateway: upload authorisation (real chain, real HTTP)", function () {
     expect(before.query.atTime).to.be.below(revokedAt);
     // Asked about a time before the revocation, the same licence still authorised it.
     expect((await answerOf({ ...query(), at: before.query.atTime })).answer).to.equal("ALLOWED");
+
+    // The index's part is rebuilt from events to the same rows.
+    const indexer = gw.ctx.indexer!;
+    const live = indexer.dump();
+    await indexer.rebuild();
+    const rebuilt = indexer.dump();
+    expect(rebuilt.idx_account_links).to.deep.equal(live.idx_account_links);
+    expect(rebuilt.idx_licences).to.deep.equal(live.idx_licences);
+    expect(rebuilt.idx_account_links.length).to.be.at.least(4);
   });
 });
