@@ -54,6 +54,14 @@ import {IWorkDisputes} from "./IWorkDisputes.sol";
  * `voided` in {holdersOf}; the new one as `forced`); the root licences granted under a voided holding, and so their
  * whole chains, fail verification with TITLE_VOIDED, at any time asked (a void title never authorised anything), and
  * their exclusivity no longer binds anyone.
+ *
+ * Uploader accounts. A licensee links the accounts it uploads with on a platform (a platform-side id, hashed) to its
+ * key: it signs a {LinkAccountRequest} and a key of the PLATFORM member named in it confirms the same request, so
+ * neither can link alone; either ends the link. Platforms then ask about their own users' accounts ({accountLink}),
+ * and the SDK and the gateway judge the licensee's licences with {verifyAuthorization}.
+ *
+ * Residence. The current rights holder may state the country it resides in on the work record ({setResidence});
+ * with the primary-dissemination place it makes the joint jurisdiction of a licensing dispute. Assignments clear it.
  */
 interface ILicenseRegistry is IMemberSigned, IWorkDisputes {
     // ----------------------------------------------------------------------------------------------------------------
