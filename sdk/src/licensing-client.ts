@@ -69,6 +69,8 @@ import {
 
 const lower = (h: unknown) => String(h).toLowerCase() as Hex;
 const short = (h: string) => `${h.slice(0, 10)}…`;
+/** Upload questions answered at once by {@link LicenceClient.authorizeUploads} (each makes a few node calls). */
+const UPLOAD_WAVE = 128;
 
 /** Where each LicenseRegistry request goes and how its result is read. */
 function licenceRoutes(registry: LicenseRegistry): RequestRoutes<LicenseRegistryResults> {
@@ -585,103 +587,107 @@ export class LicenceClient extends ContractClient<LicenseRegistryRequests, Licen
       };
     };
 
-    return Promise.all(
-      items.map(async (q): Promise<UploadAuthorization> => {
-        const query: UploadQuery = {
-          workId: q.workId.toLowerCase() as Hex,
-          platform: q.platform,
-          accountHash: q.accountHash,
-          right: q.right,
-          territory: fromJurisdiction(q.territoryCode),
-          atTime: q.atTime,
-        };
-        const [w, l] = await Promise.all([work(q.workId), link(q.platform, q.accountHash)]);
-        if (Number(w.registeredAt) === 0) {
-          return {
-            query,
-            answer: "UNKNOWN_WORK",
-            chain: [],
-            candidates: 0,
-            summary: `Work ${q.workId} is not registered.`,
-          };
-        }
-        if (l.licensee === ZeroAddress) {
-          return {
-            query,
-            answer: "UNKNOWN_ACCOUNT",
-            chain: [],
-            candidates: 0,
-            summary: `Account ${short(q.accountHash)} is linked to no licensee on platform ${q.platform}.`,
-          };
-        }
-        const licensee = l.licensee;
-        const listed = [...new Set((await candidatesOf(query.workId, licensee)).map((c) => c.toLowerCase()))];
-        const judged = (
-          await Promise.all(
-            listed.map(async (id) => {
-              const lic = await licence(id);
-              if (lic.workId.toLowerCase() !== query.workId || lic.licensee.toLowerCase() !== licensee.toLowerCase()) {
-                return undefined;
-              }
-              const [reason, failedAt] = await once(`v${id}:${q.rightBit}:${q.territoryCode}:${q.atTime}`, () =>
-                this.registry.verifyAuthorization(id, q.rightBit, q.territoryCode, q.atTime, overrides),
-              );
-              return { id: id as Hex, reason: AuthorizationReason[Number(reason)]!, failedAt: failedAt as Hex };
-            }),
-          )
-        ).filter((c) => c !== undefined);
-        const best = closestCandidate(judged);
-        if (best === undefined) {
-          return {
-            query,
-            answer: "NOT_LICENSED",
-            reason: "NO_LICENCE",
-            licensee,
-            chain: [],
-            candidates: 0,
-            summary:
-              `Not authorised: no licence of work ${short(q.workId)} names ${licensee}, the licensee account ` +
-              `${short(q.accountHash)} is linked to.`,
-          };
-        }
-        const links = await once(`c${best.id}:${q.rightBit}:${q.territoryCode}:${q.atTime}`, () =>
-          this.registry.chainAt(best.id, q.rightBit, q.territoryCode, q.atTime, overrides),
-        );
-        const reasonOf = (r: bigint) => AuthorizationReason[Number(r)] as AuthorizationReasonName;
-        const voided = links.some((x) => reasonOf(x.reason) === "TITLE_VOIDED");
-        const explained = describeAuthorization({
-          licenceId: best.id,
-          right: q.right,
-          territory: query.territory,
-          atTime: q.atTime,
-          reason: best.reason,
-          failedAt: best.failedAt,
-          links: await Promise.all(
-            links.map(async (x) => ({ licence: await view(x.licenceId), valid: x.valid, reason: reasonOf(x.reason) })),
-          ),
-          holdings: voided ? await holders(query.workId) : [],
-          rightsHolderAtTime: undefined,
-        });
+    const answer = async (q: (typeof items)[number]): Promise<UploadAuthorization> => {
+      const query: UploadQuery = {
+        workId: q.workId.toLowerCase() as Hex,
+        platform: q.platform,
+        accountHash: q.accountHash,
+        right: q.right,
+        territory: fromJurisdiction(q.territoryCode),
+        atTime: q.atTime,
+      };
+      const [w, l] = await Promise.all([work(q.workId), link(q.platform, q.accountHash)]);
+      if (Number(w.registeredAt) === 0) {
         return {
           query,
-          answer: best.reason === "OK" ? "ALLOWED" : "NOT_LICENSED",
-          reason: best.reason,
-          licensee,
-          licenceId: best.id,
-          ...(best.reason === "OK" ? {} : { failedAt: best.failedAt.toLowerCase() as Hex }),
-          chain: explained.chain.map((c) => ({
-            licenceId: c.licence.licenceId,
-            licensor: c.licence.licensor,
-            licensee: c.licence.licensee,
-            valid: c.valid,
-            reason: c.reason,
-            explanation: c.explanation,
-          })),
-          candidates: judged.length,
-          summary: explained.summary,
+          answer: "UNKNOWN_WORK",
+          chain: [],
+          candidates: 0,
+          summary: `Work ${q.workId} is not registered.`,
         };
-      }),
-    );
+      }
+      if (l.licensee === ZeroAddress) {
+        return {
+          query,
+          answer: "UNKNOWN_ACCOUNT",
+          chain: [],
+          candidates: 0,
+          summary: `Account ${short(q.accountHash)} is linked to no licensee on platform ${q.platform}.`,
+        };
+      }
+      const licensee = l.licensee;
+      const listed = [...new Set((await candidatesOf(query.workId, licensee)).map((c) => c.toLowerCase()))];
+      const judged = (
+        await Promise.all(
+          listed.map(async (id) => {
+            const lic = await licence(id);
+            if (lic.workId.toLowerCase() !== query.workId || lic.licensee.toLowerCase() !== licensee.toLowerCase()) {
+              return undefined;
+            }
+            const [reason, failedAt] = await once(`v${id}:${q.rightBit}:${q.territoryCode}:${q.atTime}`, () =>
+              this.registry.verifyAuthorization(id, q.rightBit, q.territoryCode, q.atTime, overrides),
+            );
+            return { id: id as Hex, reason: AuthorizationReason[Number(reason)]!, failedAt: failedAt as Hex };
+          }),
+        )
+      ).filter((c) => c !== undefined);
+      const best = closestCandidate(judged);
+      if (best === undefined) {
+        return {
+          query,
+          answer: "NOT_LICENSED",
+          reason: "NO_LICENCE",
+          licensee,
+          chain: [],
+          candidates: 0,
+          summary:
+            `Not authorised: no licence of work ${short(q.workId)} names ${licensee}, the licensee account ` +
+            `${short(q.accountHash)} is linked to.`,
+        };
+      }
+      const links = await once(`c${best.id}:${q.rightBit}:${q.territoryCode}:${q.atTime}`, () =>
+        this.registry.chainAt(best.id, q.rightBit, q.territoryCode, q.atTime, overrides),
+      );
+      const reasonOf = (r: bigint) => AuthorizationReason[Number(r)] as AuthorizationReasonName;
+      const voided = links.some((x) => reasonOf(x.reason) === "TITLE_VOIDED");
+      const explained = describeAuthorization({
+        licenceId: best.id,
+        right: q.right,
+        territory: query.territory,
+        atTime: q.atTime,
+        reason: best.reason,
+        failedAt: best.failedAt,
+        links: await Promise.all(
+          links.map(async (x) => ({ licence: await view(x.licenceId), valid: x.valid, reason: reasonOf(x.reason) })),
+        ),
+        holdings: voided ? await holders(query.workId) : [],
+        rightsHolderAtTime: undefined,
+      });
+      return {
+        query,
+        answer: best.reason === "OK" ? "ALLOWED" : "NOT_LICENSED",
+        reason: best.reason,
+        licensee,
+        licenceId: best.id,
+        ...(best.reason === "OK" ? {} : { failedAt: best.failedAt.toLowerCase() as Hex }),
+        chain: explained.chain.map((c) => ({
+          licenceId: c.licence.licenceId,
+          licensor: c.licence.licensor,
+          licensee: c.licence.licensee,
+          valid: c.valid,
+          reason: c.reason,
+          explanation: c.explanation,
+        })),
+        candidates: judged.length,
+        summary: explained.summary,
+      };
+    };
+    // Items in waves, so that a batch of a thousand does not open thousands of node requests at once.
+    const out: UploadAuthorization[] = [];
+    for (let i = 0; i < items.length; i += UPLOAD_WAVE) {
+      out.push(...(await Promise.all(items.slice(i, i + UPLOAD_WAVE).map(answer))));
+    }
+    return out;
   }
 
   /** A licence with its grant event's fields (territory codes, agreement hash), or undefined. */
