@@ -40,6 +40,15 @@ contract LicenseRegistry is ILicenseRegistry, MemberSigned {
     bytes32 private constant _REVOKE_TYPEHASH = keccak256(
         "RevokeLicence(bytes32 licenceId,bytes32 reasonHash,uint256 nonce,uint48 deadline)"
     );
+    bytes32 private constant _RESIDENCE_TYPEHASH = keccak256(
+        "SetResidence(bytes32 workId,address holder,bytes2 residence,uint256 nonce,uint48 deadline)"
+    );
+    bytes32 private constant _LINK_TYPEHASH = keccak256(
+        "LinkAccount(address licensee,uint64 platform,bytes32 accountHash,uint256 nonce,uint48 deadline)"
+    );
+    bytes32 private constant _UNLINK_TYPEHASH = keccak256(
+        "UnlinkAccount(uint64 platform,bytes32 accountHash,uint256 nonce,uint48 deadline)"
+    );
     bytes32 private constant _DISPUTE_TYPEHASH = keccak256(
         "FileWorkDispute(bytes32 workId,address claimant,uint32 fromHolding,bytes32 evidenceHash,uint256 nonce,"
         "uint48 deadline)"
@@ -69,6 +78,7 @@ contract LicenseRegistry is ILicenseRegistry, MemberSigned {
     mapping(uint256 disputeId => Dispute) private _disputes;
     mapping(bytes32 workId => uint256) private _openDispute;
     uint256 private _disputeCount;
+    mapping(uint64 platform => mapping(bytes32 accountHash => AccountLink)) private _accountLinks;
 
     constructor(
         IConsortium consortium_
@@ -147,6 +157,7 @@ contract LicenseRegistry is ILicenseRegistry, MemberSigned {
         if (r.to == address(0) || r.to == r.from) revert LicenceInvalidRequest();
         _useCheckedNonce(r.from, r.nonce);
         w.rightsHolder = r.to;
+        w.holderResidence = 0;
         _holdings[r.workId].push(StoredHolding({holder: r.to, since: uint48(block.timestamp), forced: false}));
         emit WorkAssigned(r.workId, r.from, r.to, r.agreementHash);
     }
@@ -213,6 +224,73 @@ contract LicenseRegistry is ILicenseRegistry, MemberSigned {
     }
 
     /// @inheritdoc ILicenseRegistry
+    function setResidence(SetResidenceRequest calldata r, bytes calldata signature) external {
+        _checkDeadline(r.deadline);
+        bytes32 digest = _hashTypedData(
+            keccak256(abi.encode(_RESIDENCE_TYPEHASH, r.workId, r.holder, r.residence, r.nonce, r.deadline))
+        );
+        if (!SignatureChecker.isValidSignatureNowCalldata(r.holder, digest, signature)) {
+            revert LicenceInvalidSignature(r.holder);
+        }
+        Work storage w = _existingWork(r.workId);
+        if (w.rightsHolder != r.holder) revert LicenceNotRightsHolder(r.workId, r.holder);
+        if (r.residence != bytes2(0) && !Jurisdictions.isValid(r.residence))
+            revert LicenceInvalidTerritory(r.residence);
+        _useCheckedNonce(r.holder, r.nonce);
+        w.holderResidence = r.residence;
+        emit WorkResidenceSet(r.workId, r.holder, r.residence);
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function linkAccount(
+        LinkAccountRequest calldata r,
+        bytes calldata licenseeSignature,
+        bytes calldata platformSignature
+    ) external {
+        _checkDeadline(r.deadline);
+        bytes32 digest = _hashTypedData(
+            keccak256(abi.encode(_LINK_TYPEHASH, r.licensee, r.platform, r.accountHash, r.nonce, r.deadline))
+        );
+        if (!SignatureChecker.isValidSignatureNowCalldata(r.licensee, digest, licenseeSignature)) {
+            revert LicenceInvalidSignature(r.licensee);
+        }
+        (bool recovered, address key, IConsortium.SignerInfo memory info) = _recoverMember(digest, platformSignature);
+        if (!recovered) revert SignedRequestInvalidSignature();
+        if (!info.authorized) revert SignedRequestUnauthorizedSigner(key);
+        if (info.roles & Roles.PLATFORM == 0) revert SignedRequestMissingRole(info.memberId, Roles.PLATFORM);
+        if (info.memberId != r.platform) revert LicenceAccountWrongPlatform(r.platform, info.memberId);
+        if (r.licensee == address(0) || r.accountHash == bytes32(0)) revert LicenceInvalidRequest();
+        AccountLink storage link = _accountLinks[r.platform][r.accountHash];
+        if (link.licensee != address(0)) revert LicenceAccountAlreadyLinked(r.platform, r.accountHash, link.licensee);
+        _useCheckedNonce(r.licensee, r.nonce);
+        link.licensee = r.licensee;
+        link.linkedAt = uint48(block.timestamp);
+        emit AccountLinked(r.platform, r.accountHash, r.licensee, key);
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function unlinkAccount(UnlinkAccountRequest calldata r, bytes calldata signature) external {
+        _checkDeadline(r.deadline);
+        AccountLink storage link = _accountLinks[r.platform][r.accountHash];
+        address licensee = link.licensee;
+        if (licensee == address(0)) revert LicenceAccountNotLinked(r.platform, r.accountHash);
+        bytes32 digest = _hashTypedData(
+            keccak256(abi.encode(_UNLINK_TYPEHASH, r.platform, r.accountHash, r.nonce, r.deadline))
+        );
+        address by = licensee;
+        if (!SignatureChecker.isValidSignatureNowCalldata(licensee, digest, signature)) {
+            (, address key, IConsortium.SignerInfo memory info) = _recoverMember(digest, signature);
+            if (!info.authorized || info.roles & Roles.PLATFORM == 0 || info.memberId != r.platform) {
+                revert LicenceInvalidSignature(licensee);
+            }
+            by = key;
+        }
+        _useCheckedNonce(by, r.nonce);
+        delete _accountLinks[r.platform][r.accountHash];
+        emit AccountUnlinked(r.platform, r.accountHash, licensee, by);
+    }
+
+    /// @inheritdoc ILicenseRegistry
     function fileDispute(FileDisputeRequest calldata r, bytes calldata signature) external returns (uint256 disputeId) {
         Signer memory s = _verifySignedWithNonce(
             keccak256(
@@ -274,6 +352,7 @@ contract LicenseRegistry is ILicenseRegistry, MemberSigned {
         _dropVoidedRootLocks(workId, from);
         h.push(StoredHolding({holder: newHolder, since: uint48(block.timestamp), forced: true}));
         w.rightsHolder = newHolder;
+        w.holderResidence = 0;
         emit WorkAssignmentForced(workId, displaced, newHolder, disputeId, from, to);
         emit WorkDisputeResolved(disputeId, workId, newHolder, decisionHash);
     }
@@ -325,6 +404,11 @@ contract LicenseRegistry is ILicenseRegistry, MemberSigned {
     /// @inheritdoc ILicenseRegistry
     function getLicence(bytes32 licenceId) external view returns (Licence memory) {
         return _licences[licenceId];
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function accountLink(uint64 platform, bytes32 accountHash) external view returns (AccountLink memory) {
+        return _accountLinks[platform][accountHash];
     }
 
     /// @inheritdoc ILicenseRegistry

@@ -54,6 +54,14 @@ import {IWorkDisputes} from "./IWorkDisputes.sol";
  * `voided` in {holdersOf}; the new one as `forced`); the root licences granted under a voided holding, and so their
  * whole chains, fail verification with TITLE_VOIDED, at any time asked (a void title never authorised anything), and
  * their exclusivity no longer binds anyone.
+ *
+ * Uploader accounts. A licensee links the accounts it uploads with on a platform (a platform-side id, hashed) to its
+ * key: it signs a {LinkAccountRequest} and a key of the PLATFORM member named in it confirms the same request, so
+ * neither can link alone; either ends the link. Platforms then ask about their own users' accounts ({accountLink}),
+ * and the SDK and the gateway judge the licensee's licences with {verifyAuthorization}.
+ *
+ * Residence. The current rights holder may state the country it resides in on the work record ({setResidence});
+ * with the primary-dissemination place it makes the joint jurisdiction of a licensing dispute. Assignments clear it.
  */
 interface ILicenseRegistry is IMemberSigned, IWorkDisputes {
     // ----------------------------------------------------------------------------------------------------------------
@@ -100,6 +108,18 @@ interface ILicenseRegistry is IMemberSigned, IWorkDisputes {
         uint48 registeredAt;
         // ISO 3166-1 alpha-2 code of the country of origin.
         bytes2 originJurisdiction;
+        // ISO 3166-1 alpha-2 code of the current rights holder's residence, as the holder states it (0 = not
+        // stated); cleared when the work changes hands. With the primary-dissemination place it makes the joint
+        // jurisdiction of a licensing dispute.
+        bytes2 holderResidence;
+    }
+
+    /// @dev An uploader account on a platform, linked to the licensee that uses it.
+    struct AccountLink {
+        // The licensee account (0 = not linked).
+        address licensee;
+        // When the link was recorded.
+        uint48 linkedAt;
     }
 
     /// @dev One entry of a work's ownership history.
@@ -221,6 +241,40 @@ interface ILicenseRegistry is IMemberSigned, IWorkDisputes {
         uint48 deadline;
     }
 
+    /// @dev Signed by the work's current rights holder.
+    struct SetResidenceRequest {
+        bytes32 workId;
+        address holder;
+        // ISO 3166-1 alpha-2 code (0 = clear the statement).
+        bytes2 residence;
+        uint256 nonce;
+        uint48 deadline;
+    }
+
+    /**
+     * @dev "Account `accountHash` on platform member `platform` is mine": signed by the licensee and, as
+     * confirmation, by a key of that PLATFORM member (the same request, two signatures).
+     */
+    struct LinkAccountRequest {
+        address licensee;
+        // Member id of the platform the account is on.
+        uint64 platform;
+        // The platform-side account id, hashed (see the SDK's `uploaderAccountHash`; never the id in clear).
+        bytes32 accountHash;
+        // The licensee's nonce.
+        uint256 nonce;
+        uint48 deadline;
+    }
+
+    /// @dev Signed by the linked licensee, or by a key of the platform member.
+    struct UnlinkAccountRequest {
+        uint64 platform;
+        bytes32 accountHash;
+        // The signer's nonce (the licensee's, or the platform key's).
+        uint256 nonce;
+        uint48 deadline;
+    }
+
     /// @dev Signed by a key of a REGISTRY member.
     struct FileDisputeRequest {
         bytes32 workId;
@@ -266,6 +320,22 @@ interface ILicenseRegistry is IMemberSigned, IWorkDisputes {
         bytes32 agreementHash
     );
     event LicenceRevoked(bytes32 indexed licenceId, address indexed licensor, bytes32 reasonHash, uint48 revokedAt);
+    /// @dev The rights holder stated (or, with 0, withdrew) its residence.
+    event WorkResidenceSet(bytes32 indexed workId, address indexed holder, bytes2 residence);
+    /// @dev The licensee linked an uploader account; `confirmedBy` is the platform member's key that confirmed it.
+    event AccountLinked(
+        uint64 indexed platform,
+        bytes32 indexed accountHash,
+        address indexed licensee,
+        address confirmedBy
+    );
+    /// @dev The link ended; `unlinkedBy` is the licensee or the platform member's key that signed.
+    event AccountUnlinked(
+        uint64 indexed platform,
+        bytes32 indexed accountHash,
+        address indexed licensee,
+        address unlinkedBy
+    );
     /// @dev A REGISTRY member (`filedBy`) filed a dispute over a work.
     event WorkDisputeFiled(
         uint256 indexed disputeId,
@@ -362,6 +432,12 @@ interface ILicenseRegistry is IMemberSigned, IWorkDisputes {
     error LicenceDisputeNotOpen(uint256 disputeId);
     /// @dev The work already has an open dispute.
     error LicenceDisputeAlreadyOpen(bytes32 workId, uint256 disputeId);
+    /// @dev The confirming key is a PLATFORM member's, but not of the platform the request names.
+    error LicenceAccountWrongPlatform(uint64 platform, uint64 signerMemberId);
+    /// @dev The account is linked already (to `licensee`): unlink it first.
+    error LicenceAccountAlreadyLinked(uint64 platform, bytes32 accountHash, address licensee);
+    /// @dev The account is not linked.
+    error LicenceAccountNotLinked(uint64 platform, bytes32 accountHash);
     /// @dev The holding index does not exist or is already void.
     error LicenceHoldingNotContestable(bytes32 workId, uint32 holdingIndex);
 
@@ -410,6 +486,43 @@ interface ILicenseRegistry is IMemberSigned, IWorkDisputes {
     function revokeLicence(RevokeRequest calldata request, bytes calldata signature) external;
 
     /**
+     * @notice The work's current rights holder states the country it resides in (0 withdraws the statement).
+     * Assignments clear it: it is the holder's, not the work's.
+     * @dev Requirements: the holder's signature (EOA or EIP-1271), nonce and deadline; the work exists and `holder` is
+     * its current rights holder; `residence` is an assigned ISO 3166-1 alpha-2 code or 0.
+     *
+     * Emits {WorkResidenceSet}.
+     */
+    function setResidence(SetResidenceRequest calldata request, bytes calldata signature) external;
+
+    /**
+     * @notice Links an uploader account on a platform to a licensee: the licensee signs "this account is mine" and a
+     * key of the platform member confirms it (the platform knows which of its users asked, the licensee's signature
+     * proves the key). A platform then asks about its own user's account, never about an address.
+     * @dev Requirements: the deadline; the licensee's signature (EOA or EIP-1271); the confirming signature recovers
+     * to a key valid now of an active PLATFORM member whose id is `platform` ({LicenceAccountWrongPlatform} for
+     * another platform's key); licensee and account hash not zero; the account not linked already; the licensee's
+     * nonce (a replay, even after an unlink, fails).
+     *
+     * Emits {AccountLinked}.
+     */
+    function linkAccount(
+        LinkAccountRequest calldata request,
+        bytes calldata licenseeSignature,
+        bytes calldata platformSignature
+    ) external;
+
+    /**
+     * @notice Ends an account link, signed by the linked licensee or by a key of the platform member (an account
+     * closed or changing hands).
+     * @dev Requirements: the deadline; the account is linked; the signature is the licensee's (EOA or EIP-1271) or
+     * a valid key of the platform member with the PLATFORM role; the signer's nonce.
+     *
+     * Emits {AccountUnlinked}.
+     */
+    function unlinkAccount(UnlinkAccountRequest calldata request, bytes calldata signature) external;
+
+    /**
      * @notice A REGISTRY member files a dispute over who holds a work, for a claimant, from a contested holding on.
      * The dispute is resolved by the consortium's governance ({resolveDispute}).
      * @dev Why governance and not a vote among REGISTRY members: a forced assignment takes a work from an account
@@ -454,6 +567,9 @@ interface ILicenseRegistry is IMemberSigned, IWorkDisputes {
     function rightsHolderAt(bytes32 workId, uint48 atTime) external view returns (address);
 
     function getLicence(bytes32 licenceId) external view returns (Licence memory);
+
+    /// @notice The licensee an uploader account on a platform is linked to now (licensee 0 = not linked).
+    function accountLink(uint64 platform, bytes32 accountHash) external view returns (AccountLink memory);
 
     /// @notice The id a grant will get: keccak256(abi.encode(workId, parentId, licensor, licensee, salt)).
     function licenceIdOf(

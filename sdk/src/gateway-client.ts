@@ -12,6 +12,13 @@ import { SiweMessage } from "siwe";
 import { CrossproofError, CrossproofErrorCodes, type CrossproofErrorCode } from "./errors";
 import type { RightName } from "./constants";
 import type { TimePolicy, VerificationReport } from "./report";
+import type { RightName } from "./constants";
+import {
+  verifyAuthorizationAnswer,
+  type AuthorizationAnswerDocument,
+  type VerifiedAuthorizationAnswer,
+} from "./authorization";
+import type { ReportKeyDirectory } from "./verify-report";
 
 /** An RFC 9457 problem document as the gateway answers it. */
 export interface GatewayProblem {
@@ -43,6 +50,27 @@ export interface GatewaySignedReport {
   report: VerificationReport;
   jws: string;
   kid: string;
+}
+
+/** One upload question a PLATFORM member asks about an account on its own platform. */
+export interface GatewayUploadQuery {
+  /** The work id (its content hash). */
+  workId: string;
+  /** The account, hashed (`uploaderAccountHash`). */
+  accountHash: string;
+  /** ISO 3166-1 alpha-2 code. */
+  territory: string;
+  right: RightName;
+  /** Default: the time of the block the gateway reads the chain at. */
+  at?: Date | number;
+}
+
+/** The gateway's signed answers, as checked by {@link GatewayClient.authorizeUploads}. */
+export interface GatewayAuthorizationAnswers extends Omit<VerifiedAuthorizationAnswer, "issuerMemberId" | "signedAt"> {
+  /** The compact JWS (keep it: a dispute over the decision cites its digest). */
+  jws: string;
+  /** How the signature was checked: against the chain's report keys, or the gateway's published key set. */
+  checkedAgainst: "chain" | "gateway-jwks";
 }
 
 const SDK_CODES = new Set<string>(CrossproofErrorCodes);
@@ -170,6 +198,48 @@ export class GatewayClient {
     jws: string,
   ): Promise<{ valid: true; issuerMemberId: string; kid: string; signedAt: string; report: VerificationReport }> {
     return this.#call("POST", "/v1/reports/verify", { jws }, false);
+  }
+
+  /**
+   * A PLATFORM member asks whether uploads may go online (one query, or up to 1,000 in one call) and gets the
+   * answers signed by its report key. The JWS is verified before anything is returned — against the chain's report
+   * keys with `consortium` (a `ConsortiumClient`), else against the gateway's published key set — and the answers
+   * returned are the signed ones.
+   * @example
+   * const { document, digest } = await gw.authorizeUploads(
+   *   [{ workId, accountHash, territory: "FR", right: "MAKE_AVAILABLE" }], { consortium: cp.consortium });
+   * if (document.answers[0].answer !== "ALLOWED") console.log(document.answers[0].summary);
+   */
+  async authorizeUploads(
+    queries: GatewayUploadQuery | readonly GatewayUploadQuery[],
+    o: { consortium?: Pick<ReportKeyDirectory, "isValidPublicKey" | "registeredPublicKeys"> } = {},
+  ): Promise<GatewayAuthorizationAnswers> {
+    const wire = (q: GatewayUploadQuery) => ({
+      workId: q.workId,
+      accountHash: q.accountHash,
+      territory: q.territory,
+      right: q.right,
+      ...(q.at === undefined ? {} : { at: q.at instanceof Date ? Math.floor(q.at.getTime() / 1000) : q.at }),
+    });
+    const body = Array.isArray(queries)
+      ? { items: (queries as readonly GatewayUploadQuery[]).map(wire) }
+      : wire(queries as GatewayUploadQuery);
+    const answered = await this.#call<AuthorizationAnswerDocument & { jws: string }>(
+      "POST",
+      "/v1/authorizations",
+      body,
+    );
+    const verified =
+      o.consortium !== undefined
+        ? await verifyAuthorizationAnswer(answered.jws, { consortium: o.consortium })
+        : await verifyAuthorizationAnswer(answered.jws, { keySet: await this.jwks() });
+    return {
+      document: verified.document,
+      kid: verified.kid,
+      digest: verified.digest,
+      jws: answered.jws,
+      checkedAgainst: o.consortium !== undefined ? "chain" : "gateway-jwks",
+    };
   }
 
   /** The report keys of the members the gateway serves, current and past. */

@@ -24,6 +24,7 @@ export * from "./evidence-client";
 export * from "./share";
 export * from "./licensing";
 export * from "./licensing-client";
+export * from "./authorization";
 export * from "./assistance";
 export * from "./assistance-client";
 export * from "./consortium";

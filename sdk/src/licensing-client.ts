@@ -19,7 +19,9 @@ import {
   flagsArg,
   invalidArgument,
   jurisdictionArg,
+  memberIdArg,
   optionalBytes32Arg,
+  optionalJurisdictionArg,
   optionalUnixSecondsArg,
   uintArg,
   unixSecondsArg,
@@ -29,8 +31,18 @@ import { ContractClient, resolveContract, type RequestRoutes } from "./contract-
 import { type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
 import { fromJurisdiction, toJurisdiction } from "./jurisdiction";
-import { AuthorizationReason, GrantType, Right, rightNames, type GrantTypeName, type RightName } from "./constants";
 import {
+  AuthorizationReason,
+  GrantType,
+  Right,
+  rightNames,
+  type AuthorizationReasonName,
+  type GrantTypeName,
+  type RightName,
+} from "./constants";
+import { closestCandidate, type UploadAuthorization, type UploadQuery } from "./authorization";
+import {
+  type AccountLinkView,
   type AssignWorkRequest,
   type AuthorizationExplanation,
   DisputeStatus,
@@ -40,16 +52,25 @@ import {
   type HoldingView,
   type LicenceView,
   type LicenseRegistryRequests,
+  type LinkAccountRequest,
   type LicenseRegistryResults,
   type RegisterWorkRequest,
   type RevokeLicenceRequest,
+  type SetResidenceRequest,
+  type SignedAccountLink,
   type SignedAssignment,
+  type UnlinkAccountRequest,
+  type WorkView,
   describeAuthorization,
+  territoryCodes,
   expandTerritories,
   signLicenceRequest,
 } from "./licensing";
 
 const lower = (h: unknown) => String(h).toLowerCase() as Hex;
+const short = (h: string) => `${h.slice(0, 10)}…`;
+/** Upload questions answered at once by {@link LicenceClient.authorizeUploads} (each makes a few node calls). */
+const UPLOAD_WAVE = 128;
 
 /** Where each LicenseRegistry request goes and how its result is read. */
 function licenceRoutes(registry: LicenseRegistry): RequestRoutes<LicenseRegistryResults> {
@@ -101,6 +122,50 @@ function licenceRoutes(registry: LicenseRegistry): RequestRoutes<LicenseRegistry
       result: (events) => {
         const a = events.argsOf("LicenceRevoked");
         return { licenceId: lower(a.licenceId), licensor: a.licensor as string, revokedAt: Number(a.revokedAt) };
+      },
+    },
+    SetResidence: {
+      contract: registry,
+      method: "setResidence",
+      action: "stating the rights holder's residence",
+      result: (events) => {
+        const a = events.argsOf("WorkResidenceSet");
+        return {
+          workId: lower(a.workId),
+          holder: a.holder as string,
+          residence: /^0x0{4}$/.test(String(a.residence)) ? undefined : fromJurisdiction(String(a.residence)),
+        };
+      },
+    },
+    LinkAccount: {
+      contract: registry,
+      method: "linkAccount",
+      action: "linking an uploader account",
+      cosignatures: [
+        { name: "platformSignature", description: "the platform member's confirmation (see confirmAccountLink)" },
+      ] satisfies { name: keyof SignedAccountLink; description: string }[],
+      result: (events) => {
+        const a = events.argsOf("AccountLinked");
+        return {
+          platform: a.platform as bigint,
+          accountHash: lower(a.accountHash),
+          licensee: a.licensee as string,
+          confirmedBy: a.confirmedBy as string,
+        };
+      },
+    },
+    UnlinkAccount: {
+      contract: registry,
+      method: "unlinkAccount",
+      action: "unlinking an uploader account",
+      result: (events) => {
+        const a = events.argsOf("AccountUnlinked");
+        return {
+          platform: a.platform as bigint,
+          accountHash: lower(a.accountHash),
+          licensee: a.licensee as string,
+          unlinkedBy: a.unlinkedBy as string,
+        };
       },
     },
     FileWorkDispute: {
@@ -337,6 +402,292 @@ export class LicenceClient extends ContractClient<LicenseRegistryRequests, Licen
       nonce: await this.nonceOf(this.registry, signer),
       deadline: await this.deadline(p.validFor),
     });
+  }
+
+  /**
+   * The current rights holder states the country it resides in (omitted or undefined: withdraws the statement).
+   * With the primary-dissemination place it is the joint jurisdiction of a licensing dispute.
+   */
+  async signSetResidence(
+    signer: Signer,
+    p: { workId: string; residence?: string; holder?: string; validFor?: number },
+  ): Promise<SignedRequest<SetResidenceRequest, "SetResidence">> {
+    const workId = bytes32Arg("workId", p.workId, { nonZero: true });
+    const residence = optionalJurisdictionArg("residence", p.residence);
+    const holder =
+      p.holder === undefined ? await signer.getAddress() : addressArg("holder", p.holder, { nonZero: true });
+    return signLicenceRequest(signer, this.domain, "SetResidence", {
+      workId,
+      holder,
+      residence,
+      nonce: await this.nonceOf(this.registry, holder),
+      deadline: await this.deadline(p.validFor),
+    });
+  }
+
+  /**
+   * The licensee's half of an account link: "account `accountHash` on platform member `platform` is mine". The
+   * platform confirms it with {@link confirmAccountLink} (after checking that its signed-in user asked for it); the
+   * result is submitted like any request.
+   * @example
+   * const asked = await licences.signLinkAccount(licensee, { platform: 4, accountHash });
+   * const link = await licences.confirmAccountLink(platformKey, asked); // on the platform's side
+   * await (await licences.submit(link, relayer)).wait();
+   */
+  async signLinkAccount(
+    licensee: Signer,
+    p: { platform: bigint | number; accountHash: string; validFor?: number },
+  ): Promise<SignedRequest<LinkAccountRequest, "LinkAccount">> {
+    const platform = memberIdArg("platform", p.platform, { nonZero: true });
+    const accountHash = bytes32Arg("accountHash", p.accountHash, { nonZero: true });
+    const address = await licensee.getAddress();
+    return signLicenceRequest(licensee, this.domain, "LinkAccount", {
+      licensee: address,
+      platform,
+      accountHash,
+      nonce: await this.nonceOf(this.registry, address),
+      deadline: await this.deadline(p.validFor),
+    });
+  }
+
+  /**
+   * The platform member's key confirms a licensee's link request (the same request, signed again). Refuses a request
+   * signed by anyone but its licensee, or for another platform than `platformMemberId` when given.
+   */
+  async confirmAccountLink(
+    platformKey: Signer,
+    asked: SignedRequest<LinkAccountRequest, "LinkAccount">,
+    o: { platformMemberId?: bigint | number } = {},
+  ): Promise<SignedAccountLink> {
+    if (asked.signer.toLowerCase() !== asked.request.licensee.toLowerCase()) {
+      throw new CrossproofError("INVALID_ARGUMENT", "the link request is not signed by the licensee it names");
+    }
+    if (o.platformMemberId !== undefined && BigInt(o.platformMemberId) !== BigInt(asked.request.platform)) {
+      throw new CrossproofError(
+        "INVALID_ARGUMENT",
+        `the link request names platform ${asked.request.platform}, not ${o.platformMemberId}`,
+      );
+    }
+    const confirmed = await signLicenceRequest(platformKey, this.domain, "LinkAccount", asked.request);
+    return { ...asked, platformSignature: confirmed.signature };
+  }
+
+  /** Ends an account link: signed by the linked licensee or by a key of the platform member. */
+  async signUnlinkAccount(
+    signer: Signer,
+    p: { platform: bigint | number; accountHash: string; validFor?: number },
+  ): Promise<SignedRequest<UnlinkAccountRequest, "UnlinkAccount">> {
+    return signLicenceRequest(signer, this.domain, "UnlinkAccount", {
+      platform: memberIdArg("platform", p.platform, { nonZero: true }),
+      accountHash: bytes32Arg("accountHash", p.accountHash, { nonZero: true }),
+      nonce: await this.nonceOf(this.registry, signer),
+      deadline: await this.deadline(p.validFor),
+    });
+  }
+
+  /** A registered work with its holder's stated residence, or undefined. */
+  async getWork(workId: string): Promise<WorkView | undefined> {
+    const id = bytes32Arg("workId", workId);
+    const w = await this.read("reading the work", () => this.registry.getWork(id));
+    if (Number(w.registeredAt) === 0) return undefined;
+    return {
+      workId: id,
+      rightsHolder: w.rightsHolder,
+      registeredAt: Number(w.registeredAt),
+      originJurisdiction: fromJurisdiction(w.originJurisdiction),
+      holderResidence: /^0x0{4}$/.test(w.holderResidence) ? undefined : fromJurisdiction(w.holderResidence),
+    };
+  }
+
+  /** Who an uploader account on a platform is linked to now. */
+  async getAccountLink(platform: bigint | number, accountHash: string): Promise<AccountLinkView> {
+    const p = memberIdArg("platform", platform, { nonZero: true });
+    const h = bytes32Arg("accountHash", accountHash);
+    const link = await this.read("reading the account link", () => this.registry.accountLink(p, h));
+    return {
+      platform: p,
+      accountHash: h,
+      licensee: link.licensee === ZeroAddress ? undefined : link.licensee,
+      linkedAt: Number(link.linkedAt),
+    };
+  }
+
+  /**
+   * Answers upload questions ("may this account's upload of this work go online in this territory, for this right,
+   * at this time?") from the chain. `candidatesOf(workId, licensee)` lists the licences worth judging — those of the
+   * work naming the licensee (the gateway's index; any list will do, each is checked on chain to be the work's and
+   * the licensee's) — newest first. Every read runs at one block (`blockTag`, default the latest): the work
+   * (UNKNOWN_WORK), the account's link now (UNKNOWN_ACCOUNT), `verifyAuthorization` for every candidate (ALLOWED
+   * with the first OK chain, else NOT_LICENSED with the closest one, see `CLOSENESS`, or reason NO_LICENCE), and
+   * `chainAt` for the answered chain, explained by {@link describeAuthorization}. Reads are shared across the items.
+   * @example
+   * const [a] = await licences.authorizeUploads([{ workId, platform: 4n, accountHash, right: "MAKE_AVAILABLE",
+   *   territory: "FR", atTime: now }], (w, l) => index.licences(w, l));
+   */
+  async authorizeUploads(
+    queries: readonly {
+      workId: string;
+      platform: bigint | number;
+      accountHash: string;
+      right: RightName;
+      territory: string;
+      atTime: Date | number;
+    }[],
+    candidatesOf: (workId: Hex, licensee: string) => readonly string[] | Promise<readonly string[]>,
+    o: { blockTag?: number } = {},
+  ): Promise<UploadAuthorization[]> {
+    const items = queries.map((q, i) => ({
+      workId: bytes32Arg(`queries[${i}].workId`, q.workId, { nonZero: true }),
+      platform: memberIdArg(`queries[${i}].platform`, q.platform, { nonZero: true }),
+      accountHash: bytes32Arg(`queries[${i}].accountHash`, q.accountHash, { nonZero: true }).toLowerCase() as Hex,
+      rightBit: enumArg(`queries[${i}].right`, q.right, Right),
+      right: q.right,
+      territoryCode: jurisdictionArg(`queries[${i}].territory`, q.territory),
+      territory: q.territory,
+      atTime: unixSecondsArg(`queries[${i}].atTime`, q.atTime),
+    }));
+    const overrides = {
+      blockTag: o.blockTag ?? (await this.read("reading the block", () => this.provider.getBlockNumber())),
+    };
+    const memo = new Map<string, Promise<unknown>>();
+    const once = <T>(key: string, load: () => Promise<T>): Promise<T> => {
+      let p = memo.get(key) as Promise<T> | undefined;
+      if (p === undefined) {
+        p = this.read("answering an upload question", load);
+        memo.set(key, p);
+      }
+      return p;
+    };
+    const work = (id: Hex) => once(`w${id}`, () => this.registry.getWork(id, overrides));
+    const link = (platform: bigint, h: Hex) =>
+      once(`a${platform}:${h}`, () => this.registry.accountLink(platform, h, overrides));
+    const licence = (id: string) => once(`l${id}`, () => this.registry.getLicence(id, overrides));
+    const holders = (id: Hex) => once(`h${id}`, () => this.getHolders(id));
+    const view = async (id: string): Promise<LicenceView> => {
+      const l = await licence(id);
+      return {
+        licenceId: id.toLowerCase() as Hex,
+        workId: l.workId as Hex,
+        parentId: l.parentId as Hex,
+        licensor: l.licensor,
+        licensee: l.licensee,
+        rights: rightNames(Number(l.rights)),
+        grantType: (Object.keys(GrantType) as GrantTypeName[])[Number(l.grantType)]!,
+        sublicensable: l.sublicensable,
+        start: Number(l.start),
+        backdated: l.backdated,
+        end: Number(l.end),
+        worldwide: l.worldwide,
+        territories: l.worldwide ? [] : territoryCodes(l.territories),
+        depth: Number(l.depth),
+        revokedAt: Number(l.revokedAt),
+        grantedUnderHolding: Number(l.grantedUnderHolding),
+        // Not read here (it is in the grant's event); no answer shows it.
+        agreementHash: ZeroHash as Hex,
+      };
+    };
+
+    const answer = async (q: (typeof items)[number]): Promise<UploadAuthorization> => {
+      const query: UploadQuery = {
+        workId: q.workId.toLowerCase() as Hex,
+        platform: q.platform,
+        accountHash: q.accountHash,
+        right: q.right,
+        territory: fromJurisdiction(q.territoryCode),
+        atTime: q.atTime,
+      };
+      const [w, l] = await Promise.all([work(q.workId), link(q.platform, q.accountHash)]);
+      if (Number(w.registeredAt) === 0) {
+        return {
+          query,
+          answer: "UNKNOWN_WORK",
+          chain: [],
+          candidates: 0,
+          summary: `Work ${q.workId} is not registered.`,
+        };
+      }
+      if (l.licensee === ZeroAddress) {
+        return {
+          query,
+          answer: "UNKNOWN_ACCOUNT",
+          chain: [],
+          candidates: 0,
+          summary: `Account ${short(q.accountHash)} is linked to no licensee on platform ${q.platform}.`,
+        };
+      }
+      const licensee = l.licensee;
+      const listed = [...new Set((await candidatesOf(query.workId, licensee)).map((c) => c.toLowerCase()))];
+      const judged = (
+        await Promise.all(
+          listed.map(async (id) => {
+            const lic = await licence(id);
+            if (lic.workId.toLowerCase() !== query.workId || lic.licensee.toLowerCase() !== licensee.toLowerCase()) {
+              return undefined;
+            }
+            const [reason, failedAt] = await once(`v${id}:${q.rightBit}:${q.territoryCode}:${q.atTime}`, () =>
+              this.registry.verifyAuthorization(id, q.rightBit, q.territoryCode, q.atTime, overrides),
+            );
+            return { id: id as Hex, reason: AuthorizationReason[Number(reason)]!, failedAt: failedAt as Hex };
+          }),
+        )
+      ).filter((c) => c !== undefined);
+      const best = closestCandidate(judged);
+      if (best === undefined) {
+        return {
+          query,
+          answer: "NOT_LICENSED",
+          reason: "NO_LICENCE",
+          licensee,
+          chain: [],
+          candidates: 0,
+          summary:
+            `Not authorised: no licence of work ${short(q.workId)} names ${licensee}, the licensee account ` +
+            `${short(q.accountHash)} is linked to.`,
+        };
+      }
+      const links = await once(`c${best.id}:${q.rightBit}:${q.territoryCode}:${q.atTime}`, () =>
+        this.registry.chainAt(best.id, q.rightBit, q.territoryCode, q.atTime, overrides),
+      );
+      const reasonOf = (r: bigint) => AuthorizationReason[Number(r)] as AuthorizationReasonName;
+      const voided = links.some((x) => reasonOf(x.reason) === "TITLE_VOIDED");
+      const explained = describeAuthorization({
+        licenceId: best.id,
+        right: q.right,
+        territory: query.territory,
+        atTime: q.atTime,
+        reason: best.reason,
+        failedAt: best.failedAt,
+        links: await Promise.all(
+          links.map(async (x) => ({ licence: await view(x.licenceId), valid: x.valid, reason: reasonOf(x.reason) })),
+        ),
+        holdings: voided ? await holders(query.workId) : [],
+        rightsHolderAtTime: undefined,
+      });
+      return {
+        query,
+        answer: best.reason === "OK" ? "ALLOWED" : "NOT_LICENSED",
+        reason: best.reason,
+        licensee,
+        licenceId: best.id,
+        ...(best.reason === "OK" ? {} : { failedAt: best.failedAt.toLowerCase() as Hex }),
+        chain: explained.chain.map((c) => ({
+          licenceId: c.licence.licenceId,
+          licensor: c.licence.licensor,
+          licensee: c.licence.licensee,
+          valid: c.valid,
+          reason: c.reason,
+          explanation: c.explanation,
+        })),
+        candidates: judged.length,
+        summary: explained.summary,
+      };
+    };
+    // Items in waves, so that a batch of a thousand does not open thousands of node requests at once.
+    const out: UploadAuthorization[] = [];
+    for (let i = 0; i < items.length; i += UPLOAD_WAVE) {
+      out.push(...(await Promise.all(items.slice(i, i + UPLOAD_WAVE).map(answer))));
+    }
+    return out;
   }
 
   /** A licence with its grant event's fields (territory codes, agreement hash), or undefined. */

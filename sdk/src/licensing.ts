@@ -3,8 +3,19 @@
  * groups, the shapes of works, licences, holdings and disputes, and the authorisation verdict in plain words
  * (`describeAuthorization`). No network access: `licensing-client.ts` talks to the contract.
  */
-import { AbiCoder, keccak256, type Signer, type TypedDataDomain, type TypedDataField } from "ethers";
+import {
+  AbiCoder,
+  computeHmac,
+  keccak256,
+  sha256,
+  toUtf8Bytes,
+  type BytesLike,
+  type Signer,
+  type TypedDataDomain,
+  type TypedDataField,
+} from "ethers";
 import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
+import { CrossproofError } from "./errors";
 import { encodeJurisdiction, fromJurisdiction } from "./jurisdiction";
 import {
   AuthorizationReason,
@@ -104,6 +115,26 @@ export const LicenseRegistryTypes = {
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint48" },
   ],
+  SetResidence: [
+    { name: "workId", type: "bytes32" },
+    { name: "holder", type: "address" },
+    { name: "residence", type: "bytes2" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  LinkAccount: [
+    { name: "licensee", type: "address" },
+    { name: "platform", type: "uint64" },
+    { name: "accountHash", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+  UnlinkAccount: [
+    { name: "platform", type: "uint64" },
+    { name: "accountHash", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
   FileWorkDispute: [
     { name: "workId", type: "bytes32" },
     { name: "claimant", type: "address" },
@@ -165,11 +196,40 @@ export interface FileWorkDisputeRequest {
   nonce: bigint | number;
   deadline: number;
 }
+/** Signed by the work's current rights holder: the country it resides in (`0x0000` withdraws the statement). */
+export interface SetResidenceRequest {
+  workId: Hex;
+  holder: string;
+  residence: Hex;
+  nonce: bigint | number;
+  deadline: number;
+}
+/**
+ * "Account `accountHash` on platform member `platform` is mine": signed by the licensee, confirmed by a key of the
+ * platform member signing the same request ({@link SignedAccountLink}).
+ */
+export interface LinkAccountRequest {
+  licensee: string;
+  platform: bigint;
+  accountHash: Hex;
+  nonce: bigint | number;
+  deadline: number;
+}
+/** Signed by the linked licensee, or by a key of the platform member. */
+export interface UnlinkAccountRequest {
+  platform: bigint;
+  accountHash: Hex;
+  nonce: bigint | number;
+  deadline: number;
+}
 export interface LicenseRegistryRequests {
   RegisterWork: RegisterWorkRequest;
   AssignWork: AssignWorkRequest;
   GrantLicence: GrantLicenceRequest;
   RevokeLicence: RevokeLicenceRequest;
+  SetResidence: SetResidenceRequest;
+  LinkAccount: LinkAccountRequest;
+  UnlinkAccount: UnlinkAccountRequest;
   FileWorkDispute: FileWorkDisputeRequest;
 }
 
@@ -247,6 +307,63 @@ export interface SignedAssignment extends SignedRequest<AssignWorkRequest, "Assi
   newHolderSignature: Hex;
 }
 
+/** An account link signed by the licensee and confirmed by the platform member's key. */
+export interface SignedAccountLink extends SignedRequest<LinkAccountRequest, "LinkAccount"> {
+  /** The platform member key's signature of the same request. */
+  platformSignature: Hex;
+}
+
+/** A work as registered, with the holder's stated residence. */
+export interface WorkView {
+  workId: Hex;
+  rightsHolder: string;
+  registeredAt: number;
+  originJurisdiction: string;
+  /** ISO code the current holder stated as its residence; undefined when not stated. */
+  holderResidence: string | undefined;
+}
+
+/** An uploader account's link as the chain holds it now. */
+export interface AccountLinkView {
+  platform: bigint;
+  accountHash: Hex;
+  /** The licensee; undefined when the account is not linked. */
+  licensee: string | undefined;
+  linkedAt: number;
+}
+
+/** The prefix of the hashed account id: the hash of nothing else can collide with it. */
+const ACCOUNT_HASH_PREFIX = "crossproof.uploader-account/1\0";
+
+/**
+ * The hash under which a platform's account id goes on chain (never the id in clear): SHA-256 of
+ * `crossproof.uploader-account/1` ‖ 0x00 ‖ the NFC-normalised account id in UTF-8; with a `pepper` (a secret the
+ * platform keeps), HMAC-SHA256 keyed by it instead, so that nobody can test a public handle against the chain. The
+ * platform computes it; the licensee only needs the result to sign its link.
+ * @example
+ * const accountHash = uploaderAccountHash("user-8841", { pepper: platformSecret });
+ */
+export function uploaderAccountHash(accountId: string, o: { pepper?: BytesLike } = {}): Hex {
+  if (typeof accountId !== "string" || accountId.length === 0 || accountId.length > 1024) {
+    throw new CrossproofError("INVALID_ARGUMENT", "an account id is a non-empty string of at most 1024 characters", {
+      details: { argument: "accountId" },
+    });
+  }
+  const data = toUtf8Bytes(ACCOUNT_HASH_PREFIX + accountId.normalize("NFC"));
+  return (o.pepper === undefined ? sha256(data) : computeHmac("sha256", o.pepper, data)) as Hex;
+}
+
+/** The ISO codes of a territory set as the contract stores it (three words; code XY is bit (X-'A')*26 + (Y-'A')). */
+export function territoryCodes(words: readonly (bigint | number)[]): string[] {
+  const out: string[] = [];
+  for (let idx = 0; idx < 676; idx++) {
+    if ((BigInt(words[idx >> 8] ?? 0) >> BigInt(idx & 0xff)) & 1n) {
+      out.push(String.fromCharCode(65 + Math.floor(idx / 26), 65 + (idx % 26)));
+    }
+  }
+  return out;
+}
+
 /** What a mined work registration comes to. */
 export interface RegisteredWork {
   workId: Hex;
@@ -285,12 +402,39 @@ export interface FiledDispute {
   claimant: string;
 }
 
+/** What a mined residence statement comes to. */
+export interface ResidenceSet {
+  workId: Hex;
+  holder: string;
+  /** The ISO code, or undefined when the statement was withdrawn. */
+  residence: string | undefined;
+}
+/** What a mined account link comes to. */
+export interface LinkedAccount {
+  platform: bigint;
+  accountHash: Hex;
+  licensee: string;
+  /** The platform member's key that confirmed it. */
+  confirmedBy: string;
+}
+/** What a mined unlink comes to. */
+export interface UnlinkedAccount {
+  platform: bigint;
+  accountHash: Hex;
+  licensee: string;
+  /** The licensee or the platform member's key. */
+  unlinkedBy: string;
+}
+
 /** What each LicenseRegistry request's `wait()` resolves to. */
 export interface LicenseRegistryResults {
   RegisterWork: RegisteredWork;
   AssignWork: AssignedWork;
   GrantLicence: GrantedLicence;
   RevokeLicence: RevokedLicence;
+  SetResidence: ResidenceSet;
+  LinkAccount: LinkedAccount;
+  UnlinkAccount: UnlinkedAccount;
   FileWorkDispute: FiledDispute;
 }
 

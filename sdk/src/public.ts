@@ -16,6 +16,8 @@ export {
 export { createProvider } from "./provider";
 export {
   GatewayClient,
+  type GatewayAuthorizationAnswers,
+  type GatewayUploadQuery,
   type GatewayPrincipal,
   type GatewayProblem,
   type GatewaySignedReport,
@@ -34,6 +36,17 @@ export { type MemberPublicKey } from "./consortium";
 export { EvidenceClient } from "./evidence-client";
 export { caseReferenceHash } from "./evidence";
 export { LicenceClient } from "./licensing-client";
+export { uploaderAccountHash } from "./licensing";
+export {
+  AUTHORIZATION_ANSWER_FORMAT,
+  authorizationAnswerDigest,
+  signAuthorizationAnswer,
+  verifyAuthorizationAnswer,
+  type AuthorizationAnswerDocument,
+  type UploadAnswerName,
+  type UploadAuthorization,
+  type VerifiedAuthorizationAnswer,
+} from "./authorization";
 export { AssistanceClient } from "./assistance-client";
 export {
   EvidenceVerifier,

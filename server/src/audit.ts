@@ -30,6 +30,7 @@ export const AuditActions = [
   "purged",
   "submitted",
   "uploaded",
+  "authorized",
 ] as const;
 export type AuditAction = (typeof AuditActions)[number];
 

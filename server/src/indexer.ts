@@ -117,6 +117,14 @@ const MIGRATIONS = [
   CREATE TABLE idx_agreement_events (agreement_id INTEGER NOT NULL, event TEXT NOT NULL, from_jurisdiction TEXT,
     to_jurisdiction TEXT, member_id INTEGER, suspended INTEGER, ${LOG_COLUMNS}, ${LOG_KEY});
   `,
+  // Upload authorisation (issue 15): a work's licences by licensee, and uploader accounts linked to licensees.
+  `
+  CREATE INDEX idx_licences_work_licensee ON idx_licences (work_id, licensee);
+  CREATE TABLE idx_account_links (platform INTEGER NOT NULL, account_hash TEXT NOT NULL, licensee TEXT NOT NULL,
+    event TEXT NOT NULL, signed_by TEXT NOT NULL, ${LOG_COLUMNS}, ${LOG_KEY});
+  CREATE INDEX idx_account_links_account ON idx_account_links (platform, account_hash);
+  CREATE INDEX idx_account_links_licensee ON idx_account_links (licensee);
+  `,
 ];
 
 /** The event tables (what a rollback deletes from, what a rebuild empties, what the index consists of). */
@@ -131,6 +139,7 @@ export const INDEX_TABLES = [
   "idx_work_holders",
   "idx_licences",
   "idx_licence_revocations",
+  "idx_account_links",
   "idx_assistance",
   "idx_assistance_events",
   "idx_member_events",
@@ -254,6 +263,26 @@ const PROJECTIONS: Partial<Record<DeployedContractName, Record<string, Projectio
     LicenceRevoked: (a) => [
       "idx_licence_revocations",
       { licence_id: hex(a.licenceId), licensor: hex(a.licensor), revoked_at: num(a.revokedAt) },
+    ],
+    AccountLinked: (a) => [
+      "idx_account_links",
+      {
+        platform: num(a.platform),
+        account_hash: hex(a.accountHash),
+        licensee: hex(a.licensee),
+        event: "Linked",
+        signed_by: hex(a.confirmedBy),
+      },
+    ],
+    AccountUnlinked: (a) => [
+      "idx_account_links",
+      {
+        platform: num(a.platform),
+        account_hash: hex(a.accountHash),
+        licensee: hex(a.licensee),
+        event: "Unlinked",
+        signed_by: hex(a.unlinkedBy),
+      },
     ],
   },
   AssistanceDesk: {
@@ -725,6 +754,47 @@ export class Indexer {
         licence_id: string;
       }[]
     ).map((r) => r.licence_id);
+  }
+
+  /**
+   * The licences of a work naming `licensee` as licensee, newest grant first: the candidates an upload question
+   * judges on chain (the index finds them; the chain decides).
+   */
+  licencesOf(workId: string, licensee: string): string[] {
+    return (
+      this.#db
+        .prepare(
+          `SELECT licence_id FROM idx_licences WHERE work_id = ? AND licensee = ? ORDER BY block DESC, log_index DESC`,
+        )
+        .all(workId.toLowerCase(), licensee.toLowerCase()) as { licence_id: string }[]
+    ).map((r) => r.licence_id);
+  }
+
+  /** Every link and unlink of uploader accounts on a platform (of one account when given), oldest first. */
+  accountLinkEvents(
+    platform: number,
+    accountHash?: string,
+  ): { accountHash: string; licensee: string; event: "Linked" | "Unlinked"; signedBy: string; blockNumber: number }[] {
+    return (
+      this.#db
+        .prepare(
+          `SELECT account_hash, licensee, event, signed_by, block FROM idx_account_links
+           WHERE platform = ? AND (? IS NULL OR account_hash = ?) ORDER BY block, log_index`,
+        )
+        .all(platform, accountHash?.toLowerCase() ?? null, accountHash?.toLowerCase() ?? null) as {
+        account_hash: string;
+        licensee: string;
+        event: "Linked" | "Unlinked";
+        signed_by: string;
+        block: number;
+      }[]
+    ).map((r) => ({
+      accountHash: r.account_hash,
+      licensee: r.licensee,
+      event: r.event,
+      signedBy: r.signed_by,
+      blockNumber: r.block,
+    }));
   }
 
   /** Works registered to, or ever assigned to, an account (every work without one), oldest first. */

@@ -5,6 +5,7 @@ import { runningMarkModule } from "./backup";
 import { authModule } from "./auth/siwe";
 import { indexerModule } from "./indexer";
 import { retentionModule } from "./retention";
+import { authorizationsModule } from "./routes/authorizations";
 import { packagesModule } from "./routes/packages";
 import { readsModule } from "./routes/reads";
 import { submissionsModule } from "./routes/submissions";
@@ -16,6 +17,7 @@ export const gatewayModules: readonly GatewayModule[] = [
   indexerModule,
   verificationModule,
   readsModule,
+  authorizationsModule,
   submissionsModule,
   packagesModule,
   retentionModule,

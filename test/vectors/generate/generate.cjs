@@ -436,6 +436,21 @@ function requestValues(v) {
         },
       ],
       RevokeLicence: [{ licenceId: h32("19"), reasonHash: h32("1a"), nonce: 0n, deadline: 1795860900n }],
+      SetResidence: [
+        { workId: h32("11"), holder: addr("a1"), residence: FR, nonce: 3n, deadline: 1795860900n },
+        { workId: h32("ff"), holder: addr("b2"), residence: "0x0000", nonce: UINT256_MAX, deadline: UINT48_MAX },
+      ],
+      LinkAccount: [
+        { licensee: addr("d4"), platform: 4n, accountHash: h32("1c"), nonce: 0n, deadline: 1795860900n },
+        {
+          licensee: addr("e5"),
+          platform: UINT64_MAX,
+          accountHash: h32("ff"),
+          nonce: UINT256_MAX,
+          deadline: UINT48_MAX,
+        },
+      ],
+      UnlinkAccount: [{ platform: 4n, accountHash: h32("1c"), nonce: 1n, deadline: 1795860900n }],
       FileWorkDispute: [
         {
           workId: h32("11"),

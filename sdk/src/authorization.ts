@@ -1,0 +1,352 @@
+/**
+ * Upload authorisation — "may this upload go online here?" — as a platform asks it: a work, one of its own users'
+ * accounts (hashed, linked on chain to a licensee), a territory, a right and a time. Pure: the answer kinds, the rule
+ * that picks the closest chain among several failing ones, and the signed answer document (a compact JWS by the
+ * platform member's report key, like verification reports) with its verification. The verdict itself is always the
+ * LicenseRegistry's (`verifyAuthorization`); `LicenceClient.authorizeUploads` asks the chain, the gateway's index only
+ * finds the candidate licences.
+ */
+import { sha256 } from "ethers";
+import {
+  CompactSign,
+  calculateJwkThumbprint,
+  compactVerify,
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  importJWK,
+  type JSONWebKeySet,
+  type JWK,
+} from "jose";
+import { z } from "zod";
+import { AuthorizationReason, Right, type AuthorizationReasonName, type RightName } from "./constants";
+import type { Hex } from "./eip712";
+import { CrossproofError, type CrossproofErrorCode } from "./errors";
+import type { ReportKeyDirectory } from "./verify-report";
+
+/** What an upload query comes to. */
+export const UploadAnswers = ["ALLOWED", "NOT_LICENSED", "UNKNOWN_WORK", "UNKNOWN_ACCOUNT"] as const;
+export type UploadAnswerName = (typeof UploadAnswers)[number];
+
+/**
+ * Why an upload is or is not authorised: the contract's reason for the chosen chain, or `NO_LICENCE` when no licence
+ * of the work names the account's licensee (there is no chain to judge).
+ */
+export type UploadReasonName = AuthorizationReasonName | "NO_LICENCE";
+
+/**
+ * How close a failing chain came, best first: a licence that has not started yet or misses only a territory or a
+ * right is closer to authorising the upload than one that ended, was revoked, or never had a valid title. Among
+ * several failing candidates the closest is answered, so the platform (and the licensee) sees what would fix it.
+ */
+export const CLOSENESS: readonly AuthorizationReasonName[] = [
+  "OK",
+  "NOT_YET_VALID",
+  "TERRITORY_NOT_GRANTED",
+  "RIGHT_NOT_GRANTED",
+  "EXPIRED",
+  "REVOKED",
+  "TITLE_VOIDED",
+  "CHAIN_TOO_DEEP",
+  "UNKNOWN_LICENCE",
+];
+
+/**
+ * The candidate to answer with: the first whose reason ranks best in {@link CLOSENESS} (ties go to the one listed
+ * first; the gateway lists the newest grant first). Undefined for no candidates.
+ */
+export function closestCandidate<T extends { reason: AuthorizationReasonName }>(
+  candidates: readonly T[],
+): T | undefined {
+  let best: T | undefined;
+  for (const c of candidates) {
+    if (best === undefined || CLOSENESS.indexOf(c.reason) < CLOSENESS.indexOf(best.reason)) best = c;
+  }
+  return best;
+}
+
+/** One question a platform asks. */
+export interface UploadQuery {
+  /** The work id (its content hash). */
+  workId: Hex;
+  /** The platform member the account is on (the asking platform itself, through the gateway). */
+  platform: bigint;
+  /** The account's hash (`uploaderAccountHash`). */
+  accountHash: Hex;
+  right: RightName;
+  /** ISO 3166-1 alpha-2 code. */
+  territory: string;
+  /** Unix seconds. */
+  atTime: number;
+}
+
+/** One link of the answered chain, judged at the asked time, in words. */
+export interface UploadChainLink {
+  licenceId: Hex;
+  licensor: string;
+  licensee: string;
+  valid: boolean;
+  reason: AuthorizationReasonName;
+  explanation: string;
+}
+
+/** The answer to one {@link UploadQuery}. */
+export interface UploadAuthorization {
+  query: UploadQuery;
+  answer: UploadAnswerName;
+  /** OK for ALLOWED; the chosen chain's reason (or NO_LICENCE) for NOT_LICENSED; absent for the UNKNOWN_* answers. */
+  reason?: UploadReasonName;
+  /** The licensee the account is linked to (absent for UNKNOWN_ACCOUNT and UNKNOWN_WORK). */
+  licensee?: string;
+  /** The chosen chain's licence (the licensee's own). */
+  licenceId?: Hex;
+  /** The failing licence closest to the rights holder (NOT_LICENSED with a chain). */
+  failedAt?: Hex;
+  /** From the rights holder's grant down to {@link licenceId}. */
+  chain: UploadChainLink[];
+  /** How many licences of the work name the licensee (all were judged on chain). */
+  candidates: number;
+  /** The answer in a sentence. */
+  summary: string;
+}
+
+// ---- The signed answer ---------------------------------------------------------------------------------------------
+
+/** The format of the signed answer document. */
+export const AUTHORIZATION_ANSWER_FORMAT = "crossproof.authorization-answer/1";
+/** The JWS `typ` of a signed answer (RFC 7515 §4.1.9, `application/` omitted). */
+export const AUTHORIZATION_JWS_TYPE = "vnd.crossproof.authorization-answer+jws";
+/** The protected-header parameter naming the issuing member, as in verification reports. */
+const ISSUER_HEADER = "crossproof.issuer";
+
+const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/);
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
+const reasons = [...AuthorizationReason, "NO_LICENCE"] as [string, ...string[]];
+
+const answerSchema = z
+  .object({
+    query: z
+      .object({
+        workId: hex32,
+        platform: z.string().regex(/^[1-9][0-9]*$/),
+        accountHash: hex32,
+        right: z.enum(Object.keys(Right) as [RightName, ...RightName[]]),
+        territory: z.string().regex(/^[A-Z]{2}$/),
+        atTime: z.number().int().nonnegative(),
+      })
+      .strict(),
+    answer: z.enum(UploadAnswers),
+    reason: z.enum(reasons).optional(),
+    licensee: address.optional(),
+    licenceId: hex32.optional(),
+    failedAt: hex32.optional(),
+    chain: z.array(
+      z
+        .object({
+          licenceId: hex32,
+          licensor: address,
+          licensee: address,
+          valid: z.boolean(),
+          reason: z.enum(AuthorizationReason),
+          explanation: z.string(),
+        })
+        .strict(),
+    ),
+    candidates: z.number().int().nonnegative(),
+    summary: z.string(),
+  })
+  .strict();
+
+/** The signed document (the JWS payload). */
+export const authorizationAnswerSchema = z
+  .object({
+    format: z.literal(AUTHORIZATION_ANSWER_FORMAT),
+    issuer: z.object({ memberId: z.string().regex(/^[1-9][0-9]*$/) }).strict(),
+    /** Where and when the chain was asked: every static call ran at this block. */
+    chain: z
+      .object({
+        chainId: z.string().regex(/^[1-9][0-9]*$/),
+        licenseRegistry: address,
+        blockNumber: z.number().int().nonnegative(),
+        blockHash: hex32,
+        /** The block's timestamp (unix seconds). */
+        blockTime: z.number().int().nonnegative(),
+      })
+      .strict(),
+    answers: z.array(answerSchema),
+  })
+  .strict();
+
+/** A signed answer document: one or many answers, all read from the chain at one block. */
+export type AuthorizationAnswerDocument = Omit<z.infer<typeof authorizationAnswerSchema>, "answers"> & {
+  answers: WireUploadAuthorization[];
+};
+
+/** An {@link UploadAuthorization} as JSON (the platform id as a decimal string). */
+export type WireUploadAuthorization = Omit<UploadAuthorization, "query"> & {
+  query: Omit<UploadQuery, "platform"> & { platform: string };
+};
+
+/** An answer as it goes into the signed document. */
+export function toWireAuthorization(a: UploadAuthorization): WireUploadAuthorization {
+  return { ...a, query: { ...a.query, platform: a.query.platform.toString() } };
+}
+
+const fail = (code: CrossproofErrorCode, message: string, cause?: unknown) =>
+  new CrossproofError(code, message, cause === undefined ? {} : { cause });
+
+function algorithmOf(crv: string | undefined): "ES256" | "EdDSA" {
+  if (crv === "P-256") return "ES256";
+  if (crv === "Ed25519") return "EdDSA";
+  throw fail("INVALID_ARGUMENT", "a report key is EC P-256 (ES256) or Ed25519 (EdDSA)");
+}
+
+/** Parameters of {@link signAuthorizationAnswer}. */
+export interface SignAuthorizationAnswerParameters {
+  /** The platform member's report key (a private JWK, P-256 or Ed25519). */
+  privateJwk: JWK;
+  issuerMemberId: bigint | number;
+  /**
+   * Checks that the key is a report key of the issuer valid — and the issuer active — at `at` (a gateway always
+   * passes it); without it the answer is signed unchecked.
+   */
+  consortium?: Pick<ReportKeyDirectory, "isValidPublicKey">;
+  /** The signing time (unix seconds or a Date; default now): the header's `iat`. */
+  at?: Date | number;
+}
+
+/**
+ * Signs an answer document as a compact JWS with the issuing member's report key: header `alg`, `kid` (RFC 7638
+ * thumbprint), `typ` {@link AUTHORIZATION_JWS_TYPE}, `iat`, `crossproof.issuer`. `REPORT_KEY_NOT_VALID_AT_SIGNING`
+ * when `consortium` says the key may not sign now.
+ */
+export async function signAuthorizationAnswer(
+  document: AuthorizationAnswerDocument,
+  o: SignAuthorizationAnswerParameters,
+): Promise<string> {
+  const parsed = authorizationAnswerSchema.safeParse(document);
+  if (!parsed.success) {
+    throw fail("INVALID_ARGUMENT", `not an authorization answer document: ${parsed.error.issues[0]!.message}`);
+  }
+  const issuer = BigInt(o.issuerMemberId);
+  if (document.issuer.memberId !== issuer.toString()) {
+    throw fail("INVALID_ARGUMENT", `the document names member ${document.issuer.memberId} as issuer, not ${issuer}`);
+  }
+  if (typeof o.privateJwk.d !== "string") throw fail("INVALID_ARGUMENT", "privateJwk is not a private key");
+  const alg = algorithmOf(o.privateJwk.crv);
+  const kid = await calculateJwkThumbprint(o.privateJwk, "sha256");
+  const at =
+    o.at === undefined ? Math.floor(Date.now() / 1000) : Math.floor(Number(o.at) / (o.at instanceof Date ? 1000 : 1));
+  if (o.consortium !== undefined && !(await o.consortium.isValidPublicKey(issuer, kid, "Report", { at }))) {
+    throw fail("REPORT_KEY_NOT_VALID_AT_SIGNING", `report key ${kid} of member ${issuer} may not sign now`);
+  }
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(document)))
+    .setProtectedHeader({ alg, kid, typ: AUTHORIZATION_JWS_TYPE, iat: at, [ISSUER_HEADER]: issuer.toString() })
+    .sign(await importJWK(o.privateJwk, alg));
+}
+
+/** A signed answer whose signature and key were checked. */
+export interface VerifiedAuthorizationAnswer {
+  document: AuthorizationAnswerDocument;
+  issuerMemberId: bigint;
+  kid: string;
+  /** The signing time (`iat`), unix seconds. */
+  signedAt: number;
+  /** SHA-256 of the JWS's bytes: what a dispute cites ({@link authorizationAnswerDigest}). */
+  digest: Hex;
+}
+
+/**
+ * Verifies a signed answer: the header (typ, alg, kid, iat, issuer), the signature with the issuer's report keys —
+ * from a key set (offline) or from the chain (`consortium`: registered for the issuer as report keys, and valid at
+ * the signing time) — and the document's schema. Codes: `REPORT_MALFORMED`, `REPORT_KEY_UNKNOWN`,
+ * `REPORT_SIGNATURE_INVALID`, `REPORT_KEY_NOT_VALID_AT_SIGNING`, `REPORT_ISSUER_MISMATCH`.
+ * @example
+ * const { document, digest } = await verifyAuthorizationAnswer(jws, { consortium: cp.consortium });
+ */
+export async function verifyAuthorizationAnswer(
+  jws: string,
+  o: { keySet: JSONWebKeySet } | { consortium: Pick<ReportKeyDirectory, "isValidPublicKey" | "registeredPublicKeys"> },
+): Promise<VerifiedAuthorizationAnswer> {
+  let h: Record<string, unknown>;
+  try {
+    if (typeof jws !== "string" || jws.split(".").length !== 3) throw new Error("not a compact JWS");
+    h = decodeProtectedHeader(jws) as Record<string, unknown>;
+  } catch (cause) {
+    throw fail("REPORT_MALFORMED", "not a compact JWS with a readable protected header", cause);
+  }
+  const issuerText = h[ISSUER_HEADER];
+  if (
+    (h.alg !== "ES256" && h.alg !== "EdDSA") ||
+    typeof h.kid !== "string" ||
+    h.typ !== AUTHORIZATION_JWS_TYPE ||
+    typeof h.iat !== "number" ||
+    !Number.isSafeInteger(h.iat) ||
+    typeof issuerText !== "string" ||
+    !/^[1-9][0-9]*$/.test(issuerText)
+  ) {
+    throw fail(
+      "REPORT_MALFORMED",
+      `the protected header is not a crossproof authorization answer's (typ ${AUTHORIZATION_JWS_TYPE})`,
+    );
+  }
+  const issuer = BigInt(issuerText);
+  const kid = h.kid;
+  let keySet: JSONWebKeySet;
+  if ("keySet" in o) keySet = o.keySet;
+  else {
+    const keys = (await o.consortium.registeredPublicKeys(issuer)).filter(
+      (k) => k.kid === kid && k.purpose === "Report",
+    );
+    if (keys.length === 0) throw fail("REPORT_KEY_UNKNOWN", `${kid} is not a report key of member ${issuer}`);
+    keySet = { keys: keys.map((k) => k.jwk) };
+  }
+  let payload: Uint8Array;
+  try {
+    payload = (await compactVerify(jws, createLocalJWKSet(keySet), { algorithms: ["ES256", "EdDSA"] })).payload;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "ERR_JWKS_NO_MATCHING_KEY") throw fail("REPORT_KEY_UNKNOWN", `no key ${kid} in the key set`, err);
+    if (code === "ERR_JWS_SIGNATURE_VERIFICATION_FAILED") {
+      throw fail("REPORT_SIGNATURE_INVALID", `the answer's signature does not verify with key ${kid}`, err);
+    }
+    throw fail("REPORT_MALFORMED", `the answer JWS cannot be verified: ${String(err)}`, err);
+  }
+  if ("consortium" in o && !(await o.consortium.isValidPublicKey(issuer, kid, "Report", { at: h.iat }))) {
+    throw fail(
+      "REPORT_KEY_NOT_VALID_AT_SIGNING",
+      `report key ${kid} of member ${issuer} was not valid at ${new Date(h.iat * 1000).toISOString()}`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload));
+  } catch (cause) {
+    throw fail("REPORT_MALFORMED", "the answer payload is not UTF-8 JSON", cause);
+  }
+  const parsed = authorizationAnswerSchema.safeParse(value);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw fail("REPORT_MALFORMED", `not an authorization answer: ${i.path.join(".") || "(root)"}: ${i.message}`);
+  }
+  if (parsed.data.issuer.memberId !== issuer.toString()) {
+    throw fail(
+      "REPORT_ISSUER_MISMATCH",
+      `the answer names member ${parsed.data.issuer.memberId}, its header ${issuer}`,
+    );
+  }
+  return {
+    document: value as AuthorizationAnswerDocument,
+    issuerMemberId: issuer,
+    kid,
+    signedAt: h.iat,
+    digest: authorizationAnswerDigest(jws),
+  };
+}
+
+/**
+ * What a dispute over a platform's decision cites: SHA-256 of the signed answer's compact JWS bytes (the same rule as
+ * a verification report's digest).
+ */
+export function authorizationAnswerDigest(jws: string): Hex {
+  return sha256(new TextEncoder().encode(jws)) as Hex;
+}
