@@ -85,6 +85,10 @@ export async function startTestChain(): Promise<TestChain> {
       await guard?.close();
       await started.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      // Under the profile, anything the guard refused is a call a Besu node would have refused: the suite fails.
+      if (guard !== undefined && guard.refusals.length > 0) {
+        throw new Error(`the Besu RPC guard refused: ${JSON.stringify(guard.refusals)}`);
+      }
     },
   };
 }
