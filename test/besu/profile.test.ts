@@ -5,6 +5,7 @@ import path from "node:path";
 import { Wallet, type JsonRpcProvider } from "ethers";
 import {
   ConsortiumClient,
+  connect,
   createProvider,
   loadConsortiumConfig,
   MAX_LOGS_RANGE,
@@ -20,6 +21,7 @@ import {
   startAnvil,
   type RunningAnvil,
 } from "../../scripts/lib/anvil";
+import { castVote, proposeAdmission } from "../../scripts/besu-governance";
 import { besuProfile, startRpcGuard, type RpcGuard } from "../helpers/rpc-guard";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -101,6 +103,27 @@ describe("Besu parity profile: Anvil as the genesis, behind a guard that refuses
     expect(await guarded.getBalance(relayer.address)).to.equal(0n);
     expect(await guarded.getTransactionCount(relayer.address)).to.be.greaterThan(0);
     expect(guard.refusals).to.deep.equal([]);
+  });
+
+  it("admits a new country's member by governance vote (npm run besu:governance), relayed at gas price 0", async function () {
+    const cp = await connect({ rpcUrl: guard.url, deployment: record });
+    try {
+      const relaying = relayer.connect(cp.provider);
+      const newcomer = Wallet.createRandom().address;
+      const made = await proposeAdmission(cp, devAccount(1, guarded), relaying, {
+        jurisdiction: "IT",
+        roles: ["AGENCY", "GOVERNOR"],
+        name: "Agenzia nazionale (test)",
+        key: newcomer,
+      });
+      expect(made).to.include({ kind: "AdmitMember", executed: false });
+      const vote = await castVote(cp, devAccount(2, guarded), relaying, made.proposalId, true);
+      expect(vote).to.include({ executed: true });
+      expect(await guarded.getBalance(relayer.address)).to.equal(0n);
+      expect(guard.refusals).to.deep.equal([]);
+    } finally {
+      cp.close();
+    }
   });
 
   it("attack: development methods from a production path are refused; the harness port lets them through", async function () {
