@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { build } from "esbuild";
 import { Wallet, keccak256, toBeHex, zeroPadValue, type JsonRpcProvider } from "ethers";
 import {
   type CrossproofError,
@@ -71,6 +72,25 @@ function sealedHeader(round: number, sealers: readonly (number | string)[], sign
 }
 
 describe("QBFT finality: Besu's extraData codec and commit seals, offline", function () {
+  it("is pure: bundles for a browser without any chain, network or storage module of the SDK, and is a sub-path export", async function () {
+    const sdk = path.resolve(__dirname, "..", "..", "sdk");
+    const result = await build({
+      entryPoints: [path.join(sdk, "src", "qbft.ts")],
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    const reached = Object.keys(result.metafile.inputs).filter((f) => f.startsWith("sdk/src/"));
+    expect(reached.sort()).to.deep.equal(["sdk/src/errors.ts", "sdk/src/qbft.ts"]);
+    const pkg = JSON.parse(readFileSync(path.join(sdk, "package.json"), "utf8")) as {
+      exports: Record<string, { default: string }>;
+    };
+    expect(pkg.exports["./qbft"]?.default).to.equal("./dist/qbft.js");
+  });
+
   describe("extraData, against Besu's own test vectors", function () {
     for (const v of besuVectors) {
       it(`decodes and re-encodes ${v.source.split(" ")[0]!.split("/").pop()}`, function () {
