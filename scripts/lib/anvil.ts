@@ -78,6 +78,8 @@ export interface AnvilOptions {
    * sets this to false.
    */
   idleBlocks?: boolean;
+  /** More Anvil flags (the Besu parity profile's fee and size settings; test/helpers/rpc-guard.ts). */
+  extraArgs?: readonly string[];
   /** Called with each line Anvil prints. */
   onOutput?: (line: string) => void;
   /** Called with what the launcher has to say: which saved state was loaded, a refused state, a failed save. */
@@ -304,6 +306,7 @@ export async function startAnvil(opts: AnvilOptions): Promise<RunningAnvil> {
     ...(opts.idleBlocks === false ? [] : ["--mixed-mining", "--block-time", String(IDLE_BLOCK_SECONDS)]),
     "--prune-history",
     String(STATE_HISTORY_BLOCKS),
+    ...(opts.extraArgs ?? []),
   ];
   const url = `http://127.0.0.1:${opts.port}`;
   const files = opts.stateFile === undefined ? undefined : chainStateFiles(opts.stateFile);

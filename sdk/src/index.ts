@@ -37,3 +37,4 @@ export * from "./deployment";
 export * from "./connect";
 export * from "./gateway-client";
 export * from "./wire";
+export * from "./qbft";

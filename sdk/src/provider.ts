@@ -1,4 +1,11 @@
-import { JsonRpcProvider, type JsonRpcPayload, type JsonRpcResult, type Provider } from "ethers";
+import {
+  JsonRpcProvider,
+  toQuantity,
+  type JsonRpcPayload,
+  type JsonRpcResult,
+  type PerformActionRequest,
+  type Provider,
+} from "ethers";
 import { unreachableError } from "./contract-errors";
 import { CrossproofError } from "./errors";
 
@@ -73,6 +80,12 @@ export class ChainClock {
   }
 }
 
+/**
+ * The most blocks one `eth_getLogs` spans: Hyperledger Besu refuses more (`--rpc-max-logs-range`, default 5,000;
+ * docs/BESU.md), and a `toBlock` past its head.
+ */
+export const MAX_LOGS_RANGE = 5_000;
+
 /** Development calls that change the chain's time or history (Anvil, Hardhat): the chain clock reads again after. */
 const TIME_CHANGING = /^(evm_|anvil_|hardhat_)/;
 
@@ -138,6 +151,31 @@ export class CrossproofProvider extends JsonRpcProvider {
       await this.#detecting;
     }
     return super.send(method, params);
+  }
+
+  /**
+   * Log queries (every `queryFilter` of the SDK's clients) are paged: windows of at most {@link MAX_LOGS_RANGE}
+   * blocks, `toBlock` clamped to the head, hex block numbers — what a Besu node accepts. A query by block hash, or
+   * with a tag other than latest/pending/earliest, goes to the node as it is.
+   */
+  override async _perform(req: PerformActionRequest): Promise<unknown> {
+    if (req.method !== "getLogs" || "blockHash" in req.filter) return super._perform(req);
+    const { fromBlock, toBlock } = req.filter as { fromBlock?: string; toBlock?: string };
+    const known = (tag: string | undefined) =>
+      tag === undefined || /^(latest|pending|earliest|0x[0-9a-f]+)$/i.test(tag);
+    if (!known(fromBlock) || !known(toBlock)) return super._perform(req);
+    const head = Number(await this.send("eth_blockNumber", []));
+    const numberOf = (tag: string | undefined) =>
+      tag === undefined || tag === "latest" || tag === "pending" ? head : tag === "earliest" ? 0 : Number(BigInt(tag));
+    const from = numberOf(fromBlock);
+    const to = Math.min(numberOf(toBlock), head);
+    const logs: unknown[] = [];
+    for (let start = from; start <= to; start += MAX_LOGS_RANGE) {
+      const end = Math.min(start + MAX_LOGS_RANGE - 1, to);
+      const filter = { ...req.filter, fromBlock: toQuantity(start), toBlock: toQuantity(end) };
+      logs.push(...((await super._perform({ ...req, filter })) as unknown[]));
+    }
+    return logs;
   }
 
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {

@@ -25,6 +25,7 @@ import {
   CustodyEventType,
   DEPLOYED_CONTRACTS,
   KeyPurpose,
+  MAX_LOGS_RANGE,
   MemberStatus,
   Verdict,
   contractHistory,
@@ -474,7 +475,7 @@ export interface IndexerParameters {
   db: Db;
   cp: Crossproof;
   log: Logger;
-  /** Blocks per `eth_getLogs` page (default 2,000). */
+  /** Blocks per `eth_getLogs` page (default 2,000; at most {@link MAX_LOGS_RANGE}, what Besu serves). */
   pageSize?: number;
   /** How JSON-RPC calls are made (default: the SDK connection's provider). */
   rpc?: RpcCall;
@@ -541,7 +542,7 @@ export class Indexer {
     this.#db = p.db;
     this.#log = p.log;
     this.#rpc = p.rpc ?? ((method, params) => p.cp.provider.send(method, params) as Promise<unknown>);
-    this.#maxPage = p.pageSize ?? 2000;
+    this.#maxPage = Math.min(p.pageSize ?? 2000, MAX_LOGS_RANGE);
     if (!Number.isInteger(this.#maxPage) || this.#maxPage < 1) throw new Error("the page size must be at least 1");
     this.#page = this.#maxPage;
     this.#followed = DEPLOYED_CONTRACTS.flatMap((name) => {

@@ -24,6 +24,7 @@ import {
 import { deployCrossproof } from "../../scripts/lib/deploy";
 import { loadGatewayConfig, type ConfigKey, type GatewayConfig } from "../../server/src/config";
 import { startGateway, type GatewayModule, type RunningGateway } from "../../server/src/gateway";
+import { besuProfileFromEnv, startRpcGuard, type RpcGuard } from "./rpc-guard";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -43,20 +44,35 @@ export interface TestChain {
   stop(): Promise<void>;
 }
 
+/**
+ * Under the Besu parity profile (`CROSSPROOF_BESU_PROFILE`, `npm run test:besu-profile`), Anvil runs as the example
+ * genesis and everything but the harness goes through an RPC guard: `anvil.url` (the gateway's and the SDK's URL)
+ * is the guarded port, `provider` (the test's own calls: time travel, snapshots) the harness port, and the contracts
+ * are deployed and the agreements concluded through the guarded port, as on Besu.
+ */
 export async function startTestChain(): Promise<TestChain> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "crossproof-gateway-"));
-  const anvil = await startAnvil({ port: await freePort() });
-  const provider = localProvider(anvil.url);
+  const profile = besuProfileFromEnv();
+  const started = await startAnvil({
+    port: await freePort(),
+    ...(profile === undefined ? {} : { chainId: profile.chainId, extraArgs: profile.anvilArgs }),
+  });
+  let guard: RpcGuard | undefined;
+  if (profile !== undefined) guard = await startRpcGuard(started.url, { chainId: BigInt(profile.chainId) });
+  const anvil: RunningAnvil = guard === undefined ? started : { ...started, url: guard.url };
+  const provider = localProvider(guard?.harnessUrl ?? anvil.url);
+  const guarded = guard === undefined ? provider : localProvider(guard.url);
   const config = loadConsortiumConfig(path.join(root, "config", "demo-consortium.json"));
   const deploymentFile = path.join(dataDir, "deployment.json");
-  const { record } = await deployCrossproof({ signer: devAccount(0, provider), config, deploymentFile });
+  const { record } = await deployCrossproof({ signer: devAccount(0, guarded), config, deploymentFile });
   await concludeConfiguredAgreements({
-    provider,
-    relayer: devAccount(0, provider),
+    provider: guarded,
+    relayer: devAccount(0, guarded),
     record,
     config,
-    keyFor: (a) => devAccountFor(a, provider),
+    keyFor: (a) => devAccountFor(a, guarded),
   });
+  if (guarded !== provider) guarded.destroy();
   return {
     anvil,
     provider,
@@ -66,8 +82,13 @@ export async function startTestChain(): Promise<TestChain> {
     account: (i) => devAccount(i, provider),
     async stop() {
       provider.destroy();
-      await anvil.stop();
+      await guard?.close();
+      await started.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      // Under the profile, anything the guard refused is a call a Besu node would have refused: the suite fails.
+      if (guard !== undefined && guard.refusals.length > 0) {
+        throw new Error(`the Besu RPC guard refused: ${JSON.stringify(guard.refusals)}`);
+      }
     },
   };
 }
