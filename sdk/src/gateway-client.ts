@@ -12,7 +12,6 @@ import { SiweMessage } from "siwe";
 import { CrossproofError, CrossproofErrorCodes, type CrossproofErrorCode } from "./errors";
 import type { RightName } from "./constants";
 import type { TimePolicy, VerificationReport } from "./report";
-import type { RightName } from "./constants";
 import {
   verifyAuthorizationAnswer,
   type AuthorizationAnswerDocument,
