@@ -147,6 +147,29 @@ describe("hostile input: attacks on session tokens and sign-in (real HTTP, real 
     }
   });
 
+  it("limits requests per client: past the limit a 429 problem, while /healthz stays reachable", async function () {
+    // A second gateway on the same chain, its own data folder, a limit of 5 requests a minute.
+    const limited = await startTestGateway(chain, [authModule], {
+      publicUrl: PUBLIC_URL,
+      rateLimit: "5",
+      dataDir: path.join(chain.dataDir, "rate-limited"),
+      deploymentFile: chain.deploymentFile,
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const res = await fetch(`${limited.url}/v1/auth/nonce`, { method: "POST" });
+        statuses.push(res.status);
+        if (res.status === 429) await expectProblem(res, 429, "too-many-requests");
+        else await res.arrayBuffer();
+      }
+      expect(statuses).to.deep.equal([201, 201, 201, 201, 201, 429, 429]);
+      expect((await fetch(`${limited.url}/healthz`)).status).to.equal(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it("refuses a SIWE message signed for this gateway but with a nonce issued to another sign-in, once used", async function () {
     // The attacker watches a sign-in go by and signs its own message with the same nonce: the nonce is spent.
     const n = await freshNonce(gw.url);
