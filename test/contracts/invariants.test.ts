@@ -2,7 +2,8 @@
  * Invariants over random sequences of governance and key actions (fast-check, seeded, Hardhat's in-process chain),
  * checked against a small model after every step: quorum arithmetic (a proposal executes exactly when its yes votes
  * reach numerator/denominator of the eligible governors), no double vote, no vote after execution or expiry, and a
- * key's signatures refused from the block that revokes it while the member's other key goes on working.
+ * key's signatures refused from the block that revokes it while the member's other key goes on working, and a member
+ * suspended by a passed proposal unable to anchor from its suspension until a passed reinstatement.
  *
  * Custody: random events by random members on one record; every accepted event links to the one before (the SDK's
  * verifier recomputes the hash chain up to the head on chain and finds it intact), custody moves only by a receipt
@@ -26,21 +27,14 @@ import {
   verifyCustodyChain,
   type Hex,
 } from "../../sdk/src";
-import {
-  cidOf,
-  consortiumFixture,
-  evidenceFixture,
-  hashOf,
-  WEEK,
-  type ConsortiumFixture,
-  type EvidenceFixture,
-} from "../helpers/fixtures";
+import { cidOf, evidenceFixture, hashOf, WEEK, type EvidenceFixture } from "../helpers/fixtures";
 
 const SEED = 0x18_1a7;
 const HOUR = 3600;
 
 type Action =
-  | { kind: "propose"; by: number }
+  | { kind: "propose"; by: number; status: boolean }
+  | { kind: "platformAnchors" }
   | { kind: "vote"; by: number; proposal: number; support: boolean }
   | { kind: "rotateKey"; member: number }
   | { kind: "useRevokedKey"; member: number; proposal: number }
@@ -49,7 +43,13 @@ type Action =
 /** Governors are members 1, 2 and 3 (indexes 0..2). */
 const governor = fc.integer({ min: 0, max: 2 });
 const action: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 3, arbitrary: governor.map((by) => ({ kind: "propose" as const, by })) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ by: governor, status: fc.integer({ min: 0, max: 2 }).map((n) => n > 0) })
+      .map((r) => ({ kind: "propose" as const, ...r })),
+  },
+  { weight: 2, arbitrary: fc.constant({ kind: "platformAnchors" as const }) },
   {
     weight: 6,
     arbitrary: fc
@@ -71,14 +71,27 @@ interface ModelProposal {
   votes: Map<number, boolean>;
   executed: boolean;
   expiresAt: number;
+  /** Suspends (true) or reinstates (false) member 4 when executed; undefined: a plain parameter. */
+  suspends?: boolean;
 }
 
 /** What the governance walks did, over all runs: the property is not vacuous if each case happened. */
-const govSeen = { executed: 0, doubleVote: 0, afterExecution: 0, expired: 0, revokedKey: 0 };
+const govSeen = {
+  executed: 0,
+  doubleVote: 0,
+  afterExecution: 0,
+  expired: 0,
+  revokedKey: 0,
+  suspendedRefused: 0,
+  reinstatedAnchors: 0,
+};
 
 /** Runs one random sequence against a fresh consortium and checks the model after every step. */
 async function run(actions: Action[]): Promise<void> {
-  const f: ConsortiumFixture = await loadFixture(consortiumFixture);
+  const f: EvidenceFixture = await loadFixture(evidenceFixture);
+  /** Member 4 (US platform, not a governor): suspended and reinstated by proposals, anchoring in between. */
+  let platformActive = true;
+  let everSuspended = false;
   const [numerator, denominator] = [2, 3];
   const eligible = 3;
   /** Each governor's current key and the keys it revoked. */
@@ -93,12 +106,49 @@ async function run(actions: Action[]): Promise<void> {
     const what = `step ${step}: ${JSON.stringify(a)}`;
     switch (a.kind) {
       case "propose": {
-        const e = encodeProposal({ kind: "SetParameter", name: `crossproof.test.p${step}`, value: step });
+        // A status proposal for member 4 only while no other one is open (so each executes against a known status).
+        const t = (await now()) + 1;
+        const statusOpen = proposals.some((p) => p.suspends !== undefined && !p.executed && t <= p.expiresAt);
+        const suspends = a.status && !statusOpen ? platformActive : undefined;
+        const e =
+          suspends === undefined
+            ? encodeProposal({ kind: "SetParameter", name: `crossproof.test.p${step}`, value: step })
+            : encodeProposal({ kind: suspends ? "SuspendMember" : "ReinstateMember", memberId: 4 });
         await (await gov.propose(f, keys[a.by]!, e.kind, e.payload)).wait();
         const id = await f.governance.proposalCount();
         const p = await f.governance.getProposal(id);
         // The proposer's yes is its vote; with three governors and 2/3 it alone does not pass.
-        proposals.push({ id, votes: new Map([[a.by, true]]), executed: quorum(1), expiresAt: Number(p.expiresAt) });
+        proposals.push({
+          id,
+          votes: new Map([[a.by, true]]),
+          executed: quorum(1),
+          expiresAt: Number(p.expiresAt),
+          ...(suspends === undefined ? {} : { suspends }),
+        });
+        break;
+      }
+      case "platformAnchors": {
+        // A suspended member's keys sign nothing from the suspension on; reinstated, they sign again.
+        const t = await time.latest();
+        const signed = await signEvidenceRequest(f.usPlatform, f.domain, "AnchorEvidence", {
+          contentHash: hashOf(`platform ${step} ${t}`),
+          packageCid: cidOf(`platform ${step}`),
+          category: 1,
+          firstUpload: "0x5553",
+          primaryDissemination: "0x5553",
+          caseRef: hashOf("case"),
+          collectedAt: t - 3600,
+          supersedes: ("0x" + "00".repeat(32)) as Hex,
+          deadline: t + 3600,
+        });
+        const tx = f.registry.connect(f.deployer).anchorEvidence(signed.request, signed.signature);
+        if (platformActive) {
+          await (await tx).wait();
+          if (everSuspended) govSeen.reinstatedAnchors++;
+        } else {
+          await expect(tx, what).to.be.reverted;
+          govSeen.suspendedRefused++;
+        }
         break;
       }
       case "vote": {
@@ -120,6 +170,10 @@ async function run(actions: Action[]): Promise<void> {
           p.votes.set(a.by, a.support);
           p.executed = quorum([...p.votes.values()].filter(Boolean).length);
           if (p.executed) govSeen.executed++;
+          if (p.executed && p.suspends !== undefined) {
+            platformActive = !p.suspends;
+            everSuspended ||= p.suspends;
+          }
         }
         break;
       }
@@ -156,6 +210,7 @@ async function run(actions: Action[]): Promise<void> {
     }
 
     // The chain agrees with the model after every step.
+    expect((await f.consortium.getMember(4)).status, what).to.equal(platformActive ? 1n : 2n);
     expect(await f.governance.proposalCount(), what).to.equal(BigInt(proposals.length));
     for (const p of proposals) {
       const [yes, no, eligibleNow] = await f.governance.tally(p.id);
@@ -283,9 +338,9 @@ async function runCustody(steps: CustodyStep[]): Promise<void> {
 describe("contract invariants over random action sequences (property-based)", function () {
   this.timeout(240_000);
 
-  it("governance: quorum arithmetic, no double vote, no vote after execution or expiry, revoked keys refused", async function () {
+  it("governance: quorum arithmetic, no double vote, no vote after execution or expiry, revoked keys and suspended members refused", async function () {
     await fc.assert(
-      fc.asyncProperty(fc.array(action, { minLength: 20, maxLength: 40 }), async (actions) => run(actions)),
+      fc.asyncProperty(fc.array(action, { minLength: 25, maxLength: 45 }), async (actions) => run(actions)),
       { seed: SEED, numRuns: 25, endOnFailure: true },
     );
     for (const [k, n] of Object.entries(govSeen)) expect(n, `${k}: ${JSON.stringify(govSeen)}`).to.be.greaterThan(0);
