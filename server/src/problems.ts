@@ -128,7 +128,20 @@ export function toProblem(err: unknown): Problem {
   if (e?.type === "entity.too.large") return new Problem("payload-too-large", e.message ?? "body too large");
   if (e?.type === "entity.parse.failed") return new Problem("invalid-request", `the body is not valid JSON`);
   if (e?.status === 415) return new Problem("unsupported-media-type", e.message ?? "unsupported media type");
+  // Other client errors raised by Express and body-parser before a route runs (a path parameter that is not valid
+  // percent-encoding, a body whose content encoding does not decode, an unknown charset): the client's fault, a 4xx.
+  if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
+    const type: ProblemType = e.status === 413 ? "payload-too-large" : "invalid-request";
+    return new Problem(type, clientErrorDetail(e), {}, { cause: err });
+  }
   return new Problem("internal", "internal error", {}, { cause: err });
+}
+
+/** What a client error raised below the routes says: its own message when it is meant for the client, else a generic one. */
+function clientErrorDetail(e: { message?: string; expose?: boolean; type?: string }): string {
+  if (e instanceof URIError) return "a path parameter is not valid percent-encoding";
+  if (e.expose === true && typeof e.message === "string" && e.message.length <= 200) return e.message;
+  return e.type === undefined ? "the request is not valid" : `the request is not valid (${e.type})`;
 }
 
 /** Renders errors as problem documents; logs the unexpected ones (5xx) with their stack. */

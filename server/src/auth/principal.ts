@@ -99,6 +99,8 @@ export class Sessions implements RouteAuth {
         issuer: this.issuer,
         audience: this.issuer,
         algorithms: ["HS256"],
+        // A token without an expiry would never end; every token the gateway issues carries these.
+        requiredClaims: ["exp", "iat", "sub"],
       })) as unknown as { payload: SessionClaims });
     } catch (err) {
       const why =

@@ -55,11 +55,19 @@ export function receiveMultipart(
       req.resume();
       reject(err);
     };
-    const bb = busboy({
-      headers: req.headers,
-      limits: { fieldSize: MAX_FIELD_BYTES, parts: MAX_PARTS, files: MAX_PARTS },
-      preservePath: o.preservePath ?? false,
-    });
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({
+        headers: req.headers,
+        limits: { fieldSize: MAX_FIELD_BYTES, parts: MAX_PARTS, files: MAX_PARTS },
+        preservePath: o.preservePath ?? false,
+      });
+    } catch (err) {
+      // A Content-Type busboy cannot use (no boundary, an unknown multipart subtype): the client's mistake.
+      req.resume();
+      reject(new Problem("invalid-request", `the multipart body is not valid: ${(err as Error).message}`));
+      return;
+    }
     bb.on("field", (name, value, info) => {
       if (info.valueTruncated) fail(new Problem("payload-too-large", `the field ${name} is larger than 16 MiB`));
       else fields.set(name, value);
