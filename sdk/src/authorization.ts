@@ -7,21 +7,11 @@
  * finds the candidate licences.
  */
 import { sha256 } from "ethers";
-import {
-  CompactSign,
-  calculateJwkThumbprint,
-  compactVerify,
-  createLocalJWKSet,
-  decodeProtectedHeader,
-  importJWK,
-  type JSONWebKeySet,
-  type JWK,
-} from "jose";
 import { z } from "zod";
 import { AuthorizationReason, Right, type AuthorizationReasonName, type RightName } from "./constants";
 import type { Hex } from "./eip712";
 import { CrossproofError, type CrossproofErrorCode } from "./errors";
-import type { ReportKeyDirectory } from "./verify-report";
+import { signMemberJws, verifyMemberJws, type SignReportParameters, type VerifyReportOptions } from "./verify-report";
 
 /** What an upload query comes to. */
 export const UploadAnswers = ["ALLOWED", "NOT_LICENSED", "UNKNOWN_WORK", "UNKNOWN_ACCOUNT"] as const;
@@ -116,7 +106,6 @@ export const AUTHORIZATION_ANSWER_FORMAT = "crossproof.authorization-answer/1";
 /** The JWS `typ` of a signed answer (RFC 7515 §4.1.9, `application/` omitted). */
 export const AUTHORIZATION_JWS_TYPE = "vnd.crossproof.authorization-answer+jws";
 /** The protected-header parameter naming the issuing member, as in verification reports. */
-const ISSUER_HEADER = "crossproof.issuer";
 
 const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/);
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
@@ -191,33 +180,19 @@ export function toWireAuthorization(a: UploadAuthorization): WireUploadAuthoriza
   return { ...a, query: { ...a.query, platform: a.query.platform.toString() } };
 }
 
-const fail = (code: CrossproofErrorCode, message: string, cause?: unknown) =>
-  new CrossproofError(code, message, cause === undefined ? {} : { cause });
-
-function algorithmOf(crv: string | undefined): "ES256" | "EdDSA" {
-  if (crv === "P-256") return "ES256";
-  if (crv === "Ed25519") return "EdDSA";
-  throw fail("INVALID_ARGUMENT", "a report key is EC P-256 (ES256) or Ed25519 (EdDSA)");
-}
-
-/** Parameters of {@link signAuthorizationAnswer}. */
-export interface SignAuthorizationAnswerParameters {
-  /** The platform member's report key (a private JWK, P-256 or Ed25519). */
-  privateJwk: JWK;
-  issuerMemberId: bigint | number;
-  /**
-   * Checks that the key is a report key of the issuer valid — and the issuer active — at `at` (a gateway always
-   * passes it); without it the answer is signed unchecked.
-   */
-  consortium?: Pick<ReportKeyDirectory, "isValidPublicKey">;
-  /** The signing time (unix seconds or a Date; default now): the header's `iat`. */
-  at?: Date | number;
-}
+const fail = (code: CrossproofErrorCode, message: string) => new CrossproofError(code, message);
 
 /**
- * Signs an answer document as a compact JWS with the issuing member's report key: header `alg`, `kid` (RFC 7638
- * thumbprint), `typ` {@link AUTHORIZATION_JWS_TYPE}, `iat`, `crossproof.issuer`. `REPORT_KEY_NOT_VALID_AT_SIGNING`
- * when `consortium` says the key may not sign now.
+ * Parameters of {@link signAuthorizationAnswer}: the platform member's report key and the checks of `signReport`
+ * (with `consortium`, a gateway always passes it, the key must be a report key of the issuer valid — and the issuer
+ * active — at the signing time `at`).
+ */
+export type SignAuthorizationAnswerParameters = SignReportParameters;
+
+/**
+ * Signs an answer document as a compact JWS with the issuing member's report key, by the rule every member-signed
+ * document follows (`signMemberJws`): header `alg`, `kid` (RFC 7638 thumbprint), `typ` {@link AUTHORIZATION_JWS_TYPE},
+ * `iat`, `crossproof.issuer`.
  */
 export async function signAuthorizationAnswer(
   document: AuthorizationAnswerDocument,
@@ -231,17 +206,7 @@ export async function signAuthorizationAnswer(
   if (document.issuer.memberId !== issuer.toString()) {
     throw fail("INVALID_ARGUMENT", `the document names member ${document.issuer.memberId} as issuer, not ${issuer}`);
   }
-  if (typeof o.privateJwk.d !== "string") throw fail("INVALID_ARGUMENT", "privateJwk is not a private key");
-  const alg = algorithmOf(o.privateJwk.crv);
-  const kid = await calculateJwkThumbprint(o.privateJwk, "sha256");
-  const at =
-    o.at === undefined ? Math.floor(Date.now() / 1000) : Math.floor(Number(o.at) / (o.at instanceof Date ? 1000 : 1));
-  if (o.consortium !== undefined && !(await o.consortium.isValidPublicKey(issuer, kid, "Report", { at }))) {
-    throw fail("REPORT_KEY_NOT_VALID_AT_SIGNING", `report key ${kid} of member ${issuer} may not sign now`);
-  }
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(document)))
-    .setProtectedHeader({ alg, kid, typ: AUTHORIZATION_JWS_TYPE, iat: at, [ISSUER_HEADER]: issuer.toString() })
-    .sign(await importJWK(o.privateJwk, alg));
+  return signMemberJws(document, AUTHORIZATION_JWS_TYPE, o);
 }
 
 /** A signed answer whose signature and key were checked. */
@@ -256,89 +221,35 @@ export interface VerifiedAuthorizationAnswer {
 }
 
 /**
- * Verifies a signed answer: the header (typ, alg, kid, iat, issuer), the signature with the issuer's report keys —
- * from a key set (offline) or from the chain (`consortium`: registered for the issuer as report keys, and valid at
- * the signing time) — and the document's schema. Codes: `REPORT_MALFORMED`, `REPORT_KEY_UNKNOWN`,
- * `REPORT_SIGNATURE_INVALID`, `REPORT_KEY_NOT_VALID_AT_SIGNING`, `REPORT_ISSUER_MISMATCH`.
+ * Verifies a signed answer by the rule of every member-signed document (`verifyMemberJws`, as `verifyReport`): the
+ * header (typ, alg, kid, iat, issuer), the signature with the issuer's report keys — from a key set (offline) or from
+ * the chain (`consortium`: registered for the issuer as report keys, valid and the issuer active at the signing
+ * time) — then the document's schema. Codes: `REPORT_MALFORMED`, `REPORT_KEY_UNKNOWN`, `REPORT_SIGNATURE_INVALID`,
+ * `REPORT_KEY_NOT_VALID_AT_SIGNING`, `REPORT_ISSUER_NOT_ACTIVE`, `REPORT_ISSUER_MISMATCH`.
  * @example
  * const { document, digest } = await verifyAuthorizationAnswer(jws, { consortium: cp.consortium });
  */
 export async function verifyAuthorizationAnswer(
   jws: string,
-  o: { keySet: JSONWebKeySet } | { consortium: Pick<ReportKeyDirectory, "isValidPublicKey" | "registeredPublicKeys"> },
+  o: VerifyReportOptions,
 ): Promise<VerifiedAuthorizationAnswer> {
-  let h: Record<string, unknown>;
-  try {
-    if (typeof jws !== "string" || jws.split(".").length !== 3) throw new Error("not a compact JWS");
-    h = decodeProtectedHeader(jws) as Record<string, unknown>;
-  } catch (cause) {
-    throw fail("REPORT_MALFORMED", "not a compact JWS with a readable protected header", cause);
-  }
-  const issuerText = h[ISSUER_HEADER];
-  if (
-    (h.alg !== "ES256" && h.alg !== "EdDSA") ||
-    typeof h.kid !== "string" ||
-    h.typ !== AUTHORIZATION_JWS_TYPE ||
-    typeof h.iat !== "number" ||
-    !Number.isSafeInteger(h.iat) ||
-    typeof issuerText !== "string" ||
-    !/^[1-9][0-9]*$/.test(issuerText)
-  ) {
-    throw fail(
-      "REPORT_MALFORMED",
-      `the protected header is not a crossproof authorization answer's (typ ${AUTHORIZATION_JWS_TYPE})`,
-    );
-  }
-  const issuer = BigInt(issuerText);
-  const kid = h.kid;
-  let keySet: JSONWebKeySet;
-  if ("keySet" in o) keySet = o.keySet;
-  else {
-    const keys = (await o.consortium.registeredPublicKeys(issuer)).filter(
-      (k) => k.kid === kid && k.purpose === "Report",
-    );
-    if (keys.length === 0) throw fail("REPORT_KEY_UNKNOWN", `${kid} is not a report key of member ${issuer}`);
-    keySet = { keys: keys.map((k) => k.jwk) };
-  }
-  let payload: Uint8Array;
-  try {
-    payload = (await compactVerify(jws, createLocalJWKSet(keySet), { algorithms: ["ES256", "EdDSA"] })).payload;
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === "ERR_JWKS_NO_MATCHING_KEY") throw fail("REPORT_KEY_UNKNOWN", `no key ${kid} in the key set`, err);
-    if (code === "ERR_JWS_SIGNATURE_VERIFICATION_FAILED") {
-      throw fail("REPORT_SIGNATURE_INVALID", `the answer's signature does not verify with key ${kid}`, err);
-    }
-    throw fail("REPORT_MALFORMED", `the answer JWS cannot be verified: ${String(err)}`, err);
-  }
-  if ("consortium" in o && !(await o.consortium.isValidPublicKey(issuer, kid, "Report", { at: h.iat }))) {
-    throw fail(
-      "REPORT_KEY_NOT_VALID_AT_SIGNING",
-      `report key ${kid} of member ${issuer} was not valid at ${new Date(h.iat * 1000).toISOString()}`,
-    );
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload));
-  } catch (cause) {
-    throw fail("REPORT_MALFORMED", "the answer payload is not UTF-8 JSON", cause);
-  }
+  const { value, header } = await verifyMemberJws(jws, AUTHORIZATION_JWS_TYPE, "authorization answer", o);
   const parsed = authorizationAnswerSchema.safeParse(value);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
     throw fail("REPORT_MALFORMED", `not an authorization answer: ${i.path.join(".") || "(root)"}: ${i.message}`);
   }
-  if (parsed.data.issuer.memberId !== issuer.toString()) {
+  if (parsed.data.issuer.memberId !== header.issuer.toString()) {
     throw fail(
       "REPORT_ISSUER_MISMATCH",
-      `the answer names member ${parsed.data.issuer.memberId}, its header ${issuer}`,
+      `the answer names member ${parsed.data.issuer.memberId}, its header ${header.issuer}`,
     );
   }
   return {
     document: value as AuthorizationAnswerDocument,
-    issuerMemberId: issuer,
-    kid,
-    signedAt: h.iat,
+    issuerMemberId: header.issuer,
+    kid: header.kid,
+    signedAt: header.iat,
     digest: authorizationAnswerDigest(jws),
   };
 }

@@ -211,7 +211,7 @@ export class GatewayClient {
    */
   async authorizeUploads(
     queries: GatewayUploadQuery | readonly GatewayUploadQuery[],
-    o: { consortium?: Pick<ReportKeyDirectory, "isValidPublicKey" | "registeredPublicKeys"> } = {},
+    o: { consortium?: ReportKeyDirectory } = {},
   ): Promise<GatewayAuthorizationAnswers> {
     const wire = (q: GatewayUploadQuery) => ({
       workId: q.workId,

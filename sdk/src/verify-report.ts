@@ -163,6 +163,17 @@ export async function signReport(report: AnyVerificationReport, o: SignReportPar
   if (parsed.issuer.memberId !== undefined && parsed.issuer.memberId !== issuer.toString()) {
     throw fail("INVALID_ARGUMENT", `the report was issued by member ${parsed.issuer.memberId}, not ${issuer}`);
   }
+  const payload = { ...parsed, issuer: { ...parsed.issuer, memberId: issuer.toString() } };
+  return signMemberJws(payload, REPORT_JWS_TYPE, o);
+}
+
+/**
+ * Signs any crossproof document a member vouches for (a verification report, an authorisation answer…) as a
+ * compact JWS with the member's report key: header `alg`, `kid`, `typ` (the document's kind), `iat`, and
+ * {@link ISSUER_HEADER}. One signing rule for every signed document: the key checks of {@link signReport}.
+ */
+export async function signMemberJws(payload: unknown, typ: string, o: SignReportParameters): Promise<string> {
+  const issuer = BigInt(o.issuerMemberId);
   if ((o.privateJwk === undefined) === (o.privateKey === undefined)) {
     throw fail("INVALID_ARGUMENT", "give the report key as privateJwk or as privateKey, not both");
   }
@@ -190,9 +201,8 @@ export async function signReport(report: AnyVerificationReport, o: SignReportPar
     const refusal = await keyRefusal(o.consortium, issuer, kid, at);
     if (refusal !== undefined) throw refusal;
   }
-  const payload = { ...parsed, issuer: { ...parsed.issuer, memberId: issuer.toString() } };
   return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-    .setProtectedHeader({ alg, kid, typ: REPORT_JWS_TYPE, iat: at, [ISSUER_HEADER]: issuer.toString() })
+    .setProtectedHeader({ alg, kid, typ, iat: at, [ISSUER_HEADER]: issuer.toString() })
     .sign(key);
 }
 
@@ -230,7 +240,7 @@ interface ReportHeader {
   issuer: bigint;
 }
 
-function readHeader(jws: string): ReportHeader {
+function readHeader(jws: string, typ: string, what: string): ReportHeader {
   let h: Record<string, unknown>;
   try {
     if (typeof jws !== "string" || jws.split(".").length !== 3) throw new Error("not a compact JWS");
@@ -242,7 +252,7 @@ function readHeader(jws: string): ReportHeader {
   if (
     !ALGORITHMS.includes(h.alg as ReportAlgorithm) ||
     typeof h.kid !== "string" ||
-    h.typ !== REPORT_JWS_TYPE ||
+    h.typ !== typ ||
     typeof h.iat !== "number" ||
     !Number.isSafeInteger(h.iat) ||
     typeof issuer !== "string" ||
@@ -250,7 +260,7 @@ function readHeader(jws: string): ReportHeader {
   ) {
     throw fail(
       "REPORT_MALFORMED",
-      `the protected header is not a crossproof report's (alg ES256 or EdDSA, kid, typ ${REPORT_JWS_TYPE}, iat, ` +
+      `the protected header is not a crossproof ${what}'s (alg ES256 or EdDSA, kid, typ ${typ}, iat, ` +
         `${ISSUER_HEADER})`,
       undefined,
       { header: h },
@@ -260,7 +270,12 @@ function readHeader(jws: string): ReportHeader {
 }
 
 /** Verifies the JWS signature with a key set; the jose failure becomes a named refusal. */
-async function verifySignature(jws: string, keySet: JSONWebKeySet, header: ReportHeader): Promise<Uint8Array> {
+async function verifySignature(
+  jws: string,
+  keySet: JSONWebKeySet,
+  header: ReportHeader,
+  what: string,
+): Promise<Uint8Array> {
   const verify = async (key: Parameters<typeof compactVerify>[1]) =>
     (await compactVerify(jws, key, { algorithms: [...ALGORITHMS] })).payload;
   try {
@@ -287,11 +302,11 @@ async function verifySignature(jws: string, keySet: JSONWebKeySet, header: Repor
       });
     }
     if (code === "ERR_JWS_SIGNATURE_VERIFICATION_FAILED") {
-      throw fail("REPORT_SIGNATURE_INVALID", `the report's signature does not verify with key ${header.kid}`, err, {
+      throw fail("REPORT_SIGNATURE_INVALID", `the ${what}'s signature does not verify with key ${header.kid}`, err, {
         kid: header.kid,
       });
     }
-    throw fail("REPORT_MALFORMED", `the report JWS cannot be verified: ${String(err)}`, err);
+    throw fail("REPORT_MALFORMED", `the ${what} JWS cannot be verified: ${String(err)}`, err);
   }
 }
 
@@ -316,40 +331,7 @@ async function verifySignature(jws: string, keySet: JSONWebKeySet, header: Repor
  * const offline = await verifyReport(jws, { keySet: await consortium.reportKeySet([2n]), issuerMemberId: 2n });
  */
 export async function verifyReport(jws: string, o: VerifyReportOptions): Promise<VerifiedReport> {
-  const header = readHeader(jws);
-  let payload: Uint8Array;
-  let checkedAgainst: VerifiedReport["checkedAgainst"];
-  if ("keySet" in o) {
-    if (o.issuerMemberId !== undefined && BigInt(o.issuerMemberId) !== header.issuer) {
-      throw fail(
-        "REPORT_ISSUER_MISMATCH",
-        `the report names member ${header.issuer} as its issuer; the key set is member ${o.issuerMemberId}'s`,
-      );
-    }
-    payload = await verifySignature(jws, o.keySet, header);
-    checkedAgainst = "key-set";
-  } else {
-    const fromBlock = o.fromBlock === undefined ? {} : { fromBlock: o.fromBlock };
-    const keys = (await o.consortium.registeredPublicKeys(header.issuer, fromBlock)).filter(
-      (k) => k.kid === header.kid && k.purpose === "Report",
-    );
-    if (keys.length === 0) {
-      throw fail("REPORT_KEY_UNKNOWN", `${header.kid} is not a report key of member ${header.issuer}`, undefined, {
-        memberId: header.issuer.toString(),
-        kid: header.kid,
-      });
-    }
-    payload = await verifySignature(jws, { keys: keys.map((k) => k.jwk) }, header);
-    const refusal = await keyRefusal(o.consortium, header.issuer, header.kid, header.iat, fromBlock);
-    if (refusal !== undefined) throw refusal;
-    checkedAgainst = "chain";
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload));
-  } catch (cause) {
-    throw fail("REPORT_MALFORMED", "the report payload is not UTF-8 JSON", cause);
-  }
+  const { value, header, checkedAgainst } = await verifyMemberJws(jws, REPORT_JWS_TYPE, "report", o);
   const report = parseReport(value);
   if (report.issuer.memberId !== header.issuer.toString()) {
     throw fail(
@@ -365,6 +347,62 @@ export async function verifyReport(jws: string, o: VerifyReportOptions): Promise
     signedAt: header.iat,
     checkedAgainst,
   };
+}
+
+/** A member-signed JWS whose header, signature and key were checked; its payload parsed as JSON, not yet validated. */
+export interface VerifiedMemberJws {
+  value: unknown;
+  header: { alg: ReportAlgorithm; kid: string; iat: number; issuer: bigint };
+  checkedAgainst: "key-set" | "chain";
+}
+
+/**
+ * Verifies any member-signed JWS of type `typ` ({@link signMemberJws}) with the refusals of {@link verifyReport}
+ * (`REPORT_MALFORMED`, `REPORT_KEY_UNKNOWN`, `REPORT_SIGNATURE_INVALID`, online `REPORT_ISSUER_NOT_ACTIVE` and
+ * `REPORT_KEY_NOT_VALID_AT_SIGNING`, offline `REPORT_ISSUER_MISMATCH`) and returns its JSON payload for the caller
+ * to validate as its document kind (`what` names it in messages).
+ */
+export async function verifyMemberJws(
+  jws: string,
+  typ: string,
+  what: string,
+  o: VerifyReportOptions,
+): Promise<VerifiedMemberJws> {
+  const header = readHeader(jws, typ, what);
+  let payload: Uint8Array;
+  let checkedAgainst: VerifiedMemberJws["checkedAgainst"];
+  if ("keySet" in o) {
+    if (o.issuerMemberId !== undefined && BigInt(o.issuerMemberId) !== header.issuer) {
+      throw fail(
+        "REPORT_ISSUER_MISMATCH",
+        `the ${what} names member ${header.issuer} as its issuer; the key set is member ${o.issuerMemberId}'s`,
+      );
+    }
+    payload = await verifySignature(jws, o.keySet, header, what);
+    checkedAgainst = "key-set";
+  } else {
+    const fromBlock = o.fromBlock === undefined ? {} : { fromBlock: o.fromBlock };
+    const keys = (await o.consortium.registeredPublicKeys(header.issuer, fromBlock)).filter(
+      (k) => k.kid === header.kid && k.purpose === "Report",
+    );
+    if (keys.length === 0) {
+      throw fail("REPORT_KEY_UNKNOWN", `${header.kid} is not a report key of member ${header.issuer}`, undefined, {
+        memberId: header.issuer.toString(),
+        kid: header.kid,
+      });
+    }
+    payload = await verifySignature(jws, { keys: keys.map((k) => k.jwk) }, header, what);
+    const refusal = await keyRefusal(o.consortium, header.issuer, header.kid, header.iat, fromBlock);
+    if (refusal !== undefined) throw refusal;
+    checkedAgainst = "chain";
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload));
+  } catch (cause) {
+    throw fail("REPORT_MALFORMED", `the ${what} payload is not UTF-8 JSON`, cause);
+  }
+  return { value, header, checkedAgainst };
 }
 
 /**

@@ -9,7 +9,6 @@ import { z } from "../zod";
 import {
   AUTHORIZATION_ANSWER_FORMAT,
   AuthorizationReason,
-  CrossproofError,
   Right,
   UploadAnswers,
   authorizationAnswerDigest,
@@ -22,6 +21,7 @@ import { recordAudit } from "../audit";
 import type { GatewayContext, GatewayModule } from "../gateway";
 import type { HostedMember } from "../keystore";
 import { Problem } from "../problems";
+import { signAsMember } from "./verification";
 
 /** The most items one request may ask about. */
 export const MAX_AUTHORIZATION_ITEMS = 1000;
@@ -120,31 +120,6 @@ function platformMember(ctx: GatewayContext, memberId: bigint): HostedMember {
   return member;
 }
 
-/** Signs with the member's newest report key valid on chain at `at` (as verification reports are signed). */
-async function signFor(ctx: GatewayContext, member: HostedMember, document: AuthorizationAnswerDocument, at: number) {
-  let lastRefusal: unknown;
-  for (const key of [...member.reportKeys].reverse()) {
-    try {
-      const jws = await signAuthorizationAnswer(document, {
-        privateJwk: key.jwk,
-        issuerMemberId: member.memberId,
-        consortium: ctx.cp.consortium,
-        at,
-      });
-      return { jws, kid: key.kid };
-    } catch (err) {
-      if (!(err instanceof CrossproofError) || !err.code.startsWith("REPORT_")) throw err;
-      lastRefusal = err;
-    }
-  }
-  throw new Problem(
-    "forbidden",
-    `none of member ${member.memberId}'s report keys held here is valid on chain now (register one)`,
-    {},
-    { cause: lastRefusal },
-  );
-}
-
 export const authorizationsModule: GatewayModule = (ctx) => {
   ctx.api.route({
     method: "post",
@@ -200,7 +175,7 @@ export const authorizationsModule: GatewayModule = (ctx) => {
         },
         answers: answers.map(toWireAuthorization),
       };
-      const { jws, kid } = await signFor(ctx, member, document, await ctx.cp.chainTime());
+      const { jws, kid } = await signAsMember(ctx, member, (o) => signAuthorizationAnswer(document, o));
       const digest = authorizationAnswerDigest(jws);
       recordAudit(ctx, req, "authorized", `${answers.length} upload question(s), answer ${digest}`);
       return { status: 200, body: { ...document, jws, kid, digest } };

@@ -16,7 +16,7 @@ import {
   signReport,
   verifyReport,
   type RightName,
-  type VerificationReport,
+  type SignReportParameters,
   type VerifyEvidenceParameters,
 } from "../../../sdk/src";
 import type { Request } from "express";
@@ -104,20 +104,26 @@ function hostedMember(ctx: GatewayContext, principal: Principal | undefined): Ho
 }
 
 /**
- * Signs with the member's newest report key that the chain says is valid now. The signing time (`iat`) is chain
- * time, the clock key validity is recorded in: a gateway whose clock lags the chain must not sign with a key the
- * chain already revoked.
+ * Signs a document with the member's newest report key that the chain says is valid at `at` (default now), trying
+ * older ones when it is not; `sign` is the document's signer (`signReport`, `signAuthorizationAnswer`…). The signing
+ * time (`iat`) is chain time, the clock key validity is recorded in: a gateway whose clock lags the chain must not
+ * sign with a key the chain already revoked.
  */
-async function signFor(ctx: GatewayContext, member: HostedMember, report: VerificationReport) {
-  const at = await ctx.cp.chainTime();
+export async function signAsMember(
+  ctx: GatewayContext,
+  member: HostedMember,
+  sign: (o: SignReportParameters) => Promise<string>,
+  at?: number,
+): Promise<{ jws: string; kid: string }> {
+  const when = at ?? (await ctx.cp.chainTime());
   let lastRefusal: unknown;
   for (const key of [...member.reportKeys].reverse()) {
     try {
-      const jws = await signReport(report, {
+      const jws = await sign({
         privateJwk: key.jwk,
         issuerMemberId: member.memberId,
         consortium: ctx.cp.consortium,
-        at,
+        at: when,
       });
       return { jws, kid: key.kid };
     } catch (err) {
@@ -149,7 +155,7 @@ async function verifyAndSign(
     ...(options.license === undefined ? {} : { license: options.license }),
     confirmations: options.confirmations ?? ctx.config.confirmations,
   });
-  const { jws, kid } = await signFor(ctx, member, report);
+  const { jws, kid } = await signAsMember(ctx, member, (o) => signReport(report, o));
   // Which person verified what: the content hash and the report's id (its digest identifies the signed report).
   recordAudit(ctx, req, "verified", `${report.subject.contentHash ?? "unknown"} report ${report.reportId}`);
   return { status: 200, body: { report, jws, kid } };
