@@ -38,3 +38,5 @@ export * from "./connect";
 export * from "./gateway-client";
 export * from "./wire";
 export * from "./qbft";
+export * from "./fingerprint";
+export * from "./fingerprint-extract";
