@@ -40,3 +40,4 @@ export * from "./wire";
 export * from "./qbft";
 export * from "./fingerprint";
 export * from "./fingerprint-extract";
+export * from "./iscc";
