@@ -41,3 +41,4 @@ export * from "./qbft";
 export * from "./fingerprint";
 export * from "./fingerprint-extract";
 export * from "./iscc";
+export * from "./fingerprint-match";
