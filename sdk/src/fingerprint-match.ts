@@ -82,14 +82,27 @@ interface Work {
   frameMs: number;
 }
 
-/** An in-memory frame-hash index over registered works' fingerprints. */
+/**
+ * An in-memory frame-hash index over registered works' fingerprints. `add` only records the work; the tables are
+ * (re)built on the next `match`, in linear time, as compact typed arrays: per 16-bit part an offsets array of 65,537
+ * entries and one 32-bit frame number per indexed frame (counting sort), so 10 million frames take about 160 MB of
+ * tables plus 16 bytes a frame of hashes and frame numbers.
+ */
 export class FingerprintIndex {
   readonly radius: number;
   private readonly works: Work[] = [];
   private readonly ids = new Set<string>();
-  /** tables[p]: 16-bit part value → packed (work index, frame index) entries. */
-  private readonly tables: Map<number, number[]>[] = Array.from({ length: PARTS }, () => new Map());
   private frames = 0;
+  private built = -1;
+  private gHi = new Uint32Array(0);
+  private gLo = new Uint32Array(0);
+  private gWork = new Uint32Array(0);
+  private gFrame = new Uint32Array(0);
+  private offsets: Uint32Array[] = [];
+  private entries: Uint32Array[] = [];
+  /** Per frame, the number of the last lookup that saw it (dedupes a frame found through several parts). */
+  private stamp = new Uint32Array(0);
+  private lookups = 0;
 
   constructor(options: IndexOptions = {}) {
     this.radius = options.radius ?? 10;
@@ -108,40 +121,80 @@ export class FingerprintIndex {
     if (this.ids.has(workId)) throw new CrossproofError("INVALID_ARGUMENT", `work ${workId} is already indexed`);
     if (fp.video === null) throw new CrossproofError("INVALID_ARGUMENT", `work ${workId} has no video fingerprint`);
     const w = toWork(workId, fp);
-    if (this.works.length >= 2 ** 21) {
-      throw new CrossproofError("INVALID_ARGUMENT", "index capacity exceeded");
-    }
-    const wi = this.works.length;
+    if (this.frames + w.hi.length >= 2 ** 32 - 1) throw new CrossproofError("INVALID_ARGUMENT", "index is full");
     this.works.push(w);
     this.ids.add(workId);
-    for (let f = 0; f < w.hi.length; f++) {
-      const packed = wi * 2 ** 31 + f;
-      for (let p = 0; p < PARTS; p++) {
-        const key = part(w.hi[f]!, w.lo[f]!, p);
-        const list = this.tables[p]!.get(key);
-        if (list) list.push(packed);
-        else this.tables[p]!.set(key, [packed]);
-      }
-    }
     this.frames += w.hi.length;
   }
 
-  /** Work frames within the radius of a hash, as packed (work, frame) entries with their distance. */
-  private near(hi: number, lo: number): Map<number, number> {
-    const found = new Map<number, number>();
+  /** Builds the part tables when works were added since the last build. */
+  private build(): void {
+    if (this.built === this.frames) return;
+    const n = this.frames;
+    this.gHi = new Uint32Array(n);
+    this.gLo = new Uint32Array(n);
+    this.gWork = new Uint32Array(n);
+    this.gFrame = new Uint32Array(n);
+    let g = 0;
+    this.works.forEach((w, wi) => {
+      this.gHi.set(w.hi, g);
+      this.gLo.set(w.lo, g);
+      this.gWork.fill(wi, g, g + w.hi.length);
+      for (let f = 0; f < w.hi.length; f++) this.gFrame[g + f] = f;
+      g += w.hi.length;
+    });
+    this.offsets = [];
+    this.entries = [];
+    for (let p = 0; p < PARTS; p++) {
+      const offsets = new Uint32Array(65537);
+      for (let i = 0; i < n; i++) offsets[part(this.gHi[i]!, this.gLo[i]!, p) + 1]!++;
+      for (let k = 1; k <= 65536; k++) offsets[k]! += offsets[k - 1]!;
+      const cursor = offsets.slice(0, 65536);
+      const entries = new Uint32Array(n);
+      for (let i = 0; i < n; i++) entries[cursor[part(this.gHi[i]!, this.gLo[i]!, p)]!++] = i;
+      this.offsets.push(offsets);
+      this.entries.push(entries);
+    }
+    this.stamp = new Uint32Array(n);
+    this.lookups = 0;
+    this.built = n;
+  }
+
+  /** Appends to `out` the indexed frames (global numbers) within the radius of a hash. */
+  private near(hi: number, lo: number, out: number[]): void {
+    if (++this.lookups === 2 ** 32) {
+      this.stamp.fill(0);
+      this.lookups = 1;
+    }
+    const mark = this.lookups;
     const subRadius = Math.floor(this.radius / PARTS);
     for (let p = 0; p < PARTS; p++) {
+      const offsets = this.offsets[p]!;
+      const entries = this.entries[p]!;
       for (const key of neighbours16(part(hi, lo, p), subRadius)) {
-        for (const packed of this.tables[p]!.get(key) ?? []) {
-          if (found.has(packed)) continue;
-          const w = this.works[Math.floor(packed / 2 ** 31)]!;
-          const f = packed % 2 ** 31;
-          const d = popcount32(w.hi[f]! ^ hi) + popcount32(w.lo[f]! ^ lo);
-          if (d <= this.radius) found.set(packed, d);
+        for (let e = offsets[key]!, end = offsets[key + 1]!; e < end; e++) {
+          const g = entries[e]!;
+          if (this.stamp[g] === mark) continue;
+          this.stamp[g] = mark;
+          if (popcount32(this.gHi[g]! ^ hi) + popcount32(this.gLo[g]! ^ lo) <= this.radius) out.push(g);
         }
       }
     }
-    return found;
+  }
+
+  /** Every indexed frame within the radius of a 64-bit hash: work, frame number, time and distance. */
+  lookup(hash: bigint): { workId: string; frame: number; timeMs: number; distance: number }[] {
+    this.build();
+    const hi = Number(BigInt.asUintN(64, hash) >> 32n);
+    const lo = Number(hash & 0xffffffffn);
+    const found: number[] = [];
+    this.near(hi, lo, found);
+    return found.map((g) => {
+      const w = this.works[this.gWork[g]!]!;
+      const frame = this.gFrame[g]!;
+      const distance = popcount32(this.gHi[g]! ^ hi) + popcount32(this.gLo[g]! ^ lo);
+      return { workId: w.id, frame, timeMs: w.times[frame]!, distance };
+    });
   }
 
   /** The works a clip comes from, best first, with the aligned time ranges and scores. */
@@ -150,6 +203,7 @@ export class FingerprintIndex {
     const candidates = options.candidates ?? 5;
     const minScore = options.minScore ?? 0.5;
     const minFrames = options.minFrames ?? 3;
+    this.build();
     const c = toWork("clip", clip);
     const mirroredHashes = clip.video.mirrored.map(hashFromHex);
     // Votes: key "work|mirrored|offset bin" → number of clip frames voting for it.
@@ -162,10 +216,12 @@ export class FingerprintIndex {
       ];
       const seen = new Set<string>();
       for (const [hi, lo, mirrored] of probes) {
-        for (const packed of this.near(hi, lo).keys()) {
-          const wi = Math.floor(packed / 2 ** 31);
+        const found: number[] = [];
+        this.near(hi, lo, found);
+        for (const g of found) {
+          const wi = this.gWork[g]!;
           const w = this.works[wi]!;
-          const offset = w.times[packed % 2 ** 31]! - c.times[i]!;
+          const offset = w.times[this.gFrame[g]!]! - c.times[i]!;
           const bin = Math.round(offset / Math.max(w.frameMs, c.frameMs));
           const key = `${wi}|${mirrored ? 1 : 0}|${bin}`;
           if (seen.has(key)) continue;

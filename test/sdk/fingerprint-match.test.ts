@@ -91,6 +91,44 @@ describe("fingerprint matching: multi-index hashing and voting (synthetic hashes
     expect(index.match(syntheticFingerprint(Array.from({ length: 40 }, () => next())))).to.deep.equal([]);
   });
 
+  it("lookup finds exactly the frames a brute-force scan finds, over 200,000 indexed frames", function () {
+    this.timeout(60_000);
+    const next = rng(99n);
+    const index = new FingerprintIndex({ radius: 11 });
+    const all: bigint[] = [];
+    for (let w = 0; w < 400; w++) {
+      const hashes = Array.from({ length: 500 }, () => next());
+      all.push(...hashes);
+      index.add(`w${w}`, syntheticFingerprint(hashes));
+    }
+    // Plant near-duplicates so some queries have several answers at various distances.
+    const planted = Array.from({ length: 200 }, (_, i) => perturb(all[i * 7]!, i % 14, next));
+    index.add("planted", syntheticFingerprint(planted));
+    all.push(...planted);
+    const hi = Uint32Array.from(all, (h) => Number(h >> 32n));
+    const lo = Uint32Array.from(all, (h) => Number(h & 0xffffffffn));
+    const pop = (x: number): number => {
+      let c = 0;
+      for (let v = x >>> 0; v; v &= v - 1) c++;
+      return c;
+    };
+    let answers = 0;
+    for (let q = 0; q < 40; q++) {
+      const query = perturb(all[q * 7]!, q % 13, next);
+      const qh = Number(query >> 32n);
+      const ql = Number(query & 0xffffffffn);
+      const brute: number[] = [];
+      for (let g = 0; g < all.length; g++) if (pop(hi[g]! ^ qh) + pop(lo[g]! ^ ql) <= 11) brute.push(g);
+      const got = index
+        .lookup(query)
+        .map((r) => (r.workId === "planted" ? 200_000 : Number(r.workId.slice(1)) * 500) + r.frame)
+        .sort((a, b) => a - b);
+      expect(got, `query ${q}`).to.deep.equal(brute);
+      answers += got.length;
+    }
+    expect(answers).to.be.greaterThan(40);
+  });
+
   it("a mirrored clip is found through its mirrored hashes", function () {
     const next = rng(7n);
     const index = new FingerprintIndex();
