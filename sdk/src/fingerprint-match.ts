@@ -7,8 +7,8 @@
  * Two hashes within Hamming distance r agree within ⌊r/4⌋ bits on at least one part (pigeonhole), so probing every
  * part's neighbours up to that radius finds all of them while touching only the few frames sharing a part.
  *
- * Not yet here (see docs/FINGERPRINTS.md): speed changes (only speed 1 is voted on), an audio-only key index for
- * clips without video, persistence, and the measured behaviour at millions of frames.
+ * Speed changes are voted on over a grid of speeds (0.8–1.25 by default). Not yet here (see docs/FINGERPRINTS.md):
+ * an audio-only key index for clips without video, persistence, and the measured behaviour at millions of frames.
  */
 import { CrossproofError } from "./errors";
 import { hashFromHex, type Fingerprint } from "./fingerprint";
@@ -43,15 +43,23 @@ export interface IndexOptions {
 }
 
 export interface MatchOptions {
-  /** Candidates verified along their alignment (default 5). */
+  /** Most candidate alignments verified (default 50; those with at least half the best vote count). */
   candidates?: number;
   /** Least fused score (0–1) a match must reach (default 0.5). */
   minScore?: number;
   /** Least number of clip frames agreeing with a candidate alignment (default 3). */
   minFrames?: number;
+  /**
+   * Playback speeds voted on (work time = offset + speed × clip time). Default {@link DEFAULT_SPEEDS}, 0.8–1.25;
+   * pass `[1]` to look for unaltered speed only (fewer false votes, faster).
+   */
+  speeds?: readonly number[];
 }
 
-/** Where a clip sits inside a work. Times in ms; work time = clip time + `offsetMs` (speed 1). */
+/** Speeds voted on by default: 0.8 to 1.25 in steps of 0.05 (a clip sped up or slowed down by up to a quarter). */
+export const DEFAULT_SPEEDS: readonly number[] = [0.8, 0.85, 0.9, 0.95, 1, 1.05, 1.1, 1.15, 1.2, 1.25];
+
+/** Where a clip sits inside a work. Times in ms; work time = `offsetMs` + `speed` × clip time. */
 export interface ClipMatch {
   workId: string;
   /** The clip is the work flipped horizontally. */
@@ -200,14 +208,18 @@ export class FingerprintIndex {
   /** The works a clip comes from, best first, with the aligned time ranges and scores. */
   match(clip: Fingerprint, options: MatchOptions = {}): ClipMatch[] {
     if (clip.video === null) throw new CrossproofError("INVALID_ARGUMENT", "the clip has no video fingerprint");
-    const candidates = options.candidates ?? 5;
+    const candidates = options.candidates ?? 50;
+    const speeds = options.speeds ?? DEFAULT_SPEEDS;
+    if (speeds.length === 0 || !speeds.every((v) => v >= 0.5 && v <= 2)) {
+      throw new CrossproofError("INVALID_ARGUMENT", "speeds must be between 0.5 and 2");
+    }
     const minScore = options.minScore ?? 0.5;
     const minFrames = options.minFrames ?? 3;
     this.build();
     const c = toWork("clip", clip);
     const mirroredHashes = clip.video.mirrored.map(hashFromHex);
-    // Votes: key "work|mirrored|offset bin" → number of clip frames voting for it.
-    const votes = new Map<string, { wi: number; mirrored: boolean; offsets: number[] }>();
+    // Votes: key "work|mirrored|speed|offset bin" → the offsets of the clip frames voting for it.
+    const votes = new Map<string, { wi: number; mirrored: boolean; speed: number; offsets: number[] }>();
     for (let i = 0; i < c.hi.length; i++) {
       const m = mirroredHashes[i]!;
       const probes: [number, number, boolean][] = [
@@ -221,41 +233,57 @@ export class FingerprintIndex {
         for (const g of found) {
           const wi = this.gWork[g]!;
           const w = this.works[wi]!;
-          const offset = w.times[this.gFrame[g]!]! - c.times[i]!;
-          const bin = Math.round(offset / Math.max(w.frameMs, c.frameMs));
-          const key = `${wi}|${mirrored ? 1 : 0}|${bin}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-          const v = votes.get(key);
-          if (v) v.offsets.push(offset);
-          else votes.set(key, { wi, mirrored, offsets: [offset] });
+          const binMs = Math.max(w.frameMs, c.frameMs);
+          for (const speed of speeds) {
+            const offset = w.times[this.gFrame[g]!]! - speed * c.times[i]!;
+            const key = `${wi}|${mirrored ? 1 : 0}|${speed}|${Math.round(offset / binMs)}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            const v = votes.get(key);
+            if (v) v.offsets.push(offset);
+            else votes.set(key, { wi, mirrored, speed, offsets: [offset] });
+          }
         }
       }
     }
+    // Smooth footage votes for many neighbouring (speed, offset) bins almost equally, so every bin with at least
+    // half the best vote count is verified (up to `candidates`), ties going to the speed nearest 1.
+    const best = Math.max(0, ...[...votes.values()].map((v) => v.offsets.length));
     const ranked = [...votes.values()]
-      .filter((v) => v.offsets.length >= minFrames)
-      .sort((a, b) => b.offsets.length - a.offsets.length)
+      .filter((v) => v.offsets.length >= Math.max(minFrames, best / 2))
+      .sort((a, b) => b.offsets.length - a.offsets.length || Math.abs(a.speed - 1) - Math.abs(b.speed - 1))
       .slice(0, candidates);
     const results: ClipMatch[] = [];
     for (const v of ranked) {
       const offsets = [...v.offsets].sort((a, b) => a - b);
       const offset = offsets[Math.floor(offsets.length / 2)]!;
-      const m = this.verify(c, mirroredHashes, v.wi, v.mirrored, offset);
+      const m = this.verify(c, mirroredHashes, v.wi, v.mirrored, offset, v.speed);
       if (m.matchedFrames >= minFrames && m.score >= minScore) results.push(m);
     }
-    // One answer per (work, orientation, overlapping range): keep the best.
+    // One answer per (work, orientation, overlapping work range): keep the best.
     results.sort((a, b) => b.score - a.score || b.matchedFrames - a.matchedFrames);
     const kept: ClipMatch[] = [];
     for (const r of results) {
       const dup = kept.some(
-        (k) => k.workId === r.workId && k.mirrored === r.mirrored && Math.abs(k.offsetMs - r.offsetMs) < 2000,
+        (k) =>
+          k.workId === r.workId &&
+          k.mirrored === r.mirrored &&
+          k.workStartMs < r.workEndMs &&
+          r.workStartMs < k.workEndMs,
       );
       if (!dup) kept.push(r);
     }
     return kept;
   }
 
-  private verify(c: Work, mirroredHashes: bigint[], wi: number, mirrored: boolean, offset: number): ClipMatch {
+  private verify(
+    c: Work,
+    mirroredHashes: bigint[],
+    wi: number,
+    mirrored: boolean,
+    offset: number,
+    speed: number,
+  ): ClipMatch {
     const w = this.works[wi]!;
     let aligned = 0;
     let matched = 0;
@@ -263,7 +291,7 @@ export class FingerprintIndex {
     let first = -1;
     let last = -1;
     for (let i = 0; i < c.hi.length; i++) {
-      const t = c.times[i]! + offset;
+      const t = speed * c.times[i]! + offset;
       const f = nearestIndex(w.times, t);
       if (f < 0 || Math.abs(w.times[f]! - t) > w.frameMs) continue;
       const m = mirroredHashes[i]!;
@@ -279,7 +307,7 @@ export class FingerprintIndex {
       }
     }
     const videoScore = aligned ? Math.max(0, 1 - distanceSum / aligned / 32) : 0;
-    const audioScore = alignAudio(c.fp, w.fp, offset);
+    const audioScore = alignAudio(c.fp, w.fp, offset, speed);
     const scores = audioScore === null ? [videoScore] : [videoScore, audioScore];
     const clipStartMs = first < 0 ? 0 : c.times[first]!;
     const clipEndMs = last < 0 ? 0 : c.times[last]! + c.frameMs;
@@ -287,11 +315,11 @@ export class FingerprintIndex {
       workId: w.id,
       mirrored,
       offsetMs: offset,
-      speed: 1,
+      speed,
       clipStartMs,
       clipEndMs,
-      workStartMs: clipStartMs + offset,
-      workEndMs: clipEndMs + offset,
+      workStartMs: Math.round(speed * clipStartMs + offset),
+      workEndMs: Math.round(speed * clipEndMs + offset),
       matchedFrames: matched,
       alignedFrames: aligned,
       videoScore,
@@ -334,7 +362,7 @@ function nearestIndex(sorted: number[], t: number): number {
  * Chromaprint agreement at the video offset, refined by a few items either way (the audio and frame clocks differ
  * slightly after a cut): the best 1 − 2 × bit-error rate over at least 8 overlapping values, or null.
  */
-function alignAudio(clip: Fingerprint, work: Fingerprint, offsetMs: number): number | null {
+function alignAudio(clip: Fingerprint, work: Fingerprint, offsetMs: number, speed: number): number | null {
   if (!clip.audio || !work.audio) return null;
   const a = clip.audio.chromaprint;
   const b = work.audio.chromaprint;
@@ -344,7 +372,7 @@ function alignAudio(clip: Fingerprint, work: Fingerprint, offsetMs: number): num
     let errors = 0;
     let n = 0;
     for (let i = 0; i < a.length; i++) {
-      const j = i + shift;
+      const j = Math.round(i * speed) + shift;
       if (j < 0 || j >= b.length) continue;
       errors += popcount32((a[i]! ^ b[j]!) >>> 0);
       n++;

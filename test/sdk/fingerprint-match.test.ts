@@ -129,6 +129,25 @@ describe("fingerprint matching: multi-index hashing and voting (synthetic hashes
     expect(answers).to.be.greaterThan(40);
   });
 
+  it("a clip played 1.2× faster is found with its speed and offset", function () {
+    const next = rng(12n);
+    const index = new FingerprintIndex();
+    const hashes = Array.from({ length: 300 }, () => next());
+    index.add("w", syntheticFingerprint(hashes));
+    index.add("other", syntheticFingerprint(Array.from({ length: 300 }, () => next())));
+    // Clip frame k (at k × 500 ms) shows the work at 20 s + 1.2 × k × 500 ms.
+    const clip = Array.from({ length: 40 }, (_, k) =>
+      perturb(hashes[Math.round((20_000 + 600 * k) / 500)]!, k % 5, next),
+    );
+    const found = index.match(syntheticFingerprint(clip));
+    expect(found.map((m) => [m.workId, m.speed])).to.deep.equal([["w", 1.2]]);
+    expect(Math.abs(found[0]!.offsetMs - 20_000)).to.be.at.most(250);
+    expect(found[0]!.workEndMs - found[0]!.workStartMs).to.be.within(23_500, 24_500);
+    // Speed 1 only: the same clip is not recognised (its frames drift off the work's after a few seconds).
+    const unit = index.match(syntheticFingerprint(clip), { speeds: [1] });
+    expect(unit.every((m) => m.matchedFrames < 10)).to.equal(true);
+  });
+
   it("a mirrored clip is found through its mirrored hashes", function () {
     const next = rng(7n);
     const index = new FingerprintIndex();
@@ -223,11 +242,16 @@ describe("fingerprint matching: clips cut from generated works (ffmpeg)", functi
       "libvorbis",
     ]);
     gen("mirror.mp4", ["-ss", "4", "-t", "8", "-i", l, "-vf", "hflip", ...x264]);
+    // 12 s of the work from 4 s played 1.2× faster (picture and tempo; pitch kept): 10 s long.
+    gen("faster.mp4", [
+      ...["-ss", "4", "-t", "12", "-i", m],
+      ...["-filter_complex", "[0:v]setpts=PTS/1.2[v];[0:a]atempo=1.2[a]", "-map", "[v]", "-map", "[a]", ...x264],
+    ]);
     gen("unregistered.mp4", [
       ...["-f", "lavfi", "-i", "life=size=320x240:rate=10:seed=4242:mold=10,trim=duration=8"],
       ...["-f", "lavfi", "-i", "aevalsrc=0.4*sin(2*PI*880*t):s=22050:d=8", ...x264, "-shortest"],
     ]);
-    for (const name of ["trim.mkv", "mirror.mp4", "unregistered.mp4"]) {
+    for (const name of ["trim.mkv", "mirror.mp4", "faster.mp4", "unregistered.mp4"]) {
       clips[name] = await extractFingerprint(path.join(dir, name));
     }
   });
@@ -253,6 +277,14 @@ describe("fingerprint matching: clips cut from generated works (ffmpeg)", functi
     expect(m?.workId).to.equal("life");
     expect(m?.mirrored).to.equal(true);
     expect(Math.abs(m!.offsetMs - 4000)).to.be.at.most(500);
+  });
+
+  it("a clip played 1.2× faster is located with its speed", function () {
+    const found = index.match(clips["faster.mp4"]!);
+    const [m] = found;
+    expect(m?.workId).to.equal("mandelbrot");
+    expect(m!.speed).to.be.within(1.1, 1.3);
+    expect(Math.abs(m!.offsetMs - 4000)).to.be.at.most(1000);
   });
 
   it("an unregistered work matches nothing", function () {
