@@ -7,13 +7,18 @@
  * Two hashes within Hamming distance r agree within ⌊r/4⌋ bits on at least one part (pigeonhole), so probing every
  * part's neighbours up to that radius finds all of them while touching only the few frames sharing a part.
  *
- * Speed changes are voted on over a grid of speeds (0.8–1.25 by default). Not yet here (see docs/FINGERPRINTS.md):
- * an audio-only key index for clips without video, persistence, and the measured behaviour at millions of frames.
+ * Speed changes are voted on over a grid of speeds (0.8–1.25 by default). A clip without video is matched through a
+ * key index over the top 20 bits of the works' Chromaprint values. Not yet here (see docs/FINGERPRINTS.md):
+ * persistence, and the measured behaviour at millions of frames.
  */
 import { CrossproofError } from "./errors";
 import { hashFromHex, type Fingerprint } from "./fingerprint";
 
 const PARTS = 4;
+/** Bits of a Chromaprint value used as its audio index key. */
+const AUDIO_KEY_BITS = 20;
+/** Audio keys shared by more items than this are not looked up (silence and steady tones repeat one value). */
+const AUDIO_STOP_KEY = 4096;
 
 /** Popcount of a 32-bit value. */
 function popcount32(x: number): number {
@@ -73,8 +78,11 @@ export interface ClipMatch {
   /** Clip frames whose hash lies within the radius of the aligned work frame, of those aligned. */
   matchedFrames: number;
   alignedFrames: number;
-  /** 1 − mean Hamming distance / 32 along the alignment, floored at 0 (unrelated frames average 32 of 64 bits). */
-  videoScore: number;
+  /**
+   * 1 − mean Hamming distance / 32 along the alignment, floored at 0 (unrelated frames average 32 of 64 bits); null
+   * for an audio-only match (a clip without video).
+   */
+  videoScore: number | null;
   /** 1 − 2 × Chromaprint bit-error rate along the alignment, floored at 0; null when either side has no audio. */
   audioScore: number | null;
   /** Mean of the available scores. */
@@ -101,7 +109,13 @@ export class FingerprintIndex {
   private readonly works: Work[] = [];
   private readonly ids = new Set<string>();
   private frames = 0;
+  private audioItems = 0;
   private built = -1;
+  /** Audio key index: top {@link AUDIO_KEY_BITS} bits of each Chromaprint value → global audio item numbers. */
+  private aOffsets = new Uint32Array(0);
+  private aEntries = new Uint32Array(0);
+  private aWork = new Uint32Array(0);
+  private aItem = new Uint32Array(0);
   private gHi = new Uint32Array(0);
   private gLo = new Uint32Array(0);
   private gWork = new Uint32Array(0);
@@ -127,17 +141,21 @@ export class FingerprintIndex {
   /** Indexes a work's fingerprint under `workId` (once per id). */
   add(workId: string, fp: Fingerprint): void {
     if (this.ids.has(workId)) throw new CrossproofError("INVALID_ARGUMENT", `work ${workId} is already indexed`);
-    if (fp.video === null) throw new CrossproofError("INVALID_ARGUMENT", `work ${workId} has no video fingerprint`);
+    if (fp.video === null && fp.audio === null) {
+      throw new CrossproofError("INVALID_ARGUMENT", `work ${workId} has neither video nor audio fingerprint`);
+    }
     const w = toWork(workId, fp);
     if (this.frames + w.hi.length >= 2 ** 32 - 1) throw new CrossproofError("INVALID_ARGUMENT", "index is full");
     this.works.push(w);
     this.ids.add(workId);
     this.frames += w.hi.length;
+    this.audioItems += fp.audio?.chromaprint.length ?? 0;
   }
 
   /** Builds the part tables when works were added since the last build. */
   private build(): void {
-    if (this.built === this.frames) return;
+    if (this.built === this.frames + this.audioItems) return;
+    this.buildAudio();
     const n = this.frames;
     this.gHi = new Uint32Array(n);
     this.gLo = new Uint32Array(n);
@@ -165,7 +183,84 @@ export class FingerprintIndex {
     }
     this.stamp = new Uint32Array(n);
     this.lookups = 0;
-    this.built = n;
+    this.built = n + this.audioItems;
+  }
+
+  private buildAudio(): void {
+    const n = this.audioItems;
+    this.aWork = new Uint32Array(n);
+    this.aItem = new Uint32Array(n);
+    const keys = new Uint32Array(n);
+    let g = 0;
+    this.works.forEach((w, wi) => {
+      for (const [i, value] of (w.fp.audio?.chromaprint ?? []).entries()) {
+        this.aWork[g] = wi;
+        this.aItem[g] = i;
+        keys[g++] = value >>> (32 - AUDIO_KEY_BITS);
+      }
+    });
+    this.aOffsets = new Uint32Array(2 ** AUDIO_KEY_BITS + 1);
+    for (let i = 0; i < n; i++) this.aOffsets[keys[i]! + 1]!++;
+    for (let k = 1; k < this.aOffsets.length; k++) this.aOffsets[k]! += this.aOffsets[k - 1]!;
+    const cursor = this.aOffsets.slice(0, 2 ** AUDIO_KEY_BITS);
+    this.aEntries = new Uint32Array(n);
+    for (let i = 0; i < n; i++) this.aEntries[cursor[keys[i]!]!++] = i;
+  }
+
+  /**
+   * Audio-only matching, for a clip without video: each Chromaprint value's top bits are looked up (keys shared by
+   * more than {@link AUDIO_STOP_KEY} items — silence, steady tones — are skipped), votes on (work, item offset),
+   * then the bit-error rate along each strong alignment. Speed 1 only.
+   */
+  private matchAudio(clip: Fingerprint, minScore: number, minItems: number, candidates: number): ClipMatch[] {
+    const a = clip.audio!.chromaprint;
+    const votes = new Map<string, { wi: number; offset: number; count: number }>();
+    for (let i = 0; i < a.length; i++) {
+      const key = a[i]! >>> (32 - AUDIO_KEY_BITS);
+      const start = this.aOffsets[key]!;
+      const end = this.aOffsets[key + 1]!;
+      if (end - start > AUDIO_STOP_KEY) continue;
+      for (let e = start; e < end; e++) {
+        const g = this.aEntries[e]!;
+        const wi = this.aWork[g]!;
+        const offset = this.aItem[g]! - i;
+        const k = `${wi}|${offset}`;
+        const v = votes.get(k);
+        if (v) v.count++;
+        else votes.set(k, { wi, offset, count: 1 });
+      }
+    }
+    const best = maxOf(votes.values(), (v) => v.count);
+    const ranked = [...votes.values()]
+      .filter((v) => v.count >= Math.max(minItems, best / 2))
+      .sort((x, y) => y.count - x.count)
+      .slice(0, candidates);
+    const results: ClipMatch[] = [];
+    for (const v of ranked) {
+      const w = this.works[v.wi]!;
+      const itemMs = w.fp.audio!.itemMs;
+      const offsetMs = Math.round(v.offset * itemMs);
+      const audioScore = alignAudio(clip, w.fp, offsetMs, 1) ?? 0;
+      if (audioScore < minScore) continue;
+      const clipStartMs = Math.max(0, -offsetMs);
+      const clipEndMs = Math.round(Math.min(a.length, w.fp.audio!.chromaprint.length - v.offset) * itemMs);
+      results.push({
+        workId: w.id,
+        mirrored: false,
+        offsetMs,
+        speed: 1,
+        clipStartMs,
+        clipEndMs,
+        workStartMs: clipStartMs + offsetMs,
+        workEndMs: clipEndMs + offsetMs,
+        matchedFrames: 0,
+        alignedFrames: 0,
+        videoScore: null,
+        audioScore,
+        score: audioScore,
+      });
+    }
+    return mergeOverlapping(results);
   }
 
   /** Appends to `out` the indexed frames (global numbers) within the radius of a hash. */
@@ -207,7 +302,9 @@ export class FingerprintIndex {
 
   /** The works a clip comes from, best first, with the aligned time ranges and scores. */
   match(clip: Fingerprint, options: MatchOptions = {}): ClipMatch[] {
-    if (clip.video === null) throw new CrossproofError("INVALID_ARGUMENT", "the clip has no video fingerprint");
+    if (clip.video === null && clip.audio === null) {
+      throw new CrossproofError("INVALID_ARGUMENT", "the clip has neither video nor audio fingerprint");
+    }
     const candidates = options.candidates ?? 50;
     const speeds = options.speeds ?? DEFAULT_SPEEDS;
     if (speeds.length === 0 || !speeds.every((v) => v >= 0.5 && v <= 2)) {
@@ -216,6 +313,7 @@ export class FingerprintIndex {
     const minScore = options.minScore ?? 0.5;
     const minFrames = options.minFrames ?? 3;
     this.build();
+    if (clip.video === null) return this.matchAudio(clip, minScore, minFrames, candidates);
     const c = toWork("clip", clip);
     const mirroredHashes = clip.video.mirrored.map(hashFromHex);
     // Votes: key "work|mirrored|speed|offset bin" → the offsets of the clip frames voting for it.
@@ -248,7 +346,7 @@ export class FingerprintIndex {
     }
     // Smooth footage votes for many neighbouring (speed, offset) bins almost equally, so every bin with at least
     // half the best vote count is verified (up to `candidates`), ties going to the speed nearest 1.
-    const best = Math.max(0, ...[...votes.values()].map((v) => v.offsets.length));
+    const best = maxOf(votes.values(), (v) => v.offsets.length);
     const ranked = [...votes.values()]
       .filter((v) => v.offsets.length >= Math.max(minFrames, best / 2))
       .sort((a, b) => b.offsets.length - a.offsets.length || Math.abs(a.speed - 1) - Math.abs(b.speed - 1))
@@ -260,20 +358,7 @@ export class FingerprintIndex {
       const m = this.verify(c, mirroredHashes, v.wi, v.mirrored, offset, v.speed);
       if (m.matchedFrames >= minFrames && m.score >= minScore) results.push(m);
     }
-    // One answer per (work, orientation, overlapping work range): keep the best.
-    results.sort((a, b) => b.score - a.score || b.matchedFrames - a.matchedFrames);
-    const kept: ClipMatch[] = [];
-    for (const r of results) {
-      const dup = kept.some(
-        (k) =>
-          k.workId === r.workId &&
-          k.mirrored === r.mirrored &&
-          k.workStartMs < r.workEndMs &&
-          r.workStartMs < k.workEndMs,
-      );
-      if (!dup) kept.push(r);
-    }
-    return kept;
+    return mergeOverlapping(results);
   }
 
   private verify(
@@ -329,19 +414,43 @@ export class FingerprintIndex {
   }
 }
 
+/** The largest `f(x)` over an iterable (0 when empty), without spreading a large array into arguments. */
+function maxOf<T>(items: Iterable<T>, f: (x: T) => number): number {
+  let best = 0;
+  for (const x of items) best = Math.max(best, f(x));
+  return best;
+}
+
+/** One answer per (work, orientation, overlapping work range): the best scoring. */
+function mergeOverlapping(results: ClipMatch[]): ClipMatch[] {
+  results.sort((a, b) => b.score - a.score || b.matchedFrames - a.matchedFrames);
+  const kept: ClipMatch[] = [];
+  for (const r of results) {
+    const dup = kept.some(
+      (k) =>
+        k.workId === r.workId &&
+        k.mirrored === r.mirrored &&
+        k.workStartMs < r.workEndMs &&
+        r.workStartMs < k.workEndMs,
+    );
+    if (!dup) kept.push(r);
+  }
+  return kept;
+}
+
 function part(hi: number, lo: number, p: number): number {
   return p < 2 ? (hi >>> (16 * (1 - p))) & 0xffff : (lo >>> (16 * (3 - p))) & 0xffff;
 }
 
 function toWork(id: string, fp: Fingerprint): Work {
-  const v = fp.video!;
-  const hi = new Uint32Array(v.hashes.length);
-  const lo = new Uint32Array(v.hashes.length);
-  v.hashes.forEach((h, i) => {
+  const hashes = fp.video?.hashes ?? [];
+  const hi = new Uint32Array(hashes.length);
+  const lo = new Uint32Array(hashes.length);
+  hashes.forEach((h, i) => {
     hi[i] = parseInt(h.slice(0, 8), 16);
     lo[i] = parseInt(h.slice(8), 16);
   });
-  return { id, fp, hi, lo, times: v.timesMs, frameMs: 1000 / fp.extractor.parameters.framesPerSecond };
+  return { id, fp, hi, lo, times: fp.video?.timesMs ?? [], frameMs: 1000 / fp.extractor.parameters.framesPerSecond };
 }
 
 /** Index of the element of an ascending array closest to `t`, or −1 when empty. */

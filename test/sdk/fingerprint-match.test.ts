@@ -208,7 +208,8 @@ describe("fingerprint matching: clips cut from generated works (ffmpeg)", functi
     ],
     cellauto: [
       "cellauto=size=320x240:rate=10:seed=5:rule=30,trim=duration=20",
-      "aevalsrc=0.3*sin(2*PI*(300+80*floor(mod(t*4\\,6)))*t):s=22050:d=20",
+      // Notes from a hash of the note number, so the melody never repeats (a periodic one matches at every period).
+      "aevalsrc=0.4*sin(2*PI*(200+400*mod(abs(sin(floor(t*4)*12.9898)*43758.5453)\\,1))*t):s=22050:d=20",
     ],
   };
 
@@ -251,7 +252,17 @@ describe("fingerprint matching: clips cut from generated works (ffmpeg)", functi
       ...["-f", "lavfi", "-i", "life=size=320x240:rate=10:seed=4242:mold=10,trim=duration=8"],
       ...["-f", "lavfi", "-i", "aevalsrc=0.4*sin(2*PI*880*t):s=22050:d=8", ...x264, "-shortest"],
     ]);
-    for (const name of ["trim.mkv", "mirror.mp4", "faster.mp4", "unregistered.mp4"]) {
+    // Audio only: 8 s of the cellauto work's sound from 5 s, and the unregistered clip's sound.
+    gen("audio-only.ogg", ["-ss", "5", "-t", "8", "-i", path.join(dir, "cellauto.mp4"), "-vn", "-c:a", "libvorbis"]);
+    gen("unregistered-audio.ogg", ["-i", path.join(dir, "unregistered.mp4"), "-vn", "-c:a", "libvorbis"]);
+    for (const name of [
+      "trim.mkv",
+      "mirror.mp4",
+      "faster.mp4",
+      "unregistered.mp4",
+      "audio-only.ogg",
+      "unregistered-audio.ogg",
+    ]) {
       clips[name] = await extractFingerprint(path.join(dir, name));
     }
   });
@@ -287,7 +298,17 @@ describe("fingerprint matching: clips cut from generated works (ffmpeg)", functi
     expect(Math.abs(m!.offsetMs - 4000)).to.be.at.most(1000);
   });
 
-  it("an unregistered work matches nothing", function () {
+  it("an audio-only clip is located through the Chromaprint key index", function () {
+    expect(clips["audio-only.ogg"]!.video).to.equal(null);
+    const found = index.match(clips["audio-only.ogg"]!);
+    expect(found.map((m) => m.workId)).to.deep.equal(["cellauto"]);
+    expect(Math.abs(found[0]!.offsetMs - 5000)).to.be.at.most(250);
+    expect(found[0]!.videoScore).to.equal(null);
+    expect(found[0]!.audioScore).to.be.above(0.7);
+  });
+
+  it("an unregistered work matches nothing, by video or by audio alone", function () {
     expect(index.match(clips["unregistered.mp4"]!)).to.deep.equal([]);
+    expect(index.match(clips["unregistered-audio.ogg"]!)).to.deep.equal([]);
   });
 });
