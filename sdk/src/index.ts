@@ -38,3 +38,7 @@ export * from "./connect";
 export * from "./gateway-client";
 export * from "./wire";
 export * from "./qbft";
+export * from "./fingerprint";
+export * from "./fingerprint-extract";
+export * from "./iscc";
+export * from "./fingerprint-match";
