@@ -35,6 +35,7 @@ import { authModule } from "../../server/src/auth/siwe";
 import type { RunningGateway } from "../../server/src/gateway";
 import { indexerModule } from "../../server/src/indexer";
 import { addKeys } from "../../server/src/keystore";
+import { chainModule } from "../../server/src/routes/chain";
 import { packagesModule } from "../../server/src/routes/packages";
 import { readsModule } from "../../server/src/routes/reads";
 import { submissionsModule } from "../../server/src/routes/submissions";
@@ -72,19 +73,25 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
   /** Runs the CLI; `mode` adds the connection flags (gateway: gateway + chain for signing; direct: chain only). */
   function cli(
     args: readonly string[],
-    o: { mode?: "gateway" | "direct" | "none"; env?: Record<string, string>; key?: keyof typeof keys } = {},
+    o: {
+      mode?: "gateway" | "gateway-only" | "direct" | "none";
+      env?: Record<string, string>;
+      key?: keyof typeof keys;
+    } = {},
   ): Promise<Run> {
     const mode = o.mode ?? "gateway";
     const conn =
       mode === "none"
         ? []
-        : [
-            ...(mode === "gateway" ? ["--gateway", gw.url] : []),
-            "--rpc",
-            chain.anvil.url,
-            "--deployment",
-            chain.deploymentFile,
-          ];
+        : mode === "gateway-only"
+          ? ["--gateway", gw.url]
+          : [
+              ...(mode === "gateway" ? ["--gateway", gw.url] : []),
+              "--rpc",
+              chain.anvil.url,
+              "--deployment",
+              chain.deploymentFile,
+            ];
     const key = o.key === undefined ? [] : ["--key", keys[o.key]];
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [bundle, ...args, ...conn, ...key], {
@@ -215,7 +222,16 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
     store = path.join(work, "cli-content");
     gw = await startTestGateway(
       chain,
-      [authModule, auditModule, indexerModule, verificationModule, readsModule, submissionsModule, packagesModule],
+      [
+        authModule,
+        auditModule,
+        indexerModule,
+        verificationModule,
+        readsModule,
+        chainModule,
+        submissionsModule,
+        packagesModule,
+      ],
       {
         keystoreDir: setup.keystoreDir,
         keystorePassword: setup.keystorePassword,
@@ -563,6 +579,18 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
           ["Received", "2", "1"],
         ]);
       }
+    });
+
+    it("--gateway alone (no --rpc, no --deployment): signs with the gateway's domain and nonce", async () => {
+      const r = await ok(["custody", "event", recordId, "--type", "Sealed", "--json"], {
+        key: "de",
+        mode: "gateway-only",
+      });
+      expect(r.json()).to.include({ recordId, eventType: "Sealed", actor: "2" });
+      const c = (await ok(["custody", "show", recordId, "--json"], { key: "de", mode: "direct" })).json<{
+        events: { eventType: string }[];
+      }>();
+      expect(c.events.at(-1)?.eventType).to.equal("Sealed");
     });
 
     it("custody by a member that does not hold the evidence is refused (exit 7)", async () => {
