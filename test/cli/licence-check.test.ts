@@ -12,6 +12,7 @@ import { buildSync } from "esbuild";
 import { Wallet, id } from "ethers";
 import {
   ConsortiumClient,
+  GatewayClient,
   LicenceClient,
   computeCid,
   generateReportKey,
@@ -360,11 +361,15 @@ describe("crossproof licence check and account links (subprocess, real chain and
   it("residence: the rights holder states it, then withdraws it", async () => {
     await ok(["licence", "residence", WORK, "--country", "FR", "--json"], { key: "holder" });
     expect((await licences.getWork(WORK))?.holderResidence).to.equal("FR");
+    // The gateway's work read shows it.
+    const asHolder = await GatewayClient.signIn(gw.url, holder);
+    expect(await asHolder.request(`GET`, `/v1/works/${WORK}`)).to.include({ holderResidence: "FR" });
     // Only the rights holder: the licensee's statement is refused by the contract.
     const stranger = await cli(["licence", "residence", WORK, "--country", "DE"], { key: "licensee" });
     expect(stranger.code).to.equal(ExitCode.REFUSED);
     await ok(["licence", "residence", WORK, "--withdraw"], { key: "holder" });
     expect((await licences.getWork(WORK))?.holderResidence).to.equal(undefined);
+    expect(await asHolder.request(`GET`, `/v1/works/${WORK}`)).to.include({ holderResidence: null });
   });
 
   it("unlink-account (the licensee): the account is unknown again", async () => {
