@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import path from "node:path";
 import { expect } from "chai";
 import { buildSync } from "esbuild";
-import { Wallet } from "ethers";
+import { Wallet, id as keccakText } from "ethers";
 import {
   ConsortiumClient,
   EmbeddedContentStore,
@@ -23,6 +23,7 @@ import {
   manifestHash,
   parseManifest,
   recordIdOf,
+  reportDigest,
   verifyBatchInclusion,
   type RecipientPrivateKey,
 } from "../../sdk/src";
@@ -417,6 +418,7 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       recipients: string[];
     };
     let recordId: string;
+    let batchId: string;
     let manifestFile: string;
     const salt = `0x${"ab".repeat(32)}`;
 
@@ -779,6 +781,7 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       }>();
       expect(r.count).to.equal(3);
       expect(r.batchId).to.equal(batchIdOf(1n, r.root));
+      batchId = r.batchId;
       for (const h of hashes) {
         const p = JSON.parse(readFileSync(path.join(proofs, `${h}.json`), "utf8")) as {
           batchId: string;
@@ -806,6 +809,54 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       }>().report;
       expect(report.checks.find((c) => c.check === "ANCHOR_FOUND")?.result).to.equal("PASSED");
       expect(report.anchors.map((a) => [a.kind, a.batchId])).to.deep.equal([["batch", r.batchId]]);
+    });
+
+    it("endorse: the DE court endorses FR's record citing its signed report (the report's digest recorded)", async () => {
+      const r = await ok(["endorse", recordId, "--verdict", "challenged", "--report", jwsFile, "--json"], {
+        key: "de",
+        mode: "gateway-only",
+      });
+      const j = r.json<{ reportHash: string; transactionHash: string }>();
+      expect(j.reportHash).to.equal(reportDigest(readFileSync(jwsFile, "utf8").trim()));
+      expect(j.transactionHash).to.match(/^0x[0-9a-f]{64}$/);
+      const bad = await cli(["endorse", recordId, "--verdict", "maybe", "--report", jwsFile], { key: "de" });
+      expect(bad.code).to.equal(ExitCode.INPUT);
+      const notAReport = await cli(["endorse", recordId, "--verdict", "Recognized", "--report", manifestFile], {
+        key: "de",
+      });
+      expect(notAReport.code).to.equal(ExitCode.INPUT);
+    });
+
+    it("retract: another member cannot retract FR's batch (exit 7); FR can, once (again: exit 7)", async () => {
+      const stranger = await cli(["retract", batchId, "--batch", "--reason", "not mine"], { key: "us" });
+      expect(stranger.code).to.equal(ExitCode.REFUSED);
+      const r = await ok(["retract", batchId, "--batch", "--reason", "wrong case", "--json"], { key: "fr" });
+      expect(r.json<{ reasonHash: string }>().reasonHash).to.equal(keccakText("wrong case"));
+      const again = await cli(["retract", batchId, "--batch", "--reason", "wrong case"], { key: "fr" });
+      expect(again.code).to.equal(ExitCode.REFUSED);
+    });
+  });
+
+  describe("keys add", () => {
+    it("registers an encryption key from `key new --package`'s public half; a private JWK is refused", async () => {
+      const pk = path.join(work, "fr-second.package-key");
+      const made = (await ok(["key", "new", "--package", "--out", pk, "--json"], { mode: "none" })).json<{
+        kid: string;
+        publicKeyFile: string;
+      }>();
+      await ok(["keys", "add", "--purpose", "Encryption", "--jwk", made.publicKeyFile, "--json"], {
+        key: "fr",
+        mode: "gateway-only",
+      });
+      const listed = (await ok(["keys", "1", "--json"], { key: "fr", mode: "direct" })).json<{
+        publicKeys: { kid: string; purpose: string }[];
+      }>();
+      expect(listed.publicKeys.filter((k) => k.kid === made.kid).map((k) => k.purpose)).to.deep.equal(["Encryption"]);
+      const secret = path.join(work, "private.jwk.json");
+      writeFileSync(secret, JSON.stringify((await generateRecipientKey()).privateKey.jwk));
+      const refused = await cli(["keys", "add", "--purpose", "Encryption", "--jwk", secret], { key: "fr" });
+      expect(refused.code).to.equal(ExitCode.INPUT);
+      expect(refused.stderr).to.include("private key");
     });
   });
 

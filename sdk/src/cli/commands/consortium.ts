@@ -13,6 +13,7 @@ import type { Context, Io } from "../context";
 import { CliError } from "../exit-codes";
 import { fields, iso, table } from "../output";
 import { action, examples, list, memberId, unixTime } from "../util";
+import { keysAddCommand } from "./records";
 
 /** A member in --json, as the gateway's `GET /v1/members` gives it. */
 interface MemberJson {
@@ -216,7 +217,7 @@ export function consortiumCommands(program: Command, io: Io): void {
     ["crossproof agreements"],
   );
 
-  examples(
+  const keysCommand = examples(
     program
       .command("keys")
       .description(
@@ -257,6 +258,7 @@ export function consortiumCommands(program: Command, io: Io): void {
       ),
     ["crossproof keys 2", "crossproof keys --json"],
   );
+  keysAddCommand(keysCommand, io);
 
   examples(
     program
