@@ -1092,6 +1092,56 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       const r = await cli(["assist", "refuse", requestId, "--grounds", "DATA_NOT_HELD"], { key: "us" });
       expect(r.code).to.equal(ExitCode.REFUSED);
     });
+
+    it("extend-retention (the requester), then withdraw: Withdrawn; nothing to keep after that (exit 7)", async () => {
+      const issued = (
+        await ok(
+          [
+            "assist",
+            "issue",
+            "--to",
+            "3",
+            "--kind",
+            "Preserve",
+            "--first-upload",
+            "US",
+            "--primary-dissemination",
+            "FR",
+            "--legal-basis",
+            "CPP art. 60-1",
+            "--json",
+          ],
+          { key: "fr" },
+        )
+      ).json<{ requestId: string }>();
+      const id = issued.requestId;
+      const listed = (await ok(["assist", "list", "--filter", "open", "--json"], { key: "fr", mode: "direct" })).json<{
+        requests: { requestId: string; retentionUntil: string | null }[];
+      }>();
+      const current = listed.requests.find((q) => q.requestId === id)?.retentionUntil;
+      expect(current, "the issued request's retention end").to.be.a("string");
+      const later = new Date(Date.parse(current!) + 24 * 3600 * 1000).toISOString().replace(".000Z", "Z");
+      // Only the requester may extend.
+      const stranger = await cli(["assist", "extend-retention", id, "--until", later], { key: "us" });
+      expect(stranger.code).to.equal(ExitCode.REFUSED);
+      const extended = (
+        await ok(["assist", "extend-retention", id, "--until", later, "--json"], { key: "fr", mode: "gateway-only" })
+      ).json<{ retentionUntil: string }>();
+      expect(extended.retentionUntil).to.equal(later);
+      const after = (await ok(["assist", "list", "--filter", "open", "--json"], { key: "fr", mode: "direct" })).json<{
+        requests: { requestId: string; retentionUntil: string | null }[];
+      }>();
+      expect(after.requests.find((q) => q.requestId === id)?.retentionUntil).to.equal(later);
+      const withdrawn = (
+        await ok(["assist", "withdraw", id, "--reason", "identified domestically", "--json"], { key: "fr" })
+      ).json();
+      expect(withdrawn).to.include({ requestId: id, state: "Withdrawn" });
+      const again = await cli(
+        ["assist", "extend-retention", id, "--until", new Date(Date.parse(later) + 3600_000).toISOString()],
+        { key: "fr" },
+      );
+      expect(again.code).to.equal(ExitCode.REFUSED);
+    });
   });
 
   describe("governance", () => {
