@@ -1176,6 +1176,35 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       expect(members.find((m) => m.memberId === "5")?.status).to.equal("Suspended");
     });
 
+    it("propose SetParameter and SetGovernanceParameters: proposals of those kinds; bad values exit 3", async () => {
+      const p = (
+        await ok(
+          [
+            "propose",
+            "SetParameter",
+            "--parameter",
+            "crossproof.assistance.responseWindow",
+            "--value",
+            "1209600",
+            "--json",
+          ],
+          { key: "fr" },
+        )
+      ).json<{ proposalId: string; kind: string; executed: boolean }>();
+      expect(p).to.include({ kind: "SetParameter", executed: false });
+      const g = (
+        await ok(["propose", "SetGovernanceParameters", "--quorum", "2/3", "--voting-period", "604800", "--json"], {
+          key: "fr",
+        })
+      ).json<{ proposalId: string; kind: string }>();
+      expect(g.kind).to.equal("SetGovernanceParameters");
+      expect(g.proposalId).to.not.equal(p.proposalId);
+      const bad = await cli(["propose", "SetGovernanceParameters", "--quorum", "two thirds", "--voting-period", "1"], {
+        key: "fr",
+      });
+      expect(bad.code).to.equal(ExitCode.INPUT);
+    });
+
     it("a vote by a member without the GOVERNOR role is refused (exit 7)", async () => {
       const r = await cli(["vote", "1", "yes"], { key: "us" });
       expect(r.code, r.stderr).to.equal(ExitCode.REFUSED);
@@ -1258,6 +1287,10 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
         for (const s of c.commands) {
           const name = `${prefix}${s.name()}`;
           if (s.commands.length > 0) {
+            // A group that is a command too (`keys [member]`, with `keys add`): its own help has examples.
+            printed = "";
+            s.outputHelp();
+            if (/\nExamples:\n/.test(printed)) leaves.push(name);
             walk(s, `${name} `);
             continue;
           }
@@ -1289,6 +1322,16 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
         "assist fulfil",
         "assist refuse",
         "assist list",
+        "assist withdraw",
+        "assist extend-retention",
+        "licence check",
+        "licence link-account",
+        "licence confirm-link",
+        "licence unlink-account",
+        "licence residence",
+        "endorse",
+        "retract",
+        "keys add",
         "members",
         "agreements",
         "keys",
