@@ -31,7 +31,7 @@ import {
   rewrapPackage,
   sealPackage,
   sha256Hex,
-  toWireRequest,
+  isCrossproofError,
   type ContentStore,
   type Crossproof,
   type GatewayPrincipal,
@@ -115,69 +115,42 @@ class Party {
     return Number(this.principal.memberId);
   }
 
-  async call<T = Json>(
-    method: string,
-    route: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<T> {
-    const h: Record<string, string> = { accept: "application/json", authorization: `Bearer ${this.gateway.token}` };
-    let payload: string | FormData | undefined;
-    if (body instanceof FormData) payload = body;
-    else if (body !== undefined) {
-      h["content-type"] = "application/json";
-      payload = JSON.stringify(body);
-    }
-    const res = await fetch(`${this.gateway.baseUrl}${route}`, {
-      method,
-      headers: { ...h, ...headers },
-      ...(payload === undefined ? {} : { body: payload }),
-    });
-    const text = await res.text();
-    let json: Json;
+  /** A gateway route through the SDK's client; a problem becomes an error naming the party and the contract's words. */
+  async call<T = Json>(method: string, route: string, body?: unknown): Promise<T> {
     try {
-      json = (text === "" ? {} : JSON.parse(text)) as Json;
-    } catch {
-      throw new Error(`${this.name}: ${method} ${route} answered ${res.status} with no JSON: ${text.slice(0, 200)}`);
+      return await this.gateway.request<T>(method, route, body);
+    } catch (err) {
+      throw this.#named(err);
     }
-    if (!res.ok) {
-      const args = json.argsInWords === undefined ? "" : ` ${JSON.stringify(json.argsInWords)}`;
-      throw new Error(
-        `${this.name}: ${method} ${route} answered ${res.status}: ${String(json.detail ?? json.title ?? text)}${args}`,
-      );
-    }
-    return json as T;
   }
 
   /** Hands a signed request to the gateway and waits until it is confirmed on chain; its domain result. */
   async submit(signed: SignedRequest<unknown>): Promise<Json> {
-    const accepted = await this.call<{ id: string }>("POST", "/v1/submissions", toWireRequest(signed));
-    const until = Date.now() + 120_000;
-    for (;;) {
-      const s = await this.call<{ status: string; result?: Json; error?: { message: string; error?: string } }>(
-        "GET",
-        `/v1/submissions/${accepted.id}`,
-      );
-      if (s.status === "confirmed") return s.result ?? {};
-      if (s.status === "failed") {
-        throw new Error(`${this.name}: the chain refused ${signed.primaryType}: ${s.error?.message ?? "no reason"}`);
-      }
-      if (Date.now() > until) throw new Error(`${this.name}: ${signed.primaryType} not confirmed within 2 minutes`);
-      await sleep(150);
+    try {
+      const { id } = await this.gateway.submit(signed);
+      return (await this.gateway.waitForSubmission(id, { timeoutMs: 120_000, pollMs: 150 })).result;
+    } catch (err) {
+      throw this.#named(err, `the chain refused ${signed.primaryType}`);
     }
   }
 
   /** Stores a package this party sealed (or re-wrapped) at the gateway; the gateway's CID must be the same. */
-  async uploadPackage(store: ContentStore, cid: string, fileCount: number): Promise<string> {
-    const form = new FormData();
-    form.append("cid", cid);
-    const part = async (name: string) =>
-      form.append("file", new Blob([Buffer.from(await store.getBytes(`${cid}/${name}`, 256 * 1024 * 1024))]), name);
-    await part("envelope.jwe.json");
-    for (let i = 0; i < fileCount; i++) await part(`files/${i}`);
-    const stored = await this.call<{ cid: string }>("POST", "/v1/packages", form);
-    if (stored.cid !== cid) throw new Error(`the gateway stored ${stored.cid}, not ${cid}`);
-    return stored.cid;
+  async uploadPackage(store: ContentStore, cid: string): Promise<string> {
+    try {
+      return (await this.gateway.uploadPackage(store, cid)).cid;
+    } catch (err) {
+      throw this.#named(err);
+    }
+  }
+
+  #named(err: unknown, what?: string): Error {
+    if (!isCrossproofError(err)) return err as Error;
+    const words = (err.details as { argsInWords?: unknown } | undefined)?.argsInWords;
+    const named = new Error(
+      `${this.name}: ${what === undefined ? "" : `${what}: `}${err.message}${words === undefined ? "" : ` ${JSON.stringify(words)}`}`,
+      { cause: err },
+    );
+    return named;
   }
 
   /** A read that the gateway's index may answer a poll late: asked again until `ready` says so (10 s at most). */
@@ -188,7 +161,8 @@ class Party {
         const body = await this.call<T>("GET", route);
         if (ready(body) || Date.now() > until) return body;
       } catch (err) {
-        if (Date.now() > until || !/answered 404/.test((err as Error).message)) throw err;
+        const status = ((err as Error).cause as { details?: { status?: number } } | undefined)?.details?.status;
+        if (Date.now() > until || status !== 404) throw err;
       }
       await sleep(250);
     }
@@ -313,7 +287,7 @@ export async function runCrossBorderDemo(p: CrossBorderDemoParameters): Promise<
       await encryptionKeyOf(cn, sg.memberId, await cp.chainTime()),
     ];
     const sealed = await sealPackage({ manifest, files, recipients, store });
-    await cn.uploadPackage(store, sealed.cid, files.length);
+    await cn.uploadPackage(store, sealed.cid);
     log(`   package ${sealed.contentHash} (2 files), encrypted for the CN bureau and the SG police unit`);
     log(`   stored at the gateway as ${sealed.cid}`);
     const caseReference = `SZ-CB-${run}`;
@@ -397,7 +371,7 @@ export async function runCrossBorderDemo(p: CrossBorderDemoParameters): Promise<
       recipients: [await encryptionKeyOf(platform, cn.memberId, await cp.chainTime())],
       store,
     });
-    await platform.uploadPackage(store, answerPackage.cid, 1);
+    await platform.uploadPackage(store, answerPackage.cid);
     const answered = await platform.submit(
       await cp.assistance.signAnswer(platform.key, {
         requestId: String(first.requestId),
@@ -511,7 +485,7 @@ export async function runCrossBorderDemo(p: CrossBorderDemoParameters): Promise<
       currentRecipients: registeredRecipientKeys(cp.consortium),
       expectedContentHash: sealed.contentHash,
     });
-    await sg.uploadPackage(store, rewrapped.cid, files.length);
+    await sg.uploadPackage(store, rewrapped.cid);
     await sg.submit(
       await cp.evidence.signAddRecipient(sg.key, { recordId, recipient: court.memberId, packageCid: rewrapped.cid }),
     );

@@ -4,8 +4,12 @@
  * The gateway's RFC 9457 problems become `CrossproofError`s: with the SDK's own code when the problem carries one,
  * `GATEWAY_ERROR` otherwise (the problem document in `details.problem`).
  */
+import { createWriteStream, mkdtempSync, openAsBlob, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { Signer } from "ethers";
 import type { JSONWebKeySet } from "jose";
 import { SiweMessage } from "siwe";
@@ -18,6 +22,9 @@ import {
   type VerifiedAuthorizationAnswer,
 } from "./authorization";
 import type { ReportKeyDirectory } from "./verify-report";
+import type { ContentStore } from "./store";
+import type { SignedRequest } from "./eip712";
+import { toWireRequest } from "./wire";
 
 /** An RFC 9457 problem document as the gateway answers it. */
 export interface GatewayProblem {
@@ -70,6 +77,42 @@ export interface GatewayAuthorizationAnswers extends Omit<VerifiedAuthorizationA
   jws: string;
   /** How the signature was checked: against the chain's report keys, or the gateway's published key set. */
   checkedAgainst: "chain" | "gateway-jwks";
+}
+
+/** Where a signed request handed to the gateway (`POST /v1/submissions`) is. */
+export interface GatewaySubmission {
+  id: string;
+  status: "pending" | "confirmed" | "failed";
+  /** The outbox state (accepted, sent, confirmed, failed…). */
+  state?: string;
+  contract?: string;
+  primaryType?: string;
+  digest?: string;
+  signer?: string;
+  dependsOn?: string[];
+  waitingFor?: string[];
+  acceptedAt?: string;
+  sentAt?: string;
+  settledAt?: string;
+  transaction?: { hash: string; nonce: number; blockNumber?: number };
+  /** The domain result (recordId, licenceId…), once confirmed. */
+  result?: Record<string, unknown>;
+  /** Why it failed: the SDK's code, the contract's custom error and its arguments in words. */
+  error?: {
+    code: string;
+    message: string;
+    error?: string;
+    args?: unknown[];
+    argsInWords?: Record<string, string>;
+    dependency?: { id: string; primaryType: string; error: Record<string, unknown> };
+  };
+}
+
+/** A submission confirmed on chain: its transaction, block and domain result. */
+export interface ConfirmedSubmission extends GatewaySubmission {
+  status: "confirmed";
+  transaction: { hash: string; nonce: number; blockNumber?: number };
+  result: Record<string, unknown>;
 }
 
 const SDK_CODES = new Set<string>(CrossproofErrorCodes);
@@ -246,6 +289,106 @@ export class GatewayClient {
     return this.#call("GET", "/.well-known/jwks.json", undefined, false);
   }
 
+  /**
+   * Hands a request signed offline (by the member's key, with the SDK's `sign…` helpers) to the gateway, which
+   * checks it and relays it (`POST /v1/submissions`); resolves to the tracking id. The same signed request handed
+   * again answers its first submission. Follow it with {@link waitForSubmission}.
+   */
+  submit(signed: SignedRequest<unknown, string>): Promise<{ id: string; status: GatewaySubmission["status"] }> {
+    return this.#call("POST", "/v1/submissions", toWireRequest(signed));
+  }
+
+  /** Where a submission is (`GET /v1/submissions/{id}`): pending, confirmed or failed. */
+  submission(id: string): Promise<GatewaySubmission> {
+    return this.#call("GET", `/v1/submissions/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * Polls a submission until it settles. Resolves to it confirmed (transaction, block, domain result); throws a
+   * `CrossproofError` when it failed — the SDK's code the gateway gives (`CONTRACT_REVERTED`, `DEPENDENCY_FAILED`
+   * maps to `CHAIN_ERROR`…), the contract's custom error in `details.error` and its arguments in words in
+   * `details.argsInWords` — and `GATEWAY_ERROR` with `details.pending: true` when it is still pending after
+   * `timeoutMs` (default 120 s): it may still be confirmed later.
+   */
+  async waitForSubmission(id: string, o: { timeoutMs?: number; pollMs?: number } = {}): Promise<ConfirmedSubmission> {
+    const until = Date.now() + (o.timeoutMs ?? 120_000);
+    for (;;) {
+      const s = await this.submission(id);
+      if (s.status === "confirmed") {
+        return { ...s, status: "confirmed", transaction: s.transaction!, result: s.result ?? {} };
+      }
+      if (s.status === "failed") {
+        const code =
+          s.error !== undefined && SDK_CODES.has(s.error.code) ? (s.error.code as CrossproofErrorCode) : "CHAIN_ERROR";
+        throw new CrossproofError(code, s.error?.message ?? `submission ${id} failed`, {
+          details: {
+            submission: id,
+            ...(s.primaryType === undefined ? {} : { primaryType: s.primaryType }),
+            ...(s.error?.error === undefined ? {} : { error: s.error.error }),
+            ...(s.error?.argsInWords === undefined ? {} : { argsInWords: s.error.argsInWords }),
+            ...(s.error?.dependency === undefined ? {} : { dependency: s.error.dependency }),
+          },
+        });
+      }
+      if (Date.now() > until) {
+        throw new CrossproofError(
+          "GATEWAY_ERROR",
+          `submission ${id} is still pending after ${Math.round((o.timeoutMs ?? 120_000) / 1000)} s`,
+          { details: { submission: id, pending: true, statusUrl: `${this.baseUrl}/v1/submissions/${id}` } },
+        );
+      }
+      await new Promise((r) => setTimeout(r, o.pollMs ?? 250));
+    }
+  }
+
+  /**
+   * Stores a package (sealed or re-wrapped by this member, held in `store`) at the gateway (`POST /v1/packages`):
+   * its envelope and every file, streamed through temporary files. The gateway recomputes the CID; a different one
+   * is refused (`CID_MISMATCH`).
+   */
+  async uploadPackage(
+    store: Pick<ContentStore, "get" | "resolve">,
+    cid: string,
+  ): Promise<{ cid: string; bytes?: number; [k: string]: unknown }> {
+    const dir = mkdtempSync(path.join(tmpdir(), "crossproof-upload-"));
+    try {
+      const form = new FormData();
+      form.append("cid", cid);
+      const parts = ["envelope.jwe.json"];
+      for (let i = 0; ; i++) {
+        const p = `files/${i}`;
+        try {
+          await store.resolve(`${cid}/${p}`);
+        } catch {
+          break;
+        }
+        parts.push(p);
+      }
+      for (const [i, p] of parts.entries()) {
+        const file = path.join(dir, String(i));
+        await pipeline(Readable.from(store.get(`${cid}/${p}`)), createWriteStream(file));
+        form.append("file", await openAsBlob(file), p);
+      }
+      const stored = await this.#call<{ cid: string; bytes?: number }>("POST", "/v1/packages", form);
+      if (stored.cid !== cid) {
+        throw new CrossproofError("CID_MISMATCH", `the gateway stored ${stored.cid}, not ${cid}`, {
+          details: { expected: cid, actual: stored.cid },
+        });
+      }
+      return stored;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Any other gateway route, as JSON (or multipart when `body` is a `FormData`): signed in unless `auth` is false.
+   * Problems become `CrossproofError`s as every method here makes them.
+   */
+  request<T>(method: string, route: string, body?: unknown, o: { auth?: boolean } = {}): Promise<T> {
+    return this.#call(method, route, body, o.auth ?? true);
+  }
+
   async #call<T>(method: string, route: string, body?: unknown, auth = true): Promise<T> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (auth) {
@@ -294,8 +437,9 @@ export class GatewayClient {
         problem?.code !== undefined && SDK_CODES.has(problem.code)
           ? (problem.code as CrossproofErrorCode)
           : "GATEWAY_ERROR";
+      // The problem's extensions (the contract's error, its arguments in words…) also at the top of the details.
       throw new CrossproofError(code, `${method} ${route}: ${problem?.detail ?? `HTTP ${res.status}`}`, {
-        details: { status: res.status, problem },
+        details: { ...(problem ?? {}), status: res.status, problem },
       });
     }
     return json as T;

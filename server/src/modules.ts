@@ -6,6 +6,7 @@ import { authModule } from "./auth/siwe";
 import { indexerModule } from "./indexer";
 import { retentionModule } from "./retention";
 import { authorizationsModule } from "./routes/authorizations";
+import { chainModule } from "./routes/chain";
 import { packagesModule } from "./routes/packages";
 import { readsModule } from "./routes/reads";
 import { submissionsModule } from "./routes/submissions";
@@ -17,6 +18,7 @@ export const gatewayModules: readonly GatewayModule[] = [
   indexerModule,
   verificationModule,
   readsModule,
+  chainModule,
   authorizationsModule,
   submissionsModule,
   packagesModule,

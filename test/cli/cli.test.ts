@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import path from "node:path";
 import { expect } from "chai";
 import { buildSync } from "esbuild";
-import { Wallet } from "ethers";
+import { Wallet, id as keccakText } from "ethers";
 import {
   ConsortiumClient,
   EmbeddedContentStore,
@@ -23,6 +23,7 @@ import {
   manifestHash,
   parseManifest,
   recordIdOf,
+  reportDigest,
   verifyBatchInclusion,
   type RecipientPrivateKey,
 } from "../../sdk/src";
@@ -35,6 +36,7 @@ import { authModule } from "../../server/src/auth/siwe";
 import type { RunningGateway } from "../../server/src/gateway";
 import { indexerModule } from "../../server/src/indexer";
 import { addKeys } from "../../server/src/keystore";
+import { chainModule } from "../../server/src/routes/chain";
 import { packagesModule } from "../../server/src/routes/packages";
 import { readsModule } from "../../server/src/routes/reads";
 import { submissionsModule } from "../../server/src/routes/submissions";
@@ -72,19 +74,25 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
   /** Runs the CLI; `mode` adds the connection flags (gateway: gateway + chain for signing; direct: chain only). */
   function cli(
     args: readonly string[],
-    o: { mode?: "gateway" | "direct" | "none"; env?: Record<string, string>; key?: keyof typeof keys } = {},
+    o: {
+      mode?: "gateway" | "gateway-only" | "direct" | "none";
+      env?: Record<string, string>;
+      key?: keyof typeof keys;
+    } = {},
   ): Promise<Run> {
     const mode = o.mode ?? "gateway";
     const conn =
       mode === "none"
         ? []
-        : [
-            ...(mode === "gateway" ? ["--gateway", gw.url] : []),
-            "--rpc",
-            chain.anvil.url,
-            "--deployment",
-            chain.deploymentFile,
-          ];
+        : mode === "gateway-only"
+          ? ["--gateway", gw.url]
+          : [
+              ...(mode === "gateway" ? ["--gateway", gw.url] : []),
+              "--rpc",
+              chain.anvil.url,
+              "--deployment",
+              chain.deploymentFile,
+            ];
     const key = o.key === undefined ? [] : ["--key", keys[o.key]];
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [bundle, ...args, ...conn, ...key], {
@@ -215,7 +223,16 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
     store = path.join(work, "cli-content");
     gw = await startTestGateway(
       chain,
-      [authModule, auditModule, indexerModule, verificationModule, readsModule, submissionsModule, packagesModule],
+      [
+        authModule,
+        auditModule,
+        indexerModule,
+        verificationModule,
+        readsModule,
+        chainModule,
+        submissionsModule,
+        packagesModule,
+      ],
       {
         keystoreDir: setup.keystoreDir,
         keystorePassword: setup.keystorePassword,
@@ -401,6 +418,7 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       recipients: string[];
     };
     let recordId: string;
+    let batchId: string;
     let manifestFile: string;
     const salt = `0x${"ab".repeat(32)}`;
 
@@ -563,6 +581,18 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
           ["Received", "2", "1"],
         ]);
       }
+    });
+
+    it("--gateway alone (no --rpc, no --deployment): signs with the gateway's domain and nonce", async () => {
+      const r = await ok(["custody", "event", recordId, "--type", "Sealed", "--json"], {
+        key: "de",
+        mode: "gateway-only",
+      });
+      expect(r.json()).to.include({ recordId, eventType: "Sealed", actor: "2" });
+      const c = (await ok(["custody", "show", recordId, "--json"], { key: "de", mode: "direct" })).json<{
+        events: { eventType: string }[];
+      }>();
+      expect(c.events.at(-1)?.eventType).to.equal("Sealed");
     });
 
     it("custody by a member that does not hold the evidence is refused (exit 7)", async () => {
@@ -751,6 +781,7 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       }>();
       expect(r.count).to.equal(3);
       expect(r.batchId).to.equal(batchIdOf(1n, r.root));
+      batchId = r.batchId;
       for (const h of hashes) {
         const p = JSON.parse(readFileSync(path.join(proofs, `${h}.json`), "utf8")) as {
           batchId: string;
@@ -778,6 +809,54 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       }>().report;
       expect(report.checks.find((c) => c.check === "ANCHOR_FOUND")?.result).to.equal("PASSED");
       expect(report.anchors.map((a) => [a.kind, a.batchId])).to.deep.equal([["batch", r.batchId]]);
+    });
+
+    it("endorse: the DE court endorses FR's record citing its signed report (the report's digest recorded)", async () => {
+      const r = await ok(["endorse", recordId, "--verdict", "challenged", "--report", jwsFile, "--json"], {
+        key: "de",
+        mode: "gateway-only",
+      });
+      const j = r.json<{ reportHash: string; transactionHash: string }>();
+      expect(j.reportHash).to.equal(reportDigest(readFileSync(jwsFile, "utf8").trim()));
+      expect(j.transactionHash).to.match(/^0x[0-9a-f]{64}$/);
+      const bad = await cli(["endorse", recordId, "--verdict", "maybe", "--report", jwsFile], { key: "de" });
+      expect(bad.code).to.equal(ExitCode.INPUT);
+      const notAReport = await cli(["endorse", recordId, "--verdict", "Recognized", "--report", manifestFile], {
+        key: "de",
+      });
+      expect(notAReport.code).to.equal(ExitCode.INPUT);
+    });
+
+    it("retract: another member cannot retract FR's batch (exit 7); FR can, once (again: exit 7)", async () => {
+      const stranger = await cli(["retract", batchId, "--batch", "--reason", "not mine"], { key: "us" });
+      expect(stranger.code).to.equal(ExitCode.REFUSED);
+      const r = await ok(["retract", batchId, "--batch", "--reason", "wrong case", "--json"], { key: "fr" });
+      expect(r.json<{ reasonHash: string }>().reasonHash).to.equal(keccakText("wrong case"));
+      const again = await cli(["retract", batchId, "--batch", "--reason", "wrong case"], { key: "fr" });
+      expect(again.code).to.equal(ExitCode.REFUSED);
+    });
+  });
+
+  describe("keys add", () => {
+    it("registers an encryption key from `key new --package`'s public half; a private JWK is refused", async () => {
+      const pk = path.join(work, "fr-second.package-key");
+      const made = (await ok(["key", "new", "--package", "--out", pk, "--json"], { mode: "none" })).json<{
+        kid: string;
+        publicKeyFile: string;
+      }>();
+      await ok(["keys", "add", "--purpose", "Encryption", "--jwk", made.publicKeyFile, "--json"], {
+        key: "fr",
+        mode: "gateway-only",
+      });
+      const listed = (await ok(["keys", "1", "--json"], { key: "fr", mode: "direct" })).json<{
+        publicKeys: { kid: string; purpose: string }[];
+      }>();
+      expect(listed.publicKeys.filter((k) => k.kid === made.kid).map((k) => k.purpose)).to.deep.equal(["Encryption"]);
+      const secret = path.join(work, "private.jwk.json");
+      writeFileSync(secret, JSON.stringify((await generateRecipientKey()).privateKey.jwk));
+      const refused = await cli(["keys", "add", "--purpose", "Encryption", "--jwk", secret], { key: "fr" });
+      expect(refused.code).to.equal(ExitCode.INPUT);
+      expect(refused.stderr).to.include("private key");
     });
   });
 
@@ -1013,6 +1092,56 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       const r = await cli(["assist", "refuse", requestId, "--grounds", "DATA_NOT_HELD"], { key: "us" });
       expect(r.code).to.equal(ExitCode.REFUSED);
     });
+
+    it("extend-retention (the requester), then withdraw: Withdrawn; nothing to keep after that (exit 7)", async () => {
+      const issued = (
+        await ok(
+          [
+            "assist",
+            "issue",
+            "--to",
+            "3",
+            "--kind",
+            "Preserve",
+            "--first-upload",
+            "US",
+            "--primary-dissemination",
+            "FR",
+            "--legal-basis",
+            "CPP art. 60-1",
+            "--json",
+          ],
+          { key: "fr" },
+        )
+      ).json<{ requestId: string }>();
+      const id = issued.requestId;
+      const listed = (await ok(["assist", "list", "--filter", "open", "--json"], { key: "fr", mode: "direct" })).json<{
+        requests: { requestId: string; retentionUntil: string | null }[];
+      }>();
+      const current = listed.requests.find((q) => q.requestId === id)?.retentionUntil;
+      expect(current, "the issued request's retention end").to.be.a("string");
+      const later = new Date(Date.parse(current!) + 24 * 3600 * 1000).toISOString().replace(".000Z", "Z");
+      // Only the requester may extend.
+      const stranger = await cli(["assist", "extend-retention", id, "--until", later], { key: "us" });
+      expect(stranger.code).to.equal(ExitCode.REFUSED);
+      const extended = (
+        await ok(["assist", "extend-retention", id, "--until", later, "--json"], { key: "fr", mode: "gateway-only" })
+      ).json<{ retentionUntil: string }>();
+      expect(extended.retentionUntil).to.equal(later);
+      const after = (await ok(["assist", "list", "--filter", "open", "--json"], { key: "fr", mode: "direct" })).json<{
+        requests: { requestId: string; retentionUntil: string | null }[];
+      }>();
+      expect(after.requests.find((q) => q.requestId === id)?.retentionUntil).to.equal(later);
+      const withdrawn = (
+        await ok(["assist", "withdraw", id, "--reason", "identified domestically", "--json"], { key: "fr" })
+      ).json();
+      expect(withdrawn).to.include({ requestId: id, state: "Withdrawn" });
+      const again = await cli(
+        ["assist", "extend-retention", id, "--until", new Date(Date.parse(later) + 3600_000).toISOString()],
+        { key: "fr" },
+      );
+      expect(again.code).to.equal(ExitCode.REFUSED);
+    });
   });
 
   describe("governance", () => {
@@ -1045,6 +1174,35 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       const members = (await ok(["members", "--json"])).json<{ members: { memberId: string; status: string }[] }>()
         .members;
       expect(members.find((m) => m.memberId === "5")?.status).to.equal("Suspended");
+    });
+
+    it("propose SetParameter and SetGovernanceParameters: proposals of those kinds; bad values exit 3", async () => {
+      const p = (
+        await ok(
+          [
+            "propose",
+            "SetParameter",
+            "--parameter",
+            "crossproof.assistance.responseWindow",
+            "--value",
+            "1209600",
+            "--json",
+          ],
+          { key: "fr" },
+        )
+      ).json<{ proposalId: string; kind: string; executed: boolean }>();
+      expect(p).to.include({ kind: "SetParameter", executed: false });
+      const g = (
+        await ok(["propose", "SetGovernanceParameters", "--quorum", "2/3", "--voting-period", "604800", "--json"], {
+          key: "fr",
+        })
+      ).json<{ proposalId: string; kind: string }>();
+      expect(g.kind).to.equal("SetGovernanceParameters");
+      expect(g.proposalId).to.not.equal(p.proposalId);
+      const bad = await cli(["propose", "SetGovernanceParameters", "--quorum", "two thirds", "--voting-period", "1"], {
+        key: "fr",
+      });
+      expect(bad.code).to.equal(ExitCode.INPUT);
     });
 
     it("a vote by a member without the GOVERNOR role is refused (exit 7)", async () => {
@@ -1129,6 +1287,10 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
         for (const s of c.commands) {
           const name = `${prefix}${s.name()}`;
           if (s.commands.length > 0) {
+            // A group that is a command too (`keys [member]`, with `keys add`): its own help has examples.
+            printed = "";
+            s.outputHelp();
+            if (/\nExamples:\n/.test(printed)) leaves.push(name);
             walk(s, `${name} `);
             continue;
           }
@@ -1160,6 +1322,16 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
         "assist fulfil",
         "assist refuse",
         "assist list",
+        "assist withdraw",
+        "assist extend-retention",
+        "licence check",
+        "licence link-account",
+        "licence confirm-link",
+        "licence unlink-account",
+        "licence residence",
+        "endorse",
+        "retract",
+        "keys add",
         "members",
         "agreements",
         "keys",

@@ -1,14 +1,18 @@
 import { expect } from "chai";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { Wallet } from "ethers";
+import { randomBytes } from "node:crypto";
+import { Wallet, id as keccakText } from "ethers";
 import {
   EmbeddedContentStore,
+  computeCid,
+  connect,
   GatewayClient,
   isCrossproofError,
   openPackage,
   verifyReport,
   type CrossproofErrorCode,
+  type Hex,
 } from "../../sdk/src";
 import type { DemoResult } from "../../scripts/lib/demo";
 import { freePort } from "../../scripts/lib/anvil";
@@ -110,5 +114,75 @@ describe("GatewayClient (SDK): sign in with SIWE and verify through a running ga
     expect((await refusal(Promise.resolve().then(() => new GatewayClient("ftp://x")))).code).to.equal(
       "INVALID_ARGUMENT",
     );
+  });
+
+  it("submits a signed request, follows it to its block, and names the contract's refusal", async function () {
+    const cp = await connect({ rpcUrl: chain.anvil.url, deployment: chain.deploymentFile });
+    try {
+      const fr = await GatewayClient.signIn(gw.url, new Wallet(devKey(1)));
+      const seed = `gateway client ${randomBytes(8).toString("hex")}`;
+      const contentHash = keccakText(seed) as Hex;
+      const signed = await cp.evidence.signAnchorEvidence(new Wallet(devKey(1)), {
+        contentHash,
+        packageCid: await computeCid(Buffer.from(seed)),
+        category: 3,
+        firstUpload: "US",
+        caseRef: keccakText(`case ${seed}`),
+        collectedAt: (await cp.chainTime()) - 3600,
+      });
+      const accepted = await fr.submit(signed);
+      expect(accepted.id).to.match(/^[0-9a-f-]{36}$/);
+      const done = await fr.waitForSubmission(accepted.id, { pollMs: 100 });
+      expect(done.status).to.equal("confirmed");
+      expect(done.result).to.include({ contentHash, memberId: "1" });
+      const receipt = await chain.provider.getTransactionReceipt(done.transaction.hash);
+      expect(receipt?.blockNumber).to.equal(done.transaction.blockNumber);
+      expect(receipt?.status).to.equal(1);
+      // The same signed request again: its first submission, not a second transaction.
+      expect((await fr.submit(signed)).id).to.equal(accepted.id);
+      expect((await fr.submission(accepted.id)).status).to.equal("confirmed");
+      // Another account may not follow member 1's submission; an unknown id is a 404.
+      const court = await GatewayClient.signIn(gw.url, new Wallet(devKey(2)));
+      expect((await refusal(court.submission(accepted.id))).status).to.be.oneOf([403, 404]);
+      expect((await refusal(fr.submission("00000000-0000-4000-8000-000000000000"))).status).to.equal(404);
+
+      // Custody of member 1's record, recorded by the court: not its custodian — refused with the contract's words.
+      const custody = await cp.evidence.signCustody(new Wallet(devKey(2)), {
+        recordId: done.result.recordId as string,
+        eventType: "Collected",
+      });
+      let refused: unknown;
+      await court.submit(custody).catch((err: unknown) => (refused = err));
+      expect(isCrossproofError(refused) && refused.code).to.equal("CONTRACT_REVERTED");
+      const details = (refused as { details: { error?: string; argsInWords?: Record<string, string> } }).details;
+      expect(details.error).to.equal("CustodyNotCustodian");
+      expect(details.argsInWords).to.include({ memberId: "member #2" });
+    } finally {
+      await cp.close();
+    }
+  });
+
+  it("uploads a package from a store, and the gateway refuses one whose bytes are not its CID", async function () {
+    const client = await GatewayClient.signIn(gw.url, new Wallet(devKey(1)));
+    const store = await EmbeddedContentStore.open(demo.storeDir);
+    try {
+      const stored = await client.uploadPackage(store, demo.packageCid);
+      expect(stored.cid).to.equal(demo.packageCid);
+      // The attack: a valid envelope, one byte longer, claimed under the package's CID.
+      const envelope = await store.getBytes(`${demo.packageCid}/envelope.jwe.json`);
+      const tampered = {
+        resolve: (p: string) => store.resolve(p),
+        get: (p: string): AsyncIterable<Uint8Array> =>
+          p.endsWith("envelope.jwe.json")
+            ? (async function* () {
+                yield Buffer.concat([envelope, Buffer.from("\n")]);
+              })()
+            : store.get(p),
+      };
+      const r = await refusal(client.uploadPackage(tampered, demo.packageCid));
+      expect(r.code).to.equal("CID_MISMATCH");
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -4,27 +4,22 @@
  * gateway's submissions API when a gateway is configured, else the SDK clients with the member's key (or a relayer
  * key) paying gas.
  */
-import { createWriteStream, existsSync, mkdtempSync, openAsBlob, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
-import { Readable } from "node:stream";
 import type { Wallet } from "ethers";
 import {
   CrossproofError,
-  CrossproofErrorCodes,
   EmbeddedContentStore,
   GatewayClient,
   KuboContentStore,
   connect,
   fromJurisdiction,
   roleNames,
-  toWireRequest,
   type ContentStore,
-  type CrossproofErrorCode,
   type Crossproof,
-  type GatewayProblem,
+  type DeploymentRecord,
   type RoleName,
   type SignedRequest,
 } from "../index";
@@ -131,8 +126,6 @@ export interface Signer {
   jurisdiction: string;
 }
 
-const SDK_CODES = new Set<string>(CrossproofErrorCodes);
-
 /** Folders that may hold plaintext evidence (opened packages): removed at the end, and on Ctrl-C. */
 const plaintextDirs = new Set<string>();
 
@@ -196,6 +189,9 @@ export class Context {
   chain(): Promise<Crossproof> {
     this.#chain ??= (async () => {
       const { rpc, deployment } = this.settings;
+      if (rpc === undefined && deployment === undefined && this.settings.gateway !== undefined) {
+        return this.chainThroughGateway(this.settings.gateway);
+      }
       if (rpc === undefined || deployment === undefined) {
         throw new CliError(
           "CONFIG",
@@ -213,6 +209,20 @@ export class Context {
       return cp;
     })();
     return this.#chain;
+  }
+
+  /**
+   * Gateway mode with neither --rpc nor --deployment: the deployment record and the EIP-712 domains as the gateway
+   * states them (`GET /v1/chain`), the chain read through its read-only JSON-RPC endpoint (`POST /v1/chain/rpc`).
+   * The gateway is trusted for these (a member who does not trust it gives --rpc and --deployment).
+   */
+  private async chainThroughGateway(url: string): Promise<Crossproof> {
+    const info = await new GatewayClient(url).request<{ deployment: DeploymentRecord }>("GET", "/v1/chain", undefined, {
+      auth: false,
+    });
+    const cp = await connect({ rpcUrl: `${url.replace(/\/$/, "")}/v1/chain/rpc`, deployment: info.deployment });
+    this.#cleanups.push(() => cp.close());
+    return cp;
   }
 
   /** The member the key signs for; `AUTH` when the Consortium knows no member with this key valid now. */
@@ -261,54 +271,15 @@ export class Context {
   }
 
   /**
-   * A gateway route: signed in when `auth`, anonymous otherwise. Problems become `CrossproofError`s as the SDK's
-   * GatewayClient makes them (the SDK code when the problem carries one, else `GATEWAY_ERROR` with the problem).
+   * A gateway route: signed in when `auth`, anonymous otherwise — through the SDK's GatewayClient, so problems
+   * become `CrossproofError`s the same way (the SDK code when the problem carries one, else `GATEWAY_ERROR` with
+   * the problem).
    */
   async http<T>(method: string, route: string, body?: unknown, auth = true): Promise<T> {
-    const base = this.requireGateway().replace(/\/$/, "");
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (auth) headers.authorization = `Bearer ${(await this.gateway()).token}`;
-    let payload: string | FormData | undefined;
-    if (body instanceof FormData) payload = body;
-    else if (body !== undefined) {
-      headers["content-type"] = "application/json";
-      payload = JSON.stringify(jsonSafe(body));
-    }
-    let res: Response;
-    try {
-      res = await fetch(`${base}${route}`, { method, headers, ...(payload === undefined ? {} : { body: payload }) });
-    } catch (cause) {
-      throw new CrossproofError(
-        "GATEWAY_UNREACHABLE",
-        `cannot reach the gateway at ${base}: is it running, and is the URL right?`,
-        { cause },
-      );
-    }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text === "" ? undefined : JSON.parse(text);
-    } catch (cause) {
-      throw new CrossproofError(
-        "GATEWAY_ERROR",
-        `${method} ${route}: the gateway answered ${res.status} with no JSON`,
-        {
-          cause,
-          details: { status: res.status },
-        },
-      );
-    }
-    if (!res.ok) {
-      const problem = json as GatewayProblem | undefined;
-      const code =
-        problem?.code !== undefined && SDK_CODES.has(problem.code)
-          ? (problem.code as CrossproofErrorCode)
-          : "GATEWAY_ERROR";
-      throw new CrossproofError(code, `${method} ${route}: ${problem?.detail ?? `HTTP ${res.status}`}`, {
-        details: { status: res.status, problem, ...(problem ?? {}) },
-      });
-    }
-    return json as T;
+    const client = auth ? await this.gateway() : new GatewayClient(this.requireGateway());
+    return client.request<T>(method, route, body === undefined || body instanceof FormData ? body : jsonSafe(body), {
+      auth,
+    });
   }
 
   /** The local content store: --store (a folder, or a Kubo RPC URL). */
@@ -367,45 +338,27 @@ export class Context {
     signed: SignedRequest<unknown, string>,
   ): Promise<Record<string, unknown>> {
     if (this.mode === "gateway") {
-      const accepted = await this.http<{ id: string; status: string }>(
-        "POST",
-        "/v1/submissions",
-        toWireRequest(signed),
-      );
-      const limit = Date.now() + 1000 * Number(this.options.waitTimeout ?? 120);
-      for (;;) {
-        const s = await this.http<{
-          id: string;
-          status: "pending" | "confirmed" | "failed";
-          transaction?: { hash: string; blockNumber?: number };
-          result?: Record<string, unknown>;
-          error?: { code: string; message: string; error?: string; argsInWords?: Record<string, string> };
-        }>("GET", `/v1/submissions/${accepted.id}`);
-        if (s.status === "confirmed") {
-          return {
-            ...(s.result ?? {}),
-            transactionHash: s.transaction?.hash,
-            blockNumber: s.transaction?.blockNumber,
-            submission: s.id,
-          };
-        }
-        if (s.status === "failed") {
-          const code =
-            s.error !== undefined && SDK_CODES.has(s.error.code)
-              ? (s.error.code as CrossproofErrorCode)
-              : "CHAIN_ERROR";
-          throw new CrossproofError(code, s.error?.message ?? "the submission failed", {
-            details: { submission: s.id, ...(s.error?.error === undefined ? {} : { error: s.error.error }) },
-          });
-        }
-        if (Date.now() > limit) {
+      const gw = await this.gateway();
+      const accepted = await gw.submit(signed);
+      try {
+        const s = await gw.waitForSubmission(accepted.id, {
+          timeoutMs: 1000 * Number(this.options.waitTimeout ?? 120),
+        });
+        return {
+          ...s.result,
+          transactionHash: s.transaction.hash,
+          blockNumber: s.transaction.blockNumber,
+          submission: s.id,
+        };
+      } catch (err) {
+        if (err instanceof CrossproofError && err.details?.pending === true) {
           throw new CliError(
             "NETWORK",
-            `submission ${s.id} is still pending`,
-            `follow it at ${this.settings.gateway}/v1/submissions/${s.id}, or raise --wait-timeout`,
+            `submission ${accepted.id} is still pending`,
+            `follow it at ${gw.baseUrl}/v1/submissions/${accepted.id}, or raise --wait-timeout`,
           );
         }
-        await new Promise((r) => setTimeout(r, 250));
+        throw err;
       }
     }
     const relayer = await this.relayer();
@@ -441,29 +394,7 @@ export class Context {
 
   /** Uploads a package held in `store` to the gateway (`POST /v1/packages`); resolves to the gateway's answer. */
   async uploadPackage(store: ContentStore, cid: string): Promise<{ cid: string; bytes?: number }> {
-    const dir = mkdtempSync(path.join(tmpdir(), "crossproof-upload-"));
-    try {
-      const form = new FormData();
-      form.append("cid", cid);
-      const parts = ["envelope.jwe.json"];
-      for (let i = 0; ; i++) {
-        const p = `files/${i}`;
-        try {
-          await store.resolve(`${cid}/${p}`);
-        } catch {
-          break;
-        }
-        parts.push(p);
-      }
-      for (const [i, p] of parts.entries()) {
-        const file = path.join(dir, String(i));
-        await pipeline(Readable.from(store.get(`${cid}/${p}`)), createWriteStream(file));
-        form.append("file", await openAsBlob(file), p);
-      }
-      return await this.http("POST", "/v1/packages", form);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    return (await this.gateway()).uploadPackage(store, cid);
   }
 
   /** Writes a file, making its folder. */

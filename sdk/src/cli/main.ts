@@ -16,6 +16,7 @@ import { keyCommands } from "./commands/key";
 import { licenceCommands } from "./commands/licence";
 import { verifyCommands } from "./commands/verify";
 import { examples } from "./util";
+import { recordCommands } from "./commands/records";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION = (require("../../package.json") as { version: string }).version;
@@ -56,6 +57,7 @@ export function buildProgram(io: Io): Command {
     });
 
   evidenceCommands(program, io);
+  recordCommands(program, io);
   verifyCommands(program, io);
   licenceCommands(program, io);
   assistCommands(program, io);

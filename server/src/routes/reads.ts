@@ -189,6 +189,9 @@ const WorkSchema = z
     rightsHolder: address,
     registeredAt: time,
     originJurisdiction: z.string(),
+    holderResidence: z.string().nullable().openapi({
+      description: "The country the current rights holder states it resides in (licence disputes), or null",
+    }),
     holders: z.array(
       z.object({ index: z.number().int(), holder: address, since: time, forced: z.boolean(), voided: z.boolean() }),
     ),
@@ -808,6 +811,7 @@ function licenceRoutes(ctx: GatewayContext, reads: Reads): void {
       rightsHolder: w.rightsHolder,
       registeredAt: iso(w.registeredAt),
       originJurisdiction: fromJurisdiction(w.originJurisdiction),
+      holderResidence: /^0x0{4}$/.test(w.holderResidence) ? null : fromJurisdiction(w.holderResidence),
       holders: holders.map((h) => ({ ...h, since: iso(h.since) })),
       licences,
     };

@@ -1,4 +1,4 @@
-/** Cross-border assistance requests: issue, acknowledge, clarify, notify, fulfil, refuse, list. */
+/** Cross-border assistance requests: issue, acknowledge, clarify, notify, fulfil, refuse, withdraw, extend retention, list. */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import {
@@ -17,7 +17,7 @@ import type { Wallet } from "ethers";
 import type { Context, Io } from "../context";
 import { CliError } from "../exit-codes";
 import { fields, iso, table } from "../output";
-import { action, bytes32, collect, examples, hashOrText, list, memberId } from "../util";
+import { action, bytes32, collect, examples, hashOrText, list, memberId, unixTime } from "../util";
 import { caseRefFrom } from "./evidence";
 
 /** A request in --json, the gateway's shape (`GET /v1/assistance`). */
@@ -274,6 +274,51 @@ export function assistCommands(program: Command, io: Io): void {
         ),
       ),
     ["crossproof assist refuse 0x<request> --grounds DATA_NOT_HELD"],
+  );
+
+  examples(
+    assist
+      .command("withdraw")
+      .description("Withdraw a request your member issued (while an answer is still owed), with the reason (hashed)")
+      .argument("<requestId>", "the request")
+      .requiredOption("--reason <text|hash>", "why (hashed; keep the text in the case file)")
+      .action(
+        action(io, async (ctx, o, id: string) =>
+          printState(
+            ctx,
+            await step(ctx, (cp, w) =>
+              cp.assistance.signWithdraw(w, {
+                requestId: bytes32(id, "the request id"),
+                reasonHash: hashOrText(String(o.reason)),
+              }),
+            ),
+          ),
+        ),
+      ),
+    ['crossproof assist withdraw 0x<request> --reason "the suspect was identified domestically"'],
+  );
+
+  examples(
+    assist
+      .command("extend-retention")
+      .description(
+        "Keep preserved data longer: move a request's retention end later (your member issued it; within the maximum)",
+      )
+      .argument("<requestId>", "the request")
+      .requiredOption("--until <time>", "the new retention end (after the current one)")
+      .action(
+        action(io, async (ctx, o, id: string) => {
+          const until = unixTime(String(o.until), "--until");
+          const r = await step(ctx, (cp, w) =>
+            cp.assistance.signExtendRetention(w, { requestId: bytes32(id, "the request id"), retentionUntil: until }),
+          );
+          ctx.out.result({ ...r, requestId: bytes32(id, "the request id"), retentionUntil: iso(until) }, [
+            `retention of ${id} now ends ${iso(until) ?? String(until)}`,
+            `transaction ${String(r.transactionHash)}`,
+          ]);
+        }),
+      ),
+    ["crossproof assist extend-retention 0x<request> --until 2027-06-30T00:00:00Z"],
   );
 
   examples(

@@ -13,6 +13,7 @@ import type { Context, Io } from "../context";
 import { CliError } from "../exit-codes";
 import { fields, iso, table } from "../output";
 import { action, examples, list, memberId, unixTime } from "../util";
+import { keysAddCommand } from "./records";
 
 /** A member in --json, as the gateway's `GET /v1/members` gives it. */
 interface MemberJson {
@@ -216,7 +217,7 @@ export function consortiumCommands(program: Command, io: Io): void {
     ["crossproof agreements"],
   );
 
-  examples(
+  const keysCommand = examples(
     program
       .command("keys")
       .description(
@@ -257,12 +258,13 @@ export function consortiumCommands(program: Command, io: Io): void {
       ),
     ["crossproof keys 2", "crossproof keys --json"],
   );
+  keysAddCommand(keysCommand, io);
 
   examples(
     program
       .command("propose")
       .description(
-        "Propose a governance decision (GOVERNOR members): admit, suspend, reinstate or remove a member; set roles; add or revoke a key",
+        "Propose a governance decision (GOVERNOR members): admit, suspend, reinstate or remove a member; set roles; add or revoke a key; set a parameter or the governance parameters",
       )
       .argument(
         "<kind>",
@@ -277,6 +279,10 @@ export function consortiumCommands(program: Command, io: Io): void {
       .option("--key <address>", "AdmitMember, AddKey, RevokeKey: the signing key")
       .option("--valid-from <time>", "AddKey: from when")
       .option("--valid-until <time>", "AddKey: until when")
+      .option("--parameter <name>", "SetParameter: e.g. crossproof.assistance.responseWindow")
+      .option("--value <n>", "SetParameter: the new value (a whole number: seconds for periods)")
+      .option("--quorum <n/d>", "SetGovernanceParameters: the quorum as a fraction, e.g. 2/3")
+      .option("--voting-period <seconds>", "SetGovernanceParameters: how long a proposal is open")
       .action(
         action(io, async (ctx, o, kind: string) => {
           const need = (v: unknown, flag: string) => {
@@ -318,10 +324,29 @@ export function consortiumCommands(program: Command, io: Io): void {
             case "RevokeKey":
               p = { kind, memberId: memberId(need(o.member, "--member")), key: need(o.key, "--key") };
               break;
+            case "SetParameter": {
+              const value = need(o.value, "--value");
+              if (!/^\d+$/.test(value)) throw new CliError("INPUT", `--value: a whole number, not ${value}`);
+              p = { kind, name: need(o.parameter, "--parameter"), value: BigInt(value) };
+              break;
+            }
+            case "SetGovernanceParameters": {
+              const q = /^(\d+)\/(\d+)$/.exec(need(o.quorum, "--quorum"));
+              const period = need(o.votingPeriod, "--voting-period");
+              if (q === null) throw new CliError("INPUT", `--quorum: a fraction such as 2/3, not ${String(o.quorum)}`);
+              if (!/^\d+$/.test(period)) throw new CliError("INPUT", `--voting-period: seconds, not ${period}`);
+              p = {
+                kind,
+                quorumNumerator: Number(q[1]),
+                quorumDenominator: Number(q[2]),
+                votingPeriod: Number(period),
+              };
+              break;
+            }
             default:
               throw new CliError(
                 "USAGE",
-                `the CLI proposes AdmitMember, SuspendMember, ReinstateMember, RemoveMember, SetRoles, AddKey and RevokeKey; not ${JSON.stringify(kind)}`,
+                `the CLI proposes AdmitMember, SuspendMember, ReinstateMember, RemoveMember, SetRoles, AddKey, RevokeKey, SetParameter and SetGovernanceParameters; not ${JSON.stringify(kind)}`,
                 "other proposals: use the SDK (ConsortiumClient.signPropose)",
               );
           }
@@ -342,6 +367,8 @@ export function consortiumCommands(program: Command, io: Io): void {
     [
       "crossproof propose SuspendMember --member 4",
       'crossproof propose AdmitMember --jurisdiction IT --roles AGENCY --name "Polizia Postale" --key 0x…',
+      "crossproof propose SetParameter --parameter crossproof.assistance.responseWindow --value 1209600",
+      "crossproof propose SetGovernanceParameters --quorum 2/3 --voting-period 604800",
     ],
   );
 

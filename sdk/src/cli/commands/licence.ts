@@ -5,6 +5,7 @@ import type { Context, Io } from "../context";
 import { CliError, ExitCode } from "../exit-codes";
 import { fields, iso, table } from "../output";
 import { action, bytes32, examples, hashOrText, list, unixTime } from "../util";
+import { licenceUploadCommands } from "./licence-uploads";
 
 /** A licence as the CLI prints it in --json (the gateway's shape: times ISO 8601, null when absent). */
 interface LicenceJson {
@@ -251,4 +252,5 @@ export function licenceCommands(program: Command, io: Io): void {
       ),
     ["crossproof licence chain 0x<licence>"],
   );
+  licenceUploadCommands(licence, io);
 }
