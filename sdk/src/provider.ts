@@ -1,4 +1,5 @@
 import {
+  FetchRequest,
   JsonRpcProvider,
   toQuantity,
   type JsonRpcPayload,
@@ -96,6 +97,16 @@ export interface CreateProviderOptions {
   pollingInterval?: number;
   /** Milliseconds a chain-clock reading is used (default 5,000); see {@link ChainClock}. */
   clockMaxAge?: number;
+  /** HTTP headers sent with every call (e.g. a gateway session's `authorization` for its read-only JSON-RPC). */
+  headers?: Readonly<Record<string, string>>;
+}
+
+/** The node's URL as ethers fetches it: a plain URL, or a request carrying the given headers. */
+function withHeaders(url: string, headers: Readonly<Record<string, string>> | undefined): string | FetchRequest {
+  if (headers === undefined) return url;
+  const request = new FetchRequest(url);
+  for (const [name, value] of Object.entries(headers)) request.setHeader(name, value);
+  return request;
 }
 
 /**
@@ -114,7 +125,7 @@ export class CrossproofProvider extends JsonRpcProvider {
   #detecting: Promise<void> | undefined;
 
   constructor(url: string, options: CreateProviderOptions = {}) {
-    super(url, options.chainId === undefined ? undefined : BigInt(options.chainId), {
+    super(withHeaders(url, options.headers), options.chainId === undefined ? undefined : BigInt(options.chainId), {
       staticNetwork: true,
       batchMaxCount: 1,
       cacheTimeout: -1,

@@ -20,11 +20,22 @@ describe("GET /v1/chain and the read-only JSON-RPC endpoint (signing without a c
   let chain: TestChain;
   let gw: RunningGateway;
   let cp: Crossproof;
+  /** A session of the FR agency (member 1): the JSON-RPC endpoint is for members. */
+  let memberToken: string;
 
   before(async () => {
     chain = await startTestChain();
     gw = await startTestGateway(chain, [chainModule]);
     cp = await connect({ rpcUrl: chain.anvil.url, deployment: chain.deploymentFile });
+    memberToken = (
+      await gw.ctx.sessions.issue({
+        kind: "member",
+        memberId: 1n,
+        roles: ["AGENCY", "GOVERNOR"],
+        jurisdiction: "FR",
+        address: new Wallet(devKey(1)).address,
+      })
+    ).token;
   });
   after(async () => {
     cp?.close();
@@ -32,10 +43,13 @@ describe("GET /v1/chain and the read-only JSON-RPC endpoint (signing without a c
     await chain?.stop();
   });
 
-  const rpc = async (body: unknown) => {
+  const rpc = async (body: unknown, token: string | null = memberToken) => {
     const res = await fetch(`${gw.url}/v1/chain/rpc`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: {
+        "content-type": "application/json",
+        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      },
       body: JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> | Record<string, unknown>[] };
@@ -83,9 +97,25 @@ describe("GET /v1/chain and the read-only JSON-RPC endpoint (signing without a c
     expect(bad.status).to.equal(400);
   });
 
+  it("attack: a stranger (no session) or a non-member account reads nothing through the JSON-RPC endpoint", async function () {
+    const call = {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "eth_call",
+      params: [{ to: cp.deployment.contracts.EvidenceRegistry.address, data: "0x" }, "latest"],
+    };
+    expect((await rpc(call, null)).status).to.equal(401);
+    const account = (await gw.ctx.sessions.issue({ kind: "account", address: Wallet.createRandom().address })).token;
+    expect((await rpc(call, account)).status).to.equal(403);
+  });
+
   it("the SDK connects through the gateway alone and reads what the chain node says", async function () {
     const info = (await (await fetch(`${gw.url}/v1/chain`)).json()) as ChainInfo;
-    const through = await connect({ rpcUrl: `${gw.url}/v1/chain/rpc`, deployment: info.deployment });
+    const through = await connect({
+      rpcUrl: `${gw.url}/v1/chain/rpc`,
+      deployment: info.deployment,
+      providerOptions: { headers: { authorization: `Bearer ${memberToken}` } },
+    });
     try {
       const viaGateway = await through.consortium.consortium.signerInfo(new Wallet(devKey(1)).address);
       const direct = await cp.consortium.consortium.signerInfo(new Wallet(devKey(1)).address);

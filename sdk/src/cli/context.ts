@@ -220,7 +220,13 @@ export class Context {
     const info = await new GatewayClient(url).request<{ deployment: DeploymentRecord }>("GET", "/v1/chain", undefined, {
       auth: false,
     });
-    const cp = await connect({ rpcUrl: `${url.replace(/\/$/, "")}/v1/chain/rpc`, deployment: info.deployment });
+    // The read-only JSON-RPC is for members (least disclosure: the chain's records are not for strangers).
+    const session = await this.gateway();
+    const cp = await connect({
+      rpcUrl: `${url.replace(/\/$/, "")}/v1/chain/rpc`,
+      deployment: info.deployment,
+      providerOptions: { headers: { authorization: `Bearer ${session.token!}` } },
+    });
     this.#cleanups.push(() => cp.close());
     return cp;
   }

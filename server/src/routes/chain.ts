@@ -206,9 +206,11 @@ export const chainModule: GatewayModule = (ctx: GatewayContext) => {
     description:
       `JSON-RPC 2.0 (one call, or a batch of up to ${RPC_MAX_BATCH}), answering only reads: ` +
       `${[...RPC_READ_METHODS].join(", ")}; eth_call and eth_getLogs only for this consortium's contracts. ` +
-      "Transactions are not relayed here (signed requests go to /v1/submissions). Errors are JSON-RPC errors.",
+      "Members only (the registries' records are not for strangers: least disclosure). Transactions are not " +
+      "relayed here (signed requests go to /v1/submissions). Errors are JSON-RPC errors.",
     tags,
-    auth: "public",
+    // Members only: eth_call on the registries would show any stranger what least disclosure keeps from them.
+    auth: "member",
     body: z.union([RpcCall.passthrough(), z.array(z.unknown()).min(1).max(RPC_MAX_BATCH)]),
     responses: { 200: { description: "The JSON-RPC answer (or answers, in order)", schema: z.unknown() } },
     handler: async ({ body }) => {
