@@ -97,7 +97,7 @@ describe("GET /v1/chain and the read-only JSON-RPC endpoint (signing without a c
     expect(bad.status).to.equal(400);
   });
 
-  it("attack: a stranger (no session) or a non-member account reads nothing through the JSON-RPC endpoint", async function () {
+  it("attack: a stranger (no session) reads nothing through the JSON-RPC endpoint, an account nothing of the evidence", async function () {
     const call = {
       jsonrpc: "2.0",
       id: 1,
@@ -105,8 +105,30 @@ describe("GET /v1/chain and the read-only JSON-RPC endpoint (signing without a c
       params: [{ to: cp.deployment.contracts.EvidenceRegistry.address, data: "0x" }, "latest"],
     };
     expect((await rpc(call, null)).status).to.equal(401);
+    // An account (a licensee) reads what signing its licensing requests needs, and nothing of the evidence.
     const account = (await gw.ctx.sessions.issue({ kind: "account", address: Wallet.createRandom().address })).token;
-    expect((await rpc(call, account)).status).to.equal(403);
+    const asAccount = (await rpc(call, account)).body as { error?: { code: number } };
+    expect(asAccount.error?.code).to.equal(-32601);
+    const logs = (
+      await rpc(
+        {
+          jsonrpc: "2.0",
+          id: 2,
+          method: "eth_getLogs",
+          params: [{ address: cp.deployment.contracts.LicenseRegistry.address }],
+        },
+        account,
+      )
+    ).body as { error?: { code: number } };
+    expect(logs.error?.code).to.equal(-32601);
+    const fullBlock = (
+      await rpc({ jsonrpc: "2.0", id: 3, method: "eth_getBlockByNumber", params: ["latest", true] }, account)
+    ).body as { error?: { code: number } };
+    expect(fullBlock.error?.code).to.equal(-32601);
+    const chainId = (await rpc({ jsonrpc: "2.0", id: 4, method: "eth_chainId", params: [] }, account)).body as {
+      result?: string;
+    };
+    expect(Number(chainId.result)).to.equal(Number(cp.chainId));
   });
 
   it("the SDK connects through the gateway alone and reads what the chain node says", async function () {

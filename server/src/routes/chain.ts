@@ -9,7 +9,7 @@
  * domain makes signatures the contracts refuse, nothing worse: the signature binds the contract address and chain).
  * A member who does not trust its gateway reads its own node (`--rpc`).
  */
-import { Contract, type TypedDataDomain } from "ethers";
+import { Contract, id, type TypedDataDomain } from "ethers";
 import { z } from "../zod";
 import { DEPLOYED_CONTRACTS, contractHistory, type DeployedContractName } from "../../../sdk/src";
 import type { GatewayContext, GatewayModule } from "../gateway";
@@ -158,11 +158,63 @@ export const chainModule: GatewayModule = (ctx: GatewayContext) => {
     },
   });
 
-  async function answer(call: unknown): Promise<RpcAnswer> {
+  /**
+   * What a signed-in account that is not a member (a rights holder, a licensee) may read here: what signing its own
+   * licensing requests needs — the chain, block headers, and calls to the Consortium and the LicenseRegistry (a
+   * licence is read by its unguessable id). No logs, no transactions, no other contract: least disclosure.
+   */
+  const accountTargets = new Set(
+    (["Consortium", "LicenseRegistry"] as const).flatMap((n) =>
+      contractHistory(cp.deployment, n).map((c) => c.address.toLowerCase()),
+    ),
+  );
+  const ACCOUNT_METHODS = new Set([
+    "eth_chainId",
+    "net_version",
+    "eth_blockNumber",
+    "eth_getBlockByNumber",
+    "eth_getCode",
+    "eth_call",
+  ]);
+  /** Calls an account may make to any of the consortium's contracts: its EIP-712 domain (ERC-5267) and its nonces. */
+  const ACCOUNT_ANY_CONTRACT_SELECTORS = new Set([
+    id("eip712Domain()").slice(0, 10),
+    id("nonces(address)").slice(0, 10),
+  ]);
+  const accountMayCall = (target: unknown, data: unknown): boolean => {
+    if (typeof target !== "string") return false;
+    if (accountTargets.has(target.toLowerCase())) return true;
+    return (
+      known.has(target.toLowerCase()) &&
+      typeof data === "string" &&
+      ACCOUNT_ANY_CONTRACT_SELECTORS.has(data.slice(0, 10).toLowerCase())
+    );
+  };
+
+  async function answer(call: unknown, member: boolean): Promise<RpcAnswer> {
     const parsed = RpcCall.safeParse(call);
     const id = (call as { id?: unknown } | null)?.id ?? null;
     if (!parsed.success) return { jsonrpc: "2.0", id, error: { code: -32600, message: "not a JSON-RPC 2.0 call" } };
     const { method, params } = parsed.data;
+    if (!member) {
+      const tx = params[0] as { to?: unknown; data?: unknown; input?: unknown } | undefined;
+      const allowed =
+        ACCOUNT_METHODS.has(method) &&
+        (method !== "eth_call" || accountMayCall(tx?.to, tx?.data ?? tx?.input)) &&
+        (method !== "eth_getBlockByNumber" || params[1] !== true);
+      if (!allowed) {
+        return {
+          jsonrpc: "2.0",
+          id,
+          error: {
+            code: -32601,
+            message:
+              `${method} is not served to accounts: they read the chain, block headers, code, calls to the ` +
+              "Consortium and the LicenseRegistry, and any contract's EIP-712 domain and nonces only",
+          },
+        };
+      }
+    }
     if (!RPC_READ_METHODS.has(method)) {
       return {
         jsonrpc: "2.0",
@@ -206,15 +258,20 @@ export const chainModule: GatewayModule = (ctx: GatewayContext) => {
     description:
       `JSON-RPC 2.0 (one call, or a batch of up to ${RPC_MAX_BATCH}), answering only reads: ` +
       `${[...RPC_READ_METHODS].join(", ")}; eth_call and eth_getLogs only for this consortium's contracts. ` +
-      "Members only (the registries' records are not for strangers: least disclosure). Transactions are not " +
+      "Signed-in members; accounts read the chain, headers and calls to the Consortium and LicenseRegistry only " +
+      "(least disclosure). Transactions are not " +
       "relayed here (signed requests go to /v1/submissions). Errors are JSON-RPC errors.",
     tags,
-    // Members only: eth_call on the registries would show any stranger what least disclosure keeps from them.
-    auth: "member",
+    // Signed in: eth_call on the registries would show any stranger what least disclosure keeps from them; accounts
+    // that are not members read only what signing their licensing requests needs.
+    auth: "signed-in",
     body: z.union([RpcCall.passthrough(), z.array(z.unknown()).min(1).max(RPC_MAX_BATCH)]),
     responses: { 200: { description: "The JSON-RPC answer (or answers, in order)", schema: z.unknown() } },
-    handler: async ({ body }) => {
-      const answered = Array.isArray(body) ? await Promise.all(body.map(answer)) : await answer(body);
+    handler: async ({ body, principal }) => {
+      const member = principal?.kind === "member";
+      const answered = Array.isArray(body)
+        ? await Promise.all(body.map((c) => answer(c, member)))
+        : await answer(body, member);
       return { status: 200, headers: { "cache-control": "no-store" }, body: answered };
     },
   });
