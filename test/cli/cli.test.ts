@@ -10,10 +10,9 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import { buildSync } from "esbuild";
 import { Wallet, id as keccakText } from "ethers";
 import {
   ConsortiumClient,
@@ -41,18 +40,13 @@ import { packagesModule } from "../../server/src/routes/packages";
 import { readsModule } from "../../server/src/routes/reads";
 import { submissionsModule } from "../../server/src/routes/submissions";
 import { verificationModule } from "../../server/src/routes/verification";
+import { bundleCli, runCli, type CliRun } from "../helpers/cli";
 import { demoWithCourtKeys, devKey, startTestChain, startTestGateway, type TestChain } from "../helpers/gateway";
 
 const root = path.resolve(__dirname, "..", "..");
 const PASSWORD = "cli test password";
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** stdout parsed (for --json runs). */
-  json: <T = Record<string, unknown>>() => T;
-}
+type Run = CliRun;
 
 describe("crossproof CLI (subprocess, real chain and gateway)", function () {
   this.timeout(600_000);
@@ -61,6 +55,7 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
   let demo: DemoResult;
   let work: string;
   let bundle: string;
+  let removeBundle: (() => void) | undefined;
   let reportKid: string;
   /**
    * Key files (encrypted keystores) of the FR agency (1), DE court (2), US platform (3), ES registry (4), CN bureau (6,
@@ -94,37 +89,9 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
               chain.deploymentFile,
             ];
     const key = o.key === undefined ? [] : ["--key", keys[o.key]];
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [bundle, ...args, ...conn, ...key], {
-        cwd: work,
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: work,
-          XDG_CONFIG_HOME: path.join(work, "xdg"),
-          CROSSPROOF_KEYSTORE_PASSWORD: PASSWORD,
-          ...o.env,
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("error", reject);
-      child.on("close", (code) =>
-        resolve({
-          code,
-          stdout,
-          stderr,
-          json: <T>() => {
-            try {
-              return JSON.parse(stdout) as T;
-            } catch {
-              throw new Error(`not JSON (exit ${code}):\n${stdout}\n${stderr}`);
-            }
-          },
-        }),
-      );
+    return runCli(bundle, [...args, ...conn, ...key], {
+      cwd: work,
+      env: { CROSSPROOF_KEYSTORE_PASSWORD: PASSWORD, ...o.env },
     });
   }
 
@@ -194,18 +161,7 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
     const setup = await demoWithCourtKeys(chain);
     ({ demo, work } = setup);
     reportKid = setup.reportKey.kid;
-    // Inside the repository, so that its node_modules resolve (ESM imports ignore NODE_PATH); removed in after().
-    bundle = path.join(root, "cache", "cli-test", `crossproof-${process.pid}.js`);
-    buildSync({
-      entryPoints: [path.join(root, "sdk", "src", "cli", "main.ts")],
-      bundle: true,
-      platform: "node",
-      target: "node20",
-      format: "cjs",
-      packages: "external",
-      outfile: bundle,
-      logLevel: "silent",
-    });
+    ({ bundle, remove: removeBundle } = bundleCli("crossproof"));
     // Package (encryption) keys registered on chain: the FR agency's (also a key file the CLI opens), the DE
     // court's (also in the gateway's keystore, so that the gateway opens packages addressed to the court), the US
     // platform's.
@@ -258,7 +214,7 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
   });
 
   after(async () => {
-    rmSync(bundle, { force: true });
+    removeBundle?.();
     await gw?.close();
     await chain?.stop();
   });

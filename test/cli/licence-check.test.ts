@@ -5,10 +5,9 @@
  * cli.test.ts.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import { buildSync } from "esbuild";
 import { Wallet, id } from "ethers";
 import {
   ConsortiumClient,
@@ -31,20 +30,15 @@ import { chainModule } from "../../server/src/routes/chain";
 import { readsModule } from "../../server/src/routes/reads";
 import { submissionsModule } from "../../server/src/routes/submissions";
 import { verificationModule } from "../../server/src/routes/verification";
+import { bundleCli, runCli, type CliRun } from "../helpers/cli";
 import { devKey, startTestChain, startTestGateway, type TestChain } from "../helpers/gateway";
 
-const root = path.resolve(__dirname, "..", "..");
 const PASSWORD = "cli licence test password";
 const PLATFORM = 3n;
 const PEPPER = "Streamly's account pepper";
 const YEAR = 365 * 24 * 3600;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  json: <T = Record<string, unknown>>() => T;
-}
+type Run = CliRun;
 
 interface CheckJson {
   allAllowed: boolean;
@@ -62,6 +56,7 @@ describe("crossproof licence check and account links (subprocess, real chain and
   let licences: LicenceClient;
   let work: string;
   let bundle: string;
+  let removeBundle: (() => void) | undefined;
   const holder = new Wallet(id("cli: rights holder"));
   const licensee = new Wallet(id("cli: licensee"));
   const WORK = id("cli: the film") as Hex;
@@ -79,37 +74,9 @@ describe("crossproof licence check and account links (subprocess, real chain and
         ? ["--gateway", gw.url]
         : ["--rpc", chain.anvil.url, "--deployment", chain.deploymentFile];
     const key = o.key === undefined ? [] : ["--key", keys[o.key]];
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [bundle, ...args, ...conn, ...key], {
-        cwd: work,
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: work,
-          XDG_CONFIG_HOME: path.join(work, "xdg"),
-          CROSSPROOF_KEYSTORE_PASSWORD: PASSWORD,
-          ...o.env,
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("error", reject);
-      child.on("close", (code) =>
-        resolve({
-          code,
-          stdout,
-          stderr,
-          json: <T>() => {
-            try {
-              return JSON.parse(stdout) as T;
-            } catch {
-              throw new Error(`not JSON (exit ${code}):\n${stdout}\n${stderr}`);
-            }
-          },
-        }),
-      );
+    return runCli(bundle, [...args, ...conn, ...key], {
+      cwd: work,
+      env: { CROSSPROOF_KEYSTORE_PASSWORD: PASSWORD, ...o.env },
     });
   }
 
@@ -125,17 +92,7 @@ describe("crossproof licence check and account links (subprocess, real chain and
   before(async () => {
     chain = await startTestChain();
     work = mkdtempSync(path.join(chain.dataDir, "cli-licence-"));
-    bundle = path.join(root, "cache", "cli-test", `crossproof-licence-${process.pid}.js`);
-    buildSync({
-      entryPoints: [path.join(root, "sdk", "src", "cli", "main.ts")],
-      bundle: true,
-      platform: "node",
-      target: "node20",
-      format: "cjs",
-      packages: "external",
-      outfile: bundle,
-      logLevel: "silent",
-    });
+    ({ bundle, remove: removeBundle } = bundleCli("crossproof-licence"));
     const c = chain.record.contracts;
     const relayer = chain.account(8);
     licences = await LicenceClient.connect(c.LicenseRegistry.address, chain.provider);
@@ -220,7 +177,7 @@ describe("crossproof licence check and account links (subprocess, real chain and
   });
 
   after(async () => {
-    if (bundle !== undefined) rmSync(bundle, { force: true });
+    removeBundle?.();
     await gw?.close();
     await chain?.stop();
   });
