@@ -1161,6 +1161,60 @@ describe("crossproof CLI (subprocess, real chain and gateway)", function () {
       expect(bad.code).to.equal(ExitCode.INPUT);
     });
 
+    it("agreement propose (FR's governor), approve (ES's), suspend and resume: concluded, then out of force and back", async () => {
+      const text = path.join(work, "fr-es-documents.txt");
+      writeFileSync(text, "Demo: documents collected in FR are recognised in ES (CLI test).");
+      const proposed = (
+        await ok(
+          [
+            "agreement",
+            "propose",
+            "--from",
+            "FR",
+            "--to",
+            "ES",
+            "--categories",
+            "DOCUMENT,9",
+            "--min-assurance",
+            "COMPLETE_CUSTODY",
+            "--text",
+            text,
+            "--json",
+          ],
+          { key: "fr", mode: "gateway-only" },
+        )
+      ).json<{ agreementId: string; from: string; to: string; textHash: string }>();
+      expect(proposed).to.include({ from: "FR", to: "ES" });
+      expect(proposed.textHash).to.equal(
+        keccakText("Demo: documents collected in FR are recognised in ES (CLI test)."),
+      );
+      const approved = (
+        await ok(["agreement", "approve", proposed.agreementId, "--json"], { key: "es", mode: "gateway-only" })
+      ).json<{ concluded: boolean }>();
+      expect(approved.concluded).to.be.true;
+      const listed = () =>
+        ok(["agreements", "--json"]).then((r) =>
+          r
+            .json<{ agreements: { agreementId: string; categories: number[]; suspended: boolean }[] }>()
+            .agreements.find((a) => a.agreementId === proposed.agreementId)!,
+        );
+      expect(await listed()).to.deep.include({ categories: [9], suspended: false });
+      await ok(["agreement", "suspend", proposed.agreementId, "--json"], { key: "fr", mode: "gateway-only" });
+      expect((await listed()).suspended).to.be.true;
+      // Only the side that suspended resumes it: ES's governor is refused by the contract's rule.
+      const refused = await cli(["agreement", "resume", proposed.agreementId], { key: "es", mode: "gateway-only" });
+      expect(refused.code, refused.stderr).to.equal(ExitCode.REFUSED);
+      await ok(["agreement", "resume", proposed.agreementId, "--json"], { key: "fr", mode: "gateway-only" });
+      expect((await listed()).suspended).to.be.false;
+      // Bad input: an unknown category is named before anything is signed.
+      const bad = await cli(
+        ["agreement", "propose", "--from", "FR", "--to", "ES", "--categories", "PHOTOS", "--text", text],
+        { key: "fr", mode: "gateway-only" },
+      );
+      expect(bad.code).to.equal(ExitCode.INPUT);
+      expect(bad.stderr).to.match(/PHOTOS.*not an evidence category/);
+    });
+
     it("a vote by a member without the GOVERNOR role is refused (exit 7)", async () => {
       const r = await cli(["vote", "1", "yes"], { key: "us" });
       expect(r.code, r.stderr).to.equal(ExitCode.REFUSED);

@@ -10,6 +10,7 @@ import { CliError, ExitCode, classify } from "./exit-codes";
 import { terminalPrompt } from "./keystore";
 import { bashCompletion, zshCompletion } from "./completion";
 import { assistCommands } from "./commands/assist";
+import { agreementCommands } from "./commands/agreement";
 import { consortiumCommands } from "./commands/consortium";
 import { evidenceCommands } from "./commands/evidence";
 import { keyCommands } from "./commands/key";
@@ -62,6 +63,7 @@ export function buildProgram(io: Io): Command {
   licenceCommands(program, io);
   assistCommands(program, io);
   consortiumCommands(program, io);
+  agreementCommands(program, io);
   keyCommands(program, io);
 
   examples(
