@@ -25,6 +25,7 @@ import {
 import { bytes32Arg, enumArg, flagsArg, invalidArgument, secondsArg } from "./arguments";
 import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
+import { reportTime } from "./report";
 
 /** What is asked, as in `IAssistanceDesk.Kind`. */
 export const AssistanceKind = { Preserve: 0, Produce: 1, Takedown: 2 } as const;
@@ -1193,4 +1194,38 @@ export interface IssueAssistanceParameters {
   legalBasisHash: string;
   salt?: string;
   validFor?: number;
+}
+
+/**
+ * A request as JSON, in the words the gateway (`GET /v1/assistance`) and the CLI (`assist list --json`) both give:
+ * times as ISO dates (null when not yet), ids as decimal strings, the caller's role in it.
+ */
+export function assistanceRequestJson(v: AssistanceRequestView, memberId: bigint) {
+  const iso = (t: number | bigint) => reportTime(Number(t));
+  const isoOrNull = (t: number | bigint) => (Number(t) === 0 ? null : reportTime(Number(t)));
+  const hashOrNull = (h: string) => (/^0x0{64}$/.test(h) ? null : h.toLowerCase());
+  return {
+    requestId: v.requestId,
+    role: v.requester === memberId ? ("requester" as const) : ("addressee" as const),
+    requester: v.requester.toString(),
+    addressee: v.addressee.toString(),
+    kind: v.kind,
+    emergencyReason: v.emergencyReason,
+    state: v.state,
+    stateNow: v.stateNow,
+    dataCategories: v.dataCategories,
+    firstUpload: v.firstUpload,
+    primaryDissemination: v.primaryDissemination,
+    issuedAt: iso(v.issuedAt),
+    deadline: iso(v.deadline),
+    retentionUntil: iso(v.retentionUntil),
+    acknowledgedAt: isoOrNull(v.acknowledgedAt),
+    respondedAt: isoOrNull(v.respondedAt),
+    late: v.late,
+    refusalGrounds: v.refusalGrounds ?? null,
+    agreementId: v.agreementId,
+    referencesHash: v.referencesHash,
+    responseHash: hashOrNull(v.responseHash),
+    secondsLeft: v.secondsLeft ?? null,
+  };
 }

@@ -38,6 +38,7 @@ import {
   type LicenceView,
   type RightName,
   type RoleName,
+  assistanceRequestJson,
 } from "../../../sdk/src";
 import type { Principal } from "../auth/principal";
 import type { GatewayContext, GatewayModule } from "../gateway";
@@ -367,33 +368,6 @@ function licenceJson(l: LicenceView) {
     depth: l.depth,
     revokedAt: isoOrNull(l.revokedAt),
     agreementHash: l.agreementHash.toLowerCase(),
-  };
-}
-
-function requestJson(v: AssistanceRequestView, memberId: bigint) {
-  return {
-    requestId: v.requestId,
-    role: v.requester === memberId ? ("requester" as const) : ("addressee" as const),
-    requester: v.requester.toString(),
-    addressee: v.addressee.toString(),
-    kind: v.kind,
-    emergencyReason: v.emergencyReason,
-    state: v.state,
-    stateNow: v.stateNow,
-    dataCategories: v.dataCategories,
-    firstUpload: v.firstUpload,
-    primaryDissemination: v.primaryDissemination,
-    issuedAt: iso(v.issuedAt),
-    deadline: iso(v.deadline),
-    retentionUntil: iso(v.retentionUntil),
-    acknowledgedAt: isoOrNull(v.acknowledgedAt),
-    respondedAt: isoOrNull(v.respondedAt),
-    late: v.late,
-    refusalGrounds: v.refusalGrounds ?? null,
-    agreementId: v.agreementId,
-    referencesHash: v.referencesHash,
-    responseHash: hashOrNull(v.responseHash),
-    secondsLeft: v.secondsLeft ?? null,
   };
 }
 
@@ -955,7 +929,7 @@ function assistanceRoutes(ctx: GatewayContext, reads: Reads): void {
         const v = await reads.request(id, me);
         if (v === undefined) continue;
         if (query.filter === "answered" && !ANSWERED.includes(v.state)) continue;
-        requests.push(requestJson(v, me));
+        requests.push(assistanceRequestJson(v, me));
       }
       return { status: 200, body: { requests } };
     },
@@ -997,7 +971,7 @@ function assistanceRoutes(ctx: GatewayContext, reads: Reads): void {
         ...e,
         ...(e.retentionUntil === undefined ? {} : { retentionUntil: iso(e.retentionUntil) }),
       }));
-      return { status: 200, body: { request: requestJson(v, me), history } };
+      return { status: 200, body: { request: assistanceRequestJson(v, me), history } };
     },
   });
 }

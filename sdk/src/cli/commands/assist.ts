@@ -6,12 +6,12 @@ import {
   RefusalGrounds,
   computeCid,
   sha256Hex,
-  type AssistanceRequestView,
   type DataCategoryName,
   type ImpossibilityReasonName,
   type Crossproof,
   type RefusalGroundsName,
   type SignedRequest,
+  assistanceRequestJson,
 } from "../../index";
 import type { Wallet } from "ethers";
 import type { Context, Io } from "../context";
@@ -20,32 +20,7 @@ import { fields, iso, table } from "../output";
 import { action, bytes32, collect, examples, hashOrText, list, memberId, unixTime } from "../util";
 import { caseRefFrom } from "./evidence";
 
-/** A request in --json, the gateway's shape (`GET /v1/assistance`). */
-function requestJson(v: AssistanceRequestView, me: bigint) {
-  return {
-    requestId: v.requestId,
-    role: v.requester === me ? "requester" : "addressee",
-    requester: v.requester.toString(),
-    addressee: v.addressee.toString(),
-    kind: v.kind,
-    emergencyReason: v.emergencyReason,
-    state: v.state,
-    stateNow: v.stateNow,
-    dataCategories: v.dataCategories,
-    firstUpload: v.firstUpload,
-    primaryDissemination: v.primaryDissemination,
-    issuedAt: iso(v.issuedAt),
-    deadline: iso(v.deadline),
-    retentionUntil: iso(v.retentionUntil),
-    acknowledgedAt: iso(v.acknowledgedAt),
-    respondedAt: iso(v.respondedAt),
-    late: v.late,
-    refusalGrounds: v.refusalGrounds ?? null,
-    agreementId: v.agreementId,
-    secondsLeft: v.secondsLeft ?? null,
-  };
-}
-type RequestJson = ReturnType<typeof requestJson>;
+type RequestJson = ReturnType<typeof assistanceRequestJson>;
 
 async function step(
   ctx: Context,
@@ -362,7 +337,7 @@ export function assistCommands(program: Command, io: Io): void {
             requests = [];
             for (const id of [...new Set(ids.map((i) => i.toLowerCase()))]) {
               const v = await cp.assistance.getRequest(id);
-              if (v !== undefined) requests.push(requestJson(v, me.memberId));
+              if (v !== undefined) requests.push(assistanceRequestJson(v, me.memberId));
             }
           }
           ctx.out.result({ requests }, () =>
