@@ -161,16 +161,21 @@ describe("crossproof licence check and account links (subprocess, real chain and
       const raw = path.join(work, `${name}.hex`);
       writeFileSync(raw, key, { mode: 0o600 });
       keys[name] = path.join(work, `${name}.json`);
-      const r = await new Promise<number | null>((resolve, reject) =>
-        spawn(process.execPath, [bundle, "key", "import", raw, "--out", keys[name], "--kdf-cost", "1024"], {
-          cwd: work,
-          env: { PATH: process.env.PATH ?? "", HOME: work, CROSSPROOF_KEYSTORE_PASSWORD: PASSWORD },
-          stdio: "ignore",
-        })
-          .on("error", reject)
-          .on("close", resolve),
-      );
-      expect(r).to.equal(0);
+      let stderr = "";
+      const r = await new Promise<number | null>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          [bundle, "key", "import", raw, "--out", keys[name], "--kdf-cost", "1024"],
+          {
+            cwd: work,
+            env: { PATH: process.env.PATH ?? "", HOME: work, CROSSPROOF_KEYSTORE_PASSWORD: PASSWORD },
+            stdio: ["ignore", "ignore", "pipe"],
+          },
+        );
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on("error", reject).on("close", resolve);
+      });
+      expect(r, `key import ${name}: ${stderr}`).to.equal(0);
     }
     pepperFile = path.join(work, "pepper.txt");
     writeFileSync(pepperFile, `${PEPPER}\n`, { mode: 0o600 });
