@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../helpers/load-fixture";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import type { Signer } from "ethers";
 import * as gov from "../helpers/governance";
@@ -25,9 +26,6 @@ const HOUR = 3600;
 
 /** FR → DE terms: videos and category 5, complete custody, from 100 s to 10 000 s from now, 48 h / 6 h windows. */
 async function frToDe(overrides: Partial<AgreementTermsStruct> = {}): Promise<AgreementTermsStruct> {
-  // A block mined now: after `loadFixture` the latest block is the snapshot's, which may be minutes behind the clock
-  // the next block takes its time from (the fixture is shared by many files), and "100 s from now" would be past.
-  await mine();
   const now = await time.latest();
   return {
     from: FR,

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../helpers/load-fixture";
 import { iso31661 } from "iso-3166";
 import { isJurisdictionCode, toJurisdiction } from "../../sdk/src";
 import type { JurisdictionsHarness } from "../../sdk/src/typechain";

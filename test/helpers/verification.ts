@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "./load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import {
   ConsortiumClient,
@@ -24,7 +25,6 @@ import {
   type VerifierClients,
   verifyEvidence,
 } from "../../sdk/src";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import * as gov from "./governance";
 import { cidOf, evidenceFixture, type EvidenceFixture } from "./fixtures";
 

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../helpers/load-fixture";
 import { ethers } from "hardhat";
 import {
   CUSTODY_DETAILS_FORMAT,

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { network } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../helpers/load-fixture";
 import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet, ZeroHash, makeError } from "ethers";
 import {
   ContractEnums,

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../helpers/load-fixture";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import {
   EvidenceBatch,

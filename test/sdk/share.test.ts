@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { readFileSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../helpers/load-fixture";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import {
   CustodyEventType,
