@@ -165,13 +165,16 @@ export function evidenceCommands(program: Command, io: Io): void {
           const collector = { ...(acquisition.collector as object) } as Record<string, unknown>;
           set(collector, "name", o.collector);
           set(collector, "organisation", o.organisation);
+          // The chain is read through --rpc and --deployment, or through the gateway (`--gateway` alone).
+          const readsChain =
+            (ctx.settings.rpc !== undefined && ctx.settings.deployment !== undefined) || ctx.mode === "gateway";
           const collectedAt =
             o.collectedAt === undefined ? undefined : unixTime(String(o.collectedAt), "--collected-at");
           if (collectedAt !== undefined) acquisition.collectedAt = iso(collectedAt);
           else if (acquisition.collectedAt === undefined) {
             // Now; or the chain's time if it is earlier: a contract refuses a collection time after its latest block.
             let now = Math.floor(Date.now() / 1000);
-            if (ctx.settings.rpc !== undefined && ctx.settings.deployment !== undefined) {
+            if (readsChain) {
               now = Math.min(now, await (await ctx.chain()).chainTime());
             }
             acquisition.collectedAt = iso(now);
@@ -187,11 +190,7 @@ export function evidenceCommands(program: Command, io: Io): void {
           set(jurisdiction, "firstUpload", o.firstUpload);
           set(jurisdiction, "primaryDissemination", o.primaryDissemination);
           if (jurisdiction.collecting === undefined || collector.memberId === undefined) {
-            if (
-              ctx.settings.key !== undefined &&
-              ctx.settings.rpc !== undefined &&
-              ctx.settings.deployment !== undefined
-            ) {
+            if (ctx.settings.key !== undefined && readsChain) {
               const me = await ctx.signer();
               jurisdiction.collecting ??= me.jurisdiction;
               collector.memberId ??= Number(me.memberId);
