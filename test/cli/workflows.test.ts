@@ -14,6 +14,7 @@ import { Wallet, id as keccakText } from "ethers";
 import {
   ConsortiumClient,
   EmbeddedContentStore,
+  GatewayClient,
   LicenceClient,
   generateRecipientKey,
   generateReportKey,
@@ -21,6 +22,7 @@ import {
   reportDigest,
 } from "../../sdk/src";
 import { ExitCode } from "../../sdk/src/cli/exit-codes";
+import { writePackageKey } from "../../sdk/src/cli/keystore";
 import { auditModule } from "../../server/src/audit";
 import { authModule } from "../../server/src/auth/siwe";
 import type { RunningGateway } from "../../server/src/gateway";
@@ -49,9 +51,10 @@ describe("crossproof CLI: package folders, Recognized, pending writes, orders an
   let work: string;
   let bundle: string;
   let removeBundle: (() => void) | undefined;
-  /** FR agency (member 1), DE court (2), ES registry (4), SG police (7), SG platform (8), a rights holder. */
-  const keys = { fr: "", de: "", es: "", sgPolice: "", sgPlatform: "", holder: "" };
+  /** FR agency (member 1), DE court (2), US platform (3), ES registry (4), SG police (7), SG platform (8), a rights holder. */
+  const keys = { fr: "", de: "", us: "", es: "", sgPolice: "", sgPlatform: "", holder: "" };
   let localStore: string;
+  let frPackageKey: string;
 
   function cli(
     args: readonly string[],
@@ -91,20 +94,30 @@ describe("crossproof CLI: package folders, Recognized, pending writes, orders an
     const consortium = await ConsortiumClient.connect(chain.record.contracts.Consortium.address, chain.provider);
     // The DE court's report key and package key: registered on chain, held by the gateway (it opens packages
     // addressed to the court and signs the court's reports).
+    // The FR agency's and the US platform's package keys are registered on chain too (FR's also as a key file).
     const reportKey = await generateReportKey();
     const court = await generateRecipientKey();
-    const { d: _d, ...courtPublic } = court.privateKey.jwk as Record<string, unknown>;
-    for (const [purpose, jwk] of [
-      ["Report", reportKey.publicJwk],
-      ["Encryption", courtPublic],
+    const fr = await generateRecipientKey();
+    const us = await generateRecipientKey();
+    const publicOf = (k: { privateKey: { jwk: object } }) => {
+      const { d: _d, ...jwk } = k.privateKey.jwk as Record<string, unknown>;
+      return jwk;
+    };
+    for (const [member, purpose, jwk] of [
+      [2, "Report", reportKey.publicJwk],
+      [2, "Encryption", publicOf(court)],
+      [1, "Encryption", publicOf(fr)],
+      [3, "Encryption", publicOf(us)],
     ] as const) {
       await (
         await consortium.submit(
-          await consortium.signAddOwnPublicKey(new Wallet(devKey(2)), 2, { purpose, jwk }),
+          await consortium.signAddOwnPublicKey(new Wallet(devKey(member)), member, { purpose, jwk }),
           chain.account(8),
         )
       ).wait();
     }
+    frPackageKey = path.join(work, "fr.package-key");
+    await writePackageKey(frPackageKey, fr.privateKey, PASSWORD, { iterations: 1000 });
     const keystoreDir = path.join(work, "gateway-keys");
     await addKeys(keystoreDir, "correct horse battery staple", {
       memberId: 2,
@@ -134,6 +147,7 @@ describe("crossproof CLI: package folders, Recognized, pending writes, orders an
     for (const [name, index] of [
       ["fr", 1],
       ["de", 2],
+      ["us", 3],
       ["es", 4],
       ["sgPolice", 11],
       ["sgPlatform", 12],
@@ -179,6 +193,8 @@ describe("crossproof CLI: package folders, Recognized, pending writes, orders an
           "US",
           "--primary-dissemination",
           "FR",
+          "--recipient",
+          "1",
           "--recipient",
           "2",
           "--store",
@@ -283,6 +299,65 @@ describe("crossproof CLI: package folders, Recognized, pending writes, orders an
         { key: "fr" },
         ExitCode.REFUSED,
         /EndorsementByAnchoringMember/,
+      );
+    });
+
+    it("GET /v1/packages/{cid}: only a member among the package's recipients gets it (others: the same 404)", async () => {
+      const as = async (index: number) => GatewayClient.signIn(gw.url, new Wallet(devKey(index)));
+      const info = await (
+        await as(2)
+      ).request<{ contentHash: string; files: number }>("GET", `/v1/packages/${pkg.cid}`);
+      expect(info).to.include({ contentHash: pkg.contentHash, files: 1 });
+      // The court fetches the ciphertext into its own store: the same CID.
+      const courtStore = await EmbeddedContentStore.open(path.join(work, "court-content"));
+      try {
+        await (await as(2)).downloadPackage(pkg.cid, courtStore);
+        expect(await courtStore.has(pkg.cid)).to.be.true;
+      } finally {
+        await courtStore.close();
+      }
+      // The US platform (an encryption key, not a recipient) and the ES registry (no key): 404, as an unknown CID.
+      for (const index of [3, 4]) {
+        for (const route of [
+          `/v1/packages/${pkg.cid}`,
+          `/v1/packages/${pkg.cid}/envelope`,
+          `/v1/packages/${pkg.cid}/files/0`,
+        ]) {
+          const res = await fetch(`${gw.url}${route}`, {
+            headers: { authorization: `Bearer ${(await as(index)).token!}` },
+          });
+          expect(res.status, route).to.equal(404);
+          expect(((await res.json()) as { type: string }).type).to.equal("urn:crossproof:problem:not-found");
+        }
+      }
+      // No session: 401; a file index past the end, and a path-traversal attempt: 404.
+      expect((await fetch(`${gw.url}/v1/packages/${pkg.cid}/envelope`)).status).to.equal(401);
+      const court = await as(2);
+      for (const route of [`/v1/packages/${pkg.cid}/files/1`, `/v1/packages/..%2F..%2Fsession.key/envelope`]) {
+        const res = await fetch(`${gw.url}${route}`, { headers: { authorization: `Bearer ${court.token!}` } });
+        expect(res.status, route).to.equal(404);
+      }
+    });
+
+    it("share through the gateway without a local store: fetched, re-wrapped for the US platform, uploaded, recorded", async () => {
+      const r = await ok(["share", recordId, "--with", "3", "--package-key", frPackageKey, "--json"], { key: "fr" });
+      const s = r.json<{ cid: string; contentHash: string; recipient: string; eventType: string }>();
+      expect(s).to.include({ contentHash: pkg.contentHash, recipient: "3", eventType: "RecipientAdded" });
+      expect(s.cid).to.not.equal(pkg.cid);
+      // The platform now gets the new package (not the old one, which was never addressed to it).
+      const us = await GatewayClient.signIn(gw.url, new Wallet(devKey(3)));
+      const got = await us.request<{ contentHash: string; recipients: string[] }>("GET", `/v1/packages/${s.cid}`);
+      expect(got.contentHash).to.equal(pkg.contentHash);
+      expect(got.recipients).to.have.length(3);
+      const old = await fetch(`${gw.url}/v1/packages/${pkg.cid}`, {
+        headers: { authorization: `Bearer ${us.token!}` },
+      });
+      expect(old.status).to.equal(404);
+      // A member that is not a recipient cannot share through the gateway's copy: the same 404 (exit 5).
+      await refused(
+        ["share", recordId, "--with", "4", "--package-key", frPackageKey],
+        { key: "us" },
+        ExitCode.NOT_FOUND,
       );
     });
 

@@ -552,6 +552,7 @@ export function evidenceCommands(program: Command, io: Io): void {
       .argument("<recordId>", "the evidence record")
       .requiredOption("--with <member>", "the member to share it with")
       .requiredOption("--package-key <file>", "your package key file (one of the package's current recipients)")
+      // Through a gateway without --store, the package is fetched from the gateway (GET /v1/packages/{cid}).
       .option("--cid <cid>", "the package to re-wrap (default: the anchored one)")
       .action(
         action(io, async (ctx, o, recordId: string) => {
@@ -563,9 +564,16 @@ export function evidenceCommands(program: Command, io: Io): void {
           if (record === undefined) throw new CliError("NOT_FOUND", `no evidence record ${id}`);
           const holderKey = await ctx.packageKey(String(o.packageKey));
           const keys = await recipients(ctx, [recipient.toString()]);
-          const store = await ctx.store();
+          const cid = (o.cid as string | undefined) ?? record.packageCid;
+          // Gateway mode without a local store: the package (ciphertext) is fetched from the gateway, which hands it
+          // only to a member among its recipients, into a temporary store; its CID is checked on arrival.
+          let store;
+          if (ctx.mode === "gateway" && ctx.settings.store === undefined) {
+            store = await ctx.storeOrTemporary();
+            await (await ctx.gateway()).downloadPackage(cid, store);
+          } else store = await ctx.store();
           const rewrapped = await rewrapPackage({
-            cid: (o.cid as string | undefined) ?? record.packageCid,
+            cid,
             store,
             holderKey,
             recipients: keys,
@@ -590,6 +598,9 @@ export function evidenceCommands(program: Command, io: Io): void {
           );
         }),
       ),
-    ["crossproof share 0x<record> --with 2 --package-key fr-agency.package-key --store ./content"],
+    [
+      "crossproof share 0x<record> --with 2 --package-key fr-agency.package-key --store ./content",
+      "crossproof share 0x<record> --with 2 --package-key fr-agency.package-key --gateway https://gw.example   # fetched from the gateway",
+    ],
   );
 }
