@@ -88,7 +88,7 @@ function target(value: string, manifestFlag: string | undefined): Target {
 export function packageFolderParts(folder: string): string[] {
   const parts = [PACKAGE_ENVELOPE_PATH];
   const filesDir = path.join(folder, "files");
-  const names = existsSync(filesDir) ? readdirSync(filesDir) : [];
+  const names = existsSync(filesDir) && statSync(filesDir).isDirectory() ? readdirSync(filesDir) : [];
   for (let i = 0; i < names.length; i++) {
     if (!names.includes(String(i))) {
       throw new CliError(
