@@ -25,6 +25,7 @@ import type { ReportKeyDirectory } from "./verify-report";
 import type { ContentStore } from "./store";
 import type { SignedRequest } from "./eip712";
 import { toWireRequest } from "./wire";
+import { cidToBytes } from "./cid";
 
 /** An RFC 9457 problem document as the gateway answers it. */
 export interface GatewayProblem {
@@ -379,6 +380,66 @@ export class GatewayClient {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Fetches a package addressed to this member (`GET /v1/packages/{cid}`, then its envelope and files: ciphertext)
+   * into `store`, and checks that the store computes the same CID — so a gateway cannot hand over other bytes.
+   * Resolves to what the gateway says of it (package hash, recipients' key ids, number of files). A package not
+   * addressed to the member (none of its registered encryption keys among the recipients) is `GATEWAY_ERROR` with the
+   * 404 problem, as an unknown one.
+   * @example
+   * await gateway.downloadPackage(record.packageCid, await EmbeddedContentStore.open("./content"));
+   */
+  async downloadPackage(
+    cid: string,
+    store: Pick<ContentStore, "putDirectory">,
+  ): Promise<{ cid: string; contentHash: string; recipients: string[]; files: number }> {
+    const route = `/v1/packages/${encodeURIComponent(cid)}`;
+    const info = await this.#call<{ cid: string; contentHash: string; recipients: string[]; files: number }>(
+      "GET",
+      route,
+    );
+    if (!Number.isSafeInteger(info.files) || info.files < 1) {
+      throw new CrossproofError("GATEWAY_ERROR", `GET ${route}: the gateway says the package has ${info.files} files`);
+    }
+    const parts = ["envelope.jwe.json", ...Array.from({ length: info.files }, (_, i) => `files/${i}`)];
+    const stored = await store.putDirectory(
+      parts.map((p) => ({
+        path: p,
+        content: this.#bytes(`${route}/${p === "envelope.jwe.json" ? "envelope" : p}`),
+      })),
+    );
+    if (cidToBytes(stored) !== cidToBytes(cid)) {
+      throw new CrossproofError("CID_MISMATCH", `the gateway's copy of ${cid} has the CID ${stored}`, {
+        details: { expected: cid, actual: stored },
+      });
+    }
+    return info;
+  }
+
+  /** A signed-in GET of bytes, streamed (a problem answer becomes the same error as in {@link request}). */
+  async *#bytes(route: string): AsyncIterable<Uint8Array> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${route}`, {
+        headers: { accept: "application/octet-stream", authorization: `Bearer ${this.#token ?? ""}` },
+      });
+    } catch (cause) {
+      throw new CrossproofError("GATEWAY_UNREACHABLE", `cannot reach the gateway at ${this.baseUrl}`, { cause });
+    }
+    if (!res.ok || res.body === null) {
+      let problem: GatewayProblem | undefined;
+      try {
+        problem = (await res.json()) as GatewayProblem;
+      } catch {
+        problem = undefined;
+      }
+      throw new CrossproofError("GATEWAY_ERROR", `GET ${route}: ${problem?.detail ?? `HTTP ${res.status}`}`, {
+        details: { ...(problem ?? {}), status: res.status, problem },
+      });
+    }
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) yield chunk;
   }
 
   /**

@@ -10,8 +10,9 @@
  * of the pending recipient, and only the custodian records custodial events.
  *
  * Sublicences staying inside their parents and exclusive scopes never overlapping are the properties of
- * LicenseRegistry.property.test.ts (random chains of grants, widening steps, exclusive grants); they are not
- * repeated here.
+ * LicenseRegistry.property.test.ts (random chains of grants, widening steps, exclusive grants); random licence and
+ * assistance walks (revocation invalidating descendants, the desk's transitions, Overdue and retention) are in
+ * invariants-licence-assistance.test.ts.
  */
 import { expect } from "chai";
 import fc from "fast-check";

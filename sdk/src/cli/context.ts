@@ -344,28 +344,8 @@ export class Context {
     signed: SignedRequest<unknown, string>,
   ): Promise<Record<string, unknown>> {
     if (this.mode === "gateway") {
-      const gw = await this.gateway();
-      const accepted = await gw.submit(signed);
-      try {
-        const s = await gw.waitForSubmission(accepted.id, {
-          timeoutMs: 1000 * Number(this.options.waitTimeout ?? 120),
-        });
-        return {
-          ...s.result,
-          transactionHash: s.transaction.hash,
-          blockNumber: s.transaction.blockNumber,
-          submission: s.id,
-        };
-      } catch (err) {
-        if (err instanceof CrossproofError && err.details?.pending === true) {
-          throw new CliError(
-            "NETWORK",
-            `submission ${accepted.id} is still pending`,
-            `follow it at ${gw.baseUrl}/v1/submissions/${accepted.id}, or raise --wait-timeout`,
-          );
-        }
-        throw err;
-      }
+      const accepted = await (await this.gateway()).submit(signed);
+      return this.followSubmission(accepted.id);
     }
     const relayer = await this.relayer();
     const submitted = await (client.submit as (s: unknown, r: unknown) => Promise<{ wait(): Promise<object> }>).call(
@@ -382,6 +362,38 @@ export class Context {
       string,
       unknown
     >;
+  }
+
+  /**
+   * Gateway mode: waits (up to --wait-timeout; 0 = one look) for a submission to settle. Resolves to the write's domain
+   * result with its transaction, as {@link submit}; a failed one throws the error the write would have (its SDK code,
+   * the contract's custom error); one still pending throws NETWORK naming the submission and how to resume.
+   */
+  async followSubmission(id: string, o: { once?: boolean } = {}): Promise<Record<string, unknown>> {
+    const gw = await this.gateway();
+    const seconds = o.once === true ? 0 : Number(this.options.waitTimeout ?? 120);
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      throw new CliError("USAGE", `--wait-timeout is a number of seconds, not ${String(this.options.waitTimeout)}`);
+    }
+    try {
+      const s = await gw.waitForSubmission(id, { timeoutMs: 1000 * seconds });
+      return {
+        ...s.result,
+        transactionHash: s.transaction.hash,
+        blockNumber: s.transaction.blockNumber,
+        submission: s.id,
+      };
+    } catch (err) {
+      if (err instanceof CrossproofError && err.details?.pending === true) {
+        throw new CliError(
+          "NETWORK",
+          `submission ${id} is still pending`,
+          `resume with \`crossproof submission ${id} --wait\` (it may still be mined), or raise --wait-timeout`,
+          { details: { submission: id } },
+        );
+      }
+      throw err;
+    }
   }
 
   #relayer: Promise<Wallet> | undefined;

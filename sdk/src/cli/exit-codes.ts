@@ -129,10 +129,14 @@ export class CliError extends Error {
     readonly exitClass: ExitClass,
     message: string,
     readonly hint?: string,
-    options: { cause?: unknown } = {},
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.details = options.details;
   }
+
+  /** What a script may need besides the message (e.g. `submission`: the outbox id of a write still pending). */
+  readonly details: Record<string, unknown> | undefined;
 }
 
 /** The class, one-line message and hint for any error. */

@@ -18,6 +18,7 @@ import { licenceCommands } from "./commands/licence";
 import { verifyCommands } from "./commands/verify";
 import { examples } from "./util";
 import { recordCommands } from "./commands/records";
+import { submissionCommands } from "./commands/submission";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION = (require("../../package.json") as { version: string }).version;
@@ -65,6 +66,7 @@ export function buildProgram(io: Io): Command {
   consortiumCommands(program, io);
   agreementCommands(program, io);
   keyCommands(program, io);
+  submissionCommands(program, io);
 
   examples(
     program
@@ -113,8 +115,11 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     const c = classify(err);
     const exitCode = ExitCode[c.exitClass];
     if (json) {
+      // The outbox id of a write that failed or is still pending, for `crossproof submission <id>`.
+      const details = (err as { details?: { submission?: unknown } } | undefined)?.details;
+      const submission = typeof details?.submission === "string" ? { submission: details.submission } : {};
       io.stdout.write(
-        `${JSON.stringify({ error: { class: c.exitClass, exitCode, code: c.code ?? null, message: c.message, hint: c.hint || null } }, null, 2)}\n`,
+        `${JSON.stringify({ error: { class: c.exitClass, exitCode, code: c.code ?? null, message: c.message, hint: c.hint || null, ...submission } }, null, 2)}\n`,
       );
     }
     io.stderr.write(`crossproof: ${c.message.split("\n")[0]}${c.code === undefined ? "" : ` [${c.code}]`}\n`);

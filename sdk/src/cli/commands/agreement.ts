@@ -2,11 +2,13 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import {
+  AssistanceProfileId,
   Assurance,
   EvidenceCategory,
   agreementTextHash,
   type AgreementTermsInput,
   type AssuranceName,
+  type BuiltInProfileName,
   type EvidenceCategoryName,
 } from "../../index";
 import type { Io } from "../context";
@@ -50,6 +52,22 @@ const seconds = (v: unknown, flag: string): number | undefined => {
   return Number(v);
 };
 
+/** A built-in deadline profile's name (any case), or a profile id. */
+function assistanceProfileOf(v: unknown): BuiltInProfileName | number | undefined {
+  if (v === undefined) return undefined;
+  const value = String(v);
+  if (/^[1-9][0-9]{0,9}$/.test(value)) return Number(value);
+  const name = Object.keys(AssistanceProfileId).find((n) => n.toLowerCase() === value.toLowerCase());
+  if (name === undefined) {
+    throw new CliError(
+      "INPUT",
+      `--assistance-profile: ${JSON.stringify(value)} is not a deadline profile`,
+      `use ${Object.keys(AssistanceProfileId).join(", ")} or a profile id (a whole number)`,
+    );
+  }
+  return name as BuiltInProfileName;
+}
+
 const agreementId = (v: string): bigint => {
   if (!/^[0-9]+$/.test(v)) throw new CliError("INPUT", `an agreement id is a whole number, got ${JSON.stringify(v)}`);
   return BigInt(v);
@@ -74,6 +92,14 @@ export function agreementCommands(program: Command, io: Io): void {
       .option("--expires <time>", "until when (default: no expiry)")
       .option("--response-window <seconds>", "assistance requests: the answer window (default: consortium's)")
       .option("--emergency-window <seconds>", "assistance requests in an emergency (default: consortium's)")
+      .option(
+        "--assistance-profile <profile>",
+        `the deadline profile of assistance requests between the two: ${Object.keys(AssistanceProfileId).join(", ")} or a profile id (default: the consortium's)`,
+      )
+      .option(
+        "--retention-period <seconds>",
+        "assistance requests: how long preserved data are kept (default: the profile's)",
+      )
       .action(
         action(io, async (ctx, o) => {
           let text: string;
@@ -99,11 +125,36 @@ export function agreementCommands(program: Command, io: Io): void {
             ...(responseWindow === undefined ? {} : { responseWindow }),
             ...(emergencyWindow === undefined ? {} : { emergencyResponseWindow: emergencyWindow }),
           };
+          const profile = assistanceProfileOf(o.assistanceProfile);
+          const retentionPeriod = seconds(o.retentionPeriod, "--retention-period");
+          const withAssistance = profile !== undefined || retentionPeriod !== undefined;
           const me = await ctx.signer();
           const cp = await ctx.chain();
-          const r = await ctx.submit(cp.consortium, await cp.consortium.signProposeAgreement(me.wallet, terms));
+          const signed = withAssistance
+            ? await cp.consortium.signProposeAgreementWithAssistance(me.wallet, terms, {
+                ...(profile === undefined ? {} : { profile }),
+                ...(retentionPeriod === undefined ? {} : { retentionPeriod }),
+              })
+            : await cp.consortium.signProposeAgreement(me.wallet, terms);
+          const r = await ctx.submit(cp.consortium, signed);
           ctx.out.result(
-            { ...r, textHash: terms.textHash },
+            {
+              ...r,
+              textHash: terms.textHash,
+              ...(withAssistance
+                ? {
+                    assistance: {
+                      profileId:
+                        profile === undefined
+                          ? 0
+                          : typeof profile === "number"
+                            ? profile
+                            : AssistanceProfileId[profile],
+                      retentionPeriod: retentionPeriod ?? 0,
+                    },
+                  }
+                : {}),
+            },
             fields([
               ["agreement", String(r.agreementId)],
               ["from → to", `${String(r.from)} → ${String(r.to)}`],
@@ -115,6 +166,7 @@ export function agreementCommands(program: Command, io: Io): void {
       ),
     [
       "crossproof agreement propose --from FR --to IT --categories VIDEO_CAPTURE,LIVE_STREAM_RECORDING --min-assurance COMPLETE_CUSTODY --text fr-it.txt",
+      "crossproof agreement propose --from FR --to DE --categories 1,2,3 --text fr-de-eevidence.txt --assistance-profile EuEvidence",
     ],
   );
 

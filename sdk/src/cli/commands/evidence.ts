@@ -165,13 +165,16 @@ export function evidenceCommands(program: Command, io: Io): void {
           const collector = { ...(acquisition.collector as object) } as Record<string, unknown>;
           set(collector, "name", o.collector);
           set(collector, "organisation", o.organisation);
+          // The chain is read through --rpc and --deployment, or through the gateway (`--gateway` alone).
+          const readsChain =
+            (ctx.settings.rpc !== undefined && ctx.settings.deployment !== undefined) || ctx.mode === "gateway";
           const collectedAt =
             o.collectedAt === undefined ? undefined : unixTime(String(o.collectedAt), "--collected-at");
           if (collectedAt !== undefined) acquisition.collectedAt = iso(collectedAt);
           else if (acquisition.collectedAt === undefined) {
             // Now; or the chain's time if it is earlier: a contract refuses a collection time after its latest block.
             let now = Math.floor(Date.now() / 1000);
-            if (ctx.settings.rpc !== undefined && ctx.settings.deployment !== undefined) {
+            if (readsChain) {
               now = Math.min(now, await (await ctx.chain()).chainTime());
             }
             acquisition.collectedAt = iso(now);
@@ -187,11 +190,7 @@ export function evidenceCommands(program: Command, io: Io): void {
           set(jurisdiction, "firstUpload", o.firstUpload);
           set(jurisdiction, "primaryDissemination", o.primaryDissemination);
           if (jurisdiction.collecting === undefined || collector.memberId === undefined) {
-            if (
-              ctx.settings.key !== undefined &&
-              ctx.settings.rpc !== undefined &&
-              ctx.settings.deployment !== undefined
-            ) {
+            if (ctx.settings.key !== undefined && readsChain) {
               const me = await ctx.signer();
               jurisdiction.collecting ??= me.jurisdiction;
               collector.memberId ??= Number(me.memberId);
@@ -553,6 +552,7 @@ export function evidenceCommands(program: Command, io: Io): void {
       .argument("<recordId>", "the evidence record")
       .requiredOption("--with <member>", "the member to share it with")
       .requiredOption("--package-key <file>", "your package key file (one of the package's current recipients)")
+      // Through a gateway without --store, the package is fetched from the gateway (GET /v1/packages/{cid}).
       .option("--cid <cid>", "the package to re-wrap (default: the anchored one)")
       .action(
         action(io, async (ctx, o, recordId: string) => {
@@ -564,9 +564,16 @@ export function evidenceCommands(program: Command, io: Io): void {
           if (record === undefined) throw new CliError("NOT_FOUND", `no evidence record ${id}`);
           const holderKey = await ctx.packageKey(String(o.packageKey));
           const keys = await recipients(ctx, [recipient.toString()]);
-          const store = await ctx.store();
+          const cid = (o.cid as string | undefined) ?? record.packageCid;
+          // Gateway mode without a local store: the package (ciphertext) is fetched from the gateway, which hands it
+          // only to a member among its recipients, into a temporary store; its CID is checked on arrival.
+          let store;
+          if (ctx.mode === "gateway" && ctx.settings.store === undefined) {
+            store = await ctx.storeOrTemporary();
+            await (await ctx.gateway()).downloadPackage(cid, store);
+          } else store = await ctx.store();
           const rewrapped = await rewrapPackage({
-            cid: (o.cid as string | undefined) ?? record.packageCid,
+            cid,
             store,
             holderKey,
             recipients: keys,
@@ -591,6 +598,9 @@ export function evidenceCommands(program: Command, io: Io): void {
           );
         }),
       ),
-    ["crossproof share 0x<record> --with 2 --package-key fr-agency.package-key --store ./content"],
+    [
+      "crossproof share 0x<record> --with 2 --package-key fr-agency.package-key --store ./content",
+      "crossproof share 0x<record> --with 2 --package-key fr-agency.package-key --gateway https://gw.example   # fetched from the gateway",
+    ],
   );
 }

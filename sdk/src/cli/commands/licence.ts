@@ -252,5 +252,52 @@ export function licenceCommands(program: Command, io: Io): void {
       ),
     ["crossproof licence chain 0x<licence>"],
   );
+  examples(
+    licence
+      .command("dispute")
+      .description(
+        "A REGISTRY member files a dispute over who holds a work (from its registration, or from a later holding); governance resolves it (a ResolveWorkDispute proposal)",
+      )
+      .argument("<workId>", "the work")
+      .requiredOption("--claimant <address>", "who claims to hold it")
+      .requiredOption("--evidence <text|hash>", "what the claim rests on (hashed; keep the file)")
+      .option(
+        "--from-holding <n>",
+        "index in the work's holder history of the first contested holding (0: the registration)",
+      )
+      .action(
+        action(io, async (ctx, o, workId: string) => {
+          const fromHolding = o.fromHolding === undefined ? 0 : String(o.fromHolding);
+          if (typeof fromHolding === "string" && !/^\d{1,9}$/.test(fromHolding)) {
+            throw new CliError("INPUT", `--from-holding is a whole number, not ${JSON.stringify(fromHolding)}`);
+          }
+          const me = await ctx.signer();
+          const cp = await ctx.chain();
+          const evidenceHash = hashOrText(String(o.evidence));
+          const signed = await cp.licenses.signFileDispute(me.wallet, {
+            workId: bytes32(workId, "the work id"),
+            claimant: String(o.claimant),
+            fromHolding: Number(fromHolding),
+            evidenceHash,
+          });
+          const r = await ctx.submit(cp.licenses, signed);
+          ctx.out.result(
+            { ...r, filedBy: me.memberId, fromHolding: Number(fromHolding), evidenceHash },
+            fields([
+              ["dispute", String(r.disputeId)],
+              ["work", String(r.workId)],
+              ["claimant", String(r.claimant)],
+              ["filed by", `member ${me.memberId}`],
+              ["transaction", String(r.transactionHash)],
+            ]),
+          );
+        }),
+      ),
+    [
+      'crossproof licence dispute 0x<work> --claimant 0xClaimant… --evidence "deposit certificate 2019-0412"',
+      "crossproof licence dispute 0x<work> --claimant 0xClaimant… --evidence 0x<hash> --from-holding 2",
+    ],
+  );
+
   licenceUploadCommands(licence, io);
 }

@@ -1,8 +1,9 @@
 /** Verification: `verify` (a file, folder, CID or hash) and `report verify` (a signed report). */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import {
+  PACKAGE_ENVELOPE_PATH,
   TimePolicies,
   reportDigest,
   verifyReport,
@@ -12,7 +13,7 @@ import {
   type TimePolicy,
   type VerificationReport,
 } from "../../index";
-import type { Io } from "../context";
+import type { Context, Io } from "../context";
 import { CliError, ExitCode } from "../exit-codes";
 import { fields, reportTable } from "../output";
 import { BYTES32, action, bytes32, examples, memberId } from "../util";
@@ -80,6 +81,41 @@ function target(value: string, manifestFlag: string | undefined): Target {
   );
 }
 
+/**
+ * The parts of a local copy of an encrypted package (`envelope.jwe.json`, `files/0`, `files/1`, … numbered from 0
+ * without gaps, nothing else): what `ipfs get <cid>` writes, or a copy handed over on a disk.
+ */
+export function packageFolderParts(folder: string): string[] {
+  const parts = [PACKAGE_ENVELOPE_PATH];
+  const filesDir = path.join(folder, "files");
+  const names = existsSync(filesDir) && statSync(filesDir).isDirectory() ? readdirSync(filesDir) : [];
+  for (let i = 0; i < names.length; i++) {
+    if (!names.includes(String(i))) {
+      throw new CliError(
+        "INPUT",
+        `${folder} is not a package folder: files/${i} is missing (files/0, files/1, … without gaps)`,
+      );
+    }
+    parts.push(`files/${i}`);
+  }
+  if (parts.length === 1) throw new CliError("INPUT", `${folder} is not a package folder: it has no files/0`);
+  return parts;
+}
+
+/**
+ * Gateway mode, a local encrypted package folder: imported into a temporary content store (the CID Kubo would give),
+ * uploaded to the gateway (`POST /v1/packages`, which recomputes the CID and refuses another), and verified there by
+ * that CID. A copy altered in any byte has another CID, which no anchor or custody event names.
+ */
+async function uploadFolder(ctx: Context, folder: string): Promise<string> {
+  const store = await ctx.storeOrTemporary();
+  const cid = await store.putDirectory(
+    packageFolderParts(folder).map((p) => ({ path: p, content: createReadStream(path.join(folder, ...p.split("/"))) })),
+  );
+  await ctx.uploadPackage(store, cid);
+  return cid;
+}
+
 interface BatchProofFile {
   batchId?: string;
   proof?: string[];
@@ -104,7 +140,10 @@ export function verifyCommands(program: Command, io: Io): void {
         `when the recognition agreement must have been in force: ${TimePolicies.join(", ")}`,
       )
       .option("--confirmations <n>", "blocks an anchor needs to count as final")
-      .option("--package-key <file>", "direct mode, CID or package folder: your package key file, to open the package")
+      .option(
+        "--package-key <file>",
+        "direct mode, CID or package folder: your package key file, to open the package (a gateway opens it with its member's key)",
+      )
       .option("--jurisdiction <CC>", "direct mode without a key: the verifying jurisdiction")
       .option("--out <file>", "where to save the report (gateway: the signed JWS; default crossproof-report-<id>.jws)")
       .action(
@@ -143,13 +182,7 @@ export function verifyCommands(program: Command, io: Io): void {
             else if (t.kind === "cid") signed = await gw.verify({ packageCid: t.cid }, options);
             else if (t.kind === "manifest")
               signed = await gw.verifyUpload({ manifest: t.manifest, files: t.files }, options);
-            else {
-              throw new CliError(
-                "USAGE",
-                "a gateway verifies a package by its CID, not a local package folder",
-                "give the package's CID, or use --direct with --package-key",
-              );
-            }
+            else signed = await gw.verify({ packageCid: await uploadFolder(ctx, t.folder) }, options);
             report = signed.report;
             jws = signed.jws;
           } else {
@@ -212,6 +245,7 @@ export function verifyCommands(program: Command, io: Io): void {
       "crossproof verify ./evidence-folder            # evidence files and their manifest.json",
       "crossproof verify capture.webm --manifest manifest.json --anchored-by 1",
       "crossproof verify 0x<package hash> --proof ./proofs/0x<hash>.json",
+      "crossproof verify ./package-copy               # an encrypted package folder (envelope.jwe.json, files/0, …)",
     ],
   );
 
