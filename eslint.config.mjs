@@ -25,6 +25,23 @@ export default tseslint.config(
     rules: {
       // chai's property assertions (`.to.be.true`) are expressions.
       "@typescript-eslint/no-unused-expressions": "off",
+      // Hardhat's loadFixture leaves the latest block at the snapshot's time: use test/helpers/load-fixture.ts.
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: ["@nomicfoundation/hardhat-network-helpers", "@nomicfoundation/hardhat-toolbox/network-helpers"].map(
+            (name) => ({
+              name,
+              importNames: ["loadFixture"],
+              message: "import loadFixture from test/helpers/load-fixture.ts (it mines a block after the revert)",
+            }),
+          ),
+        },
+      ],
     },
+  },
+  {
+    files: ["test/helpers/load-fixture.ts"],
+    rules: { "no-restricted-imports": "off" },
   },
 );
