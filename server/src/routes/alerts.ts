@@ -141,6 +141,8 @@ export const alertsModule: GatewayModule = async (ctx) => {
     body: NewSubscription,
     responses: { 201: { description: "The subscription", schema: SubscriptionSchema } },
     handler: async ({ body, principal }) => {
+      // Works and requests are checked against the index: bring it up to the chain's head first.
+      if (body.workIds !== undefined || body.requestIds !== undefined) await ctx.indexer?.syncOnce();
       const s: Subscription = alerts.subscribe(me(principal), body);
       return { status: 201, body: s };
     },
