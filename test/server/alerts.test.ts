@@ -1,5 +1,8 @@
 import { expect } from "chai";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Wallet, id as keccakText } from "ethers";
@@ -19,8 +22,9 @@ import {
   type AlertEvent,
 } from "../../sdk/src";
 import type { DemoResult } from "../../scripts/lib/demo";
+import { freePort } from "../../scripts/lib/anvil";
 import { alertsOf, checkWebhookUrl, type Alerts } from "../../server/src/alerts";
-import type { Principal } from "../../server/src/auth/principal";
+import { Sessions, type Principal } from "../../server/src/auth/principal";
 import type { RunningGateway } from "../../server/src/gateway";
 import { indexerModule } from "../../server/src/indexer";
 import { addKeys } from "../../server/src/keystore";
@@ -484,5 +488,92 @@ describe("gateway: alerts (real chain, real HTTP receivers)", function () {
     const overdue = (await client("us").alertEvents(usSub))[1]!;
     expect(overdue.chain).to.equal(null);
     expect(Date.parse(overdue.occurredAt) / 1000).to.be.greaterThan(view.deadline);
+  });
+  it("a gateway killed (SIGKILL) mid-delivery loses nothing: after restart every alert reaches the receiver", async function () {
+    // A gateway process of its own (`npm run gateway`), on this chain, with its own database.
+    const dataDir = mkdtempSync(path.join(chain.dataDir, "alerts-kill-"));
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    const secret = randomBytes(32);
+    mkdirSync(path.join(dataDir, "gateway"), { recursive: true });
+    writeFileSync(path.join(dataDir, "gateway", "session.key"), secret.toString("base64url"), { mode: 0o600 });
+    const { token } = await new Sessions(secret, publicUrl, 900).issue({
+      kind: "member",
+      memberId: 3n,
+      roles: ["PLATFORM"],
+      jurisdiction: "US",
+      address: chain.account(3).address,
+    });
+    let output = "";
+    let child: ChildProcess | undefined;
+    const start = async () => {
+      const c = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "server/src/main.ts"], {
+        cwd: path.resolve(__dirname, "..", ".."),
+        env: {
+          ...process.env,
+          CROSSPROOF_GATEWAY_PORT: String(port),
+          CROSSPROOF_GATEWAY_URL: publicUrl,
+          CROSSPROOF_RPC_URL: chain.anvil.url,
+          CROSSPROOF_DATA_DIR: dataDir,
+          CROSSPROOF_DEPLOYMENT: chain.deploymentFile,
+          CROSSPROOF_RELAYER_KEY: devKey(9),
+          CROSSPROOF_KEYSTORE: keystore.dir,
+          CROSSPROOF_KEYSTORE_PASSWORD: keystore.password,
+          CROSSPROOF_LOG_LEVEL: "warn",
+          CROSSPROOF_INDEXER_POLL_MS: "100",
+          CROSSPROOF_ALERTS_POLL_MS: "100",
+          CROSSPROOF_ALERTS_RETRY_BASE_MS: "50",
+          CROSSPROOF_ALERTS_WEBHOOK_TIMEOUT_MS: "120000",
+          CROSSPROOF_ALERTS_PRIVATE_WEBHOOKS: "true",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      child = c;
+      c.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+      c.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+      await until(
+        "the gateway to answer",
+        async () => {
+          if (c.exitCode !== null) throw new Error(`the gateway exited (${c.exitCode}):\n${output.slice(-3000)}`);
+          return fetch(`${publicUrl}/readyz`, { signal: AbortSignal.timeout(2_000) }).then(
+            (r) => (r.ok ? true : undefined),
+            () => undefined,
+          );
+        },
+        120_000,
+      );
+    };
+    // The receiver holds the first delivery without answering: the gateway is killed while it waits.
+    const receiver = await startReceiver((n) => (n === 0 ? "hang" : 200));
+    try {
+      await start();
+      const gwc = new GatewayClient(publicUrl, { token });
+      const sub = await gwc.subscribeAlerts({ kinds: ["assistance.received"], webhookUrl: receiver.url });
+      const inFlight = receiver.waitForRequest();
+      const ids = [await issueToUs("kill 1"), await issueToUs("kill 2"), await issueToUs("kill 3")];
+      await inFlight;
+      child!.kill("SIGKILL");
+      await new Promise((resolve) => child!.once("exit", resolve));
+      const held = idOf(receiver.received[0]!);
+      // Other alerts may have gone through meanwhile (deliveries run side by side); not the held one.
+      expect(receiver.acknowledged()).to.not.include(held);
+
+      await start();
+      await until("every alert acknowledged after the restart", () => {
+        const got = new Set(receiver.received.filter((r) => r.status === 200).map((r) => eventOf(r).data.requestId));
+        return ids.every((id) => got.has(id)) ? true : undefined;
+      });
+      // At least once: an alert acknowledged just before the kill may come again, with the same idempotency key.
+      expect(new Set(receiver.acknowledged()).size).to.equal(3);
+      expect(receiver.acknowledged()).to.include(held);
+      const log = await gwc.alertDeliveries(sub.id);
+      expect(log.map((d) => d.status)).to.deep.equal(["delivered", "delivered", "delivered"]);
+    } finally {
+      if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
+        await new Promise((resolve) => child!.once("exit", resolve));
+      }
+      await receiver.close();
+    }
   });
 });
