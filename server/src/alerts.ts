@@ -168,6 +168,7 @@ interface Candidate {
   data: Record<string, unknown>;
   occurredAt: number;
   block?: number;
+  logIndex?: number;
   tx?: string;
   /** Only for this subscription (time-based alerts, whose threshold is the subscription's). */
   subscriptionId?: string;
@@ -619,6 +620,7 @@ export class Alerts {
         },
         occurredAt: 0,
         block: r.block,
+        logIndex: r.log_index,
         tx: r.tx,
         requestId: r.request_id,
       });
@@ -655,6 +657,7 @@ export class Alerts {
         },
         occurredAt: 0,
         block: r.block,
+        logIndex: r.log_index,
         tx: r.tx,
         requestId: r.request_id,
       });
@@ -692,6 +695,7 @@ export class Alerts {
         },
         occurredAt: 0,
         block: r.block,
+        logIndex: r.log_index,
         tx: r.tx,
       });
     }
@@ -718,6 +722,7 @@ export class Alerts {
         data: { recordId: r.record_id, from: String(r.actor), to: String(r.counterparty), sequence: r.sequence },
         occurredAt: 0,
         block: r.block,
+        logIndex: r.log_index,
         tx: r.tx,
       });
     }
@@ -751,11 +756,13 @@ export class Alerts {
         data: { licenceId: r.licence_id, workId: workId ?? null, revokedAt: iso(r.revoked_at) },
         occurredAt: 0,
         block: r.block,
+        logIndex: r.log_index,
         tx: r.tx,
         ...(workId === undefined ? {} : { workId }),
       });
     }
-    return out;
+    // In the chain's order, so that a feed reads as the chain does.
+    return out.sort((a, b) => a.block! - b.block! || a.logIndex! - b.logIndex!);
   }
 
   /** Time-based alerts of every live subscription asking for them, at chain time `now`. */

@@ -11,6 +11,7 @@ import {
   AssistanceClient,
   ConsortiumClient,
   CrossproofError,
+  EvidenceClient,
   GatewayClient,
   IDEMPOTENCY_HEADER,
   LicenceClient,
@@ -450,6 +451,96 @@ describe("gateway: alerts (real chain, real HTTP receivers)", function () {
       ["work.matched", workId, "3", asked.body.digest],
     ]);
     expect(await client("label").alertEvents(label)).to.deep.equal([]);
+  });
+
+  it("chain events reach the members and accounts they concern, and nobody else", async function () {
+    const c = chain.record.contracts;
+    const evidence = await EvidenceClient.connect(c.EvidenceRegistry.address, chain.provider);
+    const licences = await LicenceClient.connect(c.LicenseRegistry.address, chain.provider);
+    const relayer = chain.account(0);
+    const memberKinds = [
+      "evidence.challenged",
+      "evidence.endorsed",
+      "custody.transfer-pending",
+      "assistance.clarification",
+      "licence.revoked",
+    ];
+    const subs = {
+      fr: await subscribe("fr", { kinds: memberKinds }),
+      de: await subscribe("de", { kinds: memberKinds }),
+      us: await subscribe("us", { kinds: memberKinds }),
+      label: await subscribe("label", {
+        kinds: ["licence.revoked", "licence.expiring"],
+        expiringSeconds: 366 * 86_400,
+      }),
+      holder: await subscribe("holder", { kinds: ["licence.revoked", "licence.expiring"] }),
+    };
+    const feed = async (who: keyof typeof subs) =>
+      (await client(who).alertEvents(subs[who])).map((e) => [
+        e.kind,
+        e.data.recordId ?? e.data.requestId ?? e.data.licenceId,
+      ]);
+    // The label's licence from the holder ends within a year (chain time): expiring, at the first round.
+    const root = (await licences.getLicence(demo.licenceId))!.parentId.toLowerCase();
+    await round();
+    expect(await feed("label")).to.deep.equal([["licence.expiring", root]]);
+    // The DE court challenges the FR record and hands it back to FR; the platform asks FR to clarify a request;
+    // the holder revokes the label's licence (the platform's sublicence falls with it).
+    const de = chain.account(2);
+    await (
+      await evidence.submit(
+        await evidence.signEndorsement(de, {
+          recordId: demo.recordId,
+          verdict: "Challenged",
+          reportHash: `0x${randomBytes(32).toString("hex")}`,
+        }),
+        relayer,
+      )
+    ).wait();
+    await (
+      await evidence.submit(
+        await evidence.signCustody(de, { recordId: demo.recordId, eventType: "Transferred", counterparty: 1 }),
+        relayer,
+      )
+    ).wait();
+    const requestId = await issueToUs("clarify");
+    await (
+      await assistance.submit(
+        await assistance.signRequestClarification(chain.account(3), {
+          requestId,
+          reason: "InsufficientInformation",
+          questionHash: keccakText("which account?"),
+        }),
+        relayer,
+      )
+    ).wait();
+    await (
+      await licences.submit(
+        await licences.signRevoke(chain.account(6), { licenceId: root, reasonHash: keccakText("unpaid") }),
+        relayer,
+      )
+    ).wait();
+    await round();
+    const record = demo.recordId.toLowerCase();
+    expect(await feed("fr")).to.deep.equal([
+      ["evidence.challenged", record],
+      ["custody.transfer-pending", record],
+      ["assistance.clarification", requestId],
+    ]);
+    expect(await feed("us")).to.deep.equal([
+      ["assistance.clarification", requestId],
+      ["licence.revoked", root],
+    ]);
+    expect(await feed("label")).to.deep.equal([
+      ["licence.expiring", root],
+      ["licence.revoked", root],
+    ]);
+    expect(await feed("de")).to.deep.equal([]);
+    expect(await feed("holder")).to.deep.equal([]);
+    const challenged = (await client("fr").alertEvents(subs.fr))[0]!;
+    expect(challenged.data).to.include({ by: "2", verdict: "Challenged" });
+    expect(challenged.chain!.blockNumber).to.be.a("number");
+    for (const who of Object.keys(subs) as (keyof typeof subs)[]) await client(who).unsubscribeAlerts(subs[who]);
   });
 
   it("due soon and overdue fire once each, from chain time (not the gateway's clock)", async function () {
