@@ -25,6 +25,9 @@ import {
 import type { DemoResult } from "../../scripts/lib/demo";
 import { freePort } from "../../scripts/lib/anvil";
 import { alertsOf, checkWebhookUrl, type Alerts } from "../../server/src/alerts";
+import { authModule } from "../../server/src/auth/siwe";
+import { writeKeystore } from "../../sdk/src/cli/keystore";
+import { bundleCli, runCli } from "../helpers/cli";
 import { Sessions, type Principal } from "../../server/src/auth/principal";
 import type { RunningGateway } from "../../server/src/gateway";
 import { indexerModule } from "../../server/src/indexer";
@@ -171,17 +174,21 @@ describe("gateway: alerts (real chain, real HTTP receivers)", function () {
       memberId: 3,
       reportKeys: [{ kid: usReportKey.kid, jwk: usReportKey.privateJwk }],
     });
-    gw = await startTestGateway(chain, [indexerModule, verificationModule, authorizationsModule, alertsModule], {
-      indexerPollMs: "0",
-      alertsPollMs: "0",
-      alertsRetryBaseMs: "1",
-      alertsRetryMaxMs: "5",
-      alertsMaxAttempts: "3",
-      alertsKeepAliveMs: "200",
-      alertsPrivateWebhooks: "true",
-      keystoreDir: keystore.dir,
-      keystorePassword: keystore.password,
-    });
+    gw = await startTestGateway(
+      chain,
+      [authModule, indexerModule, verificationModule, authorizationsModule, alertsModule],
+      {
+        indexerPollMs: "0",
+        alertsPollMs: "0",
+        alertsRetryBaseMs: "1",
+        alertsRetryMaxMs: "5",
+        alertsMaxAttempts: "3",
+        alertsKeepAliveMs: "200",
+        alertsPrivateWebhooks: "true",
+        keystoreDir: keystore.dir,
+        keystorePassword: keystore.password,
+      },
+    );
     alerts = alertsOf(gw.ctx)!;
     const issue = async (p: Principal) => (await gw.ctx.sessions.issue(p)).token;
     tokens.fr = await issue({
@@ -580,6 +587,48 @@ describe("gateway: alerts (real chain, real HTTP receivers)", function () {
     expect(overdue.chain).to.equal(null);
     expect(Date.parse(overdue.occurredAt) / 1000).to.be.greaterThan(view.deadline);
   });
+  it("CLI: alerts add, list, tail and remove against the gateway; another's work refused", async function () {
+    const { bundle, remove } = bundleCli("alerts");
+    try {
+      const work = mkdtempSync(path.join(chain.dataDir, "alerts-cli-"));
+      const key = path.join(work, "us.json");
+      await writeKeystore(key, devKey(3), "pw", { scryptN: 1024 });
+      const cli = (...args: string[]) =>
+        runCli(bundle, [...args, "--gateway", gw.url, "--key", key], {
+          cwd: work,
+          env: { CROSSPROOF_KEYSTORE_PASSWORD: "pw" },
+        });
+      const added = await cli("alerts", "add", "--kind", "assistance.received", "--json");
+      expect(added.code, added.stderr).to.equal(0);
+      const id = String(added.json().id);
+      expect(added.json()).to.include({ owner: "member:3", webhookUrl: null });
+      expect(
+        (await cli("alerts", "list", "--json"))
+          .json<{ subscriptions: { id: string }[] }>()
+          .subscriptions.map((s) => s.id),
+      ).to.include(id);
+      const requestId = await issueToUs("cli");
+      await round();
+      const tail = await cli("alerts", "tail", id, "--count", "1", "--json");
+      expect(tail.code, tail.stderr).to.equal(0);
+      expect((JSON.parse(tail.stdout) as AlertEvent).data.requestId).to.equal(requestId);
+      const human = await cli("alerts", "tail", id, "--count", "1");
+      expect(human.stdout).to.match(new RegExp(`^[0-9]+  \\S+  assistance\\.received  .*${requestId}`));
+      const refused = await cli("alerts", "add", "--kind", "work.matched", "--work", workId);
+      expect(refused.code).to.equal(4);
+      expect(refused.stderr).to.include("not your works");
+      expect((await cli("alerts", "add", "--kind", "nonsense")).code).to.equal(3);
+      expect((await cli("alerts", "remove", id)).code).to.equal(0);
+      expect(
+        (await cli("alerts", "list", "--json"))
+          .json<{ subscriptions: { id: string }[] }>()
+          .subscriptions.map((s) => s.id),
+      ).to.not.include(id);
+    } finally {
+      remove();
+    }
+  });
+
   it("a gateway killed (SIGKILL) mid-delivery loses nothing: after restart every alert reaches the receiver", async function () {
     // A gateway process of its own (`npm run gateway`), on this chain, with its own database.
     const dataDir = mkdtempSync(path.join(chain.dataDir, "alerts-kill-"));
