@@ -58,7 +58,8 @@ const MIGRATIONS = [
      request_ids TEXT,
      created_at INTEGER NOT NULL,
      created_by TEXT NOT NULL,
-     removed_at INTEGER
+     removed_at INTEGER,
+     from_block INTEGER NOT NULL
    );
    CREATE INDEX alert_subscriptions_by_owner ON alert_subscriptions (owner);
    CREATE TABLE alert_events (
@@ -102,6 +103,10 @@ const MIGRATIONS = [
 
 /** The most subscriptions one member or account may hold. */
 export const MAX_SUBSCRIPTIONS_PER_OWNER = 20;
+/** Blocks derived in one transaction. */
+const DERIVE_PAGE = 5000;
+/** How far derivation goes back when the chain no longer has its last block. */
+const REWIND_BLOCKS = 1000;
 /** Webhooks sent at once by one gateway. */
 const DELIVERY_CONCURRENCY = 8;
 
@@ -129,6 +134,7 @@ interface SubscriptionRow {
   work_ids: string | null;
   request_ids: string | null;
   created_at: number;
+  from_block: number;
 }
 
 const subscriptionOf = (r: SubscriptionRow): Subscription => ({
@@ -349,6 +355,8 @@ export class Alerts {
       workIds?: string[] | undefined;
       requestIds?: string[] | undefined;
     },
+    /** The chain's head now: alerts from chain events come for later blocks only. */
+    fromBlock: number,
   ): Subscription {
     const owner = ownerOf(principal);
     if (principal.kind === "account") {
@@ -415,7 +423,7 @@ export class Alerts {
     this.#db
       .prepare(
         `INSERT INTO alert_subscriptions (id, owner, kinds, webhook_url, due_soon_seconds, expiring_seconds, work_ids,
-           request_ids, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           request_ids, created_at, created_by, from_block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         id,
@@ -428,6 +436,7 @@ export class Alerts {
         s.requestIds === undefined ? null : JSON.stringify(s.requestIds.map((r) => r.toLowerCase())),
         Date.now(),
         principal.kind === "member" ? (principal.staff ?? principal.address) : principal.address,
+        fromBlock,
       );
     return this.get(principal, id);
   }
@@ -538,12 +547,39 @@ export class Alerts {
    * time-based alerts at chain time. Concurrent calls share one round.
    */
   processOnce(): Promise<void> {
-    this.#round ??= this.#withBlockTimes(() => this.#process())
+    this.#round ??= this.#checkCursor()
+      .then(() => this.#withBlockTimes(() => this.#process()))
       .then(() => this.#flush())
       .finally(() => {
         this.#round = undefined;
       });
     return this.#round;
+  }
+
+  /**
+   * A rolled-back chain (a restored backup, `evm_revert`): when the chain no longer has the block the cursor was set
+   * at, derivation goes back {@link REWIND_BLOCKS} blocks, so that what the index reads again is derived again (keys
+   * make repeats no-ops). Alerts already sent for blocks the chain dropped are not withdrawn.
+   */
+  async #checkCursor(): Promise<void> {
+    const cursor = this.#state("cursor");
+    const hash = this.#state("cursor-hash");
+    if (cursor === undefined) return;
+    const block = await this.#ctx.cp.provider.getBlock(Number(cursor));
+    if (hash === undefined || block?.hash?.toLowerCase() === hash) return;
+    const back = Math.max(0, Number(cursor) - REWIND_BLOCKS);
+    this.#log.warn({ cursor: Number(cursor), back }, "the chain no longer has the alerts' last block: deriving again");
+    const again = await this.#ctx.cp.provider.getBlock(back);
+    this.#db.transaction(() => {
+      this.#setState("cursor", String(back));
+      this.#setState("cursor-hash", again?.hash?.toLowerCase() ?? "");
+    })();
+  }
+
+  /** Records where derivation reached, with that block's hash (to notice a rolled-back chain). */
+  #setCursor(block: number, hash: string | undefined): void {
+    this.#setState("cursor", String(block));
+    if (hash !== undefined) this.#setState("cursor-hash", hash);
   }
 
   async #process(): Promise<void> {
@@ -553,14 +589,13 @@ export class Alerts {
     const stored = this.#state("cursor");
     // A rolled-back index: what is indexed again is derived again (keys make repeats no-ops).
     let cursor = stored === undefined ? target : Math.min(Number(stored), target);
-    if (stored === undefined) this.#setState("cursor", String(cursor));
-    const PAGE = 5000;
+    if (stored === undefined) this.#setCursor(cursor, this.#blockHashes.get(cursor));
     while (cursor < target) {
-      const to = Math.min(cursor + PAGE, target);
+      const to = Math.min(cursor + DERIVE_PAGE, target);
       const candidates = this.#fromBlocks(cursor, to);
       this.#db.transaction(() => {
         for (const c of candidates) this.#store(c);
-        this.#setState("cursor", String(to));
+        this.#setCursor(to, this.#blockHashes.get(to));
       })();
       cursor = to;
     }
@@ -909,6 +944,8 @@ export class Alerts {
         )
         .all(...c.audience) as SubscriptionRow[]
     )
+      // A subscription hears of chain events after it was made, not of history (nor history derived again).
+      .filter((r) => c.block === undefined || c.block > r.from_block)
       .map(subscriptionOf)
       .filter(
         (s) =>
@@ -940,6 +977,8 @@ export class Alerts {
   #pendingEmit = false;
   /** Block times the derivation needs (chain time of a block), read once each from the chain by the round. */
   readonly #blockTimes = new Map<number, number>();
+  /** Hashes of the blocks a round may set the cursor at (read by the round, before its transactions). */
+  readonly #blockHashes = new Map<number, string>();
 
   #blockTime(block: number): number {
     const t = this.#blockTimes.get(block);
@@ -1113,6 +1152,15 @@ export class Alerts {
         this.#blockTimes.set(b, block.timestamp);
       }
     }
+    // The blocks the cursor may be set at (each page's end, as #process pages): their hashes.
+    this.#blockHashes.clear();
+    const from = stored === undefined ? target : Math.min(Number(stored), target);
+    const ends = stored === undefined ? [target] : [];
+    for (let b = from; b < target; b = Math.min(b + DERIVE_PAGE, target)) ends.push(Math.min(b + DERIVE_PAGE, target));
+    for (const b of ends) {
+      const block = await this.#ctx.cp.provider.getBlock(b);
+      if (block?.hash !== null && block?.hash !== undefined) this.#blockHashes.set(b, block.hash.toLowerCase());
+    }
     await round();
     if (this.#blockTimes.size > 10_000) this.#blockTimes.clear();
   }
@@ -1176,7 +1224,9 @@ export class Alerts {
   /** Derivation starts at the chain's head when alerts are first enabled (no history is replayed as news). */
   async initCursor(): Promise<void> {
     if (this.#state("cursor") === undefined) {
-      this.#setState("cursor", String(await this.#ctx.cp.provider.getBlockNumber()));
+      const head = await this.#ctx.cp.provider.getBlock("latest");
+      if (head === null) throw new Error("the chain has no latest block");
+      this.#setCursor(head.number, head.hash?.toLowerCase());
     }
   }
 }

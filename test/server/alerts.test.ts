@@ -587,6 +587,21 @@ describe("gateway: alerts (real chain, real HTTP receivers)", function () {
     expect(overdue.chain).to.equal(null);
     expect(Date.parse(overdue.occurredAt) / 1000).to.be.greaterThan(view.deadline);
   });
+  it("a rolled-back chain: what the chain says after the rollback is alerted, nothing is lost", async function () {
+    const sub = await subscribe("us", { kinds: ["assistance.received"] });
+    const snapshot = (await chain.provider.send("evm_snapshot", [])) as string;
+    const dropped = await issueToUs("rolled back");
+    await round();
+    expect((await client("us").alertEvents(sub)).map((e) => e.data.requestId)).to.deep.equal([dropped]);
+    await chain.provider.send("evm_revert", [snapshot]);
+    // Another request takes the dropped one's place (the same block number, another block).
+    const kept = await issueToUs("after the rollback");
+    await round();
+    // What was sent stays sent; what the chain says now is alerted too.
+    expect((await client("us").alertEvents(sub)).map((e) => e.data.requestId)).to.deep.equal([dropped, kept]);
+    await client("us").unsubscribeAlerts(sub);
+  });
+
   it("CLI: alerts add, list, tail and remove against the gateway; another's work refused", async function () {
     const { bundle, remove } = bundleCli("alerts");
     try {

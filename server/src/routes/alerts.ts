@@ -143,7 +143,7 @@ export const alertsModule: GatewayModule = async (ctx) => {
     handler: async ({ body, principal }) => {
       // Works and requests are checked against the index: bring it up to the chain's head first.
       if (body.workIds !== undefined || body.requestIds !== undefined) await ctx.indexer?.syncOnce();
-      const s: Subscription = alerts.subscribe(me(principal), body);
+      const s: Subscription = alerts.subscribe(me(principal), body, await ctx.cp.provider.getBlockNumber());
       return { status: 201, body: s };
     },
   });
