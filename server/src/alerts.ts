@@ -508,6 +508,18 @@ export class Alerts {
     }));
   }
 
+  /** How many webhook deliveries there are in each status (metrics). */
+  deliveryCounts(): Record<Delivery["status"], number> {
+    const counts = { pending: 0, delivered: 0, dead: 0 };
+    for (const r of this.#db.prepare("SELECT status, COUNT(*) AS n FROM alert_deliveries GROUP BY status").all() as {
+      status: Delivery["status"];
+      n: number;
+    }[]) {
+      counts[r.status] = r.n;
+    }
+    return counts;
+  }
+
   /** Puts dead deliveries back in the queue (all of the subscription's, or those named); returns how many. */
   redrive(principal: Principal, id: string, deliveryIds?: number[]): number {
     this.get(principal, id);

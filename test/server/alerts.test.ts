@@ -387,6 +387,8 @@ describe("gateway: alerts (real chain, real HTTP receivers)", function () {
       });
       expect(dead!.attempts.map((a) => a.status)).to.deep.equal([500, 500, 500]);
       expect(receiver.received).to.have.length(3);
+      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      expect(metrics).to.match(/crossproof_gateway_alert_deliveries\{status="dead"\} [1-9]/);
       receiver.answer = () => 200;
       expect(await gwc.redriveAlerts(sub)).to.equal(1);
       await until("the redriven delivery", async () => {
@@ -548,6 +550,26 @@ describe("gateway: alerts (real chain, real HTTP receivers)", function () {
     expect(challenged.data).to.include({ by: "2", verdict: "Challenged" });
     expect(challenged.chain!.blockNumber).to.be.a("number");
     for (const who of Object.keys(subs) as (keyof typeof subs)[]) await client(who).unsubscribeAlerts(subs[who]);
+  });
+
+  it("key.expiring: a member's signing key ending within the threshold (chain time) alerts that member, once", async function () {
+    const frSub = await subscribe("fr", { kinds: ["key.expiring"], expiringSeconds: 30 * 86_400 });
+    const usSub = await subscribe("us", { kinds: ["key.expiring"], expiringSeconds: 30 * 86_400 });
+    const consortium = gw.ctx.cp.consortium;
+    const key = Wallet.createRandom();
+    const until = (await chain.provider.getBlock("latest"))!.timestamp + 10 * 86_400;
+    await (
+      await consortium.submit(await consortium.signAddOwnKey(fr(), key, 1, { validUntil: until }), chain.account(0))
+    ).wait();
+    await round();
+    await round();
+    const events = await client("fr").alertEvents(frSub);
+    expect(events.map((e) => [e.kind, e.data.key, e.data.validUntil])).to.deep.equal([
+      ["key.expiring", key.address.toLowerCase(), new Date(until * 1000).toISOString()],
+    ]);
+    expect(await client("us").alertEvents(usSub)).to.deep.equal([]);
+    await client("fr").unsubscribeAlerts(frSub);
+    await client("us").unsubscribeAlerts(usSub);
   });
 
   it("due soon and overdue fire once each, from chain time (not the gateway's clock)", async function () {

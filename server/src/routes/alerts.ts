@@ -3,6 +3,7 @@
  * JSON or as a Server-Sent Events stream resumable with `Last-Event-ID`, reads its webhooks' delivery log and
  * redrives its dead letters. Everything is scoped to the caller: another's subscription is 404, whoever asks.
  */
+import { Gauge } from "prom-client";
 import { AlertKinds } from "../../../sdk/src";
 import { Alerts, registerAlerts, type Subscription } from "../alerts";
 import type { GatewayModule } from "../gateway";
@@ -331,6 +332,15 @@ export const alertsModule: GatewayModule = async (ctx) => {
     }),
   });
 
+  new Gauge({
+    name: "crossproof_gateway_alert_deliveries",
+    help: "Webhook deliveries by status (pending, delivered, dead)",
+    labelNames: ["status"] as const,
+    registers: [ctx.metrics.registry],
+    collect() {
+      for (const [status, n] of Object.entries(alerts.deliveryCounts())) this.set({ status }, n);
+    },
+  });
   if (ctx.config.alertsPollMs > 0) alerts.start(ctx.config.alertsPollMs);
   ctx.onClose(() => alerts.stop());
 };
