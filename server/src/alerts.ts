@@ -240,7 +240,7 @@ export function checkWebhookUrl(value: string, allowPrivate: boolean): string {
 }
 
 /** A DNS lookup for webhook connections that refuses private addresses (unless allowed). */
-function guardedLookup(allowPrivate: boolean) {
+export function guardedLookup(allowPrivate: boolean) {
   return (
     hostname: string,
     options: object,

@@ -24,7 +24,7 @@ import {
 } from "../../sdk/src";
 import type { DemoResult } from "../../scripts/lib/demo";
 import { freePort } from "../../scripts/lib/anvil";
-import { alertsOf, checkWebhookUrl, type Alerts } from "../../server/src/alerts";
+import { alertsOf, checkWebhookUrl, guardedLookup, type Alerts } from "../../server/src/alerts";
 import { authModule } from "../../server/src/auth/siwe";
 import { writeKeystore } from "../../sdk/src/cli/keystore";
 import { bundleCli, runCli } from "../helpers/cli";
@@ -272,6 +272,15 @@ describe("gateway: alerts (real chain, real HTTP receivers)", function () {
       expect(() => checkWebhookUrl(url, false), url).to.throw(Problem);
     }
     expect(checkWebhookUrl("https://receiver.example.org/hook", false)).to.equal("https://receiver.example.org/hook");
+    // A name is checked again at connection time, on the address it resolves to (DNS cannot smuggle one in).
+    const resolve = (allow: boolean) =>
+      new Promise<string>((ok) =>
+        guardedLookup(allow)("localhost", { all: true }, (err, addresses) =>
+          ok(err === null ? `resolved ${(addresses as { address: string }[]).length}` : String(err.code)),
+        ),
+      );
+    expect(await resolve(false)).to.equal("EPRIVATE");
+    expect(await resolve(true)).to.match(/^resolved [1-9]/);
   });
 
   it("webhooks: a receiver that fails then recovers gets every event exactly once by idempotency key; only its own", async function () {
