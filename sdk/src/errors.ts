@@ -39,6 +39,10 @@ export const CrossproofErrorCodes = [
   "REPORT_KEY_NOT_VALID_AT_SIGNING",
   "REPORT_ISSUER_NOT_ACTIVE",
   "REPORT_ISSUER_MISMATCH",
+  // Signed webhooks of the gateway's alerts (alerts.ts verifyWebhook).
+  "WEBHOOK_MALFORMED",
+  "WEBHOOK_SIGNATURE_INVALID",
+  "WEBHOOK_STALE",
 ] as const;
 export type CrossproofErrorCode = (typeof CrossproofErrorCodes)[number];
 

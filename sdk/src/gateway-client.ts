@@ -26,6 +26,7 @@ import type { ContentStore } from "./store";
 import type { SignedRequest } from "./eip712";
 import { toWireRequest } from "./wire";
 import { cidToBytes } from "./cid";
+import type { AlertEvent, AlertKind } from "./alerts";
 
 /** An RFC 9457 problem document as the gateway answers it. */
 export interface GatewayProblem {
@@ -114,6 +115,45 @@ export interface ConfirmedSubmission extends GatewaySubmission {
   status: "confirmed";
   transaction: { hash: string; nonce: number; blockNumber?: number };
   result: Record<string, unknown>;
+}
+
+/** A subscription to the gateway's alerts (docs/ALERTS.md). */
+export interface GatewayAlertSubscription {
+  id: string;
+  /** `member:<id>` or `account:<address>`. */
+  owner: string;
+  kinds: AlertKind[];
+  webhookUrl: string | null;
+  dueSoonSeconds: number;
+  expiringSeconds: number;
+  workIds: string[] | null;
+  requestIds: string[] | null;
+  createdAt: string;
+}
+
+/** What to subscribe to: kinds, and optionally a webhook, thresholds, and a narrowing to own works or requests. */
+export interface NewAlertSubscription {
+  kinds: readonly AlertKind[];
+  /** Where the gateway POSTs each alert, signed (check it with `verifyWebhook`). None: read the stream or the feed. */
+  webhookUrl?: string;
+  /** `assistance.due-soon` fires this long before the deadline, in chain time (default one day). */
+  dueSoonSeconds?: number;
+  /** `licence.expiring` and `key.expiring` fire this long before the end, in chain time (default 30 days). */
+  expiringSeconds?: number;
+  workIds?: readonly string[];
+  requestIds?: readonly string[];
+}
+
+/** One webhook delivery in the log: every attempt, its status. `dead` ones are the dead letters. */
+export interface GatewayAlertDelivery {
+  id: number;
+  eventId: string;
+  kind: AlertKind;
+  status: "pending" | "delivered" | "dead";
+  attempts: { attempt: number; at: string; status: number | null; error: string | null }[];
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  lastError: string | null;
 }
 
 const SDK_CODES = new Set<string>(CrossproofErrorCodes);
@@ -382,6 +422,121 @@ export class GatewayClient {
     }
   }
 
+  /** Subscribes to alerts (`POST /v1/alerts/subscriptions`). */
+  subscribeAlerts(s: NewAlertSubscription): Promise<GatewayAlertSubscription> {
+    return this.#call("POST", "/v1/alerts/subscriptions", s);
+  }
+
+  /** The session's subscriptions. */
+  async alertSubscriptions(): Promise<GatewayAlertSubscription[]> {
+    return (await this.#call<{ subscriptions: GatewayAlertSubscription[] }>("GET", "/v1/alerts/subscriptions"))
+      .subscriptions;
+  }
+
+  /** Removes a subscription. */
+  async unsubscribeAlerts(subscriptionId: string): Promise<void> {
+    await this.#call("DELETE", `/v1/alerts/subscriptions/${encodeURIComponent(subscriptionId)}`);
+  }
+
+  /** A subscription's alerts after `after` (a sequence; default from the start), oldest first. */
+  async alertEvents(subscriptionId: string, o: { after?: number; limit?: number } = {}): Promise<AlertEvent[]> {
+    const q = new URLSearchParams();
+    if (o.after !== undefined) q.set("after", String(o.after));
+    if (o.limit !== undefined) q.set("limit", String(o.limit));
+    const route = `/v1/alerts/subscriptions/${encodeURIComponent(subscriptionId)}/events?${q.toString()}`;
+    return (await this.#call<{ events: AlertEvent[] }>("GET", route)).events;
+  }
+
+  /** The webhook delivery log of a subscription (newest first); `status: "dead"` lists the dead letters. */
+  async alertDeliveries(
+    subscriptionId: string,
+    o: { status?: GatewayAlertDelivery["status"]; limit?: number } = {},
+  ): Promise<GatewayAlertDelivery[]> {
+    const q = new URLSearchParams();
+    if (o.status !== undefined) q.set("status", o.status);
+    if (o.limit !== undefined) q.set("limit", String(o.limit));
+    const route = `/v1/alerts/subscriptions/${encodeURIComponent(subscriptionId)}/deliveries?${q.toString()}`;
+    return (await this.#call<{ deliveries: GatewayAlertDelivery[] }>("GET", route)).deliveries;
+  }
+
+  /** Sends dead letters again (all of the subscription's, or those named); resolves to how many. */
+  async redriveAlerts(subscriptionId: string, deliveryIds?: readonly number[]): Promise<number> {
+    const route = `/v1/alerts/subscriptions/${encodeURIComponent(subscriptionId)}/redrive`;
+    return (
+      await this.#call<{ redriven: number }>(
+        "POST",
+        route,
+        deliveryIds === undefined ? {} : { deliveryIds: [...deliveryIds] },
+      )
+    ).redriven;
+  }
+
+  /**
+   * A subscription's alerts as they happen (Server-Sent Events): first those after `lastEventId`, then each new one.
+   * When the connection ends (the gateway restarts, the network drops, the session's time is up) it reconnects with
+   * `Last-Event-ID` — nothing is missed — unless `reconnect` is false or `signal` aborted. A refusal (401, 404) throws.
+   * @example
+   * for await (const { event } of gw.alertStream(subscription.id, { signal })) console.log(event.kind, event.data);
+   */
+  async *alertStream(
+    subscriptionId: string,
+    o: { lastEventId?: number; signal?: AbortSignal; reconnect?: boolean; retryMs?: number } = {},
+  ): AsyncGenerator<{ id: number; event: AlertEvent }> {
+    let last = o.lastEventId;
+    let retry = o.retryMs ?? 2000;
+    const route = `/v1/alerts/subscriptions/${encodeURIComponent(subscriptionId)}/stream`;
+    for (;;) {
+      if (this.#token === undefined) {
+        throw new CrossproofError("INVALID_ARGUMENT", `${route} needs a session: sign in first (GatewayClient.signIn)`);
+      }
+      let res: Response;
+      try {
+        res = await fetch(`${this.baseUrl}${route}`, {
+          headers: {
+            accept: "text/event-stream",
+            authorization: `Bearer ${this.#token}`,
+            ...(last === undefined ? {} : { "last-event-id": String(last) }),
+          },
+          ...(o.signal === undefined ? {} : { signal: o.signal }),
+        });
+      } catch (cause) {
+        if (o.signal?.aborted === true) return;
+        if (o.reconnect === false) {
+          throw new CrossproofError("GATEWAY_UNREACHABLE", `cannot reach the gateway at ${this.baseUrl}`, { cause });
+        }
+        await pause(retry, o.signal);
+        continue;
+      }
+      if (!res.ok || res.body === null) {
+        const problem = (await res.json().catch(() => undefined)) as GatewayProblem | undefined;
+        throw new CrossproofError("GATEWAY_ERROR", `GET ${route}: ${problem?.detail ?? `HTTP ${res.status}`}`, {
+          details: { ...(problem ?? {}), status: res.status, problem },
+        });
+      }
+      const decoder = new TextDecoder();
+      let buffer = "";
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          buffer += decoder.decode(chunk, { stream: true });
+          for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const fields = parseSseBlock(block);
+            if (fields.retry !== undefined) retry = fields.retry;
+            if (fields.data === undefined || fields.id === undefined) continue;
+            last = fields.id;
+            yield { id: fields.id, event: JSON.parse(fields.data) as AlertEvent };
+          }
+        }
+      } catch (err) {
+        if (o.signal?.aborted === true) return;
+        if (o.reconnect === false) throw err;
+      }
+      if (o.signal?.aborted === true || o.reconnect === false) return;
+      await pause(retry, o.signal);
+    }
+  }
+
   /**
    * Fetches a package addressed to this member (`GET /v1/packages/{cid}`, then its envelope and files: ciphertext)
    * into `store`, and checks that the store computes the same CID — so a gateway cannot hand over other bytes.
@@ -505,6 +660,32 @@ export class GatewayClient {
     }
     return json as T;
   }
+}
+
+/** One Server-Sent Events message's fields (comments and unknown fields dropped). */
+function parseSseBlock(block: string): { id?: number; data?: string; retry?: number } {
+  const out: { id?: number; data?: string; retry?: number } = {};
+  for (const line of block.split("\n")) {
+    if (line === "" || line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (field === "id" && /^[0-9]+$/.test(value)) out.id = Number(value);
+    else if (field === "data") out.data = out.data === undefined ? value : `${out.data}\n${value}`;
+    else if (field === "retry" && /^[0-9]+$/.test(value)) out.retry = Number(value);
+  }
+  return out;
+}
+
+/** Waits `ms` (or until `signal` aborts). */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
 }
 
 function wireOptions(o: GatewayVerificationOptions): Record<string, unknown> {

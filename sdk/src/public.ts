@@ -103,3 +103,17 @@ export { sharePackage, type SharedPackage, type SharePackageParameters } from ".
 export { EmbeddedContentStore, KuboContentStore, computeCid, type ContentStore, type DeletedBlocks } from "./store";
 export { sha256OfFile } from "./hash";
 export { Assurance, OPEN_ENDED, Role, type RoleName } from "./constants";
+export {
+  ACCOUNT_ALERT_KINDS,
+  ALERT_FORMAT,
+  ALERT_JWS_TYPE,
+  AlertKinds,
+  IDEMPOTENCY_HEADER,
+  WEBHOOK_SIGNATURE_HEADER,
+  verifyWebhook,
+  type AlertEvent,
+  type AlertKind,
+  type VerifiedWebhook,
+  type VerifyWebhookParameters,
+} from "./alerts";
+export { type GatewayAlertDelivery, type GatewayAlertSubscription, type NewAlertSubscription } from "./gateway-client";

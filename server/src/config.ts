@@ -88,6 +88,46 @@ export const ConfigTable = {
     default: "2000",
     doc: "Blocks the indexer asks eth_getLogs for at once (halved while the node refuses the range).",
   },
+  alertsPollMs: {
+    env: "CROSSPROOF_ALERTS_POLL_MS",
+    default: "1000",
+    doc: "Milliseconds between two rounds of the alerts worker: derive alerts from the index and chain time, send due webhooks (0: never by itself).",
+  },
+  alertsRetryBaseMs: {
+    env: "CROSSPROOF_ALERTS_RETRY_BASE_MS",
+    default: "10000",
+    doc: "A failed webhook is retried after this many milliseconds, doubling at each failure (±20%).",
+  },
+  alertsRetryMaxMs: {
+    env: "CROSSPROOF_ALERTS_RETRY_MAX_MS",
+    default: "3600000",
+    doc: "The longest wait between two attempts of a webhook (milliseconds).",
+  },
+  alertsMaxAttempts: {
+    env: "CROSSPROOF_ALERTS_MAX_ATTEMPTS",
+    default: "12",
+    doc: "Attempts of a webhook before it goes to the dead letters (redrive puts it back).",
+  },
+  alertsWebhookTimeoutMs: {
+    env: "CROSSPROOF_ALERTS_WEBHOOK_TIMEOUT_MS",
+    default: "10000",
+    doc: "Milliseconds a webhook receiver has to answer before the attempt counts as failed.",
+  },
+  alertsKeepAliveMs: {
+    env: "CROSSPROOF_ALERTS_KEEPALIVE_MS",
+    default: "15000",
+    doc: "Milliseconds between two keep-alive comments on an idle alert stream (Server-Sent Events).",
+  },
+  alertsPrivateWebhooks: {
+    env: "CROSSPROOF_ALERTS_PRIVATE_WEBHOOKS",
+    default: "false",
+    doc: "Allow webhooks to http:// URLs and to loopback or private addresses (tests, a receiver on the same host); else https:// to public addresses only.",
+  },
+  alertsSigner: {
+    env: "CROSSPROOF_ALERTS_SIGNER",
+    default: "",
+    doc: "The hosted member whose report key signs webhooks (JWS). Default: the lowest hosted member id with a report key.",
+  },
 } as const;
 export type ConfigKey = keyof typeof ConfigTable;
 
@@ -113,6 +153,14 @@ const schema = z.object({
   logLevel: z.enum(["silent", "fatal", "error", "warn", "info", "debug", "trace"]),
   indexerPollMs: z.coerce.number().int().min(0),
   indexerPageSize: z.coerce.number().int().min(1).max(1_000_000),
+  alertsPollMs: z.coerce.number().int().min(0),
+  alertsRetryBaseMs: z.coerce.number().int().min(1),
+  alertsRetryMaxMs: z.coerce.number().int().min(1),
+  alertsMaxAttempts: z.coerce.number().int().min(1).max(100),
+  alertsWebhookTimeoutMs: z.coerce.number().int().min(100).max(300_000),
+  alertsKeepAliveMs: z.coerce.number().int().min(100).max(3_600_000),
+  alertsPrivateWebhooks: z.enum(["true", "false"]).transform((v) => v === "true"),
+  alertsSigner: z.union([z.literal(""), z.string().regex(/^[1-9][0-9]*$/, "a member id")]),
 });
 
 /** The resolved configuration (paths absolute, defaults applied). */

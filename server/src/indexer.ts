@@ -319,6 +319,15 @@ const PROJECTIONS: Partial<Record<DeployedContractName, Record<string, Projectio
       "idx_assistance_events",
       { request_id: hex(a.requestId), event: "RetentionExtended", retention_until: num(a.retentionUntil) },
     ],
+    // Clarification (alerts: a request in clarification).
+    ClarificationRequested: (a) => [
+      "idx_assistance_events",
+      { request_id: hex(a.requestId), event: "ClarificationRequested", state: "AwaitingClarification" },
+    ],
+    ClarificationProvided: (a) => [
+      "idx_assistance_events",
+      { request_id: hex(a.requestId), event: "ClarificationProvided" },
+    ],
   },
   Consortium: {
     MemberAdmitted: (a) => [

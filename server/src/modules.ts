@@ -1,6 +1,7 @@
 /** Every module of the gateway, in the order their routes are declared. */
 import type { GatewayModule } from "./gateway";
 import { auditModule } from "./audit";
+import { alertsModule } from "./routes/alerts";
 import { runningMarkModule } from "./backup";
 import { authModule } from "./auth/siwe";
 import { indexerModule } from "./indexer";
@@ -24,4 +25,5 @@ export const gatewayModules: readonly GatewayModule[] = [
   packagesModule,
   retentionModule,
   runningMarkModule,
+  alertsModule,
 ];

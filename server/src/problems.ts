@@ -75,6 +75,9 @@ export const SdkCodeProblem: Record<CrossproofErrorCode, ProblemType> = {
   RECIPIENT_KEY_UNKNOWN: "invalid-argument",
   RECIPIENT_KEY_INVALID: "invalid-argument",
   NO_ENCRYPTION_KEY: "conflict",
+  WEBHOOK_MALFORMED: "invalid-argument",
+  WEBHOOK_SIGNATURE_INVALID: "signature-invalid",
+  WEBHOOK_STALE: "invalid-argument",
 };
 
 /** A problem to answer: thrown by routes and middleware, rendered by {@link problemHandler}. */

@@ -19,6 +19,7 @@ import { verifyCommands } from "./commands/verify";
 import { examples } from "./util";
 import { recordCommands } from "./commands/records";
 import { submissionCommands } from "./commands/submission";
+import { alertCommands } from "./commands/alerts";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION = (require("../../package.json") as { version: string }).version;
@@ -67,6 +68,7 @@ export function buildProgram(io: Io): Command {
   agreementCommands(program, io);
   keyCommands(program, io);
   submissionCommands(program, io);
+  alertCommands(program, io);
 
   examples(
     program

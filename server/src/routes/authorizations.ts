@@ -17,6 +17,7 @@ import {
   type AuthorizationAnswerDocument,
   type RightName,
 } from "../../../sdk/src";
+import { alertWorkMatches } from "../alerts";
 import { recordAudit } from "../audit";
 import type { GatewayContext, GatewayModule } from "../gateway";
 import type { HostedMember } from "../keystore";
@@ -178,6 +179,7 @@ export const authorizationsModule: GatewayModule = (ctx) => {
       const { jws, kid } = await signAsMember(ctx, member, (o) => signAuthorizationAnswer(document, o));
       const digest = authorizationAnswerDigest(jws);
       recordAudit(ctx, req, "authorized", `${answers.length} upload question(s), answer ${digest}`);
+      alertWorkMatches(ctx, document, digest);
       return { status: 200, body: { ...document, jws, kid, digest } };
     },
   });
