@@ -56,6 +56,9 @@ const config: HardhatUserConfig = {
   },
   mocha: {
     timeout: 120_000,
+    // `npm test` runs the test files in parallel (`hardhat test --parallel`): two workers keep two cores busy, as many
+    // tests wait on the chain, gateway and browser processes they start. CROSSPROOF_TEST_JOBS sets another number.
+    jobs: Number(process.env.CROSSPROOF_TEST_JOBS ?? 2),
   },
   gasReporter: {
     enabled: false,
