@@ -17,7 +17,7 @@
  * the chain directly. Gateway and bare endpoints run in one child process (same event loop, same Node flags); the
  * load generator runs in this process.
  *
- *   BENCH_QUICK=1         2 s per run, 1 round (CI smoke); full mode: 10 s per run, 3 rounds
+ *   BENCH_QUICK=1         2 s per run, 1 round (CI smoke); full mode: 5 s per run, 3 rounds
  *   BENCH_CONNECTIONS     concurrent connections (default 10)
  *   BENCH_GATEWAY_ONLY    some queries only, e.g. publicProbe,verify (profiling)
  *   BENCH_PROFILE         a folder: the server process writes a V8 CPU profile there
@@ -53,7 +53,7 @@ import { runDemo } from "./lib/demo";
 import { quickMode, ratioOf, record } from "./lib/bench-results";
 
 const QUICK = quickMode();
-const SECONDS = QUICK ? 2 : 10;
+const SECONDS = QUICK ? 2 : 5;
 const ROUNDS = QUICK ? 1 : 3;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const PASSWORD = "benchmark keystore password";
