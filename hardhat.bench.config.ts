@@ -29,7 +29,7 @@ const bench: HardhatUserConfig = {
     ...config.networks,
     hardhat: {
       hardfork: HARDFORK,
-      // A 10,000-attestation multiAttest needs about a billion gas in one transaction.
+      // A 10,000-attestation multiAttest needs 1.76 billion gas in one transaction.
       blockGasLimit: 4_000_000_000,
       allowUnlimitedContractSize: false,
     },

@@ -16,6 +16,7 @@ import os, { tmpdir } from "node:os";
 import path from "node:path";
 import {
   describeMachine,
+  formatAs,
   formatMarkdown,
   parseRows,
   quickMode,
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
       results: rows,
     };
     mkdirSync(outDir, { recursive: true });
-    writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(jsonFile, await formatAs(JSON.stringify(results, null, 2), jsonFile));
     const table = await formatMarkdown(resultsTable(results), mdFile);
     writeFileSync(mdFile, table);
     if (!quick) {

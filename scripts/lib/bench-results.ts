@@ -160,9 +160,14 @@ export function resultsTable(results: Pick<BenchResults, "mode" | "machine" | "f
 
 /** Markdown formatted as the repository's `prettier --check` wants it. */
 export async function formatMarkdown(markdown: string, filepath = "README.md"): Promise<string> {
+  return formatAs(markdown, filepath, "markdown");
+}
+
+/** Text formatted as the repository's `prettier --check` wants it, with the parser `prettier` infers for the file. */
+export async function formatAs(text: string, filepath: string, parser?: string): Promise<string> {
   const prettier = await import("prettier");
   const options = (await prettier.resolveConfig(filepath)) ?? {};
-  return prettier.format(markdown, { ...options, filepath, parser: "markdown" });
+  return prettier.format(text, { ...options, filepath, ...(parser === undefined ? {} : { parser }) });
 }
 
 export const README_BEGIN = "<!-- bench:begin (written by npm run bench; edit scripts/lib/bench-results.ts) -->";
