@@ -5,6 +5,7 @@ import path from "node:path";
 import {
   README_BEGIN,
   README_END,
+  formatAs,
   formatMarkdown,
   formatNumber,
   parseRows,
@@ -100,6 +101,12 @@ describe("benchmarks: the results writer and the README table", () => {
     expect(md).to.contain("2 × Test CPU");
     // Already formatted as prettier --check wants it.
     expect(await formatMarkdown(md)).to.equal(md);
+  });
+
+  it("writes results.json as prettier formats JSON (so that the repository's format check passes)", async () => {
+    const json = await formatAs(JSON.stringify({ load: [1, 2], rows: [] }, null, 2), "bench/results.json");
+    // Prettier keeps the objects broken as written and joins short arrays (what JSON.stringify alone does not).
+    expect(json).to.equal('{\n  "load": [1, 2],\n  "rows": []\n}\n');
   });
 
   it("replaces only the text between the README's markers, and refuses a README without them", () => {
