@@ -41,6 +41,22 @@ const PIECES: Piece[] = [
   { name: "sdk", command: tsNode("scripts/bench-sdk.ts") },
   { name: "gateway", command: tsNode("scripts/bench-gateway.ts") },
   { name: "throughput", command: tsNode("scripts/bench-throughput.ts") },
+  {
+    name: "relayer",
+    command: tsNode("scripts/bench-relayer.ts"),
+    quickEnv: { BENCH_ANCHORS: "100", BENCH_ROUNDS: "1", BENCH_LATENCY: "10" },
+  },
+  // These two print their own tables only (no rows in bench/results.json).
+  {
+    name: "start",
+    command: tsNode("scripts/bench-start.ts"),
+    quickEnv: { BENCH_START_ROUNDS: "1", BENCH_START_ANCHORS: "" },
+  },
+  {
+    name: "authorizations",
+    command: tsNode("scripts/bench-authorizations.ts"),
+    quickEnv: { BENCH_SINGLE: "30", BENCH_BATCHES: "2", BENCH_SIZES: "100" },
+  },
 ];
 
 function parseOnly(argv: readonly string[]): string[] | undefined {

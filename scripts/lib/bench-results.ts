@@ -123,6 +123,7 @@ export const GROUP_TITLES: Record<string, string> = {
   sdk: "SDK against the machine (same bytes, same chunking, same run)",
   gateway: "Gateway against bare Express 5 (autocannon on loopback, same run)",
   throughput: "Throughput to the chain (embedded Anvil, automine)",
+  relayer: "The SDK's relayer against raw sends (embedded Anvil, a fresh chain per run)",
 };
 
 /**
