@@ -4,6 +4,7 @@
  *   npm run bench                      full mode: the README's figures (tens of minutes; run it under `nice -n 10`)
  *   npm run bench -- --quick           quick mode: small sizes, a smoke run for CI (a few minutes)
  *   npm run bench -- --only gas,sdk    some pieces only; the other pieces' rows are kept from the last results file
+ *   npm run bench -- --render          only rewrites bench/results.md and the README's table from bench/results.json
  *
  * Each piece runs as its own process (the gas piece under Hardhat with hardhat.bench.config.ts), in the mode given
  * by BENCH_QUICK, and appends its rows to BENCH_RESULTS_FILE. Full mode writes bench/results.json,
@@ -23,6 +24,7 @@ import {
   replaceBetweenMarkers,
   resultsTable,
   type BenchResults,
+  type BenchRun,
 } from "./lib/bench-results";
 
 const root = path.resolve(__dirname, "..");
@@ -70,6 +72,17 @@ function parseOnly(argv: readonly string[]): string[] | undefined {
   return names;
 }
 
+/** Writes the Markdown table, and with `readme` the README's table between its markers. */
+async function render(results: BenchResults, mdFile: string, readme: boolean): Promise<void> {
+  const table = await formatMarkdown(resultsTable(results), mdFile);
+  writeFileSync(mdFile, table);
+  if (readme) {
+    const readmeFile = path.join(root, "README.md");
+    const text = replaceBetweenMarkers(readFileSync(readmeFile, "utf8"), table);
+    writeFileSync(readmeFile, await formatMarkdown(text, readmeFile));
+  }
+}
+
 async function main(): Promise<void> {
   const quick = quickMode();
   const only = parseOnly(process.argv);
@@ -77,6 +90,10 @@ async function main(): Promise<void> {
   const outDir = path.join(root, "bench");
   const jsonFile = path.join(outDir, quick ? "results.quick.json" : "results.json");
   const mdFile = path.join(outDir, quick ? "results.quick.md" : "results.md");
+  if (process.argv.includes("--render")) {
+    await render(JSON.parse(readFileSync(jsonFile, "utf8")) as BenchResults, mdFile, !quick);
+    return;
+  }
   const pieces = PIECES.filter((p) => only === undefined || only.includes(p.name));
   const startedAt = new Date().toISOString();
   const loadAtStart = os.loadavg()[0]!;
@@ -108,29 +125,40 @@ async function main(): Promise<void> {
       }
     }
     let rows = existsSync(rowsFile) ? parseRows(readFileSync(rowsFile, "utf8")) : [];
+    const machine = describeMachine(loadAtStart);
+    const finishedAt = new Date().toISOString();
+    let runs: BenchRun[] = [{ pieces: pieces.map((p) => p.name), startedAt, finishedAt, load: machine.load }];
     if (only !== undefined && existsSync(jsonFile)) {
-      // Keep the other pieces' rows from the last run (their groups are the pieces' names).
+      // Keep the other pieces' rows (their groups are the pieces' names), runs and failures from the last file.
       const last = JSON.parse(readFileSync(jsonFile, "utf8")) as BenchResults;
       rows = [...last.results.filter((r) => !only.includes(r.group)), ...rows];
+      const lastRuns = last.runs ?? [
+        {
+          pieces: [...new Set(last.results.map((r) => r.group))],
+          startedAt: last.startedAt,
+          finishedAt: last.finishedAt,
+          load: last.machine.load,
+        },
+      ];
+      const kept = lastRuns
+        .map((r) => ({ ...r, pieces: r.pieces.filter((p) => !only.includes(p)) }))
+        .filter((r) => r.pieces.length > 0);
+      runs = [...kept, ...runs];
+      failures.unshift(...last.failures.filter((f) => !only.includes(f.piece)));
     }
     const results: BenchResults = {
       format: "crossproof.bench/1",
       mode,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      machine: describeMachine(loadAtStart),
+      startedAt: runs[0]!.startedAt,
+      finishedAt,
+      machine,
+      runs,
       failures,
       results: rows,
     };
     mkdirSync(outDir, { recursive: true });
     writeFileSync(jsonFile, await formatAs(JSON.stringify(results, null, 2), jsonFile));
-    const table = await formatMarkdown(resultsTable(results), mdFile);
-    writeFileSync(mdFile, table);
-    if (!quick) {
-      const readmeFile = path.join(root, "README.md");
-      const readme = replaceBetweenMarkers(readFileSync(readmeFile, "utf8"), table);
-      writeFileSync(readmeFile, await formatMarkdown(readme, readmeFile));
-    }
+    await render(results, mdFile, !quick);
     console.log(
       `\nbench: ${rows.length} figures in ${path.relative(root, jsonFile)} and ${path.relative(root, mdFile)}`,
     );

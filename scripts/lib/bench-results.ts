@@ -94,12 +94,23 @@ export function describeMachine(loadAtStart: number): Machine {
   };
 }
 
+/** One run of some pieces (`--only` keeps the other pieces' rows, and their runs, from the last results file). */
+export interface BenchRun {
+  pieces: string[];
+  startedAt: string;
+  finishedAt: string;
+  /** The 1-minute load average at the start and at the end of the run. */
+  load: [number, number];
+}
+
 export interface BenchResults {
   format: "crossproof.bench/1";
   mode: "quick" | "full";
   startedAt: string;
   finishedAt: string;
   machine: Machine;
+  /** The runs the rows come from, oldest first. */
+  runs: BenchRun[];
   /** Pieces that failed, with their error (their rows are missing). */
   failures: { piece: string; error: string }[];
   results: BenchRow[];
@@ -130,16 +141,22 @@ export const GROUP_TITLES: Record<string, string> = {
  * The Markdown the README quotes: per group a heading line and a table (metric, value, baseline, ratio, target, what
  * limits it). Prettier's Markdown formatting is applied by the caller ({@link formatMarkdown}).
  */
-export function resultsTable(results: Pick<BenchResults, "mode" | "machine" | "failures" | "results">): string {
+export function resultsTable(
+  results: Pick<BenchResults, "mode" | "machine" | "runs" | "failures" | "results">,
+): string {
   const groups = [...new Set([...Object.keys(GROUP_TITLES), ...results.results.map((r) => r.group)])].filter((g) =>
     results.results.some((r) => r.group === g),
   );
   const m = results.machine;
+  const runs = results.runs.map(
+    (r) =>
+      `${r.pieces.join(", ")} on ${r.startedAt.slice(0, 16).replace("T", " ")} UTC (load average ` +
+      `${r.load[0].toFixed(1)} at the start, ${r.load[1].toFixed(1)} at the end)`,
+  );
   const out: string[] = [
     `Measured by \`npm run bench${results.mode === "quick" ? " -- --quick" : ""}\` (${results.mode} mode) on ${m.cores} × ${m.cpu}, ` +
-      `${m.memoryGiB} GiB, Node ${m.node}, ${m.os}; load average ${m.load[0].toFixed(1)} at the start, ` +
-      `${m.load[1].toFixed(1)} at the end. Ratio: the figure against its baseline from the same run, ≥ 1 means as ` +
-      "good as the baseline or better (for costs, baseline ÷ figure).",
+      `${m.memoryGiB} GiB, Node ${m.node}, ${m.os}: ${runs.join("; ")}. Ratio: the figure against its baseline ` +
+      "from the same run, ≥ 1 means as good as the baseline or better (for costs, baseline ÷ figure).",
   ];
   for (const g of groups) {
     out.push("", `**${GROUP_TITLES[g] ?? g}**`, "");

@@ -87,6 +87,20 @@ describe("benchmarks: the results writer and the README table", () => {
       resultsTable({
         mode: "full",
         machine,
+        runs: [
+          {
+            pieces: ["gas"],
+            startedAt: "2026-11-29T18:30:23.000Z",
+            finishedAt: "2026-11-29T18:35:00.000Z",
+            load: [18.3, 19],
+          },
+          {
+            pieces: ["gateway"],
+            startedAt: "2026-11-29T19:10:00.000Z",
+            finishedAt: "2026-11-29T19:15:00.000Z",
+            load: [2, 3],
+          },
+        ],
         failures: [{ piece: "sdk", error: "exit 1" }],
         results: [rateRow, gasRow],
       }),
@@ -99,6 +113,9 @@ describe("benchmarks: the results writer and the README table", () => {
     expect(md).to.match(/\| +0\.30 \| ratio ≥ 0\.5: \*\*missed\*\* \|/);
     expect(md).to.contain("Not measured in this run: sdk failed (exit 1).");
     expect(md).to.contain("2 × Test CPU");
+    // Each run the rows come from, with its time and load (rows kept by --only come from an earlier run).
+    expect(md).to.contain("gas on 2026-11-29 18:30 UTC (load average 18.3 at the start, 19.0 at the end)");
+    expect(md).to.contain("gateway on 2026-11-29 19:10 UTC (load average 2.0 at the start, 3.0 at the end)");
     // Already formatted as prettier --check wants it.
     expect(await formatMarkdown(md)).to.equal(md);
   });
