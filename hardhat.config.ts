@@ -10,12 +10,20 @@ import "@nomicfoundation/hardhat-toolbox";
  * https://hardhat.org/hardhat-runner/docs/other-guides/using-custom-solc
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const SOLC_VERSION: string = require("solc/package.json").version;
+export const SOLC_VERSION: string = require("solc/package.json").version;
+
+/**
+ * Each compiler version the project uses, and the npm package that holds its soljson: ours, and 0.8.29 (an npm alias
+ * of `solc`) for the Ethereum Attestation Service's sources, which pin it and which only the gas benchmark compiles
+ * (hardhat.bench.config.ts).
+ */
+const SOLC_PACKAGES: Record<string, string> = { [SOLC_VERSION]: "solc", "0.8.29": "solc-0.8.29" };
 
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) => {
-  if (args.solcVersion === SOLC_VERSION) {
+  const pkg = SOLC_PACKAGES[args.solcVersion];
+  if (pkg !== undefined) {
     return {
-      compilerPath: path.join(path.dirname(require.resolve("solc/package.json")), "soljson.js"),
+      compilerPath: path.join(path.dirname(require.resolve(`${pkg}/package.json`)), "soljson.js"),
       isSolcJs: true,
       version: args.solcVersion,
       longVersion: args.solcVersion,
@@ -25,7 +33,7 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
 });
 
 /** The EVM version that the reference consortium chain (Hyperledger Besu, QBFT) runs. */
-const HARDFORK = "cancun";
+export const HARDFORK = "cancun";
 
 const config: HardhatUserConfig = {
   solidity: {

@@ -40,6 +40,7 @@ import {
   LicenseRegistry__factory,
   RecognitionAgreements__factory,
 } from "../../sdk/src/typechain";
+import type Database from "better-sqlite3";
 import { migrate, type Db } from "./db";
 import type { GatewayModule } from "./gateway";
 import { enumName } from "./names";
@@ -546,6 +547,17 @@ export class Indexer {
   #running: Promise<IndexerStatus> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** The read queries' statements, prepared once per SQL text: a request pays for the query, not its compilation. */
+  readonly #statements = new Map<string, Database.Statement>();
+
+  #statement(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
 
   constructor(p: IndexerParameters) {
     this.#db = p.db;
@@ -676,13 +688,11 @@ export class Indexer {
     const where = given.map(([column]) => `${column} = ?`);
     const args = given.map(([, value]) => value);
     return (
-      this.#db
-        .prepare(
-          `SELECT record_id, content_hash, member_id, contract, block, tx, ${STATUS_OF("idx_anchors")} AS status
+      this.#statement(
+        `SELECT record_id, content_hash, member_id, contract, block, tx, ${STATUS_OF("idx_anchors")} AS status
            FROM idx_anchors ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
            ORDER BY block, log_index LIMIT ? OFFSET ?`,
-        )
-        .all(...args, page.limit ?? -1, page.offset ?? 0) as AnchorRow[]
+      ).all(...args, page.limit ?? -1, page.offset ?? 0) as AnchorRow[]
     ).map(anchorOf);
   }
 
@@ -693,32 +703,28 @@ export class Indexer {
    */
   publicAnchors(contentHash: string): IndexedAnchor[] {
     return (
-      this.#db
-        .prepare(
-          `SELECT a.record_id, a.content_hash, a.member_id, a.contract, a.block, a.tx, ${STATUS_OF("a")} AS status
+      this.#statement(
+        `SELECT a.record_id, a.content_hash, a.member_id, a.contract, a.block, a.tx, ${STATUS_OF("a")} AS status
            FROM idx_anchors a
            WHERE a.content_hash = ? AND EXISTS (SELECT 1 FROM idx_custody c WHERE c.contract = a.contract
              AND c.record_id = a.record_id AND c.event_type = 'Disclosed' AND c.counterparty = 0
              AND c.actor = a.member_id)
            ORDER BY a.block, a.log_index`,
-        )
-        .all(contentHash.toLowerCase()) as AnchorRow[]
+      ).all(contentHash.toLowerCase()) as AnchorRow[]
     ).map(anchorOf);
   }
 
   /** Batches of a member (or the one batch asked), oldest first. */
   batches(f: { batchId?: string; memberId?: number }): { batchId: string; registry: string }[] {
-    const rows = this.#db
-      .prepare(
-        `SELECT batch_id, contract FROM idx_batches WHERE (? IS NULL OR batch_id = ?) AND (? IS NULL OR member_id = ?)
+    const rows = this.#statement(
+      `SELECT batch_id, contract FROM idx_batches WHERE (? IS NULL OR batch_id = ?) AND (? IS NULL OR member_id = ?)
          ORDER BY block, log_index`,
-      )
-      .all(
-        f.batchId?.toLowerCase() ?? null,
-        f.batchId?.toLowerCase() ?? null,
-        f.memberId ?? null,
-        f.memberId ?? null,
-      ) as {
+    ).all(
+      f.batchId?.toLowerCase() ?? null,
+      f.batchId?.toLowerCase() ?? null,
+      f.memberId ?? null,
+      f.memberId ?? null,
+    ) as {
       batch_id: string;
       contract: string;
     }[];
@@ -728,12 +734,10 @@ export class Indexer {
   /** Every endorsement event of a record, oldest first (a member's later one replaces its earlier one on chain). */
   endorsements(recordId: string, registry: string): IndexedEndorsement[] {
     return (
-      this.#db
-        .prepare(
-          `SELECT member_id, agreement_id, verdict, report_hash, block, tx FROM idx_endorsements
+      this.#statement(
+        `SELECT member_id, agreement_id, verdict, report_hash, block, tx FROM idx_endorsements
            WHERE record_id = ? AND contract = ? ORDER BY block, log_index`,
-        )
-        .all(recordId.toLowerCase(), registry.toLowerCase()) as {
+      ).all(recordId.toLowerCase(), registry.toLowerCase()) as {
         member_id: number;
         agreement_id: number;
         verdict: string;
@@ -755,12 +759,10 @@ export class Indexer {
   licences(f: { workId?: string; party?: string }): string[] {
     const party = f.party?.toLowerCase() ?? null;
     return (
-      this.#db
-        .prepare(
-          `SELECT licence_id FROM idx_licences WHERE (? IS NULL OR work_id = ?)
+      this.#statement(
+        `SELECT licence_id FROM idx_licences WHERE (? IS NULL OR work_id = ?)
            AND (? IS NULL OR licensor = ? OR licensee = ?) ORDER BY block, log_index`,
-        )
-        .all(f.workId?.toLowerCase() ?? null, f.workId?.toLowerCase() ?? null, party, party, party) as {
+      ).all(f.workId?.toLowerCase() ?? null, f.workId?.toLowerCase() ?? null, party, party, party) as {
         licence_id: string;
       }[]
     ).map((r) => r.licence_id);
@@ -772,11 +774,9 @@ export class Indexer {
    */
   licencesOf(workId: string, licensee: string): string[] {
     return (
-      this.#db
-        .prepare(
-          `SELECT licence_id FROM idx_licences WHERE work_id = ? AND licensee = ? ORDER BY block DESC, log_index DESC`,
-        )
-        .all(workId.toLowerCase(), licensee.toLowerCase()) as { licence_id: string }[]
+      this.#statement(
+        `SELECT licence_id FROM idx_licences WHERE work_id = ? AND licensee = ? ORDER BY block DESC, log_index DESC`,
+      ).all(workId.toLowerCase(), licensee.toLowerCase()) as { licence_id: string }[]
     ).map((r) => r.licence_id);
   }
 
@@ -786,12 +786,10 @@ export class Indexer {
     accountHash?: string,
   ): { accountHash: string; licensee: string; event: "Linked" | "Unlinked"; signedBy: string; blockNumber: number }[] {
     return (
-      this.#db
-        .prepare(
-          `SELECT account_hash, licensee, event, signed_by, block FROM idx_account_links
+      this.#statement(
+        `SELECT account_hash, licensee, event, signed_by, block FROM idx_account_links
            WHERE platform = ? AND (? IS NULL OR account_hash = ?) ORDER BY block, log_index`,
-        )
-        .all(platform, accountHash?.toLowerCase() ?? null, accountHash?.toLowerCase() ?? null) as {
+      ).all(platform, accountHash?.toLowerCase() ?? null, accountHash?.toLowerCase() ?? null) as {
         account_hash: string;
         licensee: string;
         event: "Linked" | "Unlinked";
@@ -811,46 +809,40 @@ export class Indexer {
   works(f: { holder?: string }): string[] {
     const holder = f.holder?.toLowerCase() ?? null;
     return (
-      this.#db
-        .prepare(
-          `SELECT work_id FROM idx_works WHERE ? IS NULL OR rights_holder = ?
+      this.#statement(
+        `SELECT work_id FROM idx_works WHERE ? IS NULL OR rights_holder = ?
              OR work_id IN (SELECT work_id FROM idx_work_holders WHERE to_holder = ?)
            ORDER BY block, log_index`,
-        )
-        .all(holder, holder, holder) as { work_id: string }[]
+      ).all(holder, holder, holder) as { work_id: string }[]
     ).map((r) => r.work_id);
   }
 
   /** A member's assistance requests as requester and/or addressee, oldest first; `answered`: only those answered. */
   assistanceRequests(memberId: number, role: "requester" | "addressee" | "any", o: { answered?: boolean } = {}) {
     return (
-      this.#db
-        .prepare(
-          `SELECT request_id FROM idx_assistance r WHERE (
+      this.#statement(
+        `SELECT request_id FROM idx_assistance r WHERE (
              (? AND requester = ?) OR (? AND addressee = ?))
            AND (NOT ? OR EXISTS (SELECT 1 FROM idx_assistance_events e WHERE e.request_id = r.request_id
              AND e.contract = r.contract AND e.event = 'Answered'))
            ORDER BY block, log_index`,
-        )
-        .all(
-          role !== "addressee" ? 1 : 0,
-          memberId,
-          role !== "requester" ? 1 : 0,
-          memberId,
-          o.answered === true ? 1 : 0,
-        ) as { request_id: string }[]
+      ).all(
+        role !== "addressee" ? 1 : 0,
+        memberId,
+        role !== "requester" ? 1 : 0,
+        memberId,
+        o.answered === true ? 1 : 0,
+      ) as { request_id: string }[]
     ).map((r) => r.request_id);
   }
 
   /** What happened to a request after it was issued, oldest first. */
   assistanceEvents(requestId: string): IndexedAssistanceEvent[] {
     return (
-      this.#db
-        .prepare(
-          `SELECT event, state, late, retention_until, block, tx FROM idx_assistance_events WHERE request_id = ?
+      this.#statement(
+        `SELECT event, state, late, retention_until, block, tx FROM idx_assistance_events WHERE request_id = ?
            ORDER BY block, log_index`,
-        )
-        .all(requestId.toLowerCase()) as {
+      ).all(requestId.toLowerCase()) as {
         event: string;
         state: string | null;
         late: number | null;
@@ -871,11 +863,9 @@ export class Indexer {
   /** Every signing key a member was ever given, in the order they were added. */
   signingKeys(memberId: number): string[] {
     return (
-      this.#db
-        .prepare(
-          "SELECT DISTINCT key FROM idx_key_events WHERE member_id = ? AND event = 'Added' ORDER BY block, log_index",
-        )
-        .all(memberId) as { key: string }[]
+      this.#statement(
+        "SELECT DISTINCT key FROM idx_key_events WHERE member_id = ? AND event = 'Added' ORDER BY block, log_index",
+      ).all(memberId) as { key: string }[]
     ).map((r) => r.key);
   }
 
