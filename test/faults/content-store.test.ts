@@ -164,6 +164,39 @@ describe("fault: the content store unavailable or full (real chain, full gateway
     }
   });
 
+  it("a chain that does not answer: the upload fails before anything is stored (no block, no record), stored when tried again", async function () {
+    const proxy = await startRpcProxy(chain.anvil.url);
+    const store = path.join(work, "chain-down-store");
+    const dataDir = path.join(work, "chain-down-gateway");
+    mkdirSync(dataDir, { recursive: true });
+    const gw = await startTestGateway(chain, gatewayModules, {
+      dataDir,
+      deploymentFile: chain.deploymentFile,
+      rpcUrl: proxy.url,
+      contentStore: store,
+      uploadLimit: "20000000",
+      rateLimit: "100000",
+    });
+    try {
+      const token = (await memberTokens(gw.ctx.sessions))[0]!;
+      const p = await sealed(50_000);
+      await proxy.down();
+      const res = await upload(gw, token, p.form());
+      const problem = (await res.json()) as Problem;
+      expect(res.status, JSON.stringify(problem)).to.equal(503);
+      expect(problem.type).to.equal("urn:crossproof:problem:chain-unavailable");
+      expect(filesUnder(store)).to.deep.equal([]);
+      expect(records(gw)).to.deep.equal({ retained: [], audited: [] });
+      await proxy.up();
+      const again = await upload(gw, token, p.form());
+      expect(again.status).to.equal(201);
+      expect(records(gw)).to.deep.equal({ retained: [p.cid], audited: [p.cid] });
+    } finally {
+      await gw.close();
+      await proxy.close();
+    }
+  });
+
   it("a disk that fills up while a package is imported: a clear problem, no block and no record left; a smaller one fits after", async function () {
     const mount = path.join(work, "small-disk");
     mkdirSync(mount);
