@@ -4,9 +4,9 @@
  * bench/load-results.json and fails (exit 1) if any request errored or any accepted submission was not confirmed
  * exactly once.
  *
- *   BENCH_SUBMISSIONS              signed anchors submitted, each once (default 2000)
+ *   BENCH_SUBMISSIONS              signed anchors submitted, each once (default 1000)
  *   BENCH_SUBMISSION_CONNECTIONS   concurrent connections sending them (default 16)
- *   BENCH_VERIFICATION_SECONDS     seconds of verifications, sent meanwhile (default 30)
+ *   BENCH_VERIFICATION_SECONDS     least seconds of verifications, sent while the submissions are (default 10)
  *   BENCH_VERIFICATION_CONNECTIONS concurrent connections sending them (default 8)
  *   BENCH_OUT                      where to write the results (default bench/load-results.json)
  */
@@ -23,9 +23,9 @@ const num = (name: string, fallback: number) => {
 async function main(): Promise<void> {
   const out = path.resolve(process.env.BENCH_OUT ?? path.join(__dirname, "..", "bench", "load-results.json"));
   const result = await runLoadBench({
-    submissions: num("BENCH_SUBMISSIONS", 2000),
+    submissions: num("BENCH_SUBMISSIONS", 1000),
     submissionConnections: num("BENCH_SUBMISSION_CONNECTIONS", 16),
-    verificationSeconds: num("BENCH_VERIFICATION_SECONDS", 30),
+    verificationSeconds: num("BENCH_VERIFICATION_SECONDS", 10),
     verificationConnections: num("BENCH_VERIFICATION_CONNECTIONS", 8),
     log: (line) => console.log(`  ${line}`),
   });
@@ -40,7 +40,7 @@ Gateway under load — ${result.machine.cpus} × ${result.machine.cpuModel}, loa
                 ${s.perSecond}/s accepted; p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, max ${s.maxMs} ms; errors ${s.errors}, timeouts ${s.timeouts}, other statuses ${s.unexpectedStatus}
                 all confirmed ${s.drainSeconds} s after the first (${s.confirmedPerSecond}/s, ${s.blocks} blocks, ${s.relayerTransactions} relayer transactions)
   verifications ${v.requests} answered, ${v.perSecond}/s; p50 ${v.p50Ms} ms, p99 ${v.p99Ms} ms, max ${v.maxMs} ms; errors ${v.errors}, timeouts ${v.timeouts}, other statuses ${v.unexpectedStatus}
-  memory (RSS)  ${m.rssStartMiB} MiB at the start, ${m.rssEndOfLoadMiB} MiB at the end of the load, ${m.rssAfterDrainMiB} MiB drained, peak ${m.rssPeakMiB} MiB
+  memory (RSS)  ${m.rssStartMiB} MiB at the start, ${m.rssEndOfLoadMiB} MiB at the end of the load, ${m.rssAfterDrainMiB} MiB drained, peak ${m.rssPeakMiB} MiB; at each quarter ${m.rssEachQuarterMiB.join(" ")} MiB
   cpu           gateway ${result.cpu.gatewaySeconds} s (${result.cpu.gatewayShareOfOneCore} of a core), chain ${result.cpu.chainSeconds} s (${result.cpu.chainShareOfOneCore} of a core)
   limits        signature recovery ${result.limits.signatureRecoveryMs} ms, SQLite commit (synchronous FULL) ${result.limits.sqliteCommitMs} ms
   written to ${path.relative(process.cwd(), out)}`);

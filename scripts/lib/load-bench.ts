@@ -50,7 +50,7 @@ export interface LoadBenchOptions {
   submissions: number;
   /** Concurrent connections sending submissions. */
   submissionConnections: number;
-  /** Seconds of verifications (they run while the submissions are sent). */
+  /** Least seconds of verifications (they run while the submissions are sent, and at least this long). */
   verificationSeconds: number;
   /** Concurrent connections sending verifications. */
   verificationConnections: number;
@@ -89,7 +89,14 @@ export interface LoadBenchResult {
   };
   /** `aloneMs`: the median latency of one verification at a time, before the load. */
   verifications: LatencySummary & { aloneMs: number };
-  memory: { rssStartMiB: number; rssEndOfLoadMiB: number; rssAfterDrainMiB: number; rssPeakMiB: number };
+  /** RSS of the gateway process; `rssEachQuarterMiB`: at the start and after each quarter of the submissions. */
+  memory: {
+    rssStartMiB: number;
+    rssEndOfLoadMiB: number;
+    rssAfterDrainMiB: number;
+    rssPeakMiB: number;
+    rssEachQuarterMiB: number[];
+  };
   cpu: { gatewaySeconds: number; gatewayShareOfOneCore: number; chainSeconds: number; chainShareOfOneCore: number };
   limits: {
     signatureRecoveryMs: number;
@@ -327,6 +334,7 @@ export async function runLoadBench(o: LoadBenchOptions): Promise<LoadBenchResult
 
     // The load: submissions (each pre-signed request once) and verifications, at the same time.
     const accepted: string[] = [];
+    const rssByQuarter: number[] = [];
     const submissionStatuses = new Map<number, number>();
     const verificationStatuses = new Map<number, number>();
     let next = 0;
@@ -352,6 +360,7 @@ export async function runLoadBench(o: LoadBenchOptions): Promise<LoadBenchResult
           onResponse: (status, body) => {
             count(submissionStatuses, status);
             if (status === 202) accepted.push((JSON.parse(body) as { id: string }).id);
+            if (accepted.length % Math.max(1, Math.floor(anchors.length / 4)) === 0) rssByQuarter.push(rssMiB(pid));
           },
         },
       ],
@@ -359,11 +368,13 @@ export async function runLoadBench(o: LoadBenchOptions): Promise<LoadBenchResult
       submissionsSeconds = (performance.now() - t0) / 1000;
       return r;
     });
+    // Verifications for as long as the submissions are sent, and at least `verificationSeconds`.
+    // The run is a thenable with stop() (autocannon returns its instance, a thenable, when given no callback).
     const verifying = autocannon({
       url: `${url}/v1/verifications`,
       method: "POST",
       connections: o.verificationConnections,
-      duration: o.verificationSeconds,
+      duration: 3600,
       timeout: 60,
       requests: [
         {
@@ -374,7 +385,9 @@ export async function runLoadBench(o: LoadBenchOptions): Promise<LoadBenchResult
           onResponse: (status) => void count(verificationStatuses, status),
         },
       ],
-    });
+    }) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
+    const minimum = new Promise((r) => setTimeout(r, o.verificationSeconds * 1000));
+    void Promise.all([submitting, minimum]).then(() => verifying.stop());
     const [subs, verifs] = await Promise.all([submitting, verifying]);
     const loadSeconds = (performance.now() - t0) / 1000;
     const rssEndOfLoad = rssMiB(pid);
@@ -454,6 +467,7 @@ export async function runLoadBench(o: LoadBenchOptions): Promise<LoadBenchResult
         rssEndOfLoadMiB: round(rssEndOfLoad),
         rssAfterDrainMiB: round(rssAfterDrain),
         rssPeakMiB: round(rssPeak),
+        rssEachQuarterMiB: [rssStart, ...rssByQuarter].map((x) => round(x)),
       },
       cpu: {
         gatewaySeconds: round(gatewaySeconds, 2),
