@@ -41,6 +41,7 @@ Gateway under load — ${result.machine.cpus} × ${result.machine.cpuModel}, loa
                 all confirmed ${s.drainSeconds} s after the first (${s.confirmedPerSecond}/s, ${s.blocks} blocks, ${s.relayerTransactions} relayer transactions)
   verifications ${v.requests} answered, ${v.perSecond}/s; p50 ${v.p50Ms} ms, p99 ${v.p99Ms} ms, max ${v.maxMs} ms; errors ${v.errors}, timeouts ${v.timeouts}, other statuses ${v.unexpectedStatus}
   memory (RSS)  ${m.rssStartMiB} MiB at the start, ${m.rssEndOfLoadMiB} MiB at the end of the load, ${m.rssAfterDrainMiB} MiB drained, peak ${m.rssPeakMiB} MiB; at each quarter ${m.rssEachQuarterMiB.join(" ")} MiB
+                V8 heap in use ${m.heapUsedStartMiB} MiB at the start, peak ${m.heapUsedPeakMiB} MiB, ${m.heapUsedIdleAfterMiB} MiB idle after
   cpu           gateway ${result.cpu.gatewaySeconds} s (${result.cpu.gatewayShareOfOneCore} of a core), chain ${result.cpu.chainSeconds} s (${result.cpu.chainShareOfOneCore} of a core)
   limits        signature recovery ${result.limits.signatureRecoveryMs} ms, SQLite commit (synchronous FULL) ${result.limits.sqliteCommitMs} ms
   written to ${path.relative(process.cwd(), out)}`);

@@ -96,6 +96,10 @@ export interface LoadBenchResult {
     rssAfterDrainMiB: number;
     rssPeakMiB: number;
     rssEachQuarterMiB: number[];
+    /** The V8 heap in use: before the load, its peak, and the least over 8 s idle after the drain. */
+    heapUsedStartMiB: number;
+    heapUsedPeakMiB: number;
+    heapUsedIdleAfterMiB: number;
   };
   cpu: { gatewaySeconds: number; gatewayShareOfOneCore: number; chainSeconds: number; chainShareOfOneCore: number };
   limits: {
@@ -120,6 +124,17 @@ function cpuSeconds(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
     return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The gateway's V8 heap in use in MiB, from its Prometheus metrics (NaN when it does not answer). */
+async function heapUsedMiB(url: string): Promise<number> {
+  try {
+    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    const m = /^crossproof_gateway_nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+    return m === null ? NaN : Number(m[1]) / 2 ** 20;
   } catch {
     return NaN;
   }
@@ -327,6 +342,15 @@ export async function runLoadBench(o: LoadBenchOptions): Promise<LoadBenchResult
     let rssPeak = rssStart;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(pid))), 250);
     cleanups.push(() => clearInterval(sampler));
+    // The V8 heap in use (the gateway's own /metrics), every second: what the program holds, unlike RSS, which keeps
+    // what the heap once grew to.
+    const heapStart = await heapUsedMiB(url);
+    const heapSamples: number[] = [];
+    const heapSampler = setInterval(
+      () => void heapUsedMiB(url).then((h) => Number.isFinite(h) && heapSamples.push(h)),
+      1000,
+    );
+    cleanups.push(() => clearInterval(heapSampler));
     const cpu0 = { gateway: cpuSeconds(pid), chain: cpuSeconds(anvil.process.pid!) };
     const block0 = await provider.getBlockNumber();
     const relayer = devAccount(9, provider).address;
@@ -413,6 +437,13 @@ export async function runLoadBench(o: LoadBenchOptions): Promise<LoadBenchResult
     }
     const drainSeconds = (performance.now() - t0) / 1000;
     clearInterval(sampler);
+    clearInterval(heapSampler);
+    // After the drain, idle: the least heap in use over a few seconds (between collections).
+    const idleHeap: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      idleHeap.push(await heapUsedMiB(url));
+    }
     const rssAfterDrain = rssMiB(pid);
     const cpu1 = { gateway: cpuSeconds(pid), chain: cpuSeconds(anvil.process.pid!) };
     const final = counts();
@@ -468,6 +499,9 @@ export async function runLoadBench(o: LoadBenchOptions): Promise<LoadBenchResult
         rssAfterDrainMiB: round(rssAfterDrain),
         rssPeakMiB: round(rssPeak),
         rssEachQuarterMiB: [rssStart, ...rssByQuarter].map((x) => round(x)),
+        heapUsedStartMiB: round(heapStart),
+        heapUsedPeakMiB: round(Math.max(heapStart, ...heapSamples)),
+        heapUsedIdleAfterMiB: round(Math.min(...idleHeap)),
       },
       cpu: {
         gatewaySeconds: round(gatewaySeconds, 2),
