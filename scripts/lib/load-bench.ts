@@ -366,7 +366,7 @@ export async function runLoadBench(o: LoadBenchOptions): Promise<LoadBenchResult
     let submissionsSeconds = 0;
     const submitting = autocannon({
       url: `${url}/v1/submissions`,
-      connections: o.submissionConnections,
+      connections: Math.min(o.submissionConnections, anchors.length),
       amount: anchors.length,
       timeout: 60,
       requests: [
