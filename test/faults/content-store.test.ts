@@ -202,8 +202,10 @@ describe("fault: the content store unavailable or full (real chain, full gateway
     mkdirSync(mount);
     // An honest full disk needs a small filesystem: a 2 MiB tmpfs (mounting needs root; elsewhere this is skipped).
     if (!mountTmpfs(mount, "2m")) this.skip();
-    const { gw, token } = await startGatewayWith("full-disk-gateway", path.join(mount, "content"));
+    let gw: RunningGateway | undefined;
     try {
+      let token: string;
+      ({ gw, token } = await startGatewayWith("full-disk-gateway", path.join(mount, "content")));
       const store = path.join(mount, "content");
       const before = filesUnder(store);
       const big = await sealed(3_000_000);
@@ -229,7 +231,7 @@ describe("fault: the content store unavailable or full (real chain, full gateway
       expect(statSync(store).isDirectory()).to.equal(true);
       expect(records(gw)).to.deep.equal({ retained: [small.cid], audited: [small.cid] });
     } finally {
-      await gw.close();
+      await gw?.close();
       execFileSync("umount", [mount]);
     }
   });
