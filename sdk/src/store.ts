@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { FsBlockstore } from "blockstore-fs";
 import { BlackHoleBlockstore } from "blockstore-core/black-hole";
@@ -285,6 +285,12 @@ function blockCids(cids: readonly string[]): CID[] {
 export class EmbeddedContentStore implements ContentStore {
   readonly kind = "embedded" as const;
 
+  /**
+   * Blocks written by imports still running, by multihash: the import that created each (it was not in the store
+   * before). A block another import also writes is dropped from here: it is no longer one import's to undo.
+   */
+  private readonly created = new Map<string, symbol>();
+
   private constructor(private readonly blockstore: FsBlockstore) {}
 
   static async open(directory: string): Promise<EmbeddedContentStore> {
@@ -300,14 +306,71 @@ export class EmbeddedContentStore implements ContentStore {
     }
   }
 
+  /** All or nothing: an import that fails (the disk full, the source unreadable) leaves none of the blocks it created. */
   async put(content: ByteSource): Promise<string> {
     return this.wrap("put", () =>
-      lastCid(importer([{ content: importContent(content) }], this.blockstore, IMPORT_OPTIONS)),
+      this.importing((blocks) => lastCid(importer([{ content: importContent(content) }], blocks, IMPORT_OPTIONS))),
     );
   }
 
+  /** All or nothing, as {@link put}. */
   async putDirectory(entries: readonly DirectoryEntry[]): Promise<string> {
-    return this.wrap("putDirectory", () => lastCid(importDirectory(entries, this.blockstore), ""));
+    return this.wrap("putDirectory", () => this.importing((blocks) => lastCid(importDirectory(entries, blocks), "")));
+  }
+
+  /**
+   * Runs an import through a blockstore that notes each block it creates (one not in the store before, and not
+   * written meanwhile by another import), and on failure deletes those blocks and the temporary file of a write cut
+   * short (blockstore-fs writes `.<block>.tmp` and renames it), so that a failed import leaves the store as it was.
+   * Blocks that were there before, or that another import also wrote (it may have succeeded), are left alone.
+   */
+  private async importing(run: (blocks: Parameters<typeof importer>[1]) => Promise<string>): Promise<string> {
+    const mine = Symbol("import");
+    const created: CID[] = [];
+    const writing = new Set<CID>();
+    const blocks = {
+      put: async (cid: CID, bytes: Uint8Array, options?: { signal?: AbortSignal }) => {
+        const key = keyOfBlock(cid);
+        const owner = this.created.get(key);
+        if (owner !== undefined && owner !== mine) {
+          this.created.delete(key);
+        } else if (owner === undefined) {
+          const existed = await this.blockstore.has(cid);
+          const now = this.created.get(key);
+          if (now !== undefined && now !== mine) this.created.delete(key);
+          else if (now === undefined && !existed) {
+            this.created.set(key, mine);
+            created.push(cid);
+          }
+        }
+        writing.add(cid);
+        await this.blockstore.put(cid, bytes, options);
+        writing.delete(cid);
+        return cid;
+      },
+    };
+    try {
+      return await run(blocks);
+    } catch (err) {
+      for (const cid of created) {
+        if (this.created.get(keyOfBlock(cid)) !== mine) continue;
+        await this.blockstore.delete(cid).catch(() => {});
+      }
+      // Where blockstore-fs puts a block (its sharding is private in its types, a plain field at run time).
+      const sharding = (
+        this.blockstore as unknown as { shardingStrategy: { encode(c: CID): { dir: string; file: string } } }
+      ).shardingStrategy;
+      for (const cid of writing) {
+        const { dir, file } = sharding.encode(cid);
+        rmSync(path.join(this.blockstore.path, dir, `.${file}.tmp`), { force: true });
+      }
+      throw err;
+    } finally {
+      for (const cid of created) {
+        const key = keyOfBlock(cid);
+        if (this.created.get(key) === mine) this.created.delete(key);
+      }
+    }
   }
 
   async *get(cidPath: string): AsyncIterable<Uint8Array> {

@@ -1075,6 +1075,7 @@ export class Outbox {
         const info = this.#db
           .prepare(`UPDATE outbox SET state = 'failed', error = ?, settled_at = ? WHERE seq = ? AND state = 'accepted'`)
           .run(JSON.stringify(f.error), now, f.row.seq);
+        this.#calls.delete(f.row.seq);
         if (info.changes === 1) this.onSettled?.("failed");
       }
       for (const { row, call, gasLimit } of toSign) {

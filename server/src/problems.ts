@@ -147,6 +147,9 @@ function clientErrorDetail(e: { message?: string; expose?: boolean; type?: strin
   return e.type === undefined ? "the request is not valid" : `the request is not valid (${e.type})`;
 }
 
+/** Seconds a client is told to wait (`Retry-After`) before it tries again after a 503 problem. */
+export const RETRY_AFTER_SECONDS = 5;
+
 /** Renders errors as problem documents; logs the unexpected ones (5xx) with their stack. */
 export const problemHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const problem = toProblem(err);
@@ -157,6 +160,8 @@ export const problemHandler: ErrorRequestHandler = (err, req, res, _next) => {
     res.destroy();
     return;
   }
+  // An unavailable chain node or content store is the gateway's passing trouble: the client may try again.
+  if (problem.status === 503) res.setHeader("retry-after", String(RETRY_AFTER_SECONDS));
   res
     .status(problem.status)
     .type(PROBLEM_MEDIA_TYPE)

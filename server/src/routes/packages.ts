@@ -135,6 +135,9 @@ export const packagesModule: GatewayModule = (ctx) => {
             });
           }
         }
+        // Keeping the package needs the chain (its retention is chain time): a chain that does not answer fails the
+        // upload here, before anything is stored, rather than after, leaving blocks no retention row names.
+        await ctx.cp.chainTime();
         const cid = await ctx.store.putDirectory(directory());
         if (computed !== undefined && cid !== computed) {
           throw new CrossproofError(
@@ -142,7 +145,6 @@ export const packagesModule: GatewayModule = (ctx) => {
             `the content store answered ${cid} for a package computed as ${computed}`,
           );
         }
-        recordAudit(ctx, req, "uploaded", cid);
         // Kept for the member's retention: an assistance request's (read again from the chain at each purge) when the
         // upload names one, else the member policy; purged after it unless under a legal hold.
         const requestId = upload.fields.get("assistanceRequestId")?.trim();
@@ -152,6 +154,8 @@ export const packagesModule: GatewayModule = (ctx) => {
           ...(requestId === undefined || requestId === "" ? {} : { assistanceRequestId: requestId }),
           reason: "uploaded",
         });
+        // Audited once it is stored and kept: no entry for an upload that failed.
+        recordAudit(ctx, req, "uploaded", cid);
         return {
           status: 201,
           body: {
