@@ -30,6 +30,7 @@ import { cidFromBytes, cidToBytes } from "./cid";
 import { ContractClient, resolveContract, type RequestRoutes } from "./contract-client";
 import { type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
+import { fingerprintDigest, type Fingerprint } from "./fingerprint";
 import { fromJurisdiction, toJurisdiction } from "./jurisdiction";
 import {
   AuthorizationReason,
@@ -221,7 +222,11 @@ export class LicenceClient extends ContractClient<LicenseRegistryRequests, Licen
     return new LicenceClient(LicenseRegistry__factory.connect(address, runner), domain, provider);
   }
 
-  /** Signs a work registration (by the rights holder, or by a REGISTRY member's key on its behalf). */
+  /**
+   * Signs a work registration (by the rights holder, or by a REGISTRY member's key on its behalf). With a
+   * `fingerprint`, the record carries its digest; its CID reaches the chain with {@link signSetFingerprint}, signed
+   * by the holder (gateways index a work's fingerprint from that event).
+   */
   async signRegisterWork(
     signer: Signer,
     p: {
@@ -229,13 +234,21 @@ export class LicenceClient extends ContractClient<LicenseRegistryRequests, Licen
       rightsHolder: string;
       originJurisdiction: string;
       metadataCid: string;
+      /** The digest of the work's fingerprint file (`fingerprintDigest`), or give `fingerprint` itself. */
       fingerprintHash?: string;
+      fingerprint?: Fingerprint;
       validFor?: number;
     },
   ): Promise<SignedRequest<RegisterWorkRequest, "RegisterWork">> {
+    if (p.fingerprint !== undefined && p.fingerprintHash !== undefined) {
+      invalidArgument("fingerprintHash", p.fingerprintHash, "omitted when fingerprint is given");
+    }
     const request = {
       contentHash: bytes32Arg("contentHash", p.contentHash, { nonZero: true }),
-      fingerprintHash: optionalBytes32Arg("fingerprintHash", p.fingerprintHash),
+      fingerprintHash:
+        p.fingerprint === undefined
+          ? optionalBytes32Arg("fingerprintHash", p.fingerprintHash)
+          : fingerprintDigest(p.fingerprint),
       rightsHolder: addressArg("rightsHolder", p.rightsHolder, { nonZero: true }),
       originJurisdiction: jurisdictionArg("originJurisdiction", p.originJurisdiction),
       metadataCid: cidToBytes(p.metadataCid),

@@ -103,3 +103,19 @@ export { sharePackage, type SharedPackage, type SharePackageParameters } from ".
 export { EmbeddedContentStore, KuboContentStore, computeCid, type ContentStore, type DeletedBlocks } from "./store";
 export { sha256OfFile } from "./hash";
 export { Assurance, OPEN_ENDED, Role, type RoleName } from "./constants";
+export {
+  decodeFingerprint,
+  encodeFingerprint,
+  fingerprintDigest,
+  validateFingerprint,
+  type Fingerprint,
+} from "./fingerprint";
+export { extractFingerprint, type ExtractOptions, type FingerprintFailure } from "./fingerprint-extract";
+export { FingerprintIndex, type ClipMatch, type MatchOptions } from "./fingerprint-match";
+export {
+  MAX_FINGERPRINT_BYTES,
+  checkFingerprintDigest,
+  loadFingerprint,
+  storeFingerprint,
+  type StoredFingerprint,
+} from "./fingerprint-client";

@@ -35,6 +35,9 @@ export const ProblemTypes = {
   "too-many-requests": { status: 429, title: "Too many requests" },
   "not-ready": { status: 503, title: "The gateway is not ready" },
   internal: { status: 500, title: "Internal error" },
+  "fingerprint-invalid": { status: 422, title: "The fingerprint is not valid" },
+  "media-undecodable": { status: 422, title: "The media file cannot be decoded" },
+  "fingerprinting-unavailable": { status: 503, title: "This gateway cannot decode media (no ffmpeg)" },
 } as const satisfies Record<string, { status: number; title: string }>;
 export type ProblemType = keyof typeof ProblemTypes;
 
@@ -75,6 +78,10 @@ export const SdkCodeProblem: Record<CrossproofErrorCode, ProblemType> = {
   RECIPIENT_KEY_UNKNOWN: "invalid-argument",
   RECIPIENT_KEY_INVALID: "invalid-argument",
   NO_ENCRYPTION_KEY: "conflict",
+  FFMPEG_MISSING: "fingerprinting-unavailable",
+  MEDIA_UNDECODABLE: "media-undecodable",
+  FINGERPRINT_INVALID: "fingerprint-invalid",
+  FINGERPRINT_DIGEST_MISMATCH: "hash-mismatch",
 };
 
 /** A problem to answer: thrown by routes and middleware, rendered by {@link problemHandler}. */

@@ -66,6 +66,10 @@ export const SDK_CODE_CLASSES: Readonly<Record<CrossproofErrorCode, ExitClass>> 
   REPORT_KEY_NOT_VALID_AT_SIGNING: "VERIFICATION_FAILED",
   REPORT_ISSUER_NOT_ACTIVE: "VERIFICATION_FAILED",
   REPORT_ISSUER_MISMATCH: "VERIFICATION_FAILED",
+  FFMPEG_MISSING: "CONFIG",
+  MEDIA_UNDECODABLE: "INPUT",
+  FINGERPRINT_INVALID: "INPUT",
+  FINGERPRINT_DIGEST_MISMATCH: "VERIFICATION_FAILED",
 };
 
 /**
@@ -96,6 +100,9 @@ export const PROBLEM_TYPE_CLASSES: Readonly<Record<string, ExitClass>> = {
   "too-many-requests": "NETWORK",
   "not-ready": "NETWORK",
   internal: "NETWORK",
+  "fingerprint-invalid": "INPUT",
+  "media-undecodable": "INPUT",
+  "fingerprinting-unavailable": "NETWORK",
 };
 
 /** An HTTP status's class, for a problem whose type this CLI does not know. */
