@@ -6,12 +6,13 @@
  * the licence answer for each, signed. Media generated with ffmpeg's lavfi sources; skipped without ffmpeg.
  */
 import { expect } from "chai";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Wallet, id } from "ethers";
 import {
   ConsortiumClient,
+  decodeFingerprint,
   EmbeddedContentStore,
   LicenceClient,
   computeCid,
@@ -26,10 +27,12 @@ import {
   type StoredFingerprint,
 } from "../../sdk/src";
 import { auditModule } from "../../server/src/audit";
+import { authModule } from "../../server/src/auth/siwe";
 import type { RunningGateway } from "../../server/src/gateway";
 import { indexerModule } from "../../server/src/indexer";
 import { addKeys } from "../../server/src/keystore";
 import { authorizationsModule } from "../../server/src/routes/authorizations";
+import { bundleCli, runCli } from "../helpers/cli";
 import { devKey, startTestChain, startTestGateway, type TestChain } from "../helpers/gateway";
 
 const hasFfmpeg = spawnSync("ffmpeg", ["-hide_banner", "-version"]).status === 0;
@@ -69,7 +72,7 @@ describe("gateway: clips matched against registered works' fingerprints (real ch
     (await licences.submit(signed, relayer())).wait();
 
   const startGateway = async (contentStore: string) => {
-    gw = await startTestGateway(chain, [auditModule, indexerModule, authorizationsModule], {
+    gw = await startTestGateway(chain, [authModule, auditModule, indexerModule, authorizationsModule], {
       indexerPollMs: "0",
       keystoreDir,
       keystorePassword: PASSWORD,
@@ -190,7 +193,9 @@ describe("gateway: clips matched against registered works' fingerprints (real ch
     await submit(await licences.confirmAccountLink(platformKey, asked, { platformMemberId: PLATFORM }));
     await startGateway(storeDir);
   });
+  let removeBundle: (() => void) | undefined;
   after(async () => {
+    removeBundle?.();
     await gw?.close();
     await chain?.stop();
   });
@@ -303,6 +308,72 @@ describe("gateway: clips matched against registered works' fingerprints (real ch
       type: "urn:crossproof:problem:media-undecodable",
       code: "MEDIA_UNDECODABLE",
     });
+  });
+
+  it("CLI: `fingerprint` writes the file and prints digest, CID and ISCC; `match` answers through the gateway", async function () {
+    const cliDir = mkdtempSync(path.join(chain.dataDir, "cli-"));
+    let bundle: string;
+    ({ bundle, remove: removeBundle } = bundleCli("crossproof-fingerprint"));
+    const env = { CROSSPROOF_KEYSTORE_PASSWORD: PASSWORD };
+    const raw = path.join(cliDir, "platform.hex");
+    writeFileSync(raw, devKey(3), { mode: 0o600 });
+    const keyFile = path.join(cliDir, "platform.json");
+    const imported = await new Promise<number | null>((resolve, reject) =>
+      spawn(process.execPath, [bundle, "key", "import", raw, "--out", keyFile, "--kdf-cost", "1024"], {
+        cwd: cliDir,
+        env: { PATH: process.env.PATH ?? "", HOME: cliDir, ...env },
+        stdio: "ignore",
+      })
+        .on("error", reject)
+        .on("close", resolve),
+    );
+    expect(imported).to.equal(0);
+    const trim = path.join(dir, "trim.mkv");
+
+    const fp = await runCli(bundle, ["fingerprint", trim, "--out", path.join(cliDir, "trim.fp.json"), "--json"], {
+      cwd: cliDir,
+    });
+    expect(fp.code, fp.stderr).to.equal(0);
+    const printed = fp.json<{ digest: string; cid: string; iscc: { code: string }; frames: number }>();
+    const written = decodeFingerprint(readFileSync(path.join(cliDir, "trim.fp.json")));
+    expect(printed.digest).to.equal(fingerprintDigest(written));
+    expect(printed.digest).to.equal(fingerprintDigest(clips["trim.mkv"]!));
+    expect(printed.cid).to.equal(await computeCid(readFileSync(path.join(cliDir, "trim.fp.json"))));
+    expect(printed.frames).to.equal(written.video!.hashes.length);
+    expect(printed.iscc.code).to.match(/^ISCC:[A-Z2-7]+$/);
+
+    const question = ["--account-hash", ACCOUNT, "--territory", "FR", "--right", "MAKE_AVAILABLE"];
+    // The signed answers are checked against the chain's report keys (--rpc, --deployment).
+    const connection = ["--gateway", gw!.url, "--rpc", chain.anvil.url, "--deployment", chain.deploymentFile];
+    connection.push("--key", keyFile, "--json");
+    const m = await runCli(bundle, ["match", trim, ...question, ...connection], { cwd: cliDir, env });
+    expect(m.code, `${m.stdout}\n${m.stderr}`).to.equal(0);
+    const answer = m.json<{
+      matched: boolean;
+      allAllowed: boolean;
+      checkedAgainst: string;
+      clip: { source: string; matches: { workId: string; workStartMs: number }[] };
+      answers: { workId: string; answer: string }[];
+    }>();
+    expect(answer).to.deep.include({ matched: true, allAllowed: true, checkedAgainst: "chain" });
+    expect(answer.clip.source).to.equal("fingerprint");
+    expect(answer.clip.matches[0]!.workId).to.equal(FILM);
+    expect(answer.clip.matches[0]!.workStartMs).to.be.within(5500, 6500);
+    expect(answer.answers).to.deep.equal([{ ...answer.answers[0], workId: FILM, answer: "ALLOWED" }]);
+    // Nothing matched (the clip uploaded this time): exit 1, not authorised; a file ffmpeg cannot decode: exit 3.
+    const unregistered = path.join(dir, "unregistered.mp4");
+    const none = await runCli(bundle, ["match", unregistered, "--upload", ...question, ...connection], {
+      cwd: cliDir,
+      env,
+    });
+    expect(none.code, none.stderr).to.equal(1);
+    expect(none.json()).to.deep.include({ matched: false, allAllowed: false });
+    expect(none.json<{ clip: { source: string } }>().clip.source).to.equal("upload");
+    const junk = path.join(cliDir, "junk.mp4");
+    writeFileSync(junk, "not a video ".repeat(100));
+    const bad = await runCli(bundle, ["match", junk, ...question, ...connection], { cwd: cliDir, env });
+    expect(bad.code).to.equal(3);
+    expect(bad.json<{ error: { code: string } }>().error.code).to.equal("MEDIA_UNDECODABLE");
   });
 
   it("after a restart the index is rebuilt from the gateway's database, without fetching the files again", async function () {

@@ -18,6 +18,7 @@ import { licenceCommands } from "./commands/licence";
 import { verifyCommands } from "./commands/verify";
 import { examples } from "./util";
 import { recordCommands } from "./commands/records";
+import { fingerprintCommands } from "./commands/fingerprint";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION = (require("../../package.json") as { version: string }).version;
@@ -65,6 +66,7 @@ export function buildProgram(io: Io): Command {
   consortiumCommands(program, io);
   agreementCommands(program, io);
   keyCommands(program, io);
+  fingerprintCommands(program, io);
 
   examples(
     program
