@@ -315,19 +315,23 @@ describe("gateway: clips matched against registered works' fingerprints (real ch
     let bundle: string;
     ({ bundle, remove: removeBundle } = bundleCli("crossproof-fingerprint"));
     const env = { CROSSPROOF_KEYSTORE_PASSWORD: PASSWORD };
-    const raw = path.join(cliDir, "platform.hex");
-    writeFileSync(raw, devKey(3), { mode: 0o600 });
-    const keyFile = path.join(cliDir, "platform.json");
-    const imported = await new Promise<number | null>((resolve, reject) =>
-      spawn(process.execPath, [bundle, "key", "import", raw, "--out", keyFile, "--kdf-cost", "1024"], {
-        cwd: cliDir,
-        env: { PATH: process.env.PATH ?? "", HOME: cliDir, ...env },
-        stdio: "ignore",
-      })
-        .on("error", reject)
-        .on("close", resolve),
-    );
-    expect(imported).to.equal(0);
+    const importKey = async (name: string, key: string): Promise<string> => {
+      const raw = path.join(cliDir, `${name}.hex`);
+      writeFileSync(raw, key, { mode: 0o600 });
+      const keyFile = path.join(cliDir, `${name}.json`);
+      const imported = await new Promise<number | null>((resolve, reject) =>
+        spawn(process.execPath, [bundle, "key", "import", raw, "--out", keyFile, "--kdf-cost", "1024"], {
+          cwd: cliDir,
+          env: { PATH: process.env.PATH ?? "", HOME: cliDir, ...env },
+          stdio: "ignore",
+        })
+          .on("error", reject)
+          .on("close", resolve),
+      );
+      expect(imported).to.equal(0);
+      return keyFile;
+    };
+    const keyFile = await importKey("platform", devKey(3));
     const trim = path.join(dir, "trim.mkv");
 
     const fp = await runCli(bundle, ["fingerprint", trim, "--out", path.join(cliDir, "trim.fp.json"), "--json"], {
@@ -374,6 +378,23 @@ describe("gateway: clips matched against registered works' fingerprints (real ch
     const bad = await runCli(bundle, ["match", junk, ...question, ...connection], { cwd: cliDir, env });
     expect(bad.code).to.equal(3);
     expect(bad.json<{ error: { code: string } }>().error.code).to.equal("MEDIA_UNDECODABLE");
+
+    // The holder withdraws the forged record's fingerprint (direct mode, another account paying gas): gone from the index.
+    const holderKey = await importKey("holder", holder.privateKey);
+    const relayerKey = await importKey("relayer", devKey(7));
+    const chainFlags = ["--rpc", chain.anvil.url, "--deployment", chain.deploymentFile, "--relayer-key", relayerKey];
+    const withdrawn = await runCli(
+      bundle,
+      ["licence", "set-fingerprint", FORGED, "--withdraw", ...chainFlags, "--key", holderKey, "--json"],
+      { cwd: cliDir, env },
+    );
+    expect(withdrawn.code, `${withdrawn.stdout}\n${withdrawn.stderr}`).to.equal(0);
+    expect(withdrawn.json()).to.deep.include({ workId: FORGED, holder: holder.address });
+    expect(withdrawn.json()).to.not.have.property("fingerprintHash");
+    const state = await fetch(`${gw!.url}/v1/works/${FORGED}/fingerprint`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(state.status).to.equal(404);
   });
 
   it("after a restart the index is rebuilt from the gateway's database, without fetching the files again", async function () {

@@ -3,10 +3,11 @@
  * ISCC code; `match <file>` asks a gateway which registered works a clip comes from, and whether the uploader's
  * licensee may put it online.
  */
-import { createReadStream } from "node:fs";
+import { createReadStream, readFileSync } from "node:fs";
 import type { Command } from "commander";
 import {
   DataCodeHasher,
+  decodeFingerprint,
   InstanceCodeHasher,
   computeCid,
   encodeFingerprint,
@@ -20,7 +21,7 @@ import {
 import type { Context, Io } from "../context";
 import { CliError, ExitCode } from "../exit-codes";
 import { fields, table } from "../output";
-import { action, examples, unixTime } from "../util";
+import { action, bytes32, examples, unixTime } from "../util";
 import { accountHashOf, rightOf, territoryOf, PEPPER_ENV } from "./licence-uploads";
 
 /** The ISCC-CODE of a media file: Data- and Instance-Code of its bytes, with the Audio-Code of a file without video. */
@@ -206,6 +207,62 @@ export function fingerprintCommands(program: Command, io: Io): void {
     [
       "crossproof match upload.mp4 --account user-4711 --territory FR --right MAKE_AVAILABLE --pepper-file pepper.bin",
       "crossproof match upload.mp4 --upload --account-hash 0x… --territory DE --right BROADCAST --json",
+    ],
+  );
+
+  const licence = program.commands.find((c) => c.name() === "licence");
+  if (licence === undefined) return;
+  examples(
+    licence
+      .command("set-fingerprint")
+      .description(
+        "As the rights holder: set or replace a work's fingerprint file (its digest and CID on chain; gateways index it), or --withdraw it",
+      )
+      .argument("<workId>", "the work")
+      .argument("[fingerprint]", "the fingerprint file (`crossproof fingerprint` writes it)")
+      .option("--withdraw", "withdraw the work's fingerprint")
+      .action(
+        action(io, async (ctx, o, workId: string, file: string | undefined) => {
+          if ((file === undefined) === (o.withdraw !== true)) {
+            throw new CliError("USAGE", "give either a fingerprint file or --withdraw");
+          }
+          let stored: { digest: string; cid: string; kept: boolean } | undefined;
+          if (file !== undefined) {
+            let bytes: Buffer;
+            try {
+              bytes = readFileSync(file);
+            } catch (cause) {
+              throw new CliError("INPUT", `cannot read ${file}`, undefined, { cause });
+            }
+            const fp = decodeFingerprint(bytes);
+            const canonical = encodeFingerprint(fp);
+            // The file goes into the content store the gateways read (--store); without one, only its CID is known.
+            const kept = ctx.settings.store !== undefined;
+            const cid = kept ? await (await ctx.store()).put(canonical) : await computeCid(canonical);
+            if (!kept) {
+              ctx.out.note(
+                `no --store: put ${file} (canonical form, CID ${cid}) where the gateways' content store has it`,
+              );
+            }
+            stored = { digest: fingerprintDigest(fp), cid, kept };
+          }
+          const wallet = await ctx.wallet();
+          const cp = await ctx.chain();
+          const signed = await cp.licenses.signSetFingerprint(wallet, {
+            workId: bytes32(workId, "the work id"),
+            ...(stored === undefined ? {} : { fingerprintHash: stored.digest, fingerprintCid: stored.cid }),
+          });
+          const r = await ctx.submit(cp.licenses, signed);
+          ctx.out.result({ ...r, stored: stored?.kept ?? false }, [
+            stored === undefined
+              ? `fingerprint withdrawn for work ${workId}`
+              : `fingerprint of work ${workId}: ${stored.digest} at ${stored.cid}${stored.kept ? " (stored)" : ""}`,
+          ]);
+        }),
+      ),
+    [
+      "crossproof licence set-fingerprint 0x<work> film.mp4.fingerprint.json --store http://127.0.0.1:5001",
+      "crossproof licence set-fingerprint 0x<work> --withdraw",
     ],
   );
 }
