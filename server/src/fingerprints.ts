@@ -174,8 +174,15 @@ export class WorkFingerprints {
       const row = this.#db.prepare("SELECT bytes FROM fp_files WHERE cid = ?").get(cid) as
         { bytes: Buffer } | undefined;
       if (row !== undefined) {
-        const fp = decodeFingerprint(new Uint8Array(row.bytes));
-        parsed = { fp, digest: fingerprintDigest(fp) };
+        try {
+          const fp = decodeFingerprint(new Uint8Array(row.bytes));
+          parsed = { fp, digest: fingerprintDigest(fp) };
+        } catch (err) {
+          // Only a damaged database gets here (files are validated before they are kept): fetch it again next time.
+          this.#db.prepare("DELETE FROM fp_files WHERE cid = ?").run(cid);
+          this.#recordFailure(workId, cid, digest, err, false);
+          return undefined;
+        }
       } else {
         if (failure !== undefined && Date.now() - this.#failureTime(workId, cid, digest) < RETRY_AFTER_MS) {
           return undefined;
