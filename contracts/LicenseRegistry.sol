@@ -43,6 +43,10 @@ contract LicenseRegistry is ILicenseRegistry, MemberSigned {
     bytes32 private constant _RESIDENCE_TYPEHASH = keccak256(
         "SetResidence(bytes32 workId,address holder,bytes2 residence,uint256 nonce,uint48 deadline)"
     );
+    bytes32 private constant _FINGERPRINT_TYPEHASH = keccak256(
+        "SetFingerprint(bytes32 workId,address holder,bytes32 fingerprintHash,bytes fingerprintCid,uint256 nonce,"
+        "uint48 deadline)"
+    );
     bytes32 private constant _LINK_TYPEHASH = keccak256(
         "LinkAccount(address licensee,uint64 platform,bytes32 accountHash,uint256 nonce,uint48 deadline)"
     );
@@ -239,6 +243,33 @@ contract LicenseRegistry is ILicenseRegistry, MemberSigned {
         _useCheckedNonce(r.holder, r.nonce);
         w.holderResidence = r.residence;
         emit WorkResidenceSet(r.workId, r.holder, r.residence);
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function setFingerprint(SetFingerprintRequest calldata r, bytes calldata signature) external {
+        _checkDeadline(r.deadline);
+        bytes32 digest = _hashTypedData(
+            keccak256(
+                abi.encode(
+                    _FINGERPRINT_TYPEHASH,
+                    r.workId,
+                    r.holder,
+                    r.fingerprintHash,
+                    keccak256(r.fingerprintCid),
+                    r.nonce,
+                    r.deadline
+                )
+            )
+        );
+        if (!SignatureChecker.isValidSignatureNowCalldata(r.holder, digest, signature)) {
+            revert LicenceInvalidSignature(r.holder);
+        }
+        if (_existingWork(r.workId).rightsHolder != r.holder) revert LicenceNotRightsHolder(r.workId, r.holder);
+        if ((r.fingerprintHash == bytes32(0)) != (r.fingerprintCid.length == 0)) {
+            revert LicenceInvalidFingerprint(r.fingerprintHash, r.fingerprintCid.length);
+        }
+        _useCheckedNonce(r.holder, r.nonce);
+        emit WorkFingerprintSet(r.workId, r.holder, r.fingerprintHash, r.fingerprintCid);
     }
 
     /// @inheritdoc ILicenseRegistry

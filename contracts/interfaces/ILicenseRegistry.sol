@@ -190,7 +190,9 @@ interface ILicenseRegistry is IMemberSigned, IWorkDisputes {
     struct RegisterWorkRequest {
         // SHA-256 of the work's reference copy; the work id.
         bytes32 contentHash;
-        // Perceptual fingerprint hash for later similarity matching (0 = none).
+        // Digest of the work's fingerprint file (the SDK's `fingerprintDigest`: SHA-256 of its canonical JSON, which
+        // names the extractor, its version and parameters); 0 = none. The file's CID reaches the chain with
+        // {setFingerprint}.
         bytes32 fingerprintHash;
         address rightsHolder;
         bytes2 originJurisdiction;
@@ -247,6 +249,18 @@ interface ILicenseRegistry is IMemberSigned, IWorkDisputes {
         address holder;
         // ISO 3166-1 alpha-2 code (0 = clear the statement).
         bytes2 residence;
+        uint256 nonce;
+        uint48 deadline;
+    }
+
+    /// @dev Signed by the work's current rights holder: the work's fingerprint file from now on.
+    struct SetFingerprintRequest {
+        bytes32 workId;
+        address holder;
+        // Digest of the fingerprint file (the SDK's `fingerprintDigest`); 0 withdraws the work's fingerprint.
+        bytes32 fingerprintHash;
+        // Binary CID of the fingerprint file in the content store (empty exactly when `fingerprintHash` is 0).
+        bytes fingerprintCid;
         uint256 nonce;
         uint48 deadline;
     }
@@ -322,6 +336,14 @@ interface ILicenseRegistry is IMemberSigned, IWorkDisputes {
     event LicenceRevoked(bytes32 indexed licenceId, address indexed licensor, bytes32 reasonHash, uint48 revokedAt);
     /// @dev The rights holder stated (or, with 0, withdrew) its residence.
     event WorkResidenceSet(bytes32 indexed workId, address indexed holder, bytes2 residence);
+    /// @dev The rights holder set (or, with 0 and an empty CID, withdrew) the work's fingerprint file: an indexer
+    /// fetches it by `fingerprintCid` and checks its digest against `fingerprintHash`. The latest one counts.
+    event WorkFingerprintSet(
+        bytes32 indexed workId,
+        address indexed holder,
+        bytes32 fingerprintHash,
+        bytes fingerprintCid
+    );
     /// @dev The licensee linked an uploader account; `confirmedBy` is the platform member's key that confirmed it.
     event AccountLinked(
         uint64 indexed platform,
@@ -438,6 +460,8 @@ interface ILicenseRegistry is IMemberSigned, IWorkDisputes {
     error LicenceAccountAlreadyLinked(uint64 platform, bytes32 accountHash, address licensee);
     /// @dev The account is not linked.
     error LicenceAccountNotLinked(uint64 platform, bytes32 accountHash);
+    /// @dev A fingerprint digest without a CID, or a CID without a digest.
+    error LicenceInvalidFingerprint(bytes32 fingerprintHash, uint256 cidLength);
     /// @dev The holding index does not exist or is already void.
     error LicenceHoldingNotContestable(bytes32 workId, uint32 holdingIndex);
 
@@ -494,6 +518,17 @@ interface ILicenseRegistry is IMemberSigned, IWorkDisputes {
      * Emits {WorkResidenceSet}.
      */
     function setResidence(SetResidenceRequest calldata request, bytes calldata signature) external;
+
+    /**
+     * @notice The work's current rights holder sets, replaces or (digest 0, empty CID) withdraws the work's
+     * fingerprint file — what a gateway matches edited clips against. Nothing is stored: the event is the record,
+     * the latest one counts.
+     * @dev Requirements: the holder's signature (EOA or EIP-1271), nonce and deadline; the work exists and `holder` is
+     * its current rights holder; a digest comes with a CID and a CID with a digest.
+     *
+     * Emits {WorkFingerprintSet}.
+     */
+    function setFingerprint(SetFingerprintRequest calldata request, bytes calldata signature) external;
 
     /**
      * @notice Links an uploader account on a platform to a licensee: the licensee signs "this account is mine" and a

@@ -145,6 +145,47 @@ const answerSchema = z
   })
   .strict();
 
+/** Where a clip sits in a registered work, as signed (see `ClipMatch` in fingerprint-match.ts). Times in ms. */
+const clipMatchSchema = z
+  .object({
+    workId: hex32,
+    /** Digest of the work's fingerprint file the clip was matched against (the one on record at the block read). */
+    workFingerprint: hex32,
+    mirrored: z.boolean(),
+    speed: z.number().positive(),
+    clipStartMs: z.number().nonnegative(),
+    clipEndMs: z.number().nonnegative(),
+    workStartMs: z.number(),
+    workEndMs: z.number(),
+    matchedFrames: z.number().int().nonnegative(),
+    alignedFrames: z.number().int().nonnegative(),
+    videoScore: z.number().min(0).max(1).nullable(),
+    audioScore: z.number().min(0).max(1).nullable(),
+    score: z.number().min(0).max(1),
+  })
+  .strict();
+
+/**
+ * A clip asked about instead of a work id: its fingerprint's digest, where it came from (decoded by the gateway from
+ * an upload, or computed at the platform's edge), and the works it matched, best first. The answers then hold one
+ * licence answer per matched work.
+ */
+const clipSchema = z
+  .object({
+    source: z.enum(["upload", "fingerprint"]),
+    fingerprintDigest: hex32,
+    durationMs: z.number().int().nonnegative(),
+    /** Works whose fingerprints the gateway's index held when it matched. */
+    indexedWorks: z.number().int().nonnegative(),
+    matches: z.array(clipMatchSchema),
+  })
+  .strict();
+
+/** A match of a clip as it goes into the signed answer. */
+export type SignedClipMatch = z.infer<typeof clipMatchSchema>;
+/** The clip part of a signed answer. */
+export type SignedClip = z.infer<typeof clipSchema>;
+
 /** The signed document (the JWS payload). */
 export const authorizationAnswerSchema = z
   .object({
@@ -162,6 +203,8 @@ export const authorizationAnswerSchema = z
       })
       .strict(),
     answers: z.array(answerSchema),
+    /** Present when a clip was asked about (issue 16). */
+    clip: clipSchema.optional(),
   })
   .strict();
 

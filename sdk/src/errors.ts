@@ -43,6 +43,15 @@ export const CrossproofErrorCodes = [
   "WEBHOOK_MALFORMED",
   "WEBHOOK_SIGNATURE_INVALID",
   "WEBHOOK_STALE",
+  // Fingerprints of works and clips (fingerprint.ts, fingerprint-extract.ts, fingerprint-client.ts).
+  /** ffmpeg or ffprobe is not installed (or not at the path given): the message names the apt package. */
+  "FFMPEG_MISSING",
+  /** The media file has no decodable video or audio stream (ffmpeg's last error lines in the message). */
+  "MEDIA_UNDECODABLE",
+  /** A fingerprint file that is not one: not JSON, wrong format or version, bad fields. */
+  "FINGERPRINT_INVALID",
+  /** A fingerprint file whose digest is not the one expected (the work record's, or the one asked for). */
+  "FINGERPRINT_DIGEST_MISMATCH",
 ] as const;
 export type CrossproofErrorCode = (typeof CrossproofErrorCodes)[number];
 

@@ -7,8 +7,9 @@
  * - scene cuts: the same decode, `select='gt(scene,<t>)',showinfo` on a second branch, times read from the log;
  * - audio: ffmpeg's `chromaprint` muxer with `-fp_format raw` → unsigned 32-bit little-endian values on stdout.
  *
- * Failures are {@link CrossproofError}s with code `FILE_READ_ERROR` and `details.reason` one of
- * {@link FingerprintFailure}, so a caller can tell a missing tool from a bad file.
+ * Failures are {@link CrossproofError}s with `details.reason` one of {@link FingerprintFailure}: code `FFMPEG_MISSING`
+ * (ffmpeg-missing), `MEDIA_UNDECODABLE` (undecodable) or `FILE_READ_ERROR` (not-found, aborted), so a caller can tell
+ * a missing tool from a bad file.
  */
 import { spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
@@ -44,8 +45,16 @@ export interface ExtractOptions {
   signal?: AbortSignal;
 }
 
+/** The error code of each failure: a missing tool and a bad file have their own, the rest are read errors. */
+const FAILURE_CODES = {
+  "ffmpeg-missing": "FFMPEG_MISSING",
+  undecodable: "MEDIA_UNDECODABLE",
+  "not-found": "FILE_READ_ERROR",
+  aborted: "FILE_READ_ERROR",
+} as const satisfies Record<FingerprintFailure, string>;
+
 function failure(reason: FingerprintFailure, message: string, cause?: unknown): CrossproofError {
-  return new CrossproofError("FILE_READ_ERROR", message, {
+  return new CrossproofError(FAILURE_CODES[reason], message, {
     details: { reason },
     ...(cause === undefined ? {} : { cause }),
   });

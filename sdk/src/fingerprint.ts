@@ -155,7 +155,7 @@ export interface Fingerprint {
 }
 
 function invalid(message: string): CrossproofError {
-  return new CrossproofError("INVALID_ARGUMENT", `fingerprint: ${message}`);
+  return new CrossproofError("FINGERPRINT_INVALID", `fingerprint: ${message}`);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -175,7 +175,10 @@ function checkIncreasing(where: string, times: unknown): asserts times is number
   }
 }
 
-/** Checks a parsed document is a well-formed fingerprint (exact fields, types, lengths, ranges) and returns it typed. */
+/**
+ * Checks a parsed document is a well-formed fingerprint (exact fields, types, lengths, ranges) and returns it typed;
+ * `FINGERPRINT_INVALID` otherwise.
+ */
 export function validateFingerprint(doc: unknown): Fingerprint {
   if (!isObject(doc)) throw invalid("not a JSON object");
   if (doc.format !== FINGERPRINT_FORMAT) throw invalid(`format must be "${FINGERPRINT_FORMAT}"`);
@@ -266,12 +269,12 @@ export function encodeFingerprint(fp: Fingerprint): Uint8Array {
 
 /** Parses and validates a stored fingerprint file. Non-canonical input is accepted; its digest is of the canonical form. */
 export function decodeFingerprint(bytes: Uint8Array | string): Fingerprint {
-  const text = typeof bytes === "string" ? bytes : new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   let doc: unknown;
   try {
+    const text = typeof bytes === "string" ? bytes : new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     doc = JSON.parse(text);
   } catch (err) {
-    throw new CrossproofError("INVALID_ARGUMENT", "fingerprint: not JSON", { cause: err });
+    throw new CrossproofError("FINGERPRINT_INVALID", "fingerprint: not JSON", { cause: err });
   }
   return validateFingerprint(doc);
 }

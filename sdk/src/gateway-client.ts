@@ -23,6 +23,7 @@ import {
 } from "./authorization";
 import type { ReportKeyDirectory } from "./verify-report";
 import type { ContentStore } from "./store";
+import { fingerprintDigest, type Fingerprint } from "./fingerprint";
 import type { SignedRequest } from "./eip712";
 import { toWireRequest } from "./wire";
 import { cidToBytes } from "./cid";
@@ -307,6 +308,67 @@ export class GatewayClient {
     const body = Array.isArray(queries)
       ? { items: (queries as readonly GatewayUploadQuery[]).map(wire) }
       : wire(queries as GatewayUploadQuery);
+    const answered = await this.#call<AuthorizationAnswerDocument & { jws: string }>(
+      "POST",
+      "/v1/authorizations",
+      body,
+    );
+    const verified =
+      o.consortium !== undefined
+        ? await verifyAuthorizationAnswer(answered.jws, { consortium: o.consortium })
+        : await verifyAuthorizationAnswer(answered.jws, { keySet: await this.jwks() });
+    return {
+      document: verified.document,
+      kid: verified.kid,
+      digest: verified.digest,
+      jws: answered.jws,
+      checkedAgainst: o.consortium !== undefined ? "chain" : "gateway-jwks",
+    };
+  }
+
+  /**
+   * A PLATFORM member asks about a clip instead of a work id: the gateway matches it against the registered works'
+   * fingerprints and answers, signed, the works found and where (`document.clip.matches`: clip start/end ↔ work
+   * start/end, speed, scores), with one licence answer per work found (`document.answers`, empty when nothing
+   * matched). Give the clip's `fingerprint` computed here (`extractFingerprint`; the clip never leaves the platform,
+   * its digest is sent along and checked), or the clip's `file` to upload (decoded by the gateway). The JWS is
+   * verified as in {@link authorizeUploads}.
+   * @example
+   * const fp = await extractFingerprint("upload.mp4");
+   * const { document } = await gw.authorizeClip({ fingerprint: fp }, { accountHash, territory: "FR", right: "MAKE_AVAILABLE" });
+   * for (const m of document.clip!.matches) console.log(m.workId, m.workStartMs, m.workEndMs, m.score);
+   */
+  async authorizeClip(
+    clip: { fingerprint: Fingerprint } | { file: string },
+    question: Omit<GatewayUploadQuery, "workId">,
+    o: { consortium?: ReportKeyDirectory } = {},
+  ): Promise<GatewayAuthorizationAnswers> {
+    const at = question.at instanceof Date ? Math.floor(question.at.getTime() / 1000) : question.at;
+    let body: unknown;
+    if ("fingerprint" in clip) {
+      body = {
+        accountHash: question.accountHash,
+        territory: question.territory,
+        right: question.right,
+        ...(at === undefined ? {} : { at }),
+        fingerprint: clip.fingerprint,
+        fingerprintDigest: fingerprintDigest(clip.fingerprint),
+      };
+    } else {
+      const form = new FormData();
+      form.append("accountHash", question.accountHash);
+      form.append("territory", question.territory);
+      form.append("right", question.right);
+      if (at !== undefined) form.append("at", String(at));
+      let blob: Blob;
+      try {
+        blob = await openAsBlob(clip.file);
+      } catch (cause) {
+        throw new CrossproofError("FILE_READ_ERROR", `cannot read ${clip.file}`, { cause });
+      }
+      form.append("clip", blob, path.basename(clip.file));
+      body = form;
+    }
     const answered = await this.#call<AuthorizationAnswerDocument & { jws: string }>(
       "POST",
       "/v1/authorizations",

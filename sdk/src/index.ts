@@ -43,3 +43,4 @@ export * from "./fingerprint-extract";
 export * from "./iscc";
 export * from "./fingerprint-match";
 export * from "./alerts";
+export * from "./fingerprint-client";

@@ -26,10 +26,11 @@ import {
   uintArg,
   unixSecondsArg,
 } from "./arguments";
-import { cidToBytes } from "./cid";
+import { cidFromBytes, cidToBytes } from "./cid";
 import { ContractClient, resolveContract, type RequestRoutes } from "./contract-client";
 import { type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
+import { fingerprintDigest, type Fingerprint } from "./fingerprint";
 import { fromJurisdiction, toJurisdiction } from "./jurisdiction";
 import {
   AuthorizationReason,
@@ -57,6 +58,7 @@ import {
   type RegisterWorkRequest,
   type RevokeLicenceRequest,
   type SetResidenceRequest,
+  type SetFingerprintRequest,
   type SignedAccountLink,
   type SignedAssignment,
   type UnlinkAccountRequest,
@@ -137,6 +139,21 @@ function licenceRoutes(registry: LicenseRegistry): RequestRoutes<LicenseRegistry
         };
       },
     },
+    SetFingerprint: {
+      contract: registry,
+      method: "setFingerprint",
+      action: "setting a work's fingerprint",
+      result: (events) => {
+        const a = events.argsOf("WorkFingerprintSet");
+        const hash = lower(a.fingerprintHash);
+        return {
+          workId: lower(a.workId),
+          holder: a.holder as string,
+          fingerprintHash: hash === ZeroHash ? undefined : hash,
+          fingerprintCid: hash === ZeroHash ? undefined : cidFromBytes(String(a.fingerprintCid)),
+        };
+      },
+    },
     LinkAccount: {
       contract: registry,
       method: "linkAccount",
@@ -205,7 +222,11 @@ export class LicenceClient extends ContractClient<LicenseRegistryRequests, Licen
     return new LicenceClient(LicenseRegistry__factory.connect(address, runner), domain, provider);
   }
 
-  /** Signs a work registration (by the rights holder, or by a REGISTRY member's key on its behalf). */
+  /**
+   * Signs a work registration (by the rights holder, or by a REGISTRY member's key on its behalf). With a
+   * `fingerprint`, the record carries its digest; its CID reaches the chain with {@link signSetFingerprint}, signed
+   * by the holder (gateways index a work's fingerprint from that event).
+   */
   async signRegisterWork(
     signer: Signer,
     p: {
@@ -213,13 +234,21 @@ export class LicenceClient extends ContractClient<LicenseRegistryRequests, Licen
       rightsHolder: string;
       originJurisdiction: string;
       metadataCid: string;
+      /** The digest of the work's fingerprint file (`fingerprintDigest`), or give `fingerprint` itself. */
       fingerprintHash?: string;
+      fingerprint?: Fingerprint;
       validFor?: number;
     },
   ): Promise<SignedRequest<RegisterWorkRequest, "RegisterWork">> {
+    if (p.fingerprint !== undefined && p.fingerprintHash !== undefined) {
+      invalidArgument("fingerprintHash", p.fingerprintHash, "omitted when fingerprint is given");
+    }
     const request = {
       contentHash: bytes32Arg("contentHash", p.contentHash, { nonZero: true }),
-      fingerprintHash: optionalBytes32Arg("fingerprintHash", p.fingerprintHash),
+      fingerprintHash:
+        p.fingerprint === undefined
+          ? optionalBytes32Arg("fingerprintHash", p.fingerprintHash)
+          : fingerprintDigest(p.fingerprint),
       rightsHolder: addressArg("rightsHolder", p.rightsHolder, { nonZero: true }),
       originJurisdiction: jurisdictionArg("originJurisdiction", p.originJurisdiction),
       metadataCid: cidToBytes(p.metadataCid),
@@ -420,6 +449,45 @@ export class LicenceClient extends ContractClient<LicenseRegistryRequests, Licen
       workId,
       holder,
       residence,
+      nonce: await this.nonceOf(this.registry, holder),
+      deadline: await this.deadline(p.validFor),
+    });
+  }
+
+  /**
+   * The current rights holder sets or replaces the work's fingerprint file: its digest (the SDK's
+   * `fingerprintDigest`) and its CID in the content store (see `storeFingerprint`), so that gateways can index it
+   * and match edited clips against the work. Both omitted: withdraws the work's fingerprint.
+   * @example
+   * const { cid, digest } = await storeFingerprint(store, await extractFingerprint("work.mp4"));
+   * const signed = await licences.signSetFingerprint(holder, { workId, fingerprintHash: digest, fingerprintCid: cid });
+   * await (await licences.submit(signed, relayer)).wait();
+   */
+  async signSetFingerprint(
+    signer: Signer,
+    p: { workId: string; fingerprintHash?: string; fingerprintCid?: string; holder?: string; validFor?: number },
+  ): Promise<SignedRequest<SetFingerprintRequest, "SetFingerprint">> {
+    const workId = bytes32Arg("workId", p.workId, { nonZero: true });
+    if ((p.fingerprintHash === undefined) !== (p.fingerprintCid === undefined)) {
+      invalidArgument(
+        "fingerprintCid",
+        p.fingerprintCid,
+        "given exactly when fingerprintHash is",
+        "a fingerprint's digest and CID go together (both, or neither to withdraw it)",
+      );
+    }
+    const fingerprintHash =
+      p.fingerprintHash === undefined
+        ? (ZeroHash as Hex)
+        : bytes32Arg("fingerprintHash", p.fingerprintHash, { nonZero: true });
+    const fingerprintCid = p.fingerprintCid === undefined ? ("0x" as Hex) : cidToBytes(p.fingerprintCid);
+    const holder =
+      p.holder === undefined ? await signer.getAddress() : addressArg("holder", p.holder, { nonZero: true });
+    return signLicenceRequest(signer, this.domain, "SetFingerprint", {
+      workId,
+      holder,
+      fingerprintHash,
+      fingerprintCid,
       nonce: await this.nonceOf(this.registry, holder),
       deadline: await this.deadline(p.validFor),
     });

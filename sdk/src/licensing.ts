@@ -122,6 +122,14 @@ export const LicenseRegistryTypes = {
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint48" },
   ],
+  SetFingerprint: [
+    { name: "workId", type: "bytes32" },
+    { name: "holder", type: "address" },
+    { name: "fingerprintHash", type: "bytes32" },
+    { name: "fingerprintCid", type: "bytes" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
   LinkAccount: [
     { name: "licensee", type: "address" },
     { name: "platform", type: "uint64" },
@@ -205,6 +213,18 @@ export interface SetResidenceRequest {
   deadline: number;
 }
 /**
+ * Signed by the work's current rights holder: the work's fingerprint file from now on (its digest and binary CID;
+ * digest 0 and an empty CID withdraw it).
+ */
+export interface SetFingerprintRequest {
+  workId: Hex;
+  holder: string;
+  fingerprintHash: Hex;
+  fingerprintCid: Hex;
+  nonce: bigint | number;
+  deadline: number;
+}
+/**
  * "Account `accountHash` on platform member `platform` is mine": signed by the licensee, confirmed by a key of the
  * platform member signing the same request ({@link SignedAccountLink}).
  */
@@ -229,6 +249,7 @@ export interface LicenseRegistryRequests {
   RevokeLicence: RevokeLicenceRequest;
   SetResidence: SetResidenceRequest;
   LinkAccount: LinkAccountRequest;
+  SetFingerprint: SetFingerprintRequest;
   UnlinkAccount: UnlinkAccountRequest;
   FileWorkDispute: FileWorkDisputeRequest;
 }
@@ -409,6 +430,15 @@ export interface ResidenceSet {
   /** The ISO code, or undefined when the statement was withdrawn. */
   residence: string | undefined;
 }
+/** What a mined fingerprint statement comes to. */
+export interface FingerprintSet {
+  workId: Hex;
+  holder: string;
+  /** The fingerprint file's digest, or undefined when the fingerprint was withdrawn. */
+  fingerprintHash: Hex | undefined;
+  /** The fingerprint file's CID (text form), or undefined when withdrawn. */
+  fingerprintCid: string | undefined;
+}
 /** What a mined account link comes to. */
 export interface LinkedAccount {
   platform: bigint;
@@ -434,6 +464,7 @@ export interface LicenseRegistryResults {
   RevokeLicence: RevokedLicence;
   SetResidence: ResidenceSet;
   LinkAccount: LinkedAccount;
+  SetFingerprint: FingerprintSet;
   UnlinkAccount: UnlinkedAccount;
   FileWorkDispute: FiledDispute;
 }

@@ -117,3 +117,19 @@ export {
   type VerifyWebhookParameters,
 } from "./alerts";
 export { type GatewayAlertDelivery, type GatewayAlertSubscription, type NewAlertSubscription } from "./gateway-client";
+export {
+  decodeFingerprint,
+  encodeFingerprint,
+  fingerprintDigest,
+  validateFingerprint,
+  type Fingerprint,
+} from "./fingerprint";
+export { extractFingerprint, type ExtractOptions, type FingerprintFailure } from "./fingerprint-extract";
+export { FingerprintIndex, type ClipMatch, type MatchOptions } from "./fingerprint-match";
+export {
+  MAX_FINGERPRINT_BYTES,
+  checkFingerprintDigest,
+  loadFingerprint,
+  storeFingerprint,
+  type StoredFingerprint,
+} from "./fingerprint-client";

@@ -56,7 +56,10 @@ export interface RouteSpec<P extends ZodTypeAny, Q extends ZodTypeAny, B extends
   auth: Requirement;
   params?: P;
   query?: Q;
-  /** A JSON body's schema; for other bodies (multipart, raw), `bodyDoc` documents it and the handler reads it. */
+  /**
+   * A JSON body's schema; for other bodies (multipart, raw), `bodyDoc` documents it and the handler reads it. With
+   * both, the route takes either: a body of `bodyDoc`'s content type reaches the handler as `body` undefined.
+   */
   body?: B;
   bodyDoc?: { contentType: string; schema: ZodType; description: string };
   responses: Record<number, { description: string; schema?: ZodType; contentType?: string }>;
@@ -125,7 +128,18 @@ export class Api {
         ...(spec.params === undefined ? {} : { params: spec.params as never }),
         ...(spec.query === undefined ? {} : { query: spec.query as never }),
         ...(spec.body !== undefined
-          ? { body: { required: true, content: { "application/json": { schema: spec.body } } } }
+          ? {
+              body: {
+                required: true,
+                ...(spec.bodyDoc === undefined ? {} : { description: spec.bodyDoc.description }),
+                content: {
+                  "application/json": { schema: spec.body },
+                  ...(spec.bodyDoc === undefined
+                    ? {}
+                    : { [spec.bodyDoc.contentType]: { schema: spec.bodyDoc.schema } }),
+                },
+              },
+            }
           : spec.bodyDoc !== undefined
             ? {
                 body: {
@@ -144,10 +158,15 @@ export class Api {
         this.auth.check(principal, spec.auth);
         const params = spec.params === undefined ? {} : spec.params.parse(req.params);
         const query = spec.query === undefined ? {} : spec.query.parse(req.query);
-        if (spec.body !== undefined && !req.is("application/json")) {
-          throw new Problem("unsupported-media-type", "send the body as application/json");
+        const other =
+          spec.body !== undefined && spec.bodyDoc !== undefined && typeof req.is(spec.bodyDoc.contentType) === "string";
+        if (spec.body !== undefined && !other && !req.is("application/json")) {
+          throw new Problem(
+            "unsupported-media-type",
+            `send the body as application/json${spec.bodyDoc === undefined ? "" : ` or ${spec.bodyDoc.contentType}`}`,
+          );
         }
-        const body = spec.body === undefined ? undefined : spec.body.parse(req.body);
+        const body = spec.body === undefined || other ? undefined : spec.body.parse(req.body);
         const answer = await spec.handler({ params, query, body, principal, req, res } as never);
         if (answer === undefined || res.headersSent) return;
         for (const [k, v] of Object.entries(answer.headers ?? {})) res.setHeader(k, v);

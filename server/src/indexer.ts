@@ -28,6 +28,7 @@ import {
   MAX_LOGS_RANGE,
   MemberStatus,
   Verdict,
+  cidFromBytes,
   contractHistory,
   fromJurisdiction,
   type Crossproof,
@@ -127,6 +128,12 @@ const MIGRATIONS = [
   CREATE INDEX idx_account_links_account ON idx_account_links (platform, account_hash);
   CREATE INDEX idx_account_links_licensee ON idx_account_links (licensee);
   `,
+  // Fingerprints of works (issue 16): each WorkFingerprintSet, the latest per work counting.
+  `
+  CREATE TABLE idx_work_fingerprints (work_id TEXT NOT NULL, holder TEXT NOT NULL, fingerprint_hash TEXT NOT NULL,
+    cid TEXT NOT NULL, ${LOG_COLUMNS}, ${LOG_KEY});
+  CREATE INDEX idx_work_fingerprints_work ON idx_work_fingerprints (work_id);
+  `,
 ];
 
 /** The event tables (what a rollback deletes from, what a rebuild empties, what the index consists of). */
@@ -148,6 +155,7 @@ export const INDEX_TABLES = [
   "idx_key_events",
   "idx_public_key_events",
   "idx_agreement_events",
+  "idx_work_fingerprints",
 ] as const;
 export type IndexTable = (typeof INDEX_TABLES)[number];
 
@@ -265,6 +273,15 @@ const PROJECTIONS: Partial<Record<DeployedContractName, Record<string, Projectio
     LicenceRevoked: (a) => [
       "idx_licence_revocations",
       { licence_id: hex(a.licenceId), licensor: hex(a.licensor), revoked_at: num(a.revokedAt) },
+    ],
+    WorkFingerprintSet: (a) => [
+      "idx_work_fingerprints",
+      {
+        work_id: hex(a.workId),
+        holder: hex(a.holder),
+        fingerprint_hash: hex(a.fingerprintHash),
+        cid: /^0x0{64}$/.test(String(a.fingerprintHash)) ? "" : cidFromBytes(String(a.fingerprintCid)),
+      },
     ],
     AccountLinked: (a) => [
       "idx_account_links",
@@ -558,6 +575,8 @@ export class Indexer {
     }
     return statement;
   }
+  /** Called after each poll that reached the head (e.g. to bring the fingerprint index up to date). */
+  onSynced: ((status: IndexerStatus) => void | Promise<void>) | undefined;
 
   constructor(p: IndexerParameters) {
     this.#db = p.db;
@@ -869,6 +888,23 @@ export class Indexer {
     ).map((r) => r.key);
   }
 
+  /**
+   * Every work's current fingerprint file: the latest WorkFingerprintSet of each work, withdrawn ones (digest 0)
+   * left out.
+   */
+  workFingerprints(): { workId: string; digest: string; cid: string; blockNumber: number }[] {
+    return (
+      this.#db
+        .prepare(
+          `SELECT f.work_id, f.fingerprint_hash, f.cid, f.block FROM idx_work_fingerprints f
+           WHERE NOT EXISTS (SELECT 1 FROM idx_work_fingerprints g WHERE g.work_id = f.work_id
+             AND (g.block > f.block OR (g.block = f.block AND g.log_index > f.log_index)))
+           AND f.cid != '' ORDER BY f.block, f.log_index`,
+        )
+        .all() as { work_id: string; fingerprint_hash: string; cid: string; block: number }[]
+    ).map((r) => ({ workId: r.work_id, digest: r.fingerprint_hash, cid: r.cid, blockNumber: r.block }));
+  }
+
   // --------------------------------------------------------------------------------------------------------------
 
   async #sync(): Promise<IndexerStatus> {
@@ -885,6 +921,7 @@ export class Indexer {
       }
       this.#caughtUp = true;
       this.#lastError = undefined;
+      await this.onSynced?.(this.status());
       return this.status();
     } catch (err) {
       this.#caughtUp = false;

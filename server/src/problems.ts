@@ -35,6 +35,9 @@ export const ProblemTypes = {
   "too-many-requests": { status: 429, title: "Too many requests" },
   "not-ready": { status: 503, title: "The gateway is not ready" },
   internal: { status: 500, title: "Internal error" },
+  "fingerprint-invalid": { status: 422, title: "The fingerprint is not valid" },
+  "media-undecodable": { status: 422, title: "The media file cannot be decoded" },
+  "fingerprinting-unavailable": { status: 503, title: "This gateway cannot decode media (no ffmpeg)" },
 } as const satisfies Record<string, { status: number; title: string }>;
 export type ProblemType = keyof typeof ProblemTypes;
 
@@ -78,6 +81,10 @@ export const SdkCodeProblem: Record<CrossproofErrorCode, ProblemType> = {
   WEBHOOK_MALFORMED: "invalid-argument",
   WEBHOOK_SIGNATURE_INVALID: "signature-invalid",
   WEBHOOK_STALE: "invalid-argument",
+  FFMPEG_MISSING: "fingerprinting-unavailable",
+  MEDIA_UNDECODABLE: "media-undecodable",
+  FINGERPRINT_INVALID: "fingerprint-invalid",
+  FINGERPRINT_DIGEST_MISMATCH: "hash-mismatch",
 };
 
 /** A problem to answer: thrown by routes and middleware, rendered by {@link problemHandler}. */

@@ -164,7 +164,7 @@ describe("fingerprints: the file format", function () {
     expect(fingerprintDigest(tampered)).to.not.equal(fingerprintDigest(fp));
   });
 
-  it("rejects malformed files with INVALID_ARGUMENT and a precise message", function () {
+  it("rejects malformed files with FINGERPRINT_INVALID and a precise message", function () {
     const cases: [string, (d: Record<string, unknown> & Fingerprint) => void, RegExp][] = [
       ["a future version", (d) => ((d as { version: number }).version = 2), /unsupported version 2/],
       ["an unknown field", (d) => (d.extra = 1), /unknown field\(s\) extra/],
@@ -184,7 +184,7 @@ describe("fingerprints: the file format", function () {
       } catch (err) {
         caught = err;
       }
-      expect(isCrossproofError(caught, "INVALID_ARGUMENT"), what).to.equal(true);
+      expect(isCrossproofError(caught, "FINGERPRINT_INVALID"), what).to.equal(true);
       expect((caught as Error).message, what).to.match(message);
     }
     expect(() => decodeFingerprint("{not json")).to.throw(/not JSON/);
@@ -294,12 +294,18 @@ describe("fingerprints: extraction with ffmpeg from generated media", function (
   });
 
   it("fails with typed reasons: missing file, undecodable bytes, missing ffmpeg", async function () {
+    const codes = {
+      "not-found": "FILE_READ_ERROR",
+      undecodable: "MEDIA_UNDECODABLE",
+      "ffmpeg-missing": "FFMPEG_MISSING",
+    } as const;
     const reasonOf = async (p: Promise<unknown>): Promise<unknown> => {
       try {
         await p;
       } catch (err) {
-        expect(isCrossproofError(err, "FILE_READ_ERROR")).to.equal(true);
-        return (err as { details: { reason: unknown } }).details.reason;
+        const reason = (err as { details: { reason: keyof typeof codes } }).details.reason;
+        expect(isCrossproofError(err, codes[reason]), String(err)).to.equal(true);
+        return reason;
       }
       throw new Error("expected a failure");
     };

@@ -69,6 +69,10 @@ export const SDK_CODE_CLASSES: Readonly<Record<CrossproofErrorCode, ExitClass>> 
   WEBHOOK_MALFORMED: "VERIFICATION_FAILED",
   WEBHOOK_SIGNATURE_INVALID: "VERIFICATION_FAILED",
   WEBHOOK_STALE: "VERIFICATION_FAILED",
+  FFMPEG_MISSING: "CONFIG",
+  MEDIA_UNDECODABLE: "INPUT",
+  FINGERPRINT_INVALID: "INPUT",
+  FINGERPRINT_DIGEST_MISMATCH: "VERIFICATION_FAILED",
 };
 
 /**
@@ -99,6 +103,9 @@ export const PROBLEM_TYPE_CLASSES: Readonly<Record<string, ExitClass>> = {
   "too-many-requests": "NETWORK",
   "not-ready": "NETWORK",
   internal: "NETWORK",
+  "fingerprint-invalid": "INPUT",
+  "media-undecodable": "INPUT",
+  "fingerprinting-unavailable": "NETWORK",
 };
 
 /** An HTTP status's class, for a problem whose type this CLI does not know. */

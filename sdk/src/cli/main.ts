@@ -20,6 +20,7 @@ import { examples } from "./util";
 import { recordCommands } from "./commands/records";
 import { submissionCommands } from "./commands/submission";
 import { alertCommands } from "./commands/alerts";
+import { fingerprintCommands } from "./commands/fingerprint";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION = (require("../../package.json") as { version: string }).version;
@@ -69,6 +70,7 @@ export function buildProgram(io: Io): Command {
   keyCommands(program, io);
   submissionCommands(program, io);
   alertCommands(program, io);
+  fingerprintCommands(program, io);
 
   examples(
     program

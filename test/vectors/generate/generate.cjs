@@ -440,6 +440,24 @@ function requestValues(v) {
         { workId: h32("11"), holder: addr("a1"), residence: FR, nonce: 3n, deadline: 1795860900n },
         { workId: h32("ff"), holder: addr("b2"), residence: "0x0000", nonce: UINT256_MAX, deadline: UINT48_MAX },
       ],
+      SetFingerprint: [
+        {
+          workId: h32("11"),
+          holder: addr("a1"),
+          fingerprintHash: h32("1d"),
+          fingerprintCid: "0x01551220" + "1e".repeat(32),
+          nonce: 4n,
+          deadline: 1795860900n,
+        },
+        {
+          workId: h32("ff"),
+          holder: addr("b2"),
+          fingerprintHash: h32("00"),
+          fingerprintCid: "0x",
+          nonce: UINT256_MAX,
+          deadline: UINT48_MAX,
+        },
+      ],
       LinkAccount: [
         { licensee: addr("d4"), platform: 4n, accountHash: h32("1c"), nonce: 0n, deadline: 1795860900n },
         {

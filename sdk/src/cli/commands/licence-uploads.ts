@@ -45,7 +45,7 @@ function pepperOf(ctx: Context, o: Record<string, unknown>): Uint8Array | undefi
 }
 
 /** The account hash: --account-hash as given, or --account hashed with the pepper. */
-function accountHashOf(ctx: Context, o: Record<string, unknown>, account?: unknown): string {
+export function accountHashOf(ctx: Context, o: Record<string, unknown>, account?: unknown): string {
   if (o.accountHash !== undefined) return bytes32(String(o.accountHash), "--account-hash");
   const id = account ?? o.account;
   if (id === undefined || String(id) === "") {
@@ -55,7 +55,7 @@ function accountHashOf(ctx: Context, o: Record<string, unknown>, account?: unkno
   return uploaderAccountHash(String(id), pepper === undefined ? {} : { pepper });
 }
 
-function rightOf(value: unknown, where: string): RightName {
+export function rightOf(value: unknown, where: string): RightName {
   const r = String(value ?? "").toUpperCase();
   if (!(r in Right)) {
     throw new CliError("INPUT", `${where}: not a right: ${String(value)}`, `one of ${Object.keys(Right).join(", ")}`);
@@ -63,7 +63,7 @@ function rightOf(value: unknown, where: string): RightName {
   return r as RightName;
 }
 
-function territoryOf(value: unknown, where: string): string {
+export function territoryOf(value: unknown, where: string): string {
   const t = String(value ?? "").toUpperCase();
   if (!/^[A-Z]{2}$/.test(t)) throw new CliError("INPUT", `${where}: not an ISO 3166-1 alpha-2 code: ${String(value)}`);
   return t;
