@@ -39,6 +39,8 @@ export const CrossproofErrorCodes = [
   "REPORT_KEY_NOT_VALID_AT_SIGNING",
   "REPORT_ISSUER_NOT_ACTIVE",
   "REPORT_ISSUER_MISMATCH",
+  /** A saved fingerprint match index fails its checks (fingerprint-store.ts): `details.reason` says which. */
+  "FINGERPRINT_INDEX_INVALID",
 ] as const;
 export type CrossproofErrorCode = (typeof CrossproofErrorCodes)[number];
 

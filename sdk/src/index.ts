@@ -42,3 +42,4 @@ export * from "./fingerprint";
 export * from "./fingerprint-extract";
 export * from "./iscc";
 export * from "./fingerprint-match";
+export * from "./fingerprint-store";

@@ -75,6 +75,7 @@ export const SdkCodeProblem: Record<CrossproofErrorCode, ProblemType> = {
   RECIPIENT_KEY_UNKNOWN: "invalid-argument",
   RECIPIENT_KEY_INVALID: "invalid-argument",
   NO_ENCRYPTION_KEY: "conflict",
+  FINGERPRINT_INDEX_INVALID: "internal",
 };
 
 /** A problem to answer: thrown by routes and middleware, rendered by {@link problemHandler}. */
