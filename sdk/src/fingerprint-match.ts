@@ -4,19 +4,22 @@
  * time offset) from both; verification of the best candidates along their alignment (frame Hamming distance,
  * Chromaprint bit-error rate) into aligned time segments, each saying which tracks (picture, sound) matched.
  *
- * Multi-index hashing (Norouzi et al.): each hash is cut into four 16-bit parts, each part keyed in its own table.
- * Two hashes within Hamming distance r agree within ⌊r/4⌋ bits on at least one part (pigeonhole), so probing every
- * part's neighbours up to that radius finds all of them while touching only the frames sharing a part. The tables
- * keep a copy of each hash in bucket order, so a probe scans memory sequentially. `lookup` probes exhaustively;
- * `match` probes each part within `probeRadius` bits (default 1), which finds every frame within 7 bits and most
- * within 8–11, and needs only a few frames of a clip to hit: the alignment's verification then reads every frame.
+ * Multi-index hashing (Norouzi et al.): each hash is cut into three parts (22, 21, 21 bits), each keyed in its own
+ * table. Two hashes within Hamming distance r agree within ⌊r/3⌋ bits on at least one part (pigeonhole), so probing
+ * every part's neighbours up to that radius finds all of them while touching only the frames sharing a part. Long
+ * parts keep buckets small at scale (10 million frames: ~3 frames per 22-bit key). The tables keep a copy of each
+ * hash in bucket order, so a probe reads memory sequentially. `lookup` probes exhaustively; `match` probes each part
+ * within `probeRadius` bits (default 2), which finds every frame within 8 bits and most within 9–10, and needs only a
+ * few frames of a clip to hit: the alignment's verification then reads every frame.
  *
  * Persistence (`columns`/`fromColumns`) is the pure half; `fingerprint-store.ts` writes and checks the file.
  */
 import { CrossproofError } from "./errors";
 import { type Fingerprint } from "./fingerprint";
 
-const PARTS = 4;
+/** Each 64-bit hash is cut into three parts of 22, 21 and 21 bits, each keying its own table. */
+const PARTS = 3;
+const PART_BITS = [22, 21, 21] as const;
 /** Bits of a Chromaprint value used as its audio index key. */
 const AUDIO_KEY_BITS = 20;
 /** Audio keys shared by more items than this are not looked up (silence and steady tones repeat one value). */
@@ -27,6 +30,10 @@ const AUDIO_WINDOW = 16;
 const AUDIO_WINDOW_ERRORS = 0.35 * 32;
 /** Unmatched frames tolerated inside a run of matched ones. */
 const VIDEO_GAP = 2;
+/** Bits beyond the radius at which a frame still extends a run (the segment's score decides, not each frame). */
+const RUN_SLACK = 4;
+/** Aligned frames over which the picture's mean distance alone can confirm it (when the sound found the alignment). */
+const VIDEO_MIN_ALIGNED = 8;
 /** Distinct Chromaprint values a clip's sound needs along a segment to count as evidence (silence has one). */
 const AUDIO_MIN_DISTINCT = 8;
 
@@ -38,17 +45,25 @@ function popcount32(x: number): number {
   return Math.imul(x, 0x01010101) >>> 24;
 }
 
-/** All 16-bit values within `radius` bits of `v` (v itself first). */
-function neighbours16(v: number, radius: number): number[] {
-  const out = [v];
-  const rec = (value: number, start: number, left: number): void => {
-    for (let bit = start; bit < 16; bit++) {
-      const next = value ^ (1 << bit);
-      out.push(next);
-      if (left > 1) rec(next, bit + 1, left - 1);
-    }
-  };
-  if (radius > 0) rec(v, 0, radius);
+const MASKS = new Map<number, Uint32Array>();
+
+/** Every `bits`-bit mask of at most `radius` set bits (0 first): XOR-ed with a key, its neighbours. Cached. */
+function masks(bits: number, radius: number): Uint32Array {
+  const id = bits * 64 + radius;
+  let out = MASKS.get(id);
+  if (!out) {
+    const list = [0];
+    const rec = (value: number, start: number, left: number): void => {
+      for (let bit = start; bit < bits; bit++) {
+        const next = value | (1 << bit);
+        list.push(next);
+        if (left > 1) rec(next, bit + 1, left - 1);
+      }
+    };
+    if (radius > 0) rec(0, 0, radius);
+    out = Uint32Array.from(list);
+    MASKS.set(id, out);
+  }
   return out;
 }
 
@@ -74,8 +89,8 @@ export interface MatchOptions {
    */
   speeds?: readonly number[];
   /**
-   * Bits per 16-bit part probed around each clip hash (0–3, default 1; at most ⌊radius/4⌋ + 1). 2 finds every frame
-   * within the radius (10) but scans ~8× more of the index.
+   * Bits per part probed around each clip hash (0–4, default 2; at most ⌊radius/3⌋ + 1): 2 finds every frame within
+   * 8 bits, 3 every frame within 11 (all within the default radius) for ~7× the bucket reads.
    */
   probeRadius?: number;
   /** Most clip frames probed for candidates, evenly spaced (default 48); verification reads every frame. */
@@ -205,9 +220,9 @@ interface Candidate {
 
 /**
  * A frame-hash and audio-key index over registered works' fingerprints. `add` only records the work; the tables are
- * (re)built on the next `match` or `lookup`, in linear time, as compact typed arrays: per 16-bit part an offsets array
- * of 65,537 entries, and per indexed frame its number and a copy of its hash in bucket order (12 bytes), so 10 million
- * frames take about 480 MB of tables plus 12 bytes a frame of hashes and times.
+ * (re)built on the next `match` or `lookup`, in linear time, as compact typed arrays: per part an offsets array of
+ * 2^bits + 1 entries (32 MB for the three), and per indexed frame its number and a copy of its hash in bucket order
+ * (12 bytes a part), so 10 million frames take about 390 MB of tables plus 12 bytes a frame of hashes and times.
  */
 export class FingerprintIndex {
   readonly radius: number;
@@ -276,7 +291,11 @@ export class FingerprintIndex {
       }
     }
     const audioItems = w.audio?.length ?? 0;
-    if (this.size + w.hi.length >= 2 ** 32 - 1 || this.audio.length + audioItems >= 2 ** 32 - 1) {
+    if (
+      this.size + w.hi.length >= 2 ** 32 - 1 ||
+      this.audio.length + audioItems >= 2 ** 32 - 1 ||
+      this.works.length >= 2 ** 22
+    ) {
       throw new CrossproofError("INVALID_ARGUMENT", "index is full");
     }
     this.works.push({
@@ -356,13 +375,14 @@ export class FingerprintIndex {
     this.entries = [];
     this.entryHi = [];
     this.entryLo = [];
-    const keys = new Uint16Array(n);
+    const keys = new Uint32Array(n);
     for (let p = 0; p < PARTS; p++) {
+      const buckets = 2 ** PART_BITS[p]!;
       for (let i = 0; i < n; i++) keys[i] = part(hi[i]!, lo[i]!, p);
-      const offsets = new Uint32Array(65537);
+      const offsets = new Uint32Array(buckets + 1);
       for (let i = 0; i < n; i++) offsets[keys[i]! + 1]!++;
-      for (let k = 1; k <= 65536; k++) offsets[k]! += offsets[k - 1]!;
-      const cursor = offsets.slice(0, 65536);
+      for (let k = 1; k <= buckets; k++) offsets[k]! += offsets[k - 1]!;
+      const cursor = offsets.slice(0, buckets);
       const entries = new Uint32Array(n);
       const eHi = new Uint32Array(n);
       const eLo = new Uint32Array(n);
@@ -399,7 +419,10 @@ export class FingerprintIndex {
       const entries = this.entries[p]!;
       const eHi = this.entryHi[p]!;
       const eLo = this.entryLo[p]!;
-      for (const key of neighbours16(part(hi, lo, p), sub)) {
+      const around = masks(PART_BITS[p]!, sub);
+      const centre = part(hi, lo, p);
+      for (let m = 0; m < around.length; m++) {
+        const key = centre ^ around[m]!;
         for (let e = offsets[key]!, end = offsets[key + 1]!; e < end; e++) {
           if (popcount32(eHi[e]! ^ hi) + popcount32(eLo[e]! ^ lo) <= this.radius) {
             const g = entries[e]!;
@@ -452,13 +475,27 @@ export class FingerprintIndex {
     const o = resolveOptions(options, this.radius);
     this.build();
     const clip = clipOf(clipFp);
-    const candidates = [...this.videoCandidates(clip, o), ...this.audioCandidates(clip, o)]
-      .sort((a, b) => b.offsets.length - a.offsets.length || Math.abs(a.speed - 1) - Math.abs(b.speed - 1))
-      .slice(0, o.candidates);
-    const segments: { wi: number; s: ClipSegment }[] = [];
-    for (const c of candidates) {
+    const ranked = [...this.videoCandidates(clip, o), ...this.audioCandidates(clip, o)].sort(
+      (a, b) => b.offsets.length - a.offsets.length || Math.abs(a.speed - 1) - Math.abs(b.speed - 1),
+    );
+    // One alignment votes into neighbouring offset bins, and the sound and the picture vote for the same one:
+    // verify each (work, speed, offset within a second) once, the orientation from the picture when it voted.
+    const chosen: { c: Candidate; offset: number }[] = [];
+    for (const c of ranked) {
+      if (chosen.length >= o.candidates) break;
       const sorted = [...c.offsets].sort((a, b) => a - b);
       const offset = sorted[Math.floor(sorted.length / 2)]!;
+      const dup = chosen.some(
+        (k) =>
+          k.c.wi === c.wi &&
+          k.c.speed === c.speed &&
+          (k.c.mirrored === c.mirrored || c.mirrored === null) &&
+          Math.abs(k.offset - offset) <= 1000,
+      );
+      if (!dup) chosen.push({ c, offset });
+    }
+    const segments: { wi: number; s: ClipSegment }[] = [];
+    for (const { c, offset } of chosen) {
       const orientations = c.mirrored === null ? [false, true] : [c.mirrored];
       let best: ClipSegment[] = [];
       for (const mirrored of orientations) {
@@ -474,22 +511,23 @@ export class FingerprintIndex {
   private videoCandidates(clip: Clip, o: Required<MatchOptions>): Candidate[] {
     const n = clip.hi.length;
     if (n === 0 || this.size === 0) return [];
-    const votes = new Map<string, Candidate>();
+    const votes = new Map<number, Candidate>();
     const step = Math.max(1, n / o.probeFrames);
     const found: number[] = [];
     const times = this.times.data;
     for (let x = 0; x < n; x += step) {
       const i = Math.floor(x);
-      const seen = new Set<string>();
+      const seen = new Set<number>();
       for (const mirrored of [false, true]) {
         found.length = 0;
         this.near(mirrored ? clip.mhi[i]! : clip.hi[i]!, mirrored ? clip.mlo[i]! : clip.lo[i]!, o.probeRadius, found);
         for (const g of found) {
           const wi = this.workOfFrame(g);
           const binMs = Math.max(this.works[wi]!.frameMs, clip.frameMs);
-          for (const speed of o.speeds) {
+          for (let si = 0; si < o.speeds.length; si++) {
+            const speed = o.speeds[si]!;
             const offset = times[g]! - speed * clip.times[i]!;
-            const key = `${wi}|${mirrored ? 1 : 0}|${speed}|${Math.round(offset / binMs)}`;
+            const key = voteKey(wi, si, mirrored ? 1 : 0, Math.round(offset / binMs));
             if (seen.has(key)) continue;
             seen.add(key);
             const v = votes.get(key);
@@ -506,7 +544,7 @@ export class FingerprintIndex {
   private audioCandidates(clip: Clip, o: Required<MatchOptions>): Candidate[] {
     const a = clip.audio;
     if (!a || !o.audioCandidates || this.audio.length === 0) return [];
-    const votes = new Map<string, Candidate & { itemMs: number }>();
+    const votes = new Map<number, Candidate>();
     const step = Math.max(1, a.length / 256);
     for (let x = 0; x < a.length; x += step) {
       const i = Math.floor(x);
@@ -514,20 +552,21 @@ export class FingerprintIndex {
       const start = this.aOffsets[key]!;
       const end = this.aOffsets[key + 1]!;
       if (end - start > AUDIO_STOP_KEY) continue;
-      const seen = new Set<string>();
+      const seen = new Set<number>();
       for (let e = start; e < end; e++) {
         const g = this.aEntries[e]!;
         const wi = this.workOfItem(g);
         const w = this.works[wi]!;
         const j = g - w.audioStart;
-        for (const speed of o.speeds) {
+        for (let si = 0; si < o.speeds.length; si++) {
+          const speed = o.speeds[si]!;
           const offset = j - speed * i;
-          const k = `${wi}|${speed}|${Math.round(offset / 2)}`;
+          const k = voteKey(wi, si, 0, Math.round(offset / 2));
           if (seen.has(k)) continue;
           seen.add(k);
           const v = votes.get(k);
           if (v) v.offsets.push(offset * w.itemMs);
-          else votes.set(k, { wi, mirrored: null, speed, offsets: [offset * w.itemMs], itemMs: w.itemMs });
+          else votes.set(k, { wi, mirrored: null, speed, offsets: [offset * w.itemMs] });
         }
       }
     }
@@ -565,7 +604,7 @@ export class FingerprintIndex {
     let first = -1;
     let last = -1;
     for (let i = 0; i <= clip.hi.length; i++) {
-      const ok = i < clip.hi.length && dist[i]! >= 0 && dist[i]! <= this.radius;
+      const ok = i < clip.hi.length && dist[i]! >= 0 && dist[i]! <= this.radius + RUN_SLACK;
       if (ok && first >= 0 && i - last <= VIDEO_GAP + 1) last = i;
       else if (ok) {
         if (first >= 0) runs.push([clip.times[first]!, clip.times[last]! + clip.frameMs]);
@@ -630,7 +669,9 @@ export class FingerprintIndex {
         }
       }
       const tracks: MatchTrack[] = [];
-      if (videoScore !== null && matched >= o.minFrames && videoScore >= o.minScore) tracks.push("video");
+      if (videoScore !== null && videoScore >= o.minScore && (matched >= o.minFrames || aligned >= VIDEO_MIN_ALIGNED)) {
+        tracks.push("video");
+      }
       if (audioOk) tracks.push("audio");
       if (tracks.length === 0) continue;
       const scores = [videoScore, audioScore].filter((x): x is number => x !== null);
@@ -731,12 +772,12 @@ function rank(list: ClipSegment[]): number {
 
 function resolveOptions(options: MatchOptions, radius: number): Required<MatchOptions> {
   const speeds = options.speeds ?? DEFAULT_SPEEDS;
-  if (speeds.length === 0 || !speeds.every((v) => v >= 0.5 && v <= 2)) {
-    throw new CrossproofError("INVALID_ARGUMENT", "speeds must be between 0.5 and 2");
+  if (speeds.length === 0 || speeds.length > 32 || !speeds.every((v) => v >= 0.5 && v <= 2)) {
+    throw new CrossproofError("INVALID_ARGUMENT", "speeds: 1 to 32 values between 0.5 and 2");
   }
-  const probeRadius = options.probeRadius ?? Math.min(1, Math.floor(radius / PARTS));
-  if (!Number.isInteger(probeRadius) || probeRadius < 0 || probeRadius > Math.min(3, Math.floor(radius / PARTS) + 1)) {
-    throw new CrossproofError("INVALID_ARGUMENT", "probeRadius must be an integer 0–3, at most ⌊radius/4⌋ + 1");
+  const probeRadius = options.probeRadius ?? Math.min(2, Math.floor(radius / PARTS));
+  if (!Number.isInteger(probeRadius) || probeRadius < 0 || probeRadius > Math.min(4, Math.floor(radius / PARTS) + 1)) {
+    throw new CrossproofError("INVALID_ARGUMENT", "probeRadius must be an integer 0–4, at most ⌊radius/3⌋ + 1");
   }
   const probeFrames = options.probeFrames ?? 48;
   if (!Number.isInteger(probeFrames) || probeFrames < 1) {
@@ -755,8 +796,16 @@ function resolveOptions(options: MatchOptions, radius: number): Required<MatchOp
   };
 }
 
+/** A vote's bin as one safe integer: work (< 2^22), speed index (< 32), orientation, offset bin (|bin| < 2^22). */
+function voteKey(wi: number, si: number, mirrored: number, bin: number): number {
+  return ((wi * 32 + si) * 2 + mirrored) * 2 ** 23 + (bin + 2 ** 22);
+}
+
+/** Part `p` of a hash: bits 63–42, 41–21 or 20–0. */
 function part(hi: number, lo: number, p: number): number {
-  return p < 2 ? (hi >>> (16 * (1 - p))) & 0xffff : (lo >>> (16 * (3 - p))) & 0xffff;
+  if (p === 0) return hi >>> 10;
+  if (p === 1) return ((hi & 0x3ff) << 11) | (lo >>> 21);
+  return lo & 0x1fffff;
 }
 
 function splitHex(hashes: string[]): [Uint32Array, Uint32Array] {
