@@ -28,6 +28,8 @@ const AUDIO_STOP_KEY = 4096;
 const AUDIO_WINDOW = 16;
 /** Mean bit errors per item (of 32) at or under which a window counts as agreeing (bit-error rate 0.35). */
 const AUDIO_WINDOW_ERRORS = 0.35 * 32;
+/** Chromaprint items past an item's start that its window still covers (see {@link audioRun}). */
+const AUDIO_WINDOW_REACH = 19;
 /** Unmatched frames tolerated inside a run of matched ones. */
 const VIDEO_GAP = 2;
 /** Bits beyond the radius at which a frame still extends a run (the segment's score decides, not each frame). */
@@ -81,7 +83,10 @@ export interface MatchOptions {
   minAudioScore?: number;
   /** Least number of clip frames within the radius of their aligned work frames for the picture to match (default 3). */
   minFrames?: number;
-  /** Least number of aligned Chromaprint items (≈ 124 ms each) for the sound to match (default 24, ≈ 3 s). */
+  /**
+   * Least number of aligned Chromaprint items (≈ 124 ms each) for the sound to match (default 16, ≈ 2 s; a clip loses
+   * its first ≈ 2.5 s to Chromaprint's window, so a 5-s clip has about 19).
+   */
   minAudioItems?: number;
   /**
    * Playback speeds voted on (work time = offset + speed × clip time). Default {@link DEFAULT_SPEEDS}, 0.8–1.25;
@@ -200,6 +205,8 @@ class U32 {
 
 /** A clip as the matcher reads it. */
 interface Clip {
+  /** The media's duration (0 when unknown). */
+  durationMs: number;
   hi: Uint32Array;
   lo: Uint32Array;
   mhi: Uint32Array;
@@ -623,13 +630,13 @@ export class FingerprintIndex {
         if (sum / AUDIO_WINDOW <= AUDIO_WINDOW_ERRORS) {
           if (runStart >= 0 && i <= runEnd) runEnd = i + AUDIO_WINDOW;
           else {
-            if (runStart >= 0) runs.push([(from + runStart) * clip.itemMs, (from + runEnd) * clip.itemMs]);
+            if (runStart >= 0) runs.push(audioRun(clip, from + runStart, from + runEnd));
             runStart = i;
             runEnd = i + AUDIO_WINDOW;
           }
         }
       }
-      if (runStart >= 0) runs.push([(from + runStart) * clip.itemMs, (from + runEnd) * clip.itemMs]);
+      if (runStart >= 0) runs.push(audioRun(clip, from + runStart, from + runEnd));
     }
     runs.sort((x, y) => x[0] - y[0]);
     const merged: [number, number][] = [];
@@ -759,6 +766,16 @@ export class FingerprintIndex {
 }
 
 /**
+ * Clip time covered by Chromaprint items [first, end): item k summarises the sound from k items on through its
+ * window (16 chroma frames of 4,096 samples at 11,025 Hz, ≈ 19 items), so the last items reach ≈ 2.35 s further;
+ * clamped to the clip's duration when known.
+ */
+function audioRun(clip: Clip, first: number, end: number): [number, number] {
+  const reach = (end + AUDIO_WINDOW_REACH) * clip.itemMs;
+  return [first * clip.itemMs, clip.durationMs > 0 ? Math.min(reach, clip.durationMs) : reach];
+}
+
+/**
  * Orders segments: more matching tracks first, then the evidence — score × clip time covered (a few frames that
  * happen to line up at a wrong speed score high over a short run; the right alignment covers the clip).
  */
@@ -788,7 +805,7 @@ function resolveOptions(options: MatchOptions, radius: number): Required<MatchOp
     minScore: options.minScore ?? 0.5,
     minAudioScore: options.minAudioScore ?? 0.5,
     minFrames: options.minFrames ?? 3,
-    minAudioItems: options.minAudioItems ?? 24,
+    minAudioItems: options.minAudioItems ?? 16,
     speeds,
     probeRadius,
     probeFrames,
@@ -823,6 +840,7 @@ function clipOf(fp: Fingerprint): Clip {
   const [hi, lo] = splitHex(fp.video?.hashes ?? []);
   const [mhi, mlo] = splitHex(fp.video?.mirrored ?? []);
   return {
+    durationMs: fp.durationMs,
     hi,
     lo,
     mhi,
