@@ -6,14 +6,17 @@ import path from "node:path";
 import { QUICK, markdown, runFingerprintBench, writeReadme } from "../../scripts/bench-fingerprint";
 
 const hasFfmpeg = spawnSync("ffmpeg", ["-hide_banner", "-version"]).status === 0;
+/** Debian's ffmpeg is built with libflite (the speech sources); another build may not be. */
+const hasFlite =
+  hasFfmpeg && spawnSync("ffmpeg", ["-hide_banner", "-h", "filter=flite"]).stdout.toString().includes("text");
 
 /** `npm run bench:fingerprint` end to end in its smallest form: one work, three edits, a few negatives, a small index. */
 describe("bench:fingerprint (smallest quick mode, end to end)", function () {
   this.timeout(120_000);
 
   before(function () {
-    if (!hasFfmpeg) {
-      console.log("    (ffmpeg is not installed: apt-get install --no-install-recommends ffmpeg; skipping)");
+    if (!hasFfmpeg || !hasFlite) {
+      console.log("    (ffmpeg with its flite filter is not installed: apt-get install ffmpeg (Debian); skipping)");
       this.skip();
     }
   });
