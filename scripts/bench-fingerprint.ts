@@ -498,7 +498,9 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
   const music = haveMusic ? tracks.slice(0, 2) : [];
   const unregisteredMusic = haveMusic ? tracks[2]! : null;
   if (!haveMusic) notes.push("asc-music not installed: no real music among the works (apt-get install asc-music)");
-  const flite = spawnSync("ffmpeg", ["-hide_banner", "-h", "filter=flite"]).stdout?.toString().includes("Synthesize voice");
+  const flite = spawnSync("ffmpeg", ["-hide_banner", "-h", "filter=flite"])
+    .stdout?.toString()
+    .includes("Synthesize voice");
   if (!flite) throw new Error("this ffmpeg has no flite filter (Debian's has): speech sources are needed");
   try {
     const t0 = Date.now();
