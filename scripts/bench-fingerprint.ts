@@ -171,12 +171,26 @@ interface AudioSource {
   kind: string;
 }
 
-function audioSource(r: Rng, seconds: number, music: string[], allowMusic: boolean): AudioSource {
-  const kinds = ["melody", "speech", "speech+melody", ...(allowMusic && music.length ? ["music", "music"] : [])];
-  const kind = r.pick(kinds);
-  if (kind === "music") {
-    const file = r.pick(music);
-    return { kind, input: ["-ss", String(r.int(120)), "-t", String(seconds), "-i", file] };
+/**
+ * Real music is cut into disjoint excerpts, one per work that draws it (slot k: track k mod n, from 35 s × ⌊k/n⌋),
+ * so no two works share sound; when the tracks are used up, works draw generated sound.
+ */
+interface MusicSlots {
+  tracks: string[];
+  next: number;
+}
+
+function audioSource(r: Rng, seconds: number, music: MusicSlots | null): AudioSource {
+  const slot = music?.next ?? 0;
+  const start = music ? Math.floor(slot / music.tracks.length) * (seconds + 5) : 0;
+  const usable = music !== null && music.tracks.length > 0 && start + seconds <= 280;
+  const kind = r.pick(["melody", "speech", "speech+melody", ...(usable ? ["music", "music"] : [])]);
+  if (kind === "music" && music) {
+    music.next++;
+    return {
+      kind,
+      input: ["-ss", String(start), "-t", String(seconds), "-i", music.tracks[slot % music.tracks.length]!],
+    };
   }
   const speech = `flite=text='${words(r, Math.ceil(seconds * 3))}':voice=${r.pick(["kal", "slt", "rms", "awb"])},apad,atrim=duration=${seconds}`;
   if (kind === "melody") return { kind, input: ["-f", "lavfi", "-i", melody(r, seconds)] };
@@ -226,11 +240,11 @@ async function ffmpeg(args: string[]): Promise<void> {
 async function generate(
   file: string,
   r: Rng,
-  o: { size: string; rate: number; seconds: number; music: string[]; allowMusic: boolean; scenes: number },
+  o: { size: string; rate: number; seconds: number; music: MusicSlots | null; scenes: number },
 ): Promise<string> {
   const sceneSeconds = o.seconds / o.scenes;
   const scenes = Array.from({ length: o.scenes }, () => videoScene(r, o.size, o.rate, sceneSeconds));
-  const audio = audioSource(r, o.seconds, o.music, o.allowMusic);
+  const audio = audioSource(r, o.seconds, o.music);
   const inputs = scenes.flatMap((s) => ["-f", "lavfi", "-i", s]);
   const concat = `${scenes.map((_, i) => `[${i}:v]`).join("")}concat=n=${scenes.length}:v=1:a=0[v]`;
   await ffmpeg([
@@ -497,6 +511,7 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
   const haveMusic = tracks.every((f) => existsSync(f));
   const music = haveMusic ? tracks.slice(0, 2) : [];
   const unregisteredMusic = haveMusic ? tracks[2]! : null;
+  const musicSlots: MusicSlots = { tracks: music, next: 0 };
   if (!haveMusic) notes.push("asc-music not installed: no real music among the works (apt-get install asc-music)");
   const flite = spawnSync("ffmpeg", ["-hide_banner", "-h", "filter=flite"])
     .stdout?.toString()
@@ -517,8 +532,7 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
             size: "320x240",
             rate: 10,
             seconds: config.workSeconds,
-            music,
-            allowMusic: true,
+            music: musicSlots,
             scenes: 3,
           });
           audioKinds[kind] = (audioKinds[kind] ?? 0) + 1;
@@ -575,7 +589,7 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
       };
       jobs.push(
         pool.run(async () => {
-          const src = audioSource(mr, config.clipSeconds, [], false);
+          const src = audioSource(mr, config.clipSeconds, null);
           await ffmpeg([
             ...cut,
             ...src.input,
@@ -639,8 +653,7 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
             size: "160x120",
             rate: 5,
             seconds: sourceSeconds,
-            music,
-            allowMusic: false,
+            music: null,
             scenes: Math.max(1, Math.round(sourceSeconds / 10)),
           });
           const fp = await extractFingerprint(file);
@@ -929,12 +942,16 @@ export function markdown(res: BenchResult): string {
 const START = "<!-- bench:fingerprint -->";
 const END = "<!-- /bench:fingerprint -->";
 
-export function writeReadme(readmePath: string, md: string): void {
+/** Replaces the block between the markers, formatted with the repository's prettier settings (tables aligned). */
+export async function writeReadme(readmePath: string, md: string): Promise<void> {
   const text = readFileSync(readmePath, "utf8");
   const a = text.indexOf(START);
   const b = text.indexOf(END);
   if (a < 0 || b < a) throw new Error(`README has no ${START} … ${END} markers`);
-  writeFileSync(readmePath, `${text.slice(0, a + START.length)}\n\n${md}\n\n${text.slice(b)}`);
+  const prettier = await import("prettier");
+  const options = (await prettier.resolveConfig(readmePath)) ?? {};
+  const block = await prettier.format(md, { ...options, parser: "markdown" });
+  writeFileSync(readmePath, `${text.slice(0, a + START.length)}\n\n${block.trimEnd()}\n\n${text.slice(b)}`);
 }
 
 async function main(): Promise<void> {
@@ -962,7 +979,7 @@ async function main(): Promise<void> {
     const out = value("--out") ?? path.join(root, "bench", "fingerprint-results.json");
     mkdirSync(path.dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(res, null, 2)}\n`);
-    if (!flag("--no-readme")) writeReadme(path.join(root, "README.md"), md);
+    if (!flag("--no-readme")) await writeReadme(path.join(root, "README.md"), md);
     console.log(`wrote ${out}${flag("--no-readme") ? "" : " and README.md"}`);
   }
 }
