@@ -52,6 +52,8 @@ export const CrossproofErrorCodes = [
   "FINGERPRINT_INVALID",
   /** A fingerprint file whose digest is not the one expected (the work record's, or the one asked for). */
   "FINGERPRINT_DIGEST_MISMATCH",
+  /** A saved fingerprint match index fails its checks (fingerprint-store.ts): `details.reason` says which. */
+  "FINGERPRINT_INDEX_INVALID",
 ] as const;
 export type CrossproofErrorCode = (typeof CrossproofErrorCodes)[number];
 

@@ -44,3 +44,4 @@ export * from "./iscc";
 export * from "./fingerprint-match";
 export * from "./alerts";
 export * from "./fingerprint-client";
+export * from "./fingerprint-store";

@@ -85,6 +85,7 @@ export const SdkCodeProblem: Record<CrossproofErrorCode, ProblemType> = {
   MEDIA_UNDECODABLE: "media-undecodable",
   FINGERPRINT_INVALID: "fingerprint-invalid",
   FINGERPRINT_DIGEST_MISMATCH: "hash-mismatch",
+  FINGERPRINT_INDEX_INVALID: "internal",
 };
 
 /** A problem to answer: thrown by routes and middleware, rendered by {@link problemHandler}. */

@@ -148,6 +148,24 @@ describe("fingerprint matching: multi-index hashing and voting (synthetic hashes
     expect(unit.every((m) => m.matchedFrames < 10)).to.equal(true);
   });
 
+  it("a clip assembled from two distant parts of one work is one answer with both segments, in clip order", function () {
+    const next = rng(31n);
+    const index = new FingerprintIndex();
+    const hashes = Array.from({ length: 400 }, () => next());
+    index.add("w", syntheticFingerprint(hashes));
+    index.add("other", syntheticFingerprint(Array.from({ length: 400 }, () => next())));
+    // 20 frames from 150 s into the work, then 20 frames from 30 s in (each with a few flipped bits).
+    const clip = [...hashes.slice(300, 320), ...hashes.slice(60, 80)].map((h, i) => perturb(h, i % 4, next));
+    const found = index.match(syntheticFingerprint(clip));
+    expect(found.map((m) => m.workId)).to.deep.equal(["w"]);
+    const ranges = found[0]!.segments.map((s) => [s.clipStartMs, s.clipEndMs, s.workStartMs, s.workEndMs]);
+    expect(ranges).to.deep.equal([
+      [0, 10_000, 150_000, 160_000],
+      [10_000, 20_000, 30_000, 40_000],
+    ]);
+    expect(found[0]!.segments.every((s) => s.tracks.join() === "video" && s.speed === 1)).to.equal(true);
+  });
+
   it("a mirrored clip is found through its mirrored hashes", function () {
     const next = rng(7n);
     const index = new FingerprintIndex();
@@ -248,6 +266,47 @@ describe("fingerprint matching: clips cut from generated works (ffmpeg)", functi
       ...["-ss", "4", "-t", "12", "-i", m],
       ...["-filter_complex", "[0:v]setpts=PTS/1.2[v];[0:a]atempo=1.2[a]", "-map", "[v]", "-map", "[a]", ...x264],
     ]);
+    // The mandelbrot work's pictures (2–10 s) with another melody, and the cellauto work's sound (2–10 s) over other
+    // pictures
+    gen("other-sound.mp4", [
+      ...["-ss", "2", "-t", "8", "-i", m],
+      ...[
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc=0.4*sin(2*PI*(300+200*mod(abs(sin(floor(t*3)*7.77)*43758.5453)\\,1))*t):s=22050:d=8",
+      ],
+      ...["-map", "0:v", "-map", "1:a", "-t", "8", ...x264],
+    ]);
+    // (cellauto's melody: mandelbrot's repeats every 2 s, so its sound alone matches at every period.)
+    gen("other-pictures.mp4", [
+      ...["-ss", "2", "-t", "8", "-i", path.join(dir, "cellauto.mp4")],
+      ...["-f", "lavfi", "-i", "life=size=320x240:rate=10:seed=777:mold=10,trim=duration=8"],
+      ...["-map", "1:v", "-map", "0:a", "-t", "8", ...x264],
+    ]);
+    // Two distant parts of the cellauto work back to back: 1–6 s then 13–18 s.
+    gen("two-parts.mp4", [
+      ...["-i", path.join(dir, "cellauto.mp4")],
+      ...[
+        "-filter_complex",
+        "[0:v]trim=1:6,setpts=PTS-STARTPTS[a];[0:v]trim=13:18,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1:a=0[v]",
+      ],
+      ...["-map", "[v]", "-an", "-c:v", "libx264", "-preset", "ultrafast"],
+    ]);
+    // The cellauto work's sound from 3 s, 12 s of it played 1.15× faster (tempo only), alone.
+    gen("audio-faster.ogg", [
+      "-ss",
+      "3",
+      "-t",
+      "12",
+      "-i",
+      path.join(dir, "cellauto.mp4"),
+      "-vn",
+      "-af",
+      "atempo=1.15",
+      "-c:a",
+      "libvorbis",
+    ]);
     gen("unregistered.mp4", [
       ...["-f", "lavfi", "-i", "life=size=320x240:rate=10:seed=4242:mold=10,trim=duration=8"],
       ...["-f", "lavfi", "-i", "aevalsrc=0.4*sin(2*PI*880*t):s=22050:d=8", ...x264, "-shortest"],
@@ -262,6 +321,10 @@ describe("fingerprint matching: clips cut from generated works (ffmpeg)", functi
       "unregistered.mp4",
       "audio-only.ogg",
       "unregistered-audio.ogg",
+      "other-sound.mp4",
+      "other-pictures.mp4",
+      "two-parts.mp4",
+      "audio-faster.ogg",
     ]) {
       clips[name] = await extractFingerprint(path.join(dir, name));
     }
@@ -305,6 +368,36 @@ describe("fingerprint matching: clips cut from generated works (ffmpeg)", functi
     expect(Math.abs(found[0]!.offsetMs - 5000)).to.be.at.most(250);
     expect(found[0]!.videoScore).to.equal(null);
     expect(found[0]!.audioScore).to.be.above(0.7);
+  });
+
+  it("the work's pictures with other sound match by the picture only, its sound over other pictures by the sound only", function () {
+    const pictures = index.match(clips["other-sound.mp4"]!);
+    expect(pictures.map((m) => [m.workId, m.tracks])).to.deep.equal([["mandelbrot", ["video"]]]);
+    expect(pictures[0]!.workStartMs).to.be.within(1500, 2500);
+    expect(pictures[0]!.audioScore).to.be.below(0.5);
+    const sound = index.match(clips["other-pictures.mp4"]!);
+    expect(sound.map((m) => [m.workId, m.tracks])).to.deep.equal([["cellauto", ["audio"]]]);
+    expect(Math.abs(sound[0]!.offsetMs - 2000)).to.be.at.most(500);
+    expect(sound[0]!.videoScore).to.be.below(0.5);
+  });
+
+  it("two distant parts of a work back to back are two segments of one answer", function () {
+    const found = index.match(clips["two-parts.mp4"]!);
+    expect(found.map((m) => m.workId)).to.deep.equal(["cellauto"]);
+    const segs = found[0]!.segments;
+    expect(segs.length).to.equal(2);
+    expect(segs[0]!.workStartMs).to.be.within(500, 1500);
+    expect(segs[0]!.clipEndMs).to.be.within(4500, 5500);
+    expect(segs[1]!.workStartMs).to.be.within(12_500, 13_500);
+    expect(segs[1]!.workEndMs).to.be.within(17_500, 18_500);
+  });
+
+  it("a sound-only clip played 1.15× faster is located with its speed", function () {
+    const found = index.match(clips["audio-faster.ogg"]!);
+    expect(found.map((m) => m.workId)).to.deep.equal(["cellauto"]);
+    expect(found[0]!.speed).to.be.within(1.1, 1.2);
+    expect(Math.abs(found[0]!.offsetMs - 3000)).to.be.at.most(500);
+    expect(found[0]!.tracks).to.deep.equal(["audio"]);
   });
 
   it("an unregistered work matches nothing, by video or by audio alone", function () {

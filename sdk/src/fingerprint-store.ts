@@ -1,0 +1,180 @@
+/**
+ * A {@link FingerprintIndex} on disk (Node only), so a gateway restart does not fetch and parse every work's
+ * fingerprint file again: the index's columns (frame hashes, frame times, Chromaprint values) as little-endian
+ * 32-bit arrays behind a versioned header, sealed by a SHA-256 of everything before it.
+ *
+ * ```
+ * 0   "CPFPIDX\0"                      magic, 8 bytes
+ * 8   u32 LE  file format version       (FINGERPRINT_INDEX_FILE_VERSION)
+ * 12  u32 LE  header length H           (a multiple of 8)
+ * 16  header: UTF-8 JSON, space-padded  {format, version, radius, frameHash, frames, audioItems, works: [...]}
+ * …   hi[frames] lo[frames] timesMs[frames] audio[audioItems]   u32 LE each
+ * end SHA-256 of all the bytes before it (32 bytes)
+ * ```
+ *
+ * Loading checks the magic, the version, the header, every length and the digest before building anything; a file
+ * that fails is a `FINGERPRINT_INDEX_INVALID` error whose `details.reason` is `not-an-index`, `version`,
+ * `truncated`, `checksum`, `header` or `content`. The part tables are rebuilt on load (linear; see the benchmark in
+ * docs/FINGERPRINTS.md) rather than stored: they are 4× the size of the hashes and cheap to recompute.
+ */
+import { createHash } from "node:crypto";
+import { open, readFile, rename, rm } from "node:fs/promises";
+import { CrossproofError } from "./errors";
+import { FingerprintIndex, type IndexColumns } from "./fingerprint-match";
+
+export const FINGERPRINT_INDEX_FILE_VERSION = 1;
+const MAGIC = Buffer.from("CPFPIDX\0", "latin1");
+const FORMAT = "crossproof-fingerprint-index";
+
+export type FingerprintIndexFailure = "not-an-index" | "version" | "truncated" | "checksum" | "header" | "content";
+
+function invalid(reason: FingerprintIndexFailure, message: string, cause?: unknown): CrossproofError {
+  return new CrossproofError("FINGERPRINT_INDEX_INVALID", `fingerprint index: ${message}`, {
+    details: { reason },
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+function littleEndian(): boolean {
+  return new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+}
+
+interface Header {
+  format: string;
+  version: number;
+  radius: number;
+  frameHash: string;
+  frames: number;
+  audioItems: number;
+  works: IndexColumns["works"];
+}
+
+/** The file's bytes as chunks (views on the index's arrays, no copy of the columns). */
+export function fingerprintIndexChunks(index: FingerprintIndex): Uint8Array[] {
+  if (!littleEndian()) throw new CrossproofError("INVALID_ARGUMENT", "the index file is little-endian only");
+  const c = index.columns();
+  const header: Header = {
+    format: FORMAT,
+    version: FINGERPRINT_INDEX_FILE_VERSION,
+    radius: c.radius,
+    frameHash: "dct-phash-64",
+    frames: c.hi.length,
+    audioItems: c.audio.length,
+    works: c.works,
+  };
+  let json = Buffer.from(JSON.stringify(header), "utf8");
+  if (json.length % 8 !== 0) json = Buffer.concat([json, Buffer.alloc(8 - (json.length % 8), 0x20)]);
+  const fixed = Buffer.alloc(16);
+  MAGIC.copy(fixed, 0);
+  fixed.writeUInt32LE(FINGERPRINT_INDEX_FILE_VERSION, 8);
+  fixed.writeUInt32LE(json.length, 12);
+  const bytes = (a: Uint32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const chunks = [fixed, json, bytes(c.hi), bytes(c.lo), bytes(c.timesMs), bytes(c.audio)];
+  const digest = createHash("sha256");
+  for (const chunk of chunks) digest.update(chunk);
+  chunks.push(digest.digest());
+  return chunks;
+}
+
+/** Writes the index to `path` atomically (a temporary file in the same folder, synced, then renamed). */
+export async function saveFingerprintIndex(index: FingerprintIndex, path: string): Promise<void> {
+  const chunks = fingerprintIndexChunks(index);
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const file = await open(tmp, "w");
+  try {
+    for (const chunk of chunks) {
+      for (let at = 0; at < chunk.length;) {
+        const { bytesWritten } = await file.write(chunk, at, Math.min(chunk.length - at, 64 << 20));
+        at += bytesWritten;
+      }
+    }
+    await file.sync();
+  } catch (err) {
+    await file.close();
+    await rm(tmp, { force: true });
+    throw new CrossproofError("FILE_READ_ERROR", `cannot write ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  await file.close();
+  await rename(tmp, path);
+}
+
+/** Parses and checks an index file's bytes, then builds the index (tables included). */
+export function fingerprintIndexFromBytes(buf: Uint8Array): FingerprintIndex {
+  if (!littleEndian()) throw new CrossproofError("INVALID_ARGUMENT", "the index file is little-endian only");
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (b.length < 16 || !b.subarray(0, 8).equals(MAGIC)) throw invalid("not-an-index", "not a fingerprint index file");
+  const version = b.readUInt32LE(8);
+  if (version !== FINGERPRINT_INDEX_FILE_VERSION) {
+    throw invalid("version", `file version ${version}; this SDK reads ${FINGERPRINT_INDEX_FILE_VERSION}`);
+  }
+  const headerLength = b.readUInt32LE(12);
+  if (headerLength % 8 !== 0 || 16 + headerLength + 32 > b.length) throw invalid("truncated", "header cut short");
+  const digest = createHash("sha256")
+    .update(b.subarray(0, b.length - 32))
+    .digest();
+  // A length error says more than a digest error, so lengths are checked first when the header parses.
+  let header: Header;
+  try {
+    header = JSON.parse(b.subarray(16, 16 + headerLength).toString("utf8")) as Header;
+  } catch (err) {
+    throw invalid(digest.equals(b.subarray(b.length - 32)) ? "header" : "checksum", "unreadable header", err);
+  }
+  const okHeader =
+    typeof header === "object" &&
+    header !== null &&
+    header.format === FORMAT &&
+    header.version === FINGERPRINT_INDEX_FILE_VERSION &&
+    header.frameHash === "dct-phash-64" &&
+    Number.isSafeInteger(header.frames) &&
+    header.frames >= 0 &&
+    Number.isSafeInteger(header.audioItems) &&
+    header.audioItems >= 0 &&
+    Array.isArray(header.works) &&
+    header.works.every(
+      (w) =>
+        typeof w === "object" &&
+        w !== null &&
+        typeof w.id === "string" &&
+        typeof w.frameMs === "number" &&
+        typeof w.itemMs === "number",
+    );
+  if (!okHeader) {
+    throw invalid(digest.equals(b.subarray(b.length - 32)) ? "header" : "checksum", "header fields are wrong");
+  }
+  const expected = 16 + headerLength + 4 * (3 * header.frames + header.audioItems) + 32;
+  if (b.length !== expected) throw invalid("truncated", `${b.length} bytes where the header implies ${expected}`);
+  if (!digest.equals(b.subarray(b.length - 32))) throw invalid("checksum", "SHA-256 does not match the content");
+  // Typed arrays need 4-byte alignment: copy when the buffer's offset does not give it.
+  const aligned = b.byteOffset % 4 === 0 ? b : Buffer.from(b);
+  const at = (start: number, n: number): Uint32Array => new Uint32Array(aligned.buffer, aligned.byteOffset + start, n);
+  let offset = 16 + headerLength;
+  const hi = at(offset, header.frames);
+  offset += 4 * header.frames;
+  const lo = at(offset, header.frames);
+  offset += 4 * header.frames;
+  const timesMs = at(offset, header.frames);
+  offset += 4 * header.frames;
+  const audio = at(offset, header.audioItems);
+  try {
+    return FingerprintIndex.fromColumns({ radius: header.radius, works: header.works, hi, lo, timesMs, audio });
+  } catch (err) {
+    throw invalid("content", err instanceof Error ? err.message : String(err), err);
+  }
+}
+
+/**
+ * Loads an index saved by {@link saveFingerprintIndex}. A missing or unreadable file is `FILE_READ_ERROR` (reason
+ * `not-found`: rebuild from the works on chain); a damaged or foreign one is `FINGERPRINT_INDEX_INVALID`.
+ */
+export async function loadFingerprintIndex(path: string): Promise<FingerprintIndex> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (err) {
+    throw new CrossproofError("FILE_READ_ERROR", `cannot read ${path}: ${(err as Error).message}`, {
+      details: { reason: "not-found" },
+      cause: err,
+    });
+  }
+  return fingerprintIndexFromBytes(buf);
+}
