@@ -308,22 +308,7 @@ export class GatewayClient {
     const body = Array.isArray(queries)
       ? { items: (queries as readonly GatewayUploadQuery[]).map(wire) }
       : wire(queries as GatewayUploadQuery);
-    const answered = await this.#call<AuthorizationAnswerDocument & { jws: string }>(
-      "POST",
-      "/v1/authorizations",
-      body,
-    );
-    const verified =
-      o.consortium !== undefined
-        ? await verifyAuthorizationAnswer(answered.jws, { consortium: o.consortium })
-        : await verifyAuthorizationAnswer(answered.jws, { keySet: await this.jwks() });
-    return {
-      document: verified.document,
-      kid: verified.kid,
-      digest: verified.digest,
-      jws: answered.jws,
-      checkedAgainst: o.consortium !== undefined ? "chain" : "gateway-jwks",
-    };
+    return this.#askAuthorizations(body, o);
   }
 
   /**
@@ -369,6 +354,14 @@ export class GatewayClient {
       form.append("clip", blob, path.basename(clip.file));
       body = form;
     }
+    return this.#askAuthorizations(body, o);
+  }
+
+  /** Posts upload questions (by work id or clip) and verifies the signed answer: against the chain, or the JWKS. */
+  async #askAuthorizations(
+    body: unknown,
+    o: { consortium?: ReportKeyDirectory },
+  ): Promise<GatewayAuthorizationAnswers> {
     const answered = await this.#call<AuthorizationAnswerDocument & { jws: string }>(
       "POST",
       "/v1/authorizations",

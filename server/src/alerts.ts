@@ -36,6 +36,7 @@ import {
   type AlertEvent,
   type AlertKind,
   type AuthorizationAnswerDocument,
+  type GatewayAlertSubscription,
 } from "../../sdk/src";
 import { migrate, type Db } from "./db";
 import type { GatewayContext } from "./gateway";
@@ -110,19 +111,8 @@ const REWIND_BLOCKS = 1000;
 /** Webhooks sent at once by one gateway. */
 const DELIVERY_CONCURRENCY = 8;
 
-/** A subscription as stored and answered. */
-export interface Subscription {
-  id: string;
-  /** `member:<id>` or `account:<address>`. */
-  owner: string;
-  kinds: AlertKind[];
-  webhookUrl: string | null;
-  dueSoonSeconds: number;
-  expiringSeconds: number;
-  workIds: string[] | null;
-  requestIds: string[] | null;
-  createdAt: string;
-}
+/** A subscription as stored and answered (the SDK's shape of it). */
+export type Subscription = GatewayAlertSubscription;
 
 interface SubscriptionRow {
   id: string;
