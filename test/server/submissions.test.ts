@@ -35,6 +35,7 @@ import { submissionsModule } from "../../server/src/routes/submissions";
 import { devKey, startTestChain, testGatewayConfig, type TestChain } from "../helpers/gateway";
 import { startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy";
 import { evidenceOnDisk } from "../helpers/verification";
+import { exited, pool, until } from "../helpers/faults";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -67,41 +68,6 @@ interface SubmissionDoc {
   transaction?: { hash: string; nonce: number; blockNumber?: number };
   result?: Record<string, string>;
   error?: { code: string; error?: string; message: string; argsInWords?: Record<string, string> };
-}
-
-/** Polls until `f` answers something (not a timing assertion: a bail-out for a broken run). */
-async function until<T>(what: string, f: () => Promise<T | undefined>, maxMs = 90_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() - started > maxMs) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Resolves with a child's exit code (null when a signal ended it), at once if it has exited already. */
-function exited(c: ChildProcess): Promise<number | null> {
-  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve(c.exitCode);
-  return new Promise((resolve) => c.once("exit", (code) => resolve(code)));
-}
-
-/** Runs `tasks` with at most `n` in flight. */
-async function pool<T>(n: number, tasks: (() => Promise<T>)[]): Promise<PromiseSettledResult<T>[]> {
-  const out: PromiseSettledResult<T>[] = new Array(tasks.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      while (next < tasks.length) {
-        const i = next++;
-        out[i] = await tasks[i]!().then(
-          (value) => ({ status: "fulfilled", value }) as const,
-          (reason: unknown) => ({ status: "rejected", reason }) as const,
-        );
-      }
-    }),
-  );
-  return out;
 }
 
 describe("gateway submissions: the durable outbox (real HTTP, real chain)", function () {
