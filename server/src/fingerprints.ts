@@ -125,7 +125,7 @@ export class WorkFingerprints {
     if (current === undefined) return undefined;
     const entry = this.#entries.get(id);
     const indexed = entry !== undefined && entry.digest === current.digest && entry.cid === current.cid;
-    const failure = this.#failure(id, current.cid, current.digest);
+    const recorded = this.#failure(id, current.cid, current.digest);
     return {
       workId: id,
       digest: current.digest,
@@ -133,7 +133,7 @@ export class WorkFingerprints {
       indexed,
       frames: indexed ? (entry.fp.video?.hashes.length ?? 0) : 0,
       audioItems: indexed ? (entry.fp.audio?.chromaprint.length ?? 0) : 0,
-      ...(failure === undefined ? {} : { failure }),
+      ...(recorded === undefined ? {} : { failure: (({ at: _at, ...f }) => f)(recorded) }),
     };
   }
 
@@ -184,7 +184,7 @@ export class WorkFingerprints {
           return undefined;
         }
       } else {
-        if (failure !== undefined && Date.now() - this.#failureTime(workId, cid, digest) < RETRY_AFTER_MS) {
+        if (failure !== undefined && Date.now() - failure.at < RETRY_AFTER_MS) {
           return undefined;
         }
         try {
@@ -227,19 +227,13 @@ export class WorkFingerprints {
       .run(workId, cid, digest, code, message, permanent ? 1 : 0, Date.now());
   }
 
-  #failure(workId: string, cid: string, digest: string): FingerprintFailure | undefined {
+  /** The recorded failure of a work's file, with when it was recorded (milliseconds). */
+  #failure(workId: string, cid: string, digest: string): (FingerprintFailure & { at: number }) | undefined {
     const row = this.#db
-      .prepare("SELECT code, message, permanent FROM fp_failures WHERE work_id = ? AND cid = ? AND digest = ?")
-      .get(workId, cid, digest) as { code: string; message: string; permanent: number } | undefined;
+      .prepare("SELECT code, message, permanent, at FROM fp_failures WHERE work_id = ? AND cid = ? AND digest = ?")
+      .get(workId, cid, digest) as { code: string; message: string; permanent: number; at: number } | undefined;
     return row === undefined
       ? undefined
-      : { workId, cid, digest, code: row.code, message: row.message, permanent: row.permanent === 1 };
-  }
-
-  #failureTime(workId: string, cid: string, digest: string): number {
-    const row = this.#db
-      .prepare("SELECT at FROM fp_failures WHERE work_id = ? AND cid = ? AND digest = ?")
-      .get(workId, cid, digest) as { at: number } | undefined;
-    return row?.at ?? 0;
+      : { workId, cid, digest, code: row.code, message: row.message, permanent: row.permanent === 1, at: row.at };
   }
 }
