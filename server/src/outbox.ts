@@ -989,6 +989,9 @@ export class Outbox {
     this.#calls.delete(r.seq);
     this.#lastBroadcast.delete(r.seq);
     if (info.changes === 1) {
+      // A row confirmed now has not been compared with the chain yet: the next round must, even if the head it sees
+      // is the one last seen (a chain reverted to that head has lost this row's block).
+      if (state === "confirmed") this.#lastHeadHash = undefined;
       this.#log.info({ id: r.id, state, tx: tx.hash, block: blockNumber }, "submission settled");
       this.onSettled?.(state);
     }
