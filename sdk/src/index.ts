@@ -45,3 +45,4 @@ export * from "./fingerprint-match";
 export * from "./alerts";
 export * from "./fingerprint-client";
 export * from "./fingerprint-store";
+export * from "./iscc-extract";

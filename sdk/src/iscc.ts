@@ -6,8 +6,8 @@
  * - the header (MainType, SubType, Version, Length as variable-length nibbles) and RFC 4648 base32 without padding;
  * - Meta-Code v0 (name, description or metadata → 3-gram BLAKE3 SimHash), with its `metahash`;
  * - Content-Code Audio v0 (SimHash over Chromaprint's signed 32-bit values) and Video v0 (winner-takes-all hash of
- *   summed MPEG-7 frame signatures — the signatures themselves come from a decoder, e.g. ffmpeg's `signature`
- *   filter, which this module does not run);
+ *   summed MPEG-7 frame signatures — ffmpeg's `signature` filter computes them, `iscc-extract.ts` runs it, and
+ *   {@link decodeMpeg7Signature} reads its binary output);
  * - Data-Code v0 (content-defined chunks → xxHash32 → 64-permutation MinHash) and Instance-Code v0 (BLAKE3);
  * - the composite ISCC-CODE of those units.
  *
@@ -396,10 +396,10 @@ export function isccAudioCode(chromaprint: readonly number[], bits = 64): string
  * Content-Code Video v0 from MPEG-7 frame signatures (380 values each, as ffmpeg's `signature` filter computes
  * them): distinct signatures are summed per column, then a winner-takes-all hash over fixed index pairs.
  */
-export function isccVideoCode(frameSignatures: readonly (readonly number[])[], bits = 64): string {
+export function isccVideoCode(frameSignatures: readonly ArrayLike<number>[], bits = 64): string {
   if (frameSignatures.length === 0) throw bad("a Video-Code needs at least one frame signature");
-  const distinct = new Map<string, readonly number[]>();
-  for (const sig of frameSignatures) distinct.set(sig.join(","), sig);
+  const distinct = new Map<string, ArrayLike<number>>();
+  for (const sig of frameSignatures) distinct.set(Array.prototype.join.call(sig, ","), sig);
   const width = Math.min(...[...distinct.values()].map((s) => s.length));
   const sum = new Array<number>(width).fill(0);
   for (const sig of distinct.values()) for (let i = 0; i < width; i++) sum[i]! += sig[i]!;
@@ -410,6 +410,96 @@ export function isccVideoCode(frameSignatures: readonly (readonly number[])[], b
     if (sum[b]! > sum[a]!) digest[i >> 3]! |= 1 << (7 - (i & 7));
   }
   return "ISCC:" + encodeIsccUnit(IsccMainType.CONTENT, IsccContentType.VIDEO, 0, bits, digest);
+}
+
+/** Values in an MPEG-7 frame signature (ISO/IEC 15938-3 Video Signature): 380 ternary elements, 0–2. */
+export const MPEG7_FRAME_SIGNATURE_SIZE = 380;
+
+/** One frame of an MPEG-7 Video Signature, as ffmpeg's `signature` filter writes it. */
+export interface Mpeg7Frame {
+  /** The 380 ternary values (0, 1 or 2) — the input of {@link isccVideoCode}. */
+  vector: Uint8Array;
+  /** The frame's media time in the stream's time base (`MediaTimeOfFrame`). */
+  mediaTime: number;
+  /** `mediaTime / mediaTimeUnit`: seconds since the start of the (resampled) video. */
+  elapsedSeconds: number;
+  /** `FrameConfidence`, 0–255. */
+  confidence: number;
+}
+
+/** An MPEG-7 Video Signature in ffmpeg's binary form (`signature=format=binary`), decoded. */
+export interface Mpeg7Signature {
+  /** `MediaTimeUnit`: media-time ticks per second (ffmpeg writes its time base's den/num, cut to 16 bits). */
+  mediaTimeUnit: number;
+  /** The coarse segment signatures are skipped (the Video-Code does not use them); their count is kept. */
+  segments: number;
+  frames: Mpeg7Frame[];
+}
+
+/** Reads big-endian bit fields, first bit most significant, as ffmpeg's `put_bits` wrote them. */
+class BitReader {
+  private pos = 0;
+  constructor(private readonly data: Uint8Array) {}
+  skip(bits: number): void {
+    this.need(bits);
+    this.pos += bits;
+  }
+  read(bits: number): number {
+    this.need(bits);
+    let v = 0;
+    for (let i = 0; i < bits; i++, this.pos++) {
+      v = v * 2 + ((this.data[this.pos >>> 3]! >>> (7 - (this.pos & 7))) & 1);
+    }
+    return v;
+  }
+  private need(bits: number): void {
+    if (this.pos + bits > this.data.length * 8) throw bad("truncated MPEG-7 video signature");
+  }
+}
+
+/**
+ * Decodes ffmpeg's binary MPEG-7 Video Signature into its frame signatures — a port of iscc-sdk's
+ * `read_mp7_signature` (iscc_sdk/mp7.py): skip the spatial-region header (129 bits), read NumOfFrames (32) and
+ * MediaTimeUnit (16), skip the region's media times (1 + 32 + 32), read NumOfSegments (32) and skip the coarse
+ * signatures (4 × 32 + 1 + 5 × 243 bits each) and the compression flag (1); then per frame: flag (1), media time
+ * (32), confidence (8), words (5 × 8), and 76 bytes each holding five ternary values, most significant first.
+ */
+export function decodeMpeg7Signature(data: Uint8Array): Mpeg7Signature {
+  const r = new BitReader(data);
+  r.skip(129);
+  const count = r.read(32);
+  const mediaTimeUnit = r.read(16);
+  r.skip(1 + 32 + 32);
+  const segments = r.read(32);
+  const frameBits = 1 + 32 + 8 + 40 + (MPEG7_FRAME_SIGNATURE_SIZE / 5) * 8;
+  // Checked before skipping or allocating, so a corrupt count cannot make us loop or allocate without bound.
+  if (segments * (4 * 32 + 1 + 5 * 243) + 1 + count * frameBits > data.length * 8 - 129 - 32 - 16 - 65 - 32) {
+    throw bad(`truncated MPEG-7 video signature (${count} frames, ${segments} segments announced)`);
+  }
+  r.skip(segments * (4 * 32 + 1 + 5 * 243));
+  r.skip(1);
+  const frames: Mpeg7Frame[] = [];
+  for (let f = 0; f < count; f++) {
+    r.skip(1);
+    const mediaTime = r.read(32);
+    const confidence = r.read(8);
+    r.skip(40);
+    const vector = new Uint8Array(MPEG7_FRAME_SIGNATURE_SIZE);
+    for (let i = 0; i < MPEG7_FRAME_SIGNATURE_SIZE; i += 5) {
+      let byte = r.read(8);
+      for (let k = 4; k >= 0; k--) {
+        vector[i + k] = byte % 3;
+        byte = Math.floor(byte / 3);
+      }
+    }
+    frames.push({
+      vector,
+      mediaTime,
+      elapsedSeconds: mediaTimeUnit === 0 ? 0 : mediaTime / mediaTimeUnit,
+      confidence,
+    });
+  }
+  return { mediaTimeUnit, segments, frames };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
