@@ -5,9 +5,9 @@
  * - MPEG-7 frame signatures: `ffmpeg -i <file> -vf fps=fps=5,signature=format=binary:filename=<f> -f null -`
  *   (iscc-sdk's `video_mp7sig_extract`, 5 frames per second by default), decoded by {@link decodeMpeg7Signature};
  *   the Video-Code is {@link isccVideoCode} of every frame's 380 values (iscc-sdk's `code_video`);
- * - the ISCC-CODE of a file ({@link isccOfMediaFile}): as iscc-sdk's `code_iscc`, one Content-Code chosen by the
- *   file's kind — a video file's Video-Code only (its sound does not enter), an audio file's Audio-Code — then the
- *   Data- and Instance-Code of its bytes, read once as a stream.
+ * - the ISCC-CODE of a file ({@link isccOfMediaFile}): as iscc-sdk's `code_iscc`, a Meta-Code from the embedded
+ *   title (else the file name), one Content-Code chosen by the file's kind — a video file's Video-Code only (its
+ *   sound does not enter), an audio file's Audio-Code — then the Data- and Instance-Code of its bytes, read once.
  *
  * ffmpeg is spawned directly (no shell; the file is one argv entry). The signature filter writes to a file name, so
  * ffmpeg runs in a fresh private temporary folder and writes a fixed relative name there: no path is ever put into
@@ -28,7 +28,12 @@ import {
   decodeMpeg7Signature,
   isccAudioCode,
   isccCode,
+  isccMetaCode,
   isccVideoCode,
+  textClean,
+  textRemoveNewlines,
+  textTrim,
+  type MetaCode,
   type Mpeg7Signature,
 } from "./iscc";
 
@@ -192,18 +197,75 @@ export async function extractVideoSignatures(
 /** Which Content-Code a file gets: `video` if it has a video stream that is not a cover picture, else `audio`. */
 export type IsccMediaMode = "video" | "audio";
 
-async function mediaMode(ffprobe: string, file: string, signal?: AbortSignal): Promise<IsccMediaMode | null> {
-  const args = ["-v", "error", "-print_format", "json", "-show_entries", "stream=codec_type:stream_disposition"];
-  const out = await run(ffprobe, [...args, file], file, { signal });
-  let doc: { streams?: { codec_type?: string; disposition?: { attached_pic?: number } }[] };
+/**
+ * Embedded tags (lower-cased names) → Meta-Code fields, first match wins: iscc-sdk's `VIDEO_META_MAP` (ffmpeg's
+ * metadata) for video files; for audio files the name, description and meta entries of its `AUDIO_META_MAP` (which
+ * iscc-sdk reads with TagLib; ffprobe gives the same tags for common formats).
+ */
+const META_TAGS: Record<IsccMediaMode, Record<"name" | "description" | "meta", readonly string[]>> = {
+  video: {
+    name: ["iscc_name", "title", "track", "show", "album"],
+    description: ["iscc_description", "description", "synopsis", "comment"],
+    meta: ["iscc_meta"],
+  },
+  audio: { name: ["iscc:name", "title"], description: ["iscc:description"], meta: ["iscc:meta"] },
+};
+
+interface Probed {
+  mode: IsccMediaMode | null;
+  tags: Record<string, string>;
+}
+
+async function probeMedia(ffprobe: string, file: string, signal?: AbortSignal): Promise<Probed> {
+  const entries = "stream=codec_type:stream_disposition=attached_pic:format_tags";
+  const out = await run(ffprobe, ["-v", "error", "-print_format", "json", "-show_entries", entries, file], file, {
+    signal,
+  });
+  let doc: {
+    streams?: { codec_type?: string; disposition?: { attached_pic?: number } }[];
+    format?: { tags?: Record<string, unknown> };
+  };
   try {
     doc = JSON.parse(out) as typeof doc;
   } catch (err) {
     throw failure("undecodable", `ffprobe gave no readable answer for ${file}`, err);
   }
   const streams = doc.streams ?? [];
-  if (streams.some((s) => s.codec_type === "video" && s.disposition?.attached_pic !== 1)) return "video";
-  return streams.some((s) => s.codec_type === "audio") ? "audio" : null;
+  const tags: Record<string, string> = {};
+  for (const [k, v] of Object.entries(doc.format?.tags ?? {})) if (typeof v === "string") tags[k.toLowerCase()] = v;
+  let mode: IsccMediaMode | null = null;
+  if (streams.some((s) => s.codec_type === "video" && s.disposition?.attached_pic !== 1)) mode = "video";
+  else if (streams.some((s) => s.codec_type === "audio")) mode = "audio";
+  return { mode, tags };
+}
+
+/** iscc-sdk's `text_name_from_uri`: the file name without its extension, `-` and `_` read as spaces. */
+export function isccNameFromFile(file: string): string {
+  return path.parse(path.basename(file)).name.replace(/[-_]/g, " ");
+}
+
+/** The Meta-Code of a media file: given name/description, else its embedded tags, else its file name for a name. */
+function metaCodeOf(file: string, probed: Probed, given: IsccMetaInput): MetaCode | undefined {
+  if (probed.mode === null) return undefined; // iscc-sdk makes no Meta-Code for a file it has no mode for
+  const pick = (field: "name" | "description" | "meta"): string | undefined => {
+    for (const tag of META_TAGS[probed.mode!][field]) if (probed.tags[tag]) return probed.tags[tag];
+    return undefined;
+  };
+  let name = given.name ?? pick("name") ?? "";
+  if (!textTrim(textRemoveNewlines(textClean(name)), 128)) name = isccNameFromFile(file);
+  if (!textTrim(textRemoveNewlines(textClean(name)), 128)) return undefined;
+  const description = given.description ?? pick("description") ?? "";
+  // Only a data: URL is metadata iscc-core accepts; another value of the tag is left out.
+  const meta = pick("meta");
+  return isccMetaCode(name, description, meta?.startsWith("data:") ? meta : null);
+}
+
+/** What the Meta-Code is made from, when not from the file's tags. */
+export interface IsccMetaInput {
+  /** The work's title (default: the embedded title tag, else the file name, as iscc-sdk). */
+  name?: string;
+  /** Its description (default: the embedded description or comment tag). */
+  description?: string;
 }
 
 export interface MediaIsccOptions extends VideoSignatureOptions {
@@ -214,13 +276,20 @@ export interface MediaIsccOptions extends VideoSignatureOptions {
    * audio file's Audio-Code; without them an audio file is fingerprinted here.
    */
   chromaprint?: readonly number[];
+  /**
+   * The Meta-Code (iscc-sdk's default): from these values, else the embedded tags, else the file name; `false`
+   * leaves it out (the ISCC-CODE then depends on the content alone, not on a title or a file's name).
+   */
+  meta?: IsccMetaInput | false;
 }
 
 export interface MediaIscc {
   /** The ISCC-CODE. */
   iscc: string;
-  /** Its units, as composed: the Content-Code (if any), then the Data-Code and the Instance-Code. */
+  /** Its units, as composed: the Meta-Code, the Content-Code (each if any), then the Data- and Instance-Code. */
   units: string[];
+  /** The Meta-Code's inputs (its `name`, `description`, `metahash`), when there is one. */
+  meta?: MetaCode;
   /** Which Content-Code the file got (`null`: neither video nor audio — Data- and Instance-Code only). */
   mode: IsccMediaMode | null;
   /** Frames the Video-Code was computed from (video files). */
@@ -231,13 +300,13 @@ export interface MediaIscc {
 }
 
 /**
- * The ISCC-CODE of a media file, composed as iscc-sdk's `code_iscc` composes it, without the Meta-Code: a video
- * file's Video-Code (its audio does not enter the code) or an audio file's Audio-Code, then the Data- and
- * Instance-Code of its bytes. A file is `video` if it has a video stream other than an attached cover picture
+ * The ISCC-CODE of a media file, composed as iscc-sdk's `code_iscc` composes it: the Meta-Code (title and
+ * description from the embedded tags, else the file name; `meta: false` leaves it out), a video file's Video-Code
+ * (its audio does not enter the code) or an audio file's Audio-Code, then the Data- and Instance-Code of its bytes. A file is `video` if it has a video stream other than an attached cover picture
  * (iscc-sdk decides by the media type it guesses from the first bytes; the two agree for ordinary files).
  *
  * @example
- * const { iscc, units } = await isccOfMediaFile("film.mp4"); // iscc "ISCC:KMD…", units [Video, Data, Instance]
+ * const { iscc, units } = await isccOfMediaFile("film.mp4"); // "ISCC:KMC…", units [Meta, Video, Data, Instance]
  */
 export async function isccOfMediaFile(file: string, options: MediaIsccOptions = {}): Promise<MediaIscc> {
   await ensureFile(file);
@@ -245,7 +314,9 @@ export async function isccOfMediaFile(file: string, options: MediaIsccOptions = 
   const ffprobe =
     options.ffprobePath ?? (ffmpeg === "ffmpeg" ? "ffprobe" : ffmpeg.replace(/ffmpeg([^/\\]*)$/, "ffprobe$1"));
   const { signal } = options;
-  const mode = await mediaMode(ffprobe, file, signal);
+  const probed = await probeMedia(ffprobe, file, signal);
+  const { mode } = probed;
+  const meta = options.meta === false ? undefined : metaCodeOf(file, probed, options.meta ?? {});
   let content: string | undefined;
   let videoFrames: number | undefined;
   if (mode === "video") {
@@ -276,10 +347,11 @@ export async function isccOfMediaFile(file: string, options: MediaIsccOptions = 
     throw failure("not-found", `cannot read ${file}: ${(err as Error).message}`, err);
   }
   const inst = instance.result();
-  const units = [...(content === undefined ? [] : [content]), data.code(), inst.iscc];
+  const units = [meta?.iscc, content, data.code(), inst.iscc].filter((u): u is string => u !== undefined);
   return {
     iscc: isccCode(units),
     units,
+    ...(meta === undefined ? {} : { meta }),
     mode,
     ...(videoFrames === undefined ? {} : { videoFrames }),
     datahash: inst.datahash,
