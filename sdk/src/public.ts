@@ -125,6 +125,25 @@ export {
   type Fingerprint,
 } from "./fingerprint";
 export { extractFingerprint, type ExtractOptions, type FingerprintFailure } from "./fingerprint-extract";
+export {
+  ISCC_VIDEO_FPS,
+  extractMpeg7Signature,
+  extractVideoSignatures,
+  isccOfMediaFile,
+  type IsccMediaMode,
+  type IsccMetaInput,
+  type MediaIscc,
+  type MediaIsccOptions,
+  type VideoSignatureOptions,
+} from "./iscc-extract";
+export {
+  decodeMpeg7Signature,
+  isccAudioCode,
+  isccCode,
+  isccVideoCode,
+  type Mpeg7Frame,
+  type Mpeg7Signature,
+} from "./iscc";
 export { FingerprintIndex, type ClipMatch, type MatchOptions } from "./fingerprint-match";
 export {
   MAX_FINGERPRINT_BYTES,

@@ -3,20 +3,18 @@
  * ISCC code; `match <file>` asks a gateway which registered works a clip comes from, and whether the uploader's
  * licensee may put it online.
  */
-import { createReadStream, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import {
-  DataCodeHasher,
   decodeFingerprint,
-  InstanceCodeHasher,
   computeCid,
   encodeFingerprint,
   extractFingerprint,
   fingerprintDigest,
-  isccAudioCode,
-  isccCode,
+  isccOfMediaFile,
   type ExtractOptions,
   type Fingerprint,
+  type MediaIscc,
 } from "../../index";
 import type { Context, Io } from "../context";
 import { CliError, ExitCode } from "../exit-codes";
@@ -24,19 +22,38 @@ import { fields, table } from "../output";
 import { action, bytes32, examples, unixTime } from "../util";
 import { accountHashOf, rightOf, territoryOf, PEPPER_ENV } from "./licence-uploads";
 
-/** The ISCC-CODE of a media file: Data- and Instance-Code of its bytes, with the Audio-Code of a file without video. */
-async function isccOf(file: string, fp: Fingerprint): Promise<{ code: string; units: string[]; note?: string }> {
-  const data = new DataCodeHasher();
-  const instance = new InstanceCodeHasher();
-  for await (const chunk of createReadStream(file)) {
-    data.push(chunk as Buffer);
-    instance.push(chunk as Buffer);
-  }
-  const units = [data.code(), instance.result().iscc];
-  let note: string | undefined;
-  if (fp.video === null && fp.audio !== null) units.unshift(isccAudioCode(fp.audio.chromaprint));
-  else if (fp.video !== null) note = "no Content-Code: the ISCC Video-Code needs MPEG-7 frame signatures, not computed";
-  return { code: isccCode(units), units, ...(note === undefined ? {} : { note }) };
+/** What `--json` shows of a file's ISCC. */
+interface IsccOutput {
+  code: string;
+  /** Meta-, Content-, Data-, Instance-Code, as composed. */
+  units: string[];
+  /** Which Content-Code: `video` (Video-Code), `audio` (Audio-Code), `null` (none). */
+  mode: MediaIscc["mode"];
+  /** The Meta-Code's name and metahash (`null` with --no-iscc-meta). */
+  meta: { name: string; description?: string; metahash: string } | null;
+  videoFrames: number | null;
+}
+
+/**
+ * The ISCC-CODE of a media file, as iscc-sdk's `code_iscc` composes it: Meta-Code (the title tag, else the file
+ * name, or --iscc-name), the Video-Code of a video file or the Audio-Code (from the values just extracted) of an
+ * audio file, then the Data- and Instance-Code of its bytes.
+ */
+async function isccOf(file: string, fp: Fingerprint, o: Record<string, unknown>): Promise<IsccOutput> {
+  const name = o.isccName === undefined ? undefined : String(o.isccName);
+  const r = await isccOfMediaFile(file, {
+    ...(fp.audio === null ? {} : { chromaprint: fp.audio.chromaprint }),
+    meta: o.isccMeta === false ? false : name === undefined ? {} : { name },
+  });
+  const meta =
+    r.meta === undefined
+      ? null
+      : {
+          name: r.meta.name,
+          ...(r.meta.description === undefined ? {} : { description: r.meta.description }),
+          metahash: r.meta.metahash,
+        };
+  return { code: r.iscc, units: r.units, mode: r.mode, meta, videoFrames: r.videoFrames ?? null };
 }
 
 function extractOptions(o: Record<string, unknown>): ExtractOptions {
@@ -61,7 +78,12 @@ export function fingerprintCommands(program: Command, io: Io): void {
       .argument("<file>", "a video or audio file ffmpeg decodes")
       .option("--out <file>", "where to write the fingerprint file (default <file>.fingerprint.json; - for stdout)")
       .option("--fps <n>", "frames hashed per second (default 2)")
-      .option("--no-iscc", "skip the ISCC code (it reads the whole file once more)")
+      .option("--no-iscc", "skip the ISCC code (it reads the whole file once more, and decodes its video again)")
+      .option(
+        "--iscc-name <title>",
+        "the title the ISCC Meta-Code is made from (default: the file's title tag, else its name)",
+      )
+      .option("--no-iscc-meta", "leave the Meta-Code out of the ISCC-CODE (then it depends on the content alone)")
       .action(
         action(io, async (ctx, o, file: string) => {
           const fp = await fingerprintOf(ctx, file, o);
@@ -72,7 +94,8 @@ export function fingerprintCommands(program: Command, io: Io): void {
           const out = String(o.out ?? `${file}.fingerprint.json`);
           if (out === "-") io.stdout.write(`${Buffer.from(bytes).toString("utf8")}\n`);
           else await ctx.writeFile(out, Buffer.from(bytes).toString("utf8"));
-          const iscc = o.iscc === false ? undefined : await isccOf(file, fp);
+          if (o.iscc !== false) ctx.out.note("computing the ISCC code…");
+          const iscc = o.iscc === false ? undefined : await isccOf(file, fp, o);
           const result = {
             file,
             digest,
@@ -98,10 +121,9 @@ export function fingerprintCommands(program: Command, io: Io): void {
                 "extractor",
                 `${fp.extractor.name} ${fp.extractor.version} (${fp.extractor.decoder}, ${fp.extractor.parameters.framesPerSecond} fps)`,
               ],
-              [
-                "iscc",
-                iscc === undefined ? undefined : `${iscc.code}${iscc.note === undefined ? "" : ` — ${iscc.note}`}`,
-              ],
+              ["iscc", iscc?.code],
+              ["iscc units", iscc === undefined ? undefined : iscc.units.join(" ")],
+              ["iscc meta", iscc === undefined ? undefined : iscc.meta === null ? "none" : `name "${iscc.meta.name}"`],
               ["saved to", result.savedTo ?? undefined],
             ]),
           );
@@ -111,6 +133,7 @@ export function fingerprintCommands(program: Command, io: Io): void {
       "crossproof fingerprint film.mp4",
       "crossproof fingerprint film.mp4 --store ./store --json",
       "crossproof fingerprint song.flac --out - > song.fingerprint.json",
+      'crossproof fingerprint film.mp4 --iscc-name "The Film (2026)" --json',
     ],
   );
 
