@@ -120,9 +120,10 @@ describe("ISCC: MPEG-7 video signatures, decoded", function () {
 });
 
 const hasFfmpeg = spawnSync("ffmpeg", ["-hide_banner", "-version"]).status === 0;
-const SAMPLE = path.resolve(__dirname, "..", "vectors", "iscc", "demo.mp4");
+const VECTORS = path.resolve(__dirname, "..", "vectors", "iscc");
+const SAMPLE = path.join(VECTORS, "demo.mp4");
 
-describe("ISCC: a video file's Video-Code and ISCC-CODE are iscc-sdk's (sample from iscc-samples)", function () {
+describe("ISCC: a media file's Video-Code and ISCC-CODE are iscc-sdk's (samples from iscc-samples)", function () {
   this.timeout(120_000);
   let dir = "";
   const gen = (name: string, args: string[]): string => {
@@ -179,6 +180,21 @@ describe("ISCC: a video file's Video-Code and ISCC-CODE are iscc-sdk's (sample f
     const titled = await isccOfMediaFile(SAMPLE, { meta: { name: "Another title" } });
     expect(titled.units[0]).to.not.equal(r.units[0]);
     expect(titled.units.slice(1)).to.deep.equal(r.units.slice(1));
+  });
+
+  it("an audio file's ISCC-CODE is code_iscc's too; a cover picture does not make an MP3 a video", async function () {
+    const mp3 = await isccOfMediaFile(path.join(VECTORS, "demo.mp3"));
+    expect(mp3.iscc).to.equal("ISCC:KIC2JKSX7OH5PBIENISKEJTS4TRKHYJBCZDNLQXYILWJHQAP3N3KPTQ");
+    expect(mp3.units.slice(0, 2)).to.deep.equal(["ISCC:AAA2JKSX7OH5PBIE", "ISCC:EIAWUJFCEZZOJYVD"]);
+    expect(mp3).to.deep.include({
+      mode: "audio",
+      datahash: "1e20ec93c00fdb76a7cec587e4a2bddfa8d0a0bac8110d0c7130c351ea07c366d626",
+      filesize: 225707,
+    });
+    expect(mp3.meta?.name).to.equal("Belly Button");
+    const covered = await isccOfMediaFile(path.join(VECTORS, "withcover.mp3"));
+    expect(covered.mode).to.equal("audio");
+    expect(covered.units.slice(0, 2)).to.deep.equal(["ISCC:AAA2JKSX7OH5PBIE", "ISCC:EIAWUJFCEZZOJYVD"]);
   });
 
   it("a re-encoded copy keeps its Video-Code within a few bits; another video is far", async function () {
