@@ -218,9 +218,9 @@ interface Probed {
 
 async function probeMedia(ffprobe: string, file: string, signal?: AbortSignal): Promise<Probed> {
   const entries = "stream=codec_type:stream_disposition=attached_pic:format_tags";
-  const out = await run(ffprobe, ["-v", "error", "-print_format", "json", "-show_entries", entries, file], file, {
-    signal,
-  });
+  // An absolute path: a name such as `-version` or `concat:…` is read as a file, not as an option or a protocol.
+  const args = ["-v", "error", "-print_format", "json", "-show_entries", entries, path.resolve(file)];
+  const out = await run(ffprobe, args, file, { signal });
   let doc: {
     streams?: { codec_type?: string; disposition?: { attached_pic?: number } }[];
     format?: { tags?: Record<string, unknown> };
@@ -255,9 +255,16 @@ function metaCodeOf(file: string, probed: Probed, given: IsccMetaInput): MetaCod
   if (!textTrim(textRemoveNewlines(textClean(name)), 128)) name = isccNameFromFile(file);
   if (!textTrim(textRemoveNewlines(textClean(name)), 128)) return undefined;
   const description = given.description ?? pick("description") ?? "";
-  // Only a data: URL is metadata iscc-core accepts; another value of the tag is left out.
+  // Only a data: URL is metadata iscc-core accepts; another value of the tag, or one it refuses, is left out.
   const meta = pick("meta");
-  return isccMetaCode(name, description, meta?.startsWith("data:") ? meta : null);
+  if (meta?.startsWith("data:")) {
+    try {
+      return isccMetaCode(name, description, meta);
+    } catch (err) {
+      if (!(err instanceof CrossproofError)) throw err;
+    }
+  }
+  return isccMetaCode(name, description);
 }
 
 /** What the Meta-Code is made from, when not from the file's tags. */

@@ -230,6 +230,10 @@ describe("ISCC: a media file's Video-Code and ISCC-CODE are iscc-sdk's (samples 
     expect(Buffer.from(sig.subarray(-32)).toString("hex")).to.equal(
       "9ef43526febb8d3e674975584ad6812ccc144cba28b3e134cd173888449cf51e",
     );
+    expect((await isccOfMediaFile(tricky)).units.slice(0, 2)).to.deep.equal([
+      "ISCC:AAAV6UK6BSXJ3I4G",
+      "ISCC:EMAV4DUD6QORW4X4",
+    ]);
   });
 
   it("fails with the extractor's typed reasons: missing file, undecodable bytes, missing ffmpeg, aborted", async function () {
