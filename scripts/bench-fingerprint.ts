@@ -15,13 +15,15 @@
  *   npm run bench:fingerprint                 quick: a few works, ~200 negatives, 1 M-frame index; prints only
  *   npm run bench:fingerprint -- --full       the README figures: writes bench/fingerprint-results.json + README
  *   options: --works N --negatives N --scale N (frames) --no-write --out FILE --no-readme
+ *            --keep DIR (keep the generated media there and reuse them on the next run with the same options)
  */
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import {
+  CLIP_FRAMES_PER_SECOND,
   FingerprintIndex,
   extractFingerprint,
   loadFingerprintIndex,
@@ -32,6 +34,8 @@ import {
 } from "../sdk/src";
 
 const run = promisify(execFile);
+/** Clips (and the unregistered sources sliced into clips) are fingerprinted the way a platform would, densely. */
+const CLIP = { framesPerSecond: CLIP_FRAMES_PER_SECOND };
 const FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 const ASC_MUSIC = "/usr/share/games/asc/music";
 
@@ -49,6 +53,8 @@ export interface BenchConfig {
   /** Edits applied (default: all). */
   edits?: string[];
   concurrency: number;
+  /** A folder to keep the generated media in and reuse on the next run (same seed: same files); none: a temporary one. */
+  keep?: string;
   log: (line: string) => void;
 }
 
@@ -95,17 +101,21 @@ function words(r: Rng, n: number): string {
   );
 }
 
-/** Points near the Mandelbrot set's boundary (zooms there keep changing). */
-const MANDEL_POINTS: [number, number][] = [
-  [-0.743643887, 0.131825904],
-  [-0.7453, 0.1127],
-  [-1.25066, 0.02012],
-  [-0.16, 1.0405],
-  [0.285, 0.01],
-  [-0.8, 0.156],
-  [-0.10109636, 0.95628651],
-  [-1.768778833, -0.001738996],
-];
+/**
+ * A point on the Mandelbrot set's boundary, different for every draw: on the main cardioid
+ * (c = e^{iθ}/2 − e^{2iθ}/4) or the period-2 bulb (|c + 1| = 1/4), at a random angle. Views are deep (see
+ * {@link videoScene}), so two draws show the same structure only when their points lie within about a view's width.
+ * (The first version zoomed into eight fixed points: unrelated scenes then showed the same region of the same
+ * fractal in other colours, which is the same picture, not an unrelated one — the false matches of the first full
+ * run were nearly all of that kind.)
+ */
+function mandelbrotPoint(r: Rng): [number, number] {
+  const theta = 2 * Math.PI * r.next();
+  if (r.next() < 0.75) {
+    return [Math.cos(theta) / 2 - Math.cos(2 * theta) / 4, Math.sin(theta) / 2 - Math.sin(2 * theta) / 4];
+  }
+  return [-1 + Math.cos(theta) / 4, Math.sin(theta) / 4];
+}
 
 /** One video scene from a seeded generator with random parameters. */
 function videoScene(r: Rng, size: string, rate: number, seconds: number): string {
@@ -113,10 +123,13 @@ function videoScene(r: Rng, size: string, rate: number, seconds: number): string
   const seed = r.int(2 ** 31);
   let src: string;
   if (family === "mandelbrot") {
-    const [x, y] = r.pick(MANDEL_POINTS);
+    const [x, y] = mandelbrotPoint(r);
+    const scale = 0.003 * 10 ** r.next(); // 0.003–0.03: a local view
+    const angle = 2 * Math.PI * r.next();
     src =
-      `mandelbrot=size=${size}:rate=${rate}:maxiter=${150 + r.int(300)}:start_x=${x + (r.next() - 0.5) * 1e-3}` +
-      `:start_y=${y + (r.next() - 0.5) * 1e-3}:start_scale=${f3(0.3 + r.next() * 2)}:end_scale=${f3(0.001 + r.next() * 0.02)}` +
+      `mandelbrot=size=${size}:rate=${rate}:maxiter=${300 + r.int(600)}` +
+      `:start_x=${(x + 0.3 * scale * Math.cos(angle)).toFixed(9)}:start_y=${(y + 0.3 * scale * Math.sin(angle)).toFixed(9)}` +
+      `:start_scale=${scale.toPrecision(4)}:end_scale=${(scale * (0.01 + 0.04 * r.next())).toPrecision(4)}` +
       `:end_pts=${Math.round(seconds * rate * (1 + r.next()))}:inner=${r.pick(["black", "convergence", "mincol", "period"])}`;
   } else if (family === "cellauto") {
     src =
@@ -225,11 +238,21 @@ class Pool {
   }
 }
 
+/** When set (`--keep`), an output file already there is reused instead of being made again. */
+let reuseOutputs = false;
+
 async function ffmpeg(args: string[]): Promise<void> {
+  const out = args[args.length - 1]!;
+  if (reuseOutputs && existsSync(out)) return;
+  // Written under another name and renamed, so an interrupted run leaves no partial file to reuse.
+  const partial = path.join(path.dirname(out), `partial-${path.basename(out)}`);
   try {
-    await run("nice", ["-n", "10", "ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", ...args], {
-      maxBuffer: 1 << 24,
-    });
+    await run(
+      "nice",
+      ["-n", "10", "ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", ...args.slice(0, -1), partial],
+      { maxBuffer: 1 << 24 },
+    );
+    renameSync(partial, out);
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`ffmpeg ${args.join(" ")}: ${(e.stderr ?? e.message).slice(-800)}`);
@@ -502,7 +525,9 @@ interface ScaleResult {
 export async function runFingerprintBench(config: BenchConfig): Promise<BenchResult> {
   const log = config.log;
   const r = rng(config.seed);
-  const dir = mkdtempSync(path.join(tmpdir(), "crossproof-bench-fp-"));
+  if (config.keep) mkdirSync(config.keep, { recursive: true });
+  const dir = config.keep ?? mkdtempSync(path.join(tmpdir(), "crossproof-bench-fp-"));
+  reuseOutputs = config.keep !== undefined;
   const pool = new Pool(config.concurrency);
   const notes: string[] = [];
   // Real music: two tracks for works, the third only for negatives (a song repeats its own sections, so an unused
@@ -564,7 +589,7 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
             queries.push({
               name: path.basename(out),
               kind: edit.name,
-              fp: await extractFingerprint(out),
+              fp: await extractFingerprint(out, CLIP),
               truth: {
                 workId: `work-${w}`,
                 video: edit.video,
@@ -606,7 +631,7 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
           queries.push({
             name: path.basename(other),
             kind: "pictures with other sound",
-            fp: await extractFingerprint(other),
+            fp: await extractFingerprint(other, CLIP),
             truth: { ...truth, video: true, audio: false },
           });
           const scene = videoScene(mr, "320x240", 10, config.clipSeconds);
@@ -629,7 +654,7 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
           queries.push({
             name: path.basename(dub),
             kind: "sound over other pictures",
-            fp: await extractFingerprint(dub),
+            fp: await extractFingerprint(dub, CLIP),
             truth: { ...truth, video: false, audio: true },
           });
         }),
@@ -656,8 +681,8 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
             music: null,
             scenes: Math.max(1, Math.round(sourceSeconds / 10)),
           });
-          const fp = await extractFingerprint(file);
-          rmSync(file);
+          const fp = await extractFingerprint(file, CLIP);
+          if (!config.keep) rmSync(file);
           return fp;
         }),
       );
@@ -678,7 +703,7 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
     if (unregisteredMusic) {
       const out = path.join(dir, "music-unregistered.ogg");
       await ffmpeg(["-i", unregisteredMusic, "-c:a", "libvorbis", "-q:a", "3", out]);
-      const fp = await extractFingerprint(out);
+      const fp = await extractFingerprint(out, CLIP);
       const slices = Math.floor((fp.audio!.chromaprint.length * fp.audio!.itemMs) / 1000 / config.negativeSeconds);
       for (let k = 0; k < slices; k++, unregistered++) {
         queries.push({
@@ -690,6 +715,17 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
       }
     }
     log(`negatives: ${unregistered} unregistered slices from ${sources} sources (${Date.now() - t0} ms)`);
+
+    if (config.keep) {
+      // For offline study of the matcher: every fingerprint with its truth.
+      writeFileSync(
+        path.join(dir, "fingerprints.json"),
+        JSON.stringify({
+          works: workFps,
+          queries: queries.map(({ name, kind, fp, truth }) => ({ name, kind, fp, truth })),
+        }),
+      );
+    }
 
     // 4. Match everything (decode excluded), collect detections.
     const latencies: number[] = [];
@@ -797,7 +833,7 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
       notes,
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!config.keep) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -968,6 +1004,7 @@ async function main(): Promise<void> {
     negatives: Number(value("--negatives") ?? base.negatives),
     scaleFrames: Number(value("--scale") ?? base.scaleFrames),
     ...(value("--edits") ? { edits: value("--edits")!.split(",") } : {}),
+    ...(value("--keep") ? { keep: path.resolve(value("--keep")!) } : {}),
     log: (line) => console.log(`[bench:fingerprint] ${line}`),
   };
   const res = await runFingerprintBench(config);

@@ -18,6 +18,7 @@ import {
   FINGERPRINT_FORMAT,
   FINGERPRINT_FORMAT_VERSION,
   FINGERPRINT_FRAME_SIZE,
+  WORK_FRAMES_PER_SECOND,
   frameHashes,
   hashToHex,
   validateFingerprint,
@@ -35,7 +36,10 @@ export const CHROMAPRINT_ITEM_MS = (1365 / 11025) * 1000;
 export type FingerprintFailure = "ffmpeg-missing" | "not-found" | "undecodable" | "aborted";
 
 export interface ExtractOptions {
-  /** Frames hashed per second (default 2; the issue asks for 1–2). */
+  /**
+   * Frames hashed per second: default {@link WORK_FRAMES_PER_SECOND} (2), what a registered work is indexed at; a
+   * clip to be matched is better fingerprinted at {@link CLIP_FRAMES_PER_SECOND} (10, see the matcher).
+   */
   framesPerSecond?: number;
   /** Scene-change score threshold, 0–1 (default 0.3). */
   sceneThreshold?: number;
@@ -179,7 +183,7 @@ function ffprobeNextTo(ffmpeg: string): string {
  * Chromaprint values. A file with neither a decodable video nor audio stream is `undecodable`.
  */
 export async function extractFingerprint(file: string, options: ExtractOptions = {}): Promise<Fingerprint> {
-  const fps = options.framesPerSecond ?? 2;
+  const fps = options.framesPerSecond ?? WORK_FRAMES_PER_SECOND;
   const sceneThreshold = options.sceneThreshold ?? 0.3;
   if (!(fps > 0 && fps <= 30)) throw new CrossproofError("INVALID_ARGUMENT", "framesPerSecond must be in (0, 30]");
   if (!(sceneThreshold > 0 && sceneThreshold < 1)) {

@@ -40,6 +40,18 @@ const VIDEO_MIN_ALIGNED = 8;
 const AUDIO_MIN_DISTINCT = 8;
 
 /** Popcount of a 32-bit value. */
+/**
+ * A frame hash with fewer bits set than this is a featureless frame (black, a flat colour): the hash sets the
+ * coefficients above their median, which is 32 of 64 bits for any frame with structure; only ties — every AC
+ * coefficient equal, as in a flat frame — set fewer. Two flat frames have equal hashes whatever they show, so such
+ * frames neither vote nor count along an alignment (the way real footage's black frames and fades must not).
+ */
+const FEATURELESS_BITS = 16;
+
+function featureless(hi: number, lo: number): boolean {
+  return popcount32(hi) + popcount32(lo) < FEATURELESS_BITS;
+}
+
 function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
@@ -81,7 +93,7 @@ export interface MatchOptions {
   minScore?: number;
   /** Least audio score (0–1) for the sound to count as matching (default 0.5). */
   minAudioScore?: number;
-  /** Least number of clip frames within the radius of their aligned work frames for the picture to match (default 3). */
+  /** Least number of clip frames within the radius of their aligned work frames for the picture to match (default 4). */
   minFrames?: number;
   /**
    * Least number of aligned Chromaprint items (≈ 124 ms each) for the sound to match (default 16, ≈ 2 s; a clip loses
@@ -203,6 +215,15 @@ class U32 {
   }
 }
 
+/** Frames compared along an alignment, in clip time order. */
+interface Pairs {
+  times: number[];
+  /** Hamming distance of each pair. */
+  dist: number[];
+  /** Clip time one pair stands for. */
+  stepMs: number;
+}
+
 /** A clip as the matcher reads it. */
 interface Clip {
   /** The media's duration (0 when unknown). */
@@ -212,6 +233,8 @@ interface Clip {
   mhi: Uint32Array;
   mlo: Uint32Array;
   times: number[];
+  /** The same times, typed (for the nearest-frame search). */
+  timesArray: Uint32Array;
   frameMs: number;
   audio: Uint32Array | null;
   itemMs: number;
@@ -243,6 +266,8 @@ export class FingerprintIndex {
   private frameStarts = new Uint32Array(0);
   private audioStarts = new Uint32Array(0);
   private built = -1;
+  /** The longest frame interval of any indexed work (500 ms at 2 frames a second). */
+  private widestFrameMs = 0;
   private offsets: Uint32Array[] = [];
   private entries: Uint32Array[] = [];
   private entryHi: Uint32Array[] = [];
@@ -374,6 +399,7 @@ export class FingerprintIndex {
     if (this.built === this.works.length) return;
     this.frameStarts = Uint32Array.from(this.works, (w) => w.frameStart);
     this.audioStarts = Uint32Array.from(this.works, (w) => w.audioStart);
+    this.widestFrameMs = this.works.reduce((m, w) => (w.frames > 0 ? Math.max(m, w.frameMs) : m), 0);
     this.buildAudio();
     const hi = this.hi.view();
     const lo = this.lo.view();
@@ -505,9 +531,15 @@ export class FingerprintIndex {
     for (const { c, offset } of chosen) {
       const orientations = c.mirrored === null ? [false, true] : [c.mirrored];
       let best: ClipSegment[] = [];
+      // The vote gives the offset to within a bin; a clip denser than the work is aligned to its nearest frame.
+      const w = this.works[c.wi]!;
+      const fine = clip.frameMs * c.speed < w.frameMs ? clip.frameMs * c.speed : 0;
+      const reach = fine > 0 ? Math.ceil(w.frameMs / 2 / fine) : 0;
       for (const mirrored of orientations) {
-        const found = this.verify(clip, c.wi, mirrored, offset, c.speed, o);
-        if (rank(found) > rank(best)) best = found;
+        for (let k = -reach; k <= reach; k++) {
+          const found = this.verify(clip, c.wi, mirrored, offset + k * fine, c.speed, o);
+          if (rank(found) > rank(best)) best = found;
+        }
       }
       for (const s of best) segments.push({ wi: c.wi, s });
     }
@@ -519,11 +551,18 @@ export class FingerprintIndex {
     const n = clip.hi.length;
     if (n === 0 || this.size === 0) return [];
     const votes = new Map<number, Candidate>();
-    const step = Math.max(1, n / o.probeFrames);
+    // Probes go in runs of consecutive clip frames spanning one work frame interval: a clip hashed more densely than
+    // the works has, in each such run, the frame nearest a work frame's time (evenly spaced single probes could keep
+    // missing that phase — a step of 5/3 frames at 10 against 2 frames a second never lands on it).
+    const run = Math.min(8, Math.max(1, Math.round(this.widestFrameMs / clip.frameMs)));
+    const step = Math.max(run, (n * run) / o.probeFrames);
+    const probes: number[] = [];
+    for (let x = 0; x < n; x += step)
+      for (let j = 0; j < run && Math.floor(x) + j < n; j++) probes.push(Math.floor(x) + j);
     const found: number[] = [];
     const times = this.times.data;
-    for (let x = 0; x < n; x += step) {
-      const i = Math.floor(x);
+    for (const i of probes) {
+      if (featureless(clip.hi[i]!, clip.lo[i]!)) continue;
       const seen = new Set<number>();
       for (const mirrored of [false, true]) {
         found.length = 0;
@@ -590,35 +629,24 @@ export class FingerprintIndex {
     o: Required<MatchOptions>,
   ): ClipSegment[] {
     const w = this.works[wi]!;
-    // Per clip frame: distance to the aligned work frame, or −1 when none is aligned.
-    const dist = new Int8Array(clip.hi.length).fill(-1);
-    if (w.frames > 0) {
-      const wTimes = this.times.data.subarray(w.frameStart, w.frameStart + w.frames);
-      const gHi = this.hi.data;
-      const gLo = this.lo.data;
-      for (let i = 0; i < clip.hi.length; i++) {
-        const t = speed * clip.times[i]! + offset;
-        const f = nearestIndex(wTimes, t);
-        if (f < 0 || Math.abs(wTimes[f]! - t) > w.frameMs) continue;
-        const hi = mirrored ? clip.mhi[i]! : clip.hi[i]!;
-        const lo = mirrored ? clip.mlo[i]! : clip.lo[i]!;
-        dist[i] = popcount32(gHi[w.frameStart + f]! ^ hi) + popcount32(gLo[w.frameStart + f]! ^ lo);
-      }
-    }
+    const pairs = this.pairFrames(clip, w, mirrored, offset, speed);
     const audio = this.alignAudio(clip, w, offset, speed);
     // Runs of agreement in clip time, from the picture and from the sound, merged where they overlap.
     const runs: [number, number][] = [];
+    // A pair stands for the clip time up to the next pair; the last one not beyond the clip's last frame.
+    const clipEnd = clip.times.length > 0 ? clip.times[clip.times.length - 1]! + clip.frameMs : 0;
+    const endOf = (k: number): number => Math.min(pairs.times[k]! + pairs.stepMs, Math.max(clipEnd, pairs.times[k]!));
     let first = -1;
     let last = -1;
-    for (let i = 0; i <= clip.hi.length; i++) {
-      const ok = i < clip.hi.length && dist[i]! >= 0 && dist[i]! <= this.radius + RUN_SLACK;
-      if (ok && first >= 0 && i - last <= VIDEO_GAP + 1) last = i;
+    for (let k = 0; k <= pairs.dist.length; k++) {
+      const ok = k < pairs.dist.length && pairs.dist[k]! <= this.radius + RUN_SLACK;
+      if (ok && first >= 0 && k - last <= VIDEO_GAP + 1) last = k;
       else if (ok) {
-        if (first >= 0) runs.push([clip.times[first]!, clip.times[last]! + clip.frameMs]);
-        first = last = i;
+        if (first >= 0) runs.push([pairs.times[first]!, endOf(last)]);
+        first = last = k;
       }
     }
-    if (first >= 0) runs.push([clip.times[first]!, clip.times[last]! + clip.frameMs]);
+    if (first >= 0) runs.push([pairs.times[first]!, endOf(last)]);
     if (audio) {
       const { errors, from } = audio;
       let sum = 0;
@@ -650,11 +678,11 @@ export class FingerprintIndex {
       let aligned = 0;
       let matched = 0;
       let distanceSum = 0;
-      for (let i = 0; i < clip.hi.length; i++) {
-        if (dist[i]! < 0 || clip.times[i]! < s || clip.times[i]! >= e) continue;
+      for (let k = 0; k < pairs.dist.length; k++) {
+        if (pairs.times[k]! < s || pairs.times[k]! >= e) continue;
         aligned++;
-        distanceSum += dist[i]!;
-        if (dist[i]! <= this.radius) matched++;
+        distanceSum += pairs.dist[k]!;
+        if (pairs.dist[k]! <= this.radius) matched++;
       }
       const videoScore = clip.hi.length > 0 && w.frames > 0 ? Math.max(0, 1 - distanceSum / (aligned || 1) / 32) : null;
       let audioScore: number | null = null;
@@ -699,6 +727,51 @@ export class FingerprintIndex {
       });
     }
     return out;
+  }
+
+  /**
+   * The frames compared along an alignment (work time = offset + speed × clip time): each frame of the sparser side
+   * with the nearest frame of the denser side. A clip fingerprinted more densely than the works (a clip at 10 frames a
+   * second against works at 2, {@link CLIP_FRAMES_PER_SECOND}) then meets every work frame within half its own frame
+   * interval, whatever the phase at which it was cut; with both at the same rate a work frame can lie a quarter of a
+   * second from the clip frame it is compared with, and moving pictures differ by many bits over that time.
+   * Returns the pairs in clip time order: their clip times, Hamming distances and the clip time one pair stands for.
+   */
+  private pairFrames(clip: Clip, w: WorkEntry, mirrored: boolean, offset: number, speed: number): Pairs {
+    const times: number[] = [];
+    const dist: number[] = [];
+    const n = clip.hi.length;
+    if (w.frames === 0 || n === 0) return { times, dist, stepMs: clip.frameMs };
+    const wTimes = this.times.data.subarray(w.frameStart, w.frameStart + w.frames);
+    const gHi = this.hi.data;
+    const gLo = this.lo.data;
+    const cHi = mirrored ? clip.mhi : clip.hi;
+    const cLo = mirrored ? clip.mlo : clip.lo;
+    const pair = (i: number, f: number): void => {
+      if (featureless(cHi[i]!, cLo[i]!) || featureless(gHi[w.frameStart + f]!, gLo[w.frameStart + f]!)) return;
+      times.push(clip.times[i]!);
+      dist.push(popcount32(gHi[w.frameStart + f]! ^ cHi[i]!) + popcount32(gLo[w.frameStart + f]! ^ cLo[i]!));
+    };
+    const workStepInClip = w.frameMs / speed;
+    if (clip.frameMs < workStepInClip) {
+      // The clip is denser: every work frame inside the clip's span, against the nearest clip frame.
+      const clipTimes = clip.timesArray;
+      const from = Math.max(0, upperBound(wTimes, offset + speed * (clip.times[0]! - clip.frameMs / 2)) - 1);
+      for (let f = from; f < w.frames; f++) {
+        const t = (wTimes[f]! - offset) / speed;
+        if (t > clip.times[n - 1]! + clip.frameMs / 2) break;
+        if (t < clip.times[0]! - clip.frameMs / 2) continue;
+        pair(nearestIndex(clipTimes, t), f);
+      }
+      return { times, dist, stepMs: workStepInClip };
+    }
+    for (let i = 0; i < n; i++) {
+      const t = speed * clip.times[i]! + offset;
+      const f = nearestIndex(wTimes, t);
+      if (f < 0 || Math.abs(wTimes[f]! - t) > w.frameMs) continue;
+      pair(i, f);
+    }
+    return { times, dist, stepMs: clip.frameMs };
   }
 
   /**
@@ -804,7 +877,7 @@ function resolveOptions(options: MatchOptions, radius: number): Required<MatchOp
     candidates: options.candidates ?? 100,
     minScore: options.minScore ?? 0.5,
     minAudioScore: options.minAudioScore ?? 0.5,
-    minFrames: options.minFrames ?? 3,
+    minFrames: options.minFrames ?? 4,
     minAudioItems: options.minAudioItems ?? 16,
     speeds,
     probeRadius,
@@ -846,6 +919,7 @@ function clipOf(fp: Fingerprint): Clip {
     mhi,
     mlo,
     times: fp.video?.timesMs ?? [],
+    timesArray: Uint32Array.from(fp.video?.timesMs ?? []),
     frameMs: 1000 / fp.extractor.parameters.framesPerSecond,
     audio: fp.audio ? Uint32Array.from(fp.audio.chromaprint) : null,
     itemMs: fp.audio?.itemMs ?? 1,

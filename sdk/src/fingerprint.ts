@@ -16,6 +16,14 @@ import { CrossproofError } from "./errors";
 
 /** Frames are scaled to this many pixels on each side before hashing. */
 export const FINGERPRINT_FRAME_SIZE = 32;
+/** Frames hashed per second of a registered work: the index holds these. */
+export const WORK_FRAMES_PER_SECOND = 2;
+/**
+ * Frames hashed per second of a clip to be matched. Denser than the works' so that every work frame inside the clip
+ * has a clip frame within 50 ms of it, whatever the phase at which the clip was cut (at 2 and 2, a clip cut between
+ * two work frames is compared a quarter of a second away, and moving pictures change by many bits in that time).
+ */
+export const CLIP_FRAMES_PER_SECOND = 10;
 /** The hash keeps the `HASH_SIDE × HASH_SIDE` lowest DCT frequencies. */
 const HASH_SIDE = 8;
 const N = FINGERPRINT_FRAME_SIZE;

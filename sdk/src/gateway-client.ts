@@ -319,7 +319,7 @@ export class GatewayClient {
    * its digest is sent along and checked), or the clip's `file` to upload (decoded by the gateway). The JWS is
    * verified as in {@link authorizeUploads}.
    * @example
-   * const fp = await extractFingerprint("upload.mp4");
+   * const fp = await extractFingerprint("upload.mp4", { framesPerSecond: CLIP_FRAMES_PER_SECOND });
    * const { document } = await gw.authorizeClip({ fingerprint: fp }, { accountHash, territory: "FR", right: "MAKE_AVAILABLE" });
    * for (const m of document.clip!.matches) console.log(m.workId, m.workStartMs, m.workEndMs, m.score);
    */

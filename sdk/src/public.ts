@@ -118,6 +118,8 @@ export {
 } from "./alerts";
 export { type GatewayAlertDelivery, type GatewayAlertSubscription, type NewAlertSubscription } from "./gateway-client";
 export {
+  CLIP_FRAMES_PER_SECOND,
+  WORK_FRAMES_PER_SECOND,
   decodeFingerprint,
   encodeFingerprint,
   fingerprintDigest,

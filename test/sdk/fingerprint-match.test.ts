@@ -28,6 +28,7 @@ function rng(seed: bigint): () => bigint {
 function syntheticFingerprint(
   hashes: bigint[],
   mirrored: bigint[] = hashes.map((h) => h ^ 0x5555555555555555n),
+  framesPerSecond = 2,
 ): Fingerprint {
   return {
     format: "crossproof-fingerprint",
@@ -37,16 +38,16 @@ function syntheticFingerprint(
       version: "1",
       decoder: "none",
       parameters: {
-        framesPerSecond: 2,
+        framesPerSecond,
         frameSize: 32,
         frameHash: "dct-phash-64",
         sceneThreshold: 0.3,
         chromaprintAlgorithm: 1,
       },
     },
-    durationMs: hashes.length * 500,
+    durationMs: Math.round((hashes.length * 1000) / framesPerSecond),
     video: {
-      timesMs: hashes.map((_, i) => i * 500),
+      timesMs: hashes.map((_, i) => Math.round((i * 1000) / framesPerSecond)),
       hashes: hashes.map(hashToHex),
       mirrored: mirrored.map(hashToHex),
     },
@@ -180,6 +181,57 @@ describe("fingerprint matching: multi-index hashing and voting (synthetic hashes
     expect(m?.workId).to.equal("w");
     expect(m?.mirrored).to.equal(true);
     expect(m?.offsetMs).to.equal(20 * 500);
+  });
+
+  it("a clip hashed at 10 frames a second, cut between two work frames, is compared with the work frame by frame", function () {
+    const next = rng(1010n);
+    const index = new FingerprintIndex({ radius: 10 });
+    // The work at 2 frames a second; between its frames the pictures move on (unrelated hashes stand for that).
+    const work = Array.from({ length: 120 }, () => next());
+    index.add("work", syntheticFingerprint(work));
+    index.add("other", syntheticFingerprint(Array.from({ length: 120 }, () => next())));
+    // The clip starts 20.3 s into the work: at 10 frames a second, its frame k shows work time 20.3 + 0.1 k s; frames
+    // at whole half-seconds of work time are the work's frames (with a few bits of re-encoding noise), the others new.
+    const clip = Array.from({ length: 80 }, (_, k) => {
+      const workMs = 20_300 + 100 * k;
+      return workMs % 500 === 0 ? perturb(work[workMs / 500]!, k % 4, next) : next();
+    });
+    const found = index.match(syntheticFingerprint(clip, undefined, 10));
+    expect(found.map((m) => m.workId)).to.deep.equal(["work"]);
+    const m = found[0]!;
+    expect(m.offsetMs).to.equal(20_300);
+    expect(m.speed).to.equal(1);
+    // One comparison per work frame inside the clip (20.5 … 28.0 s), each with the clip frame showing it.
+    expect(m.alignedFrames).to.equal(16);
+    expect(m.matchedFrames).to.equal(16);
+    expect(m.videoScore).to.be.above(0.9);
+    expect(m.workStartMs).to.be.within(20_300, 20_500);
+    expect(m.workEndMs).to.be.within(28_000, 28_400);
+    // The same clip hashed at 2 frames a second shows none of the work's frames: nothing to find.
+    const sparse = clip.filter((_, k) => k % 5 === 0);
+    expect(index.match(syntheticFingerprint(sparse))).to.deep.equal([]);
+  });
+
+  it("featureless frames (a flat picture: every AC coefficient equal, no bit above the median) neither vote nor match", function () {
+    const next = rng(77n);
+    const index = new FingerprintIndex({ radius: 10 });
+    // A work that fades to black for 10 s, then shows pictures.
+    const work = [...Array.from({ length: 20 }, () => 0n), ...Array.from({ length: 40 }, () => next())];
+    index.add("fades-to-black", syntheticFingerprint(work, work));
+    // An unrelated clip that is black too: identical hashes, but nothing in common.
+    const black = Array.from({ length: 16 }, () => 0n);
+    expect(index.match(syntheticFingerprint(black, black))).to.deep.equal([]);
+    // A clip from the black part into the pictures: matched on the pictures only.
+    const clip = work.slice(14, 34);
+    const [m] = index.match(
+      syntheticFingerprint(
+        clip,
+        clip.map((h) => h ^ 0x5555555555555555n),
+      ),
+    );
+    expect(m?.workId).to.equal("fades-to-black");
+    expect(m?.alignedFrames).to.equal(14);
+    expect(m?.matchedFrames).to.equal(14);
   });
 
   it("rejects a work indexed twice, a clip without video and a radius out of range", function () {

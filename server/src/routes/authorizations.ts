@@ -16,6 +16,7 @@ import {
   UploadAnswers,
   authorizationAnswerDigest,
   checkFingerprintDigest,
+  CLIP_FRAMES_PER_SECOND,
   extractFingerprint,
   fingerprintDigest,
   signAuthorizationAnswer,
@@ -344,7 +345,8 @@ export const authorizationsModule: GatewayModule = (ctx) => {
           }
           const at = upload.fields.get("at");
           const q = ClipUpload.omit({ clip: true }).strict().parse(Object.fromEntries(upload.fields));
-          const clip = await extractFingerprint(file.source);
+          // Fingerprinted as a clip: densely (CLIP_FRAMES_PER_SECOND), see docs/FINGERPRINTS.md › Matching.
+          const clip = await extractFingerprint(file.source, { framesPerSecond: CLIP_FRAMES_PER_SECOND });
           result = await answerClip(member, principal.memberId, clip, "upload", {
             accountHash: q.accountHash,
             territory: q.territory,

@@ -9,6 +9,7 @@ import {
   decodeFingerprint,
   computeCid,
   encodeFingerprint,
+  CLIP_FRAMES_PER_SECOND,
   extractFingerprint,
   fingerprintDigest,
   isccOfMediaFile,
@@ -56,16 +57,21 @@ async function isccOf(file: string, fp: Fingerprint, o: Record<string, unknown>)
   return { code: r.iscc, units: r.units, mode: r.mode, meta, videoFrames: r.videoFrames ?? null };
 }
 
-function extractOptions(o: Record<string, unknown>): ExtractOptions {
-  if (o.fps === undefined) return {};
+function extractOptions(o: Record<string, unknown>, clip = false): ExtractOptions {
+  if (o.fps === undefined) return clip ? { framesPerSecond: CLIP_FRAMES_PER_SECOND } : {};
   const fps = Number(o.fps);
   if (!(fps > 0 && fps <= 30)) throw new CliError("INPUT", `--fps must be a number in (0, 30], got ${String(o.fps)}`);
   return { framesPerSecond: fps };
 }
 
-async function fingerprintOf(ctx: Context, file: string, o: Record<string, unknown>): Promise<Fingerprint> {
+async function fingerprintOf(
+  ctx: Context,
+  file: string,
+  o: Record<string, unknown>,
+  clip = false,
+): Promise<Fingerprint> {
   ctx.out.note(`fingerprinting ${file} with ffmpeg…`);
-  return extractFingerprint(file, extractOptions(o));
+  return extractFingerprint(file, extractOptions(o, clip));
 }
 
 export function fingerprintCommands(program: Command, io: Io): void {
@@ -150,7 +156,7 @@ export function fingerprintCommands(program: Command, io: Io): void {
       .requiredOption("--territory <CC>", "where it would go online")
       .requiredOption("--right <right>", "MAKE_AVAILABLE, BROADCAST, …")
       .option("--at <time>", "when (ISO 8601 or unix seconds; default: the time of the block the chain is read at)")
-      .option("--fps <n>", "frames hashed per second (default 2)")
+      .option("--fps <n>", `frames of the clip hashed per second (default ${CLIP_FRAMES_PER_SECOND})`)
       .option("--pepper-file <file>", `your platform's account pepper (else ${PEPPER_ENV}; else no pepper)`)
       .option("--out <file>", "where to save the signed answer (default crossproof-match-<digest>.jws)")
       .action(
@@ -168,7 +174,7 @@ export function fingerprintCommands(program: Command, io: Io): void {
             right: rightOf(o.right, "--right"),
             ...(o.at === undefined ? {} : { at: unixTime(String(o.at), "--at") }),
           };
-          const clip = o.upload === true ? { file } : { fingerprint: await fingerprintOf(ctx, file, o) };
+          const clip = o.upload === true ? { file } : { fingerprint: await fingerprintOf(ctx, file, o, true) };
           const gw = await ctx.gateway();
           const checked = await gw.authorizeClip(
             clip,
