@@ -316,6 +316,9 @@ export class WorkFingerprints {
    * database's files (and saved again).
    */
   async #open(): Promise<void> {
+    // The database's state when the gateway starts (this part runs before the first poll of the chain can change
+    // it): what the file was saved with. Changes since are applied afterwards like any other change.
+    const expected = this.#databaseWorks();
     let loaded: LoadedFingerprintIndex | undefined;
     let reason = "no-file";
     if (this.#indexFile !== undefined) {
@@ -331,8 +334,6 @@ export class WorkFingerprints {
         if (reason !== "missing") this.#log.warn({ err, file: this.#indexFile }, "fingerprint index file refused");
       }
     }
-    // Synchronous from here: what the database gives is read once and compared.
-    const expected = this.#databaseWorks();
     let detail: Record<string, unknown> = {};
     if (loaded !== undefined) {
       const stale = loaded.fingerprints === null ? undefined : difference(loaded.fingerprints, expected);
