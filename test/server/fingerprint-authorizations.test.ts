@@ -3,9 +3,9 @@
  * (stored content-addressed, digest and CID on chain), the gateway's fingerprint index built from the chain's events
  * and the content store, kept in its SQLite and its saved index file across restarts (loaded when it holds what the
  * database gives, rebuilt when it does not: another state, damaged, truncated, another version), and
- * `POST /v1/authorizations` asked about a clip — its
- * fingerprint computed at the platform's edge, or the clip itself uploaded — answering the matched works, where, and
- * the licence answer for each, signed. Media generated with ffmpeg's lavfi sources; skipped without ffmpeg.
+ * `POST /v1/authorizations` asked about a clip — its fingerprint computed at the platform's edge, or the clip itself
+ * uploaded — answering the matched works, where, and the licence answer for each, signed. Media generated with
+ * ffmpeg's lavfi sources; skipped without ffmpeg.
  */
 import { expect } from "chai";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
