@@ -21,7 +21,7 @@
  * `truncated`, `checksum`, `header` or `content`. The part tables are rebuilt on load (linear; see the benchmark in
  * docs/FINGERPRINTS.md) rather than stored: they are 4× the size of the hashes and cheap to recompute.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CrossproofError } from "./errors";
@@ -128,7 +128,7 @@ export async function saveFingerprintIndex(
   options: SaveFingerprintIndexOptions = {},
 ): Promise<void> {
   const chunks = fingerprintIndexChunks(index, options);
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`;
   const file = await open(tmp, "w");
   try {
     for (const chunk of chunks) {
