@@ -423,25 +423,25 @@ export class WorkFingerprints {
     const index = this.#index;
     const fingerprints = new Map([...this.#entries].map(([id, e]) => [id, e.digest]));
     const started = Date.now();
-    this.#saving = saveFingerprintIndex(index, file, { fingerprints })
-      .then(
-        () => {
-          this.#metrics?.saves.inc({ result: "saved" });
-          this.#log.info(
-            { works: fingerprints.size, frames: index.size, ms: Date.now() - started, file },
-            "fingerprint index saved",
-          );
-        },
-        (err: unknown) => {
-          // Kept dirty: the next change, or closing, tries again; a file that is not written is rebuilt at start.
-          this.#dirty = true;
-          this.#metrics?.saves.inc({ result: "failed" });
-          this.#log.warn({ err, file }, "fingerprint index not saved");
-        },
-      )
-      .finally(() => {
+    this.#saving = saveFingerprintIndex(index, file, { fingerprints }).then(
+      () => {
         this.#saving = undefined;
-      });
+        this.#metrics?.saves.inc({ result: "saved" });
+        this.#log.info(
+          { works: fingerprints.size, frames: index.size, ms: Date.now() - started, file },
+          "fingerprint index saved",
+        );
+        // Changes made while it was written: their own write, after the delay.
+        if (this.#dirty) this.#changed();
+      },
+      (err: unknown) => {
+        // Kept dirty: the next change, or closing, tries again; a file that is not written is rebuilt at start.
+        this.#saving = undefined;
+        this.#dirty = true;
+        this.#metrics?.saves.inc({ result: "failed" });
+        this.#log.warn({ err, file }, "fingerprint index not saved");
+      },
+    );
     return this.#saving;
   }
 
