@@ -124,7 +124,8 @@ export class WorkFingerprints {
   readonly #log: Logger;
   readonly #indexFile: string | undefined;
   readonly #saveDelayMs: number;
-  readonly #radius = new FingerprintIndex().radius;
+  /** The matcher radius the gateway indexes with (the SDK default): a file made with another is rebuilt. */
+  readonly #radius = new FingerprintIndex().columns().radius;
   #index = new FingerprintIndex();
   /** What the in-memory index holds: work id → entry. */
   #entries = new Map<string, Entry>();
@@ -338,7 +339,7 @@ export class WorkFingerprints {
     if (loaded !== undefined) {
       const stale = loaded.fingerprints === null ? undefined : difference(loaded.fingerprints, expected);
       if (loaded.fingerprints === null) reason = "no-digests";
-      else if (loaded.index.radius !== this.#radius) reason = "radius";
+      else if (loaded.index.columns().radius !== this.#radius) reason = "radius";
       else if (stale !== undefined) {
         reason = "stale";
         detail = stale;
