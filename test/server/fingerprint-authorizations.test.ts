@@ -12,6 +12,8 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Wallet, id } from "ethers";
+import { pino } from "pino";
+import { Registry } from "prom-client";
 import {
   ConsortiumClient,
   decodeFingerprint,
@@ -30,6 +32,7 @@ import {
   type StoredFingerprint,
 } from "../../sdk/src";
 import { auditModule } from "../../server/src/audit";
+import { WorkFingerprints } from "../../server/src/fingerprints";
 import { authModule } from "../../server/src/auth/siwe";
 import type { RunningGateway } from "../../server/src/gateway";
 import { indexerModule } from "../../server/src/indexer";
@@ -532,5 +535,52 @@ describe("gateway: clips matched against registered works' fingerprints (real ch
         [FILM, film.digest],
       ]);
     }
+  });
+
+  it("changes to the index are written together: three changes, one write (at shutdown, before the delay)", async function () {
+    await startGateway(path.join(chain.dataDir, "store-empty"));
+    const { db } = gw!.ctx;
+    const indexer = gw!.ctx.indexer!;
+    const file = path.join(mkdtempSync(path.join(chain.dataDir, "coalesce-")), "fingerprints.cpfpidx");
+    const registry = new Registry();
+    // The gateway's own class on the gateway's database and chain index, its file elsewhere, a delay of an hour.
+    const index = new WorkFingerprints({
+      db,
+      store: gw!.ctx.store,
+      indexer,
+      log: pino({ level: "silent" }),
+      indexFile: file,
+      saveDelayMs: 3_600_000,
+      metrics: registry,
+    });
+    const count = async (name: string) => {
+      const line = (await registry.metrics()).split("\n").find((l) => l.startsWith(name));
+      return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
+    };
+    await index.refresh(); // 1: made from the database (no file)
+    expect(index.start).to.deep.equal({ source: "database", reason: "missing" });
+    await submit(
+      await licences.signSetFingerprint(holder, {
+        workId: OTHER,
+        fingerprintHash: other.digest,
+        fingerprintCid: other.cid,
+      }),
+    );
+    await indexer.syncOnce();
+    await index.refresh(); // 2: the other film appended
+    expect(index.works).to.equal(2);
+    await submit(await licences.signSetFingerprint(holder, { workId: OTHER }));
+    await indexer.syncOnce();
+    await index.refresh(); // 3: and taken out again
+    expect(index.works).to.equal(1);
+    expect(await count('crossproof_gateway_fingerprint_index_updates_total{how="appended"}')).to.equal(1);
+    expect(await count('crossproof_gateway_fingerprint_index_updates_total{how="rebuilt"}')).to.equal(1);
+    expect(await count("crossproof_gateway_fingerprint_index_saves_total")).to.equal(0);
+    await index.close();
+    expect(await count('crossproof_gateway_fingerprint_index_saves_total{result="saved"}')).to.equal(1);
+    expect([...(await loadFingerprintIndexFile(file)).fingerprints!]).to.deep.equal([[FILM, film.digest]]);
+    // Closed, it no longer follows the chain.
+    await index.refresh();
+    expect(await count('crossproof_gateway_fingerprint_index_saves_total{result="saved"}')).to.equal(1);
   });
 });
