@@ -12,17 +12,25 @@
  * end SHA-256 of all the bytes before it (32 bytes)
  * ```
  *
+ * File version 2 (written since the gateway keeps its index on disk) adds `fingerprints` to the header: null, or per
+ * work (in the order of `works`) the digest of the fingerprint file it was indexed from, so a loader can tell whether
+ * the file holds exactly the works and files it expects. Version 1 files (no such field) are still read.
+ *
  * Loading checks the magic, the version, the header, every length and the digest before building anything; a file
  * that fails is a `FINGERPRINT_INDEX_INVALID` error whose `details.reason` is `not-an-index`, `version`,
  * `truncated`, `checksum`, `header` or `content`. The part tables are rebuilt on load (linear; see the benchmark in
  * docs/FINGERPRINTS.md) rather than stored: they are 4× the size of the hashes and cheap to recompute.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { open, readFile, rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { CrossproofError } from "./errors";
 import { FingerprintIndex, type IndexColumns } from "./fingerprint-match";
 
-export const FINGERPRINT_INDEX_FILE_VERSION = 1;
+/** The file version written; versions 1 and 2 are read (see {@link FINGERPRINT_INDEX_FILE_VERSIONS_READ}). */
+export const FINGERPRINT_INDEX_FILE_VERSION = 2;
+/** The file versions this SDK reads. */
+export const FINGERPRINT_INDEX_FILE_VERSIONS_READ: readonly number[] = [1, 2];
 const MAGIC = Buffer.from("CPFPIDX\0", "latin1");
 const FORMAT = "crossproof-fingerprint-index";
 
@@ -47,12 +55,48 @@ interface Header {
   frames: number;
   audioItems: number;
   works: IndexColumns["works"];
+  /** Version 2: null, or the digest of each work's fingerprint file, in the order of `works`. */
+  fingerprints?: string[] | null;
+}
+
+const DIGEST = /^0x[0-9a-f]{64}$/;
+
+export interface SaveFingerprintIndexOptions {
+  /**
+   * By work id, the digest (`fingerprintDigest`, lower-case `0x` hex) of the fingerprint file each work was indexed
+   * from: recorded in the header, read back by {@link loadFingerprintIndexFile}. Every work of the index, no other.
+   */
+  fingerprints?: ReadonlyMap<string, string>;
+}
+
+/** An index file read back: the index, and what its header records. */
+export interface LoadedFingerprintIndex {
+  index: FingerprintIndex;
+  /** The digests saved with {@link SaveFingerprintIndexOptions.fingerprints}, by work id; null when none were. */
+  fingerprints: Map<string, string> | null;
+  /** The file's format version (1 or 2). */
+  fileVersion: number;
 }
 
 /** The file's bytes as chunks (views on the index's arrays, no copy of the columns). */
-export function fingerprintIndexChunks(index: FingerprintIndex): Uint8Array[] {
+export function fingerprintIndexChunks(
+  index: FingerprintIndex,
+  options: SaveFingerprintIndexOptions = {},
+): Uint8Array[] {
   if (!littleEndian()) throw new CrossproofError("INVALID_ARGUMENT", "the index file is little-endian only");
   const c = index.columns();
+  const digests = options.fingerprints;
+  if (digests !== undefined) {
+    const ids = new Set(c.works.map((w) => w.id));
+    for (const [id, d] of digests) {
+      if (!ids.has(id)) throw new CrossproofError("INVALID_ARGUMENT", `fingerprints: work ${id} is not in the index`);
+      if (!DIGEST.test(d)) throw new CrossproofError("INVALID_ARGUMENT", `fingerprints: ${d} is not a digest`);
+    }
+    const missing = c.works.find((w) => !digests.has(w.id));
+    if (missing !== undefined) {
+      throw new CrossproofError("INVALID_ARGUMENT", `fingerprints: no digest for work ${missing.id}`);
+    }
+  }
   const header: Header = {
     format: FORMAT,
     version: FINGERPRINT_INDEX_FILE_VERSION,
@@ -61,6 +105,7 @@ export function fingerprintIndexChunks(index: FingerprintIndex): Uint8Array[] {
     frames: c.hi.length,
     audioItems: c.audio.length,
     works: c.works,
+    fingerprints: digests === undefined ? null : c.works.map((w) => digests.get(w.id)!),
   };
   let json = Buffer.from(JSON.stringify(header), "utf8");
   if (json.length % 8 !== 0) json = Buffer.concat([json, Buffer.alloc(8 - (json.length % 8), 0x20)]);
@@ -77,9 +122,13 @@ export function fingerprintIndexChunks(index: FingerprintIndex): Uint8Array[] {
 }
 
 /** Writes the index to `path` atomically (a temporary file in the same folder, synced, then renamed). */
-export async function saveFingerprintIndex(index: FingerprintIndex, path: string): Promise<void> {
-  const chunks = fingerprintIndexChunks(index);
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+export async function saveFingerprintIndex(
+  index: FingerprintIndex,
+  path: string,
+  options: SaveFingerprintIndexOptions = {},
+): Promise<void> {
+  const chunks = fingerprintIndexChunks(index, options);
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`;
   const file = await open(tmp, "w");
   try {
     for (const chunk of chunks) {
@@ -89,23 +138,42 @@ export async function saveFingerprintIndex(index: FingerprintIndex, path: string
       }
     }
     await file.sync();
-  } catch (err) {
     await file.close();
+    await rename(tmp, path);
+  } catch (err) {
+    await file.close().catch(() => undefined);
     await rm(tmp, { force: true });
     throw new CrossproofError("FILE_READ_ERROR", `cannot write ${path}: ${(err as Error).message}`, { cause: err });
   }
-  await file.close();
-  await rename(tmp, path);
+  // The rename itself survives a crash once the folder is synced (not every platform lets a folder be opened).
+  try {
+    const folder = await open(dirname(path), "r");
+    try {
+      await folder.sync();
+    } finally {
+      await folder.close();
+    }
+  } catch {
+    // best effort
+  }
 }
 
 /** Parses and checks an index file's bytes, then builds the index (tables included). */
 export function fingerprintIndexFromBytes(buf: Uint8Array): FingerprintIndex {
+  return fingerprintIndexFileFromBytes(buf).index;
+}
+
+/** {@link fingerprintIndexFromBytes}, with what the header records (the works' fingerprint digests). */
+export function fingerprintIndexFileFromBytes(buf: Uint8Array): LoadedFingerprintIndex {
   if (!littleEndian()) throw new CrossproofError("INVALID_ARGUMENT", "the index file is little-endian only");
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   if (b.length < 16 || !b.subarray(0, 8).equals(MAGIC)) throw invalid("not-an-index", "not a fingerprint index file");
   const version = b.readUInt32LE(8);
-  if (version !== FINGERPRINT_INDEX_FILE_VERSION) {
-    throw invalid("version", `file version ${version}; this SDK reads ${FINGERPRINT_INDEX_FILE_VERSION}`);
+  if (!FINGERPRINT_INDEX_FILE_VERSIONS_READ.includes(version)) {
+    throw invalid(
+      "version",
+      `file version ${version}; this SDK reads ${FINGERPRINT_INDEX_FILE_VERSIONS_READ.join(", ")}`,
+    );
   }
   const headerLength = b.readUInt32LE(12);
   if (headerLength % 8 !== 0 || 16 + headerLength + 32 > b.length) throw invalid("truncated", "header cut short");
@@ -123,7 +191,7 @@ export function fingerprintIndexFromBytes(buf: Uint8Array): FingerprintIndex {
     typeof header === "object" &&
     header !== null &&
     header.format === FORMAT &&
-    header.version === FINGERPRINT_INDEX_FILE_VERSION &&
+    header.version === version &&
     header.frameHash === "dct-phash-64" &&
     Number.isSafeInteger(header.frames) &&
     header.frames >= 0 &&
@@ -137,7 +205,13 @@ export function fingerprintIndexFromBytes(buf: Uint8Array): FingerprintIndex {
         typeof w.id === "string" &&
         typeof w.frameMs === "number" &&
         typeof w.itemMs === "number",
-    );
+    ) &&
+    (version === 1
+      ? header.fingerprints === undefined
+      : header.fingerprints === null ||
+        (Array.isArray(header.fingerprints) &&
+          header.fingerprints.length === header.works.length &&
+          header.fingerprints.every((d) => typeof d === "string" && DIGEST.test(d))));
   if (!okHeader) {
     throw invalid(digest.equals(b.subarray(b.length - 32)) ? "header" : "checksum", "header fields are wrong");
   }
@@ -155,11 +229,18 @@ export function fingerprintIndexFromBytes(buf: Uint8Array): FingerprintIndex {
   const timesMs = at(offset, header.frames);
   offset += 4 * header.frames;
   const audio = at(offset, header.audioItems);
+  let index: FingerprintIndex;
   try {
-    return FingerprintIndex.fromColumns({ radius: header.radius, works: header.works, hi, lo, timesMs, audio });
+    index = FingerprintIndex.fromColumns({ radius: header.radius, works: header.works, hi, lo, timesMs, audio });
   } catch (err) {
     throw invalid("content", err instanceof Error ? err.message : String(err), err);
   }
+  const digests = header.fingerprints ?? null;
+  return {
+    index,
+    fingerprints: digests === null ? null : new Map(header.works.map((w, i) => [w.id, digests[i]!])),
+    fileVersion: version,
+  };
 }
 
 /**
@@ -167,6 +248,11 @@ export function fingerprintIndexFromBytes(buf: Uint8Array): FingerprintIndex {
  * `not-found`: rebuild from the works on chain); a damaged or foreign one is `FINGERPRINT_INDEX_INVALID`.
  */
 export async function loadFingerprintIndex(path: string): Promise<FingerprintIndex> {
+  return (await loadFingerprintIndexFile(path)).index;
+}
+
+/** {@link loadFingerprintIndex}, with what the header records (the works' fingerprint digests, the file version). */
+export async function loadFingerprintIndexFile(path: string): Promise<LoadedFingerprintIndex> {
   let buf: Buffer;
   try {
     buf = await readFile(path);
@@ -176,5 +262,5 @@ export async function loadFingerprintIndex(path: string): Promise<FingerprintInd
       cause: err,
     });
   }
-  return fingerprintIndexFromBytes(buf);
+  return fingerprintIndexFileFromBytes(buf);
 }

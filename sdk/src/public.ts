@@ -154,3 +154,10 @@ export {
   storeFingerprint,
   type StoredFingerprint,
 } from "./fingerprint-client";
+export {
+  loadFingerprintIndex,
+  loadFingerprintIndexFile,
+  saveFingerprintIndex,
+  type LoadedFingerprintIndex,
+  type SaveFingerprintIndexOptions,
+} from "./fingerprint-store";

@@ -4,14 +4,47 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
+  FINGERPRINT_INDEX_FILE_VERSION,
   FingerprintIndex,
+  fingerprintDigest,
+  fingerprintIndexFileFromBytes,
   fingerprintIndexFromBytes,
   hashToHex,
   isCrossproofError,
   loadFingerprintIndex,
+  loadFingerprintIndexFile,
   saveFingerprintIndex,
   type Fingerprint,
 } from "../../sdk/src";
+
+/**
+ * A version 1 file, as the SDK wrote it before version 2 (commit 0ca7970, `fingerprintIndexChunks`): radius 9;
+ * work-a 4 frames (0x8c3e3e1e0f1b1762, 0x123456789abcdef0, 0xdeadbeeffeedface, 0x0f0f0f0ff0f0f0f0 at 0–1500 ms,
+ * 500 ms apart) and 6 Chromaprint values; work-b none and 3 values (10, 20, 30); work-c 3 frames (1·2^32+4, 2·2^32+5,
+ * 3·2^32+6 at 0, 1000, 2000 ms) and no sound.
+ */
+const VERSION_1_FILE =
+  "Q1BGUElEWAABAAAAgAEAAHsiZm9ybWF0IjoiY3Jvc3Nwcm9vZi1maW5nZXJwcmludC1pbmRleCIsInZlcnNpb24iOjEsInJhZGl1cyI6OSwiZnJh" +
+  "bWVIYXNoIjoiZGN0LXBoYXNoLTY0IiwiZnJhbWVzIjo3LCJhdWRpb0l0ZW1zIjo5LCJ3b3JrcyI6W3siaWQiOiJ3b3JrLWEiLCJmcmFtZXMiOjQs" +
+  "ImZyYW1lTXMiOjUwMCwiYXVkaW9JdGVtcyI6NiwiaXRlbU1zIjoxMjMuODA5NTIzODA5NTIzODF9LHsiaWQiOiJ3b3JrLWIiLCJmcmFtZXMiOjAs" +
+  "ImZyYW1lTXMiOjUwMCwiYXVkaW9JdGVtcyI6MywiaXRlbU1zIjoxMjMuODA5NTIzODA5NTIzODF9LHsiaWQiOiJ3b3JrLWMiLCJmcmFtZXMiOjMs" +
+  "ImZyYW1lTXMiOjEwMDAsImF1ZGlvSXRlbXMiOjAsIml0ZW1NcyI6MTIzLjgwOTUyMzgwOTUyMzgxfV19ICAgIB4+Pox4VjQS776t3g8PDw8BAAAA" +
+  "AgAAAAMAAABiFxsP8N68ms767f7w8PDwBAAAAAUAAAAGAAAAAAAAAPQBAADoAwAA3AUAAAAAAADoAwAA0AcAAHf5TSEBAAAAAgAAAP////9NAAAA" +
+  "TeZAuwoAAAAUAAAAHgAAAJZ54/hEwylxRUfz9xSUs3ZJ410fcSpXBIe+PJ9h8lIR";
+
+/** A file's header re-written by `edit`, padded to the same length, and sealed again. */
+function resealed(bytes: Uint8Array, edit: (header: Record<string, unknown>) => void): Buffer {
+  const b = Buffer.from(bytes);
+  const headerLength = b.readUInt32LE(12);
+  const header = JSON.parse(b.subarray(16, 16 + headerLength).toString("utf8")) as Record<string, unknown>;
+  edit(header);
+  let json = Buffer.from(JSON.stringify(header));
+  json = Buffer.concat([json, Buffer.alloc((8 - (json.length % 8)) % 8, 0x20)]);
+  const fixed = Buffer.from(b.subarray(0, 16));
+  fixed.writeUInt32LE(json.length, 12);
+  const body = Buffer.concat([fixed, json, b.subarray(16 + headerLength, b.length - 32)]);
+  return Buffer.concat([body, createHash("sha256").update(body).digest()]);
+}
 
 /** A deterministic 32-bit generator (mulberry32). */
 function rng(seed: number): () => number {
@@ -133,7 +166,7 @@ describe("fingerprint index on disk (fingerprint-store)", function () {
       "not-an-index",
     );
     const future = Buffer.from(bytes);
-    future.writeUInt32LE(2, 8);
+    future.writeUInt32LE(FINGERPRINT_INDEX_FILE_VERSION + 1, 8);
     expect(reason(() => fingerprintIndexFromBytes(future))).to.equal("version");
   });
 
@@ -161,5 +194,77 @@ describe("fingerprint index on disk (fingerprint-store)", function () {
     ]);
     const sealed = Buffer.concat([body, createHash("sha256").update(body).digest()]);
     expect(reason(() => fingerprintIndexFromBytes(sealed))).to.equal("content");
+  });
+
+  it("file version 2 records each work's fingerprint digest; saved again, the same bytes", async function () {
+    const digests = new Map(works.map((fp, w) => [`work-${w}`, fingerprintDigest(fp)]));
+    await saveFingerprintIndex(index, `${file}.v2`, { fingerprints: digests });
+    const loaded = await loadFingerprintIndexFile(`${file}.v2`);
+    expect(loaded.fileVersion).to.equal(2);
+    expect([...loaded.fingerprints!]).to.deep.equal([...digests]);
+    expect(loaded.index.columns().works).to.deep.equal(index.columns().works);
+    const clip = excerpt(works[7]!, 40, 80);
+    expect(loaded.index.match(clip)).to.deep.equal(index.match(clip));
+    await saveFingerprintIndex(loaded.index, `${file}.v2.2`, { fingerprints: loaded.fingerprints! });
+    expect(Buffer.compare(readFileSync(`${file}.v2.2`), readFileSync(`${file}.v2`))).to.equal(0);
+    // Saved without digests: none recorded.
+    expect((await loadFingerprintIndexFile(file)).fingerprints).to.equal(null);
+    // An empty index with its (empty) list of digests is not one without.
+    await saveFingerprintIndex(new FingerprintIndex(), `${file}.empty`, { fingerprints: new Map() });
+    const empty = await loadFingerprintIndexFile(`${file}.empty`);
+    expect(empty.fingerprints).to.deep.equal(new Map());
+    expect(empty.index.workCount).to.equal(0);
+  });
+
+  it("the digests must name every work of the index, no other, as lower-case 0x hex", async function () {
+    const digests = new Map(works.map((fp, w) => [`work-${w}`, fingerprintDigest(fp)]));
+    const refused = async (m: Map<string, string>): Promise<string> => {
+      try {
+        await saveFingerprintIndex(index, `${file}.bad`, { fingerprints: m });
+      } catch (err) {
+        expect(isCrossproofError(err, "INVALID_ARGUMENT"), String(err)).to.equal(true);
+        return (err as Error).message;
+      }
+      return expect.fail("saved");
+    };
+    const less = new Map(digests);
+    less.delete("work-4");
+    expect(await refused(less)).to.match(/no digest for work work-4/);
+    expect(await refused(new Map([...digests, ["work-99", fingerprintDigest(works[0]!)]]))).to.match(/work-99/);
+    expect(await refused(new Map([...digests, ["work-2", "0xABC"]]))).to.match(/not a digest/);
+  });
+
+  it("a sealed version 2 header whose digests do not fit its works is refused as header", async function () {
+    const digests = new Map(works.map((fp, w) => [`work-${w}`, fingerprintDigest(fp)]));
+    await saveFingerprintIndex(index, `${file}.v2h`, { fingerprints: digests });
+    const v2 = readFileSync(`${file}.v2h`);
+    expect(fingerprintIndexFileFromBytes(resealed(v2, () => undefined)).fingerprints!.size).to.equal(20);
+    const oneShort = resealed(v2, (h) => (h.fingerprints as string[]).pop());
+    expect(reason(() => fingerprintIndexFromBytes(oneShort))).to.equal("header");
+    const upper = resealed(v2, (h) => {
+      const d = h.fingerprints as string[];
+      d[0] = d[0]!.toUpperCase().replace("0X", "0x");
+    });
+    expect(reason(() => fingerprintIndexFromBytes(upper))).to.equal("header");
+    // A version 1 file cannot carry them.
+    const v1 = Buffer.from(VERSION_1_FILE, "base64");
+    expect(reason(() => fingerprintIndexFromBytes(resealed(v1, (h) => (h.fingerprints = null))))).to.equal("header");
+  });
+
+  it("a version 1 file written by the previous SDK still loads: same works, columns, no digests", function () {
+    const loaded = fingerprintIndexFileFromBytes(Buffer.from(VERSION_1_FILE, "base64"));
+    expect(loaded.fileVersion).to.equal(1);
+    expect(loaded.fingerprints).to.equal(null);
+    const c = loaded.index.columns();
+    expect(c.radius).to.equal(9);
+    expect(c.works.map((w) => [w.id, w.frames, w.frameMs, w.audioItems])).to.deep.equal([
+      ["work-a", 4, 500, 6],
+      ["work-b", 0, 500, 3],
+      ["work-c", 3, 1000, 0],
+    ]);
+    expect([...c.hi]).to.deep.equal([0x8c3e3e1e, 0x12345678, 0xdeadbeef, 0x0f0f0f0f, 1, 2, 3]);
+    expect([...c.lo]).to.deep.equal([0x0f1b1762, 0x9abcdef0, 0xfeedface, 0xf0f0f0f0, 4, 5, 6]);
+    expect([...c.timesMs]).to.deep.equal([0, 500, 1000, 1500, 0, 1000, 2000]);
+    expect([...c.audio]).to.deep.equal([558758263, 1, 2, 4294967295, 77, 3141592653, 10, 20, 30]);
   });
 });

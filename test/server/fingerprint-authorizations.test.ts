@@ -1,15 +1,19 @@
 /**
  * Edited clips recognised through the gateway (issue 16), end to end: works registered with their fingerprints
  * (stored content-addressed, digest and CID on chain), the gateway's fingerprint index built from the chain's events
- * and the content store, kept in its SQLite across a restart, and `POST /v1/authorizations` asked about a clip — its
- * fingerprint computed at the platform's edge, or the clip itself uploaded — answering the matched works, where, and
- * the licence answer for each, signed. Media generated with ffmpeg's lavfi sources; skipped without ffmpeg.
+ * and the content store, kept in its SQLite and its saved index file across restarts (loaded when it holds what the
+ * database gives, rebuilt when it does not: another state, damaged, truncated, another version), and
+ * `POST /v1/authorizations` asked about a clip — its fingerprint computed at the platform's edge, or the clip itself
+ * uploaded — answering the matched works, where, and the licence answer for each, signed. Media generated with
+ * ffmpeg's lavfi sources; skipped without ffmpeg.
  */
 import { expect } from "chai";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Wallet, id } from "ethers";
+import { pino } from "pino";
+import { Registry } from "prom-client";
 import {
   ConsortiumClient,
   decodeFingerprint,
@@ -19,6 +23,7 @@ import {
   extractFingerprint,
   fingerprintDigest,
   generateReportKey,
+  loadFingerprintIndexFile,
   storeFingerprint,
   uploaderAccountHash,
   verifyAuthorizationAnswer,
@@ -27,6 +32,7 @@ import {
   type StoredFingerprint,
 } from "../../sdk/src";
 import { auditModule } from "../../server/src/audit";
+import { WorkFingerprints } from "../../server/src/fingerprints";
 import { authModule } from "../../server/src/auth/siwe";
 import type { RunningGateway } from "../../server/src/gateway";
 import { indexerModule } from "../../server/src/indexer";
@@ -59,8 +65,12 @@ describe("gateway: clips matched against registered works' fingerprints (real ch
   const ACCOUNT = uploaderAccountHash("clip-uploader", { pepper: id("pepper") });
   const FILM = id("work: the generated film") as Hex;
   const FORGED = id("work: a forged fingerprint") as Hex;
+  const OTHER = id("work: the other film") as Hex;
   const clips: Record<string, Fingerprint> = {};
   let film: StoredFingerprint;
+  let other: StoredFingerprint;
+  /** The film's matches for the trim, as the first gateway answered them: every later index must answer the same. */
+  let filmMatches: unknown[] = [];
 
   const gen = (name: string, args: string[]): string => {
     const out = path.join(dir, name);
@@ -144,7 +154,7 @@ describe("gateway: clips matched against registered works' fingerprints (real ch
     const store = await EmbeddedContentStore.open(storeDir);
     const filmFp = await extractFingerprint(filmFile);
     film = await storeFingerprint(store, filmFp);
-    const other = await storeFingerprint(store, await extractFingerprint(otherFile));
+    other = await storeFingerprint(store, await extractFingerprint(otherFile));
     await store.close();
 
     // The film: registered with its fingerprint's digest, the file's CID set by the holder; licensed in FR.
@@ -228,6 +238,27 @@ describe("gateway: clips matched against registered works' fingerprints (real ch
     expect(verified.document).to.deep.equal(document);
     return verified.document;
   };
+  /** The gateway's metrics: value of `name` with exactly `labels` (label order as printed), undefined when absent. */
+  const metric = async (name: string, labels = ""): Promise<number | undefined> => {
+    const text = await (await fetch(`${gw!.url}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith(labels === "" ? `${name} ` : `${name}{${labels}} `));
+    return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
+  };
+  /** How the running gateway made its fingerprint index at start (its one `starts_total` sample). */
+  const indexStart = async () => {
+    const text = await (await fetch(`${gw!.url}/metrics`)).text();
+    const starts = [
+      ...text.matchAll(
+        /^crossproof_gateway_fingerprint_index_starts_total\{source="(\w+)",reason="([\w-]+)"\} (\d+)$/gm,
+      ),
+    ];
+    expect(starts.map((m) => m[3])).to.deep.equal(["1"]);
+    return { source: starts[0]![1], reason: starts[0]![2] };
+  };
+  const indexFile = () => path.join(chain.dataDir, "gateway", "fingerprints.cpfpidx");
+  /** The clip's matches (a 200 answer, signature checked). */
+  const matchesOf = async (clip: string) =>
+    (await signed(await post({ ...question, fingerprint: clips[clip] }))).clip!.matches;
   /** The film found where the trim was cut (6 s to 14 s), then ALLOWED for the linked licensee. */
   const expectFilmFound = (doc: Awaited<ReturnType<typeof signed>>, source: string) => {
     expect(doc.clip).to.deep.include({ source, fingerprintDigest: fingerprintDigest(clips["trim.mkv"]!) });
@@ -257,6 +288,9 @@ describe("gateway: clips matched against registered works' fingerprints (real ch
       }),
     );
     expectFilmFound(doc, "fingerprint");
+    filmMatches = doc.clip!.matches;
+    // A first start: no index file yet, so the index was made from the database (empty then) and grew from the chain.
+    expect(await indexStart()).to.deep.equal({ source: "database", reason: "missing" });
   });
 
   it("the clip itself uploaded (multipart) is decoded by the gateway and answered the same way", async function () {
@@ -397,11 +431,156 @@ describe("gateway: clips matched against registered works' fingerprints (real ch
     expect(state.status).to.equal(404);
   });
 
-  it("after a restart the index is rebuilt from the gateway's database, without fetching the files again", async function () {
+  it("after a restart the saved index is loaded, not rebuilt: the same answers, without fetching the files again", async function () {
     await gw!.close();
     gw = undefined;
-    // An empty content store: whatever the gateway matches now comes from its own database.
+    // Closing wrote the index with the digest of each work's file.
+    const saved = await loadFingerprintIndexFile(indexFile());
+    expect(saved.fileVersion).to.equal(2);
+    expect([...saved.fingerprints!]).to.deep.equal([[FILM, film.digest]]);
+    // An empty content store: whatever the gateway matches now comes from its own data.
     await startGateway(path.join(chain.dataDir, "store-empty"));
-    expectFilmFound(await signed(await post({ ...question, fingerprint: clips["trim.mkv"] })), "fingerprint");
+    const doc = await signed(await post({ ...question, fingerprint: clips["trim.mkv"] }));
+    expectFilmFound(doc, "fingerprint");
+    expect(doc.clip!.matches).to.deep.equal(filmMatches);
+    expect(await indexStart()).to.deep.equal({ source: "file", reason: "matches-database" });
+    expect(await metric("crossproof_gateway_fingerprint_index_works")).to.equal(1);
+  });
+
+  it("a work added is appended; withdrawn while the gateway was down, it leaves the loaded index (from its columns)", async function () {
+    await submit(
+      await licences.signRegisterWork(holder, {
+        contentHash: OTHER,
+        rightsHolder: holder.address,
+        originJurisdiction: "FR",
+        metadataCid: await computeCid(new TextEncoder().encode("the other film")),
+      }),
+    );
+    await submit(
+      await licences.signSetFingerprint(holder, {
+        workId: OTHER,
+        fingerprintHash: other.digest,
+        fingerprintCid: other.cid,
+      }),
+    );
+    // Its file was kept when the forged record pointed at it: nothing to fetch (the store is empty).
+    const found = (await matchesOf("other-trim.mp4")) as { workId: string; workStartMs: number }[];
+    expect(found.map((m) => m.workId)).to.deep.equal([OTHER]);
+    expect(found[0]!.workStartMs).to.be.within(3500, 4500);
+    expect(await metric("crossproof_gateway_fingerprint_index_updates_total", 'how="appended"')).to.equal(1);
+    expect(await metric("crossproof_gateway_fingerprint_index_works")).to.equal(2);
+    await gw!.close();
+    gw = undefined;
+    const both = await loadFingerprintIndexFile(indexFile());
+    expect(new Map(both.fingerprints)).to.deep.equal(
+      new Map([
+        [FILM, film.digest],
+        [OTHER, other.digest],
+      ]),
+    );
+    copyFileSync(indexFile(), path.join(dir, "index-with-both.cpfpidx"));
+
+    // While the gateway is down, the holder withdraws the other film's fingerprint.
+    await submit(await licences.signSetFingerprint(holder, { workId: OTHER }));
+    await startGateway(path.join(chain.dataDir, "store-empty"));
+    expect(await matchesOf("other-trim.mp4")).to.deep.equal([]);
+    expect(await matchesOf("trim.mkv")).to.deep.equal(filmMatches);
+    // The file held what the database held at start; the withdrawal, read from the chain, then took the work out.
+    expect(await indexStart()).to.deep.equal({ source: "file", reason: "matches-database" });
+    expect(await metric("crossproof_gateway_fingerprint_index_updates_total", 'how="rebuilt"')).to.equal(1);
+    expect(await metric("crossproof_gateway_fingerprint_index_works")).to.equal(1);
+  });
+
+  it("an index file from another state (an older one swapped in) is detected and rebuilt from the database", async function () {
+    await gw!.close();
+    gw = undefined;
+    expect([...(await loadFingerprintIndexFile(indexFile())).fingerprints!]).to.deep.equal([[FILM, film.digest]]);
+    copyFileSync(path.join(dir, "index-with-both.cpfpidx"), indexFile());
+    await startGateway(path.join(chain.dataDir, "store-empty"));
+    expect(await matchesOf("other-trim.mp4")).to.deep.equal([]);
+    expect(await matchesOf("trim.mkv")).to.deep.equal(filmMatches);
+    expect(await indexStart()).to.deep.equal({ source: "database", reason: "stale" });
+    await gw!.close();
+    gw = undefined;
+    // Saved again as the database has it.
+    expect([...(await loadFingerprintIndexFile(indexFile())).fingerprints!]).to.deep.equal([[FILM, film.digest]]);
+  });
+
+  it("a damaged, truncated or foreign-version index file is rebuilt from the database, with the same answers", async function () {
+    const damage: [string, (b: Buffer) => Buffer][] = [
+      [
+        "checksum",
+        (b) => {
+          b[b.length - 100]! ^= 0x01; // a bit of the Chromaprint values
+          return b;
+        },
+      ],
+      ["truncated", (b) => b.subarray(0, b.length - 4)],
+      [
+        "version",
+        (b) => {
+          b.writeUInt32LE(99, 8);
+          return b;
+        },
+      ],
+    ];
+    for (const [reason, spoil] of damage) {
+      writeFileSync(indexFile(), spoil(readFileSync(indexFile())));
+      await startGateway(path.join(chain.dataDir, "store-empty"));
+      expect(await matchesOf("trim.mkv"), reason).to.deep.equal(filmMatches);
+      expect(await indexStart()).to.deep.equal({ source: "database", reason });
+      await gw!.close();
+      gw = undefined;
+      expect([...(await loadFingerprintIndexFile(indexFile())).fingerprints!], reason).to.deep.equal([
+        [FILM, film.digest],
+      ]);
+    }
+  });
+
+  it("changes to the index are written together: three changes, one write (at shutdown, before the delay)", async function () {
+    await startGateway(path.join(chain.dataDir, "store-empty"));
+    const { db } = gw!.ctx;
+    const indexer = gw!.ctx.indexer!;
+    const file = path.join(mkdtempSync(path.join(chain.dataDir, "coalesce-")), "fingerprints.cpfpidx");
+    const registry = new Registry();
+    // The gateway's own class on the gateway's database and chain index, its file elsewhere, a delay of an hour.
+    const index = new WorkFingerprints({
+      db,
+      store: gw!.ctx.store,
+      indexer,
+      log: pino({ level: "silent" }),
+      indexFile: file,
+      saveDelayMs: 3_600_000,
+      metrics: registry,
+    });
+    const count = async (name: string) => {
+      const line = (await registry.metrics()).split("\n").find((l) => l.startsWith(name));
+      return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
+    };
+    await index.refresh(); // 1: made from the database (no file)
+    expect(index.start).to.deep.equal({ source: "database", reason: "missing" });
+    await submit(
+      await licences.signSetFingerprint(holder, {
+        workId: OTHER,
+        fingerprintHash: other.digest,
+        fingerprintCid: other.cid,
+      }),
+    );
+    await indexer.syncOnce();
+    await index.refresh(); // 2: the other film appended
+    expect(index.works).to.equal(2);
+    await submit(await licences.signSetFingerprint(holder, { workId: OTHER }));
+    await indexer.syncOnce();
+    await index.refresh(); // 3: and taken out again
+    expect(index.works).to.equal(1);
+    expect(await count('crossproof_gateway_fingerprint_index_updates_total{how="appended"}')).to.equal(1);
+    expect(await count('crossproof_gateway_fingerprint_index_updates_total{how="rebuilt"}')).to.equal(1);
+    expect(await count("crossproof_gateway_fingerprint_index_saves_total")).to.equal(0);
+    await index.close();
+    expect(await count('crossproof_gateway_fingerprint_index_saves_total{result="saved"}')).to.equal(1);
+    expect([...(await loadFingerprintIndexFile(file)).fingerprints!]).to.deep.equal([[FILM, film.digest]]);
+    // Closed, it no longer follows the chain.
+    await index.refresh();
+    expect(await count('crossproof_gateway_fingerprint_index_saves_total{result="saved"}')).to.equal(1);
   });
 });

@@ -225,14 +225,20 @@ export const authorizationsModule: GatewayModule = (ctx) => {
           store: ctx.store,
           indexer: ctx.indexer,
           log: ctx.log.child({ component: "fingerprints" }),
+          // Beside the database it was made from (a database in memory: no file, rebuilt at every start).
+          ...(ctx.config.database === ":memory:"
+            ? {}
+            : { indexFile: path.join(path.dirname(ctx.config.database), "fingerprints.cpfpidx") }),
+          metrics: ctx.metrics.registry,
         });
   if (fingerprints !== undefined && ctx.indexer !== undefined) {
     const log = ctx.log.child({ component: "fingerprints" });
     const refresh = () =>
       fingerprints.refresh().catch((err: unknown) => log.warn({ err }, "fingerprint index refresh failed"));
     ctx.indexer.onSynced = refresh;
-    // At start, from the database: the files fetched before are not fetched again.
+    // At start: the index from its file when it holds what the database gives, else from the database's files.
     void refresh();
+    ctx.onClose(() => fingerprints.close());
   }
 
   /** Reads the chain at the indexed block, judges the questions, signs the document. */
