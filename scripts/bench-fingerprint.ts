@@ -429,6 +429,16 @@ export function sliceFingerprint(fp: Fingerprint, startMs: number, ms: number): 
       timesMs: keep.map(([t]) => t - startMs),
       hashes: keep.map(([, i]) => v.hashes[i]!),
       mirrored: keep.map(([, i]) => v.mirrored[i]!),
+      ...(v.views
+        ? {
+            views: Object.fromEntries(
+              Object.entries(v.views).map(([name, view]) => [
+                name,
+                { hashes: keep.map(([, i]) => view.hashes[i]!), mirrored: keep.map(([, i]) => view.mirrored[i]!) },
+              ]),
+            ) as NonNullable<typeof v.views>,
+          }
+        : {}),
     },
     sceneCutsMs: fp.sceneCutsMs.filter((t) => t >= startMs && t < startMs + ms).map((t) => t - startMs),
     audio: a && {

@@ -18,7 +18,10 @@ import {
   FINGERPRINT_FORMAT,
   FINGERPRINT_FORMAT_VERSION,
   FINGERPRINT_FRAME_SIZE,
+  FRAME_VIEWS,
   WORK_FRAMES_PER_SECOND,
+  frameViewHashes,
+  type FrameView,
   frameHashes,
   hashToHex,
   validateFingerprint,
@@ -27,8 +30,11 @@ import {
 } from "./index";
 
 export const FINGERPRINT_EXTRACTOR_NAME = "crossproof-ffmpeg";
-/** Bump whenever the same input could give a different fingerprint (filters, parameters, parsing). */
-export const FINGERPRINT_EXTRACTOR_VERSION = "1";
+/**
+ * Bump whenever the same input could give a different fingerprint (filters, parameters, parsing). Version 2 adds the
+ * frames' partial views (`video.views`); version-1 files (without them) are still read and matched on whole frames.
+ */
+export const FINGERPRINT_EXTRACTOR_VERSION = "2";
 /** Chromaprint's step between raw values: 1,365 samples (a third of a 4,096-sample frame) at 11,025 Hz. */
 export const CHROMAPRINT_ITEM_MS = (1365 / 11025) * 1000;
 
@@ -221,7 +227,7 @@ export async function extractFingerprint(file: string, options: ExtractOptions =
     version: FINGERPRINT_FORMAT_VERSION,
     extractor,
     durationMs: info.durationMs,
-    video: video && { timesMs: video.timesMs, hashes: video.hashes, mirrored: video.mirrored },
+    video: video && { timesMs: video.timesMs, hashes: video.hashes, mirrored: video.mirrored, views: video.views },
     sceneCutsMs: video?.sceneCutsMs ?? [],
     audio,
   });
@@ -233,7 +239,13 @@ async function extractVideo(
   fps: number,
   sceneThreshold: number,
   signal?: AbortSignal,
-): Promise<{ timesMs: number[]; hashes: string[]; mirrored: string[]; sceneCutsMs: number[] }> {
+): Promise<{
+  timesMs: number[];
+  hashes: string[];
+  mirrored: string[];
+  views: Record<FrameView, { hashes: string[]; mirrored: string[] }>;
+  sceneCutsMs: number[];
+}> {
   const frameBytes = FINGERPRINT_FRAME_SIZE * FINGERPRINT_FRAME_SIZE;
   const graph =
     `[0:v:0]setpts=PTS-STARTPTS,split=2[a][b];` +
@@ -243,6 +255,11 @@ async function extractVideo(
   args.push("-filter_complex", graph, "-map", "[v]", "-an", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1");
   const hashes: string[] = [];
   const mirrored: string[] = [];
+  const views: Record<FrameView, { hashes: string[]; mirrored: string[] }> = {
+    maskTop: { hashes: [], mirrored: [] },
+    maskBottom: { hashes: [], mirrored: [] },
+    zoom: { hashes: [], mirrored: [] },
+  };
   const timesMs: number[] = [];
   const sceneCutsMs: number[] = [];
   const pending = Buffer.alloc(frameBytes);
@@ -264,6 +281,11 @@ async function extractVideo(
             timesMs.push(Math.round((hashes.length * 1000) / fps));
             hashes.push(hashToHex(h.hash));
             mirrored.push(hashToHex(h.mirrored));
+            const v = frameViewHashes(pending);
+            for (const name of FRAME_VIEWS) {
+              views[name].hashes.push(hashToHex(v[name].hash));
+              views[name].mirrored.push(hashToHex(v[name].mirrored));
+            }
             filled = 0;
           }
         }
@@ -277,7 +299,7 @@ async function extractVideo(
     signal,
   );
   sceneCutsMs.sort((x, y) => x - y);
-  return { timesMs, hashes, mirrored, sceneCutsMs };
+  return { timesMs, hashes, mirrored, views, sceneCutsMs };
 }
 
 async function extractAudio(

@@ -15,7 +15,7 @@
  * Persistence (`columns`/`fromColumns`) is the pure half; `fingerprint-store.ts` writes and checks the file.
  */
 import { CrossproofError } from "./errors";
-import { type Fingerprint } from "./fingerprint";
+import { FRAME_VIEWS, type Fingerprint } from "./fingerprint";
 
 /** Each 64-bit hash is cut into three parts of 22, 21 and 21 bits, each keying its own table. */
 const PARTS = 3;
@@ -50,6 +50,13 @@ const FEATURELESS_BITS = 16;
 
 function featureless(hi: number, lo: number): boolean {
   return popcount32(hi) + popcount32(lo) < FEATURELESS_BITS;
+}
+
+/** Mean Hamming distance at or below which an alignment's pictures are worth verifying in full (see `match`). */
+const PROMISING_BITS = 20;
+
+function meanDistance(p: Pairs): number {
+  return p.dist.length === 0 ? Infinity : p.dist.reduce((a, b) => a + b, 0) / p.dist.length;
 }
 
 function popcount32(x: number): number {
@@ -183,6 +190,8 @@ export interface WorkColumns {
   /** Raw Chromaprint values, or null. */
   audio: Uint32Array | null;
   itemMs: number;
+  /** The frames' partial views, in {@link FRAME_VIEWS} order (absent: the work is matched on whole frames only). */
+  views?: { hi: Uint32Array; lo: Uint32Array }[];
 }
 
 /** Everything an index holds, as flat typed arrays: what `fingerprint-store.ts` writes to disk. */
@@ -193,6 +202,8 @@ export interface IndexColumns {
   lo: Uint32Array;
   timesMs: Uint32Array;
   audio: Uint32Array;
+  /** The partial views' hashes, in {@link FRAME_VIEWS} order, parallel to `hi`/`lo` (absent: none stored). */
+  views?: { hi: Uint32Array; lo: Uint32Array }[];
 }
 
 /** A growable Uint32Array. */
@@ -238,6 +249,8 @@ interface Clip {
   frameMs: number;
   audio: Uint32Array | null;
   itemMs: number;
+  /** The partial views, in {@link FRAME_VIEWS} order, or null (a version-1 fingerprint). */
+  views: { hi: Uint32Array; lo: Uint32Array; mhi: Uint32Array; mlo: Uint32Array }[] | null;
 }
 
 interface Candidate {
@@ -262,6 +275,8 @@ export class FingerprintIndex {
   private readonly lo = new U32();
   private readonly times = new U32();
   private readonly audio = new U32();
+  /** The frames' partial views ({@link FRAME_VIEWS}), parallel to `hi`/`lo`. */
+  private readonly views = FRAME_VIEWS.map(() => ({ hi: new U32(), lo: new U32() }));
   /** First global frame number of each work, ascending (for finding a frame's work by binary search). */
   private frameStarts = new Uint32Array(0);
   private audioStarts = new Uint32Array(0);
@@ -305,6 +320,7 @@ export class FingerprintIndex {
       frameMs: c.frameMs,
       audio: c.audio,
       itemMs: c.itemMs,
+      ...(c.views ? { views: c.views.map(({ hi, lo }) => ({ hi, lo })) } : {}),
     });
   }
 
@@ -313,6 +329,13 @@ export class FingerprintIndex {
     if (this.ids.has(workId)) throw new CrossproofError("INVALID_ARGUMENT", `work ${workId} is already indexed`);
     if (w.hi.length !== w.lo.length || w.hi.length !== w.timesMs.length) {
       throw new CrossproofError("INVALID_ARGUMENT", `work ${workId}: one hash and one time per frame`);
+    }
+    if (
+      w.views !== undefined &&
+      (w.views.length !== FRAME_VIEWS.length ||
+        !w.views.every((v) => v.hi.length === w.hi.length && v.lo.length === w.hi.length))
+    ) {
+      throw new CrossproofError("INVALID_ARGUMENT", `work ${workId}: one hash per frame for each of the views`);
     }
     if (!(w.frameMs > 0) || !(w.itemMs > 0)) {
       throw new CrossproofError("INVALID_ARGUMENT", `work ${workId}: frameMs and itemMs must be positive`);
@@ -343,6 +366,12 @@ export class FingerprintIndex {
     this.hi.append(w.hi);
     this.lo.append(w.lo);
     this.times.append(w.timesMs);
+    // A work without views (extractor version 1) gets flat ones: featureless, they never match.
+    const none = new Uint32Array(w.hi.length);
+    this.views.forEach((v, k) => {
+      v.hi.append(w.views?.[k]?.hi ?? none);
+      v.lo.append(w.views?.[k]?.lo ?? none);
+    });
     if (w.audio) this.audio.append(w.audio);
   }
 
@@ -361,6 +390,7 @@ export class FingerprintIndex {
       lo: this.lo.view(),
       timesMs: this.times.view(),
       audio: this.audio.view(),
+      views: this.views.map((v) => ({ hi: v.hi.view(), lo: v.lo.view() })),
     };
   }
 
@@ -383,9 +413,18 @@ export class FingerprintIndex {
         frameMs: w.frameMs,
         audio: w.audioItems > 0 ? c.audio.subarray(a, a + w.audioItems) : null,
         itemMs: w.itemMs,
+        ...(c.views
+          ? { views: c.views.map((v) => ({ hi: v.hi.subarray(f, f + w.frames), lo: v.lo.subarray(f, f + w.frames) })) }
+          : {}),
       });
       f += w.frames;
       a += w.audioItems;
+    }
+    if (
+      c.views &&
+      (c.views.length !== FRAME_VIEWS.length || !c.views.every((v) => v.hi.length === f && v.lo.length === f))
+    ) {
+      throw new CrossproofError("INVALID_ARGUMENT", "the views' columns do not hold one hash per frame");
     }
     if (f !== c.hi.length || f !== c.lo.length || f !== c.timesMs.length || a !== c.audio.length) {
       throw new CrossproofError("INVALID_ARGUMENT", "the columns hold more than the works list");
@@ -535,10 +574,45 @@ export class FingerprintIndex {
       const w = this.works[c.wi]!;
       const fine = clip.frameMs * c.speed < w.frameMs ? clip.frameMs * c.speed : 0;
       const reach = fine > 0 ? Math.ceil(w.frameMs / 2 / fine) : 0;
+      const views = clip.hi.length === 0 ? [] : clip.views ? [0, 1, 2, 3] : [0, 3];
+      // A cheap look first: do the pictures agree at all (mean distance ≤ PROMISING_BITS in some view and
+      // orientation at the voted offset)? Unrelated pictures sit ~32 bits apart on average; those candidates are
+      // verified once, for their sound, without the refinement and the views.
+      const promising = orientations.some((m) =>
+        views.some((v) => meanDistance(this.pairFrames(clip, w, m, offset, c.speed, v)) <= PROMISING_BITS),
+      );
+      if (!promising) {
+        for (const mirrored of orientations) {
+          const found = this.verify(clip, c.wi, mirrored, offset, c.speed, o);
+          if (rank(found) > rank(best)) best = found;
+        }
+        for (const s of best) segments.push({ wi: c.wi, s });
+        continue;
+      }
+      let at: { mirrored: boolean; offset: number } | null = null;
       for (const mirrored of orientations) {
         for (let k = -reach; k <= reach; k++) {
           const found = this.verify(clip, c.wi, mirrored, offset + k * fine, c.speed, o);
-          if (rank(found) > rank(best)) best = found;
+          if (rank(found) > rank(best)) {
+            best = found;
+            at = { mirrored, offset: offset + k * fine };
+          }
+        }
+      }
+      // Along the alignment found, the partial views (an overlay masked, a crop undone): the best one view counts.
+      // Where the whole frames agreed nowhere (an overlay can move every frame beyond the radius), every alignment
+      // tried above is tried with the views.
+      if (clip.hi.length > 0) {
+        const tried = at
+          ? [at]
+          : orientations.flatMap((mirrored) =>
+              Array.from({ length: 2 * reach + 1 }, (_, k) => ({ mirrored, offset: offset + (k - reach) * fine })),
+            );
+        for (const t of tried) {
+          for (const v of views.slice(1)) {
+            const found = this.verify(clip, c.wi, t.mirrored, t.offset, c.speed, o, v);
+            if (rank(found) > rank(best)) best = found;
+          }
         }
       }
       for (const s of best) segments.push({ wi: c.wi, s });
@@ -627,9 +701,10 @@ export class FingerprintIndex {
     offset: number,
     speed: number,
     o: Required<MatchOptions>,
+    view = 0,
   ): ClipSegment[] {
     const w = this.works[wi]!;
-    const pairs = this.pairFrames(clip, w, mirrored, offset, speed);
+    const pairs = this.pairFrames(clip, w, mirrored, offset, speed, view);
     const audio = this.alignAudio(clip, w, offset, speed);
     // Runs of agreement in clip time, from the picture and from the sound, merged where they overlap.
     const runs: [number, number][] = [];
@@ -737,16 +812,20 @@ export class FingerprintIndex {
    * second from the clip frame it is compared with, and moving pictures differ by many bits over that time.
    * Returns the pairs in clip time order: their clip times, Hamming distances and the clip time one pair stands for.
    */
-  private pairFrames(clip: Clip, w: WorkEntry, mirrored: boolean, offset: number, speed: number): Pairs {
+  private pairFrames(clip: Clip, w: WorkEntry, mirrored: boolean, offset: number, speed: number, view: number): Pairs {
     const times: number[] = [];
     const dist: number[] = [];
     const n = clip.hi.length;
     if (w.frames === 0 || n === 0) return { times, dist, stepMs: clip.frameMs };
     const wTimes = this.times.data.subarray(w.frameStart, w.frameStart + w.frames);
-    const gHi = this.hi.data;
-    const gLo = this.lo.data;
-    const cHi = mirrored ? clip.mhi : clip.hi;
-    const cLo = mirrored ? clip.mlo : clip.lo;
+    // View 0: whole frames; 1, 2: the clip's masked view against the work's same view; 3: the clip's whole frame
+    // against the work's zoomed view (a clip cropped and scaled back).
+    const workView = view === 0 ? null : this.views[view === 3 ? 2 : view - 1]!;
+    const clipView = view === 1 || view === 2 ? clip.views![view - 1]! : clip;
+    const gHi = workView ? workView.hi.data : this.hi.data;
+    const gLo = workView ? workView.lo.data : this.lo.data;
+    const cHi = mirrored ? clipView.mhi : clipView.hi;
+    const cLo = mirrored ? clipView.mlo : clipView.lo;
     const pair = (i: number, f: number): void => {
       if (featureless(cHi[i]!, cLo[i]!) || featureless(gHi[w.frameStart + f]!, gLo[w.frameStart + f]!)) return;
       times.push(clip.times[i]!);
@@ -923,6 +1002,13 @@ function clipOf(fp: Fingerprint): Clip {
     frameMs: 1000 / fp.extractor.parameters.framesPerSecond,
     audio: fp.audio ? Uint32Array.from(fp.audio.chromaprint) : null,
     itemMs: fp.audio?.itemMs ?? 1,
+    views: fp.video?.views
+      ? FRAME_VIEWS.map((name) => {
+          const [hi, lo] = splitHex(fp.video!.views![name].hashes);
+          const [mhi, mlo] = splitHex(fp.video!.views![name].mirrored);
+          return { hi, lo, mhi, mlo };
+        })
+      : null,
   };
 }
 

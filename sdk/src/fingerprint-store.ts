@@ -16,6 +16,9 @@
  * work (in the order of `works`) the digest of the fingerprint file it was indexed from, so a loader can tell whether
  * the file holds exactly the works and files it expects. Version 1 files (no such field) are still read.
  *
+ * File version 3 (extractor version 2's partial frame views) appends after `audio` the views' columns, in
+ * `FRAME_VIEWS` order, each as hi[frames] lo[frames]. Versions 1 and 2 (no views) load with whole frames only.
+ *
  * Loading checks the magic, the version, the header, every length and the digest before building anything; a file
  * that fails is a `FINGERPRINT_INDEX_INVALID` error whose `details.reason` is `not-an-index`, `version`,
  * `truncated`, `checksum`, `header` or `content`. The part tables are rebuilt on load (linear; see the benchmark in
@@ -25,12 +28,13 @@ import { createHash, randomBytes } from "node:crypto";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CrossproofError } from "./errors";
+import { FRAME_VIEWS } from "./fingerprint";
 import { FingerprintIndex, type IndexColumns } from "./fingerprint-match";
 
-/** The file version written; versions 1 and 2 are read (see {@link FINGERPRINT_INDEX_FILE_VERSIONS_READ}). */
-export const FINGERPRINT_INDEX_FILE_VERSION = 2;
+/** The file version written; versions 1 to 3 are read (see {@link FINGERPRINT_INDEX_FILE_VERSIONS_READ}). */
+export const FINGERPRINT_INDEX_FILE_VERSION = 3;
 /** The file versions this SDK reads. */
-export const FINGERPRINT_INDEX_FILE_VERSIONS_READ: readonly number[] = [1, 2];
+export const FINGERPRINT_INDEX_FILE_VERSIONS_READ: readonly number[] = [1, 2, 3];
 const MAGIC = Buffer.from("CPFPIDX\0", "latin1");
 const FORMAT = "crossproof-fingerprint-index";
 
@@ -74,7 +78,7 @@ export interface LoadedFingerprintIndex {
   index: FingerprintIndex;
   /** The digests saved with {@link SaveFingerprintIndexOptions.fingerprints}, by work id; null when none were. */
   fingerprints: Map<string, string> | null;
-  /** The file's format version (1 or 2). */
+  /** The file's format version (1, 2 or 3). */
   fileVersion: number;
 }
 
@@ -114,7 +118,17 @@ export function fingerprintIndexChunks(
   fixed.writeUInt32LE(FINGERPRINT_INDEX_FILE_VERSION, 8);
   fixed.writeUInt32LE(json.length, 12);
   const bytes = (a: Uint32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  const chunks = [fixed, json, bytes(c.hi), bytes(c.lo), bytes(c.timesMs), bytes(c.audio)];
+  const views =
+    c.views ?? FRAME_VIEWS.map(() => ({ hi: new Uint32Array(c.hi.length), lo: new Uint32Array(c.hi.length) }));
+  const chunks = [
+    fixed,
+    json,
+    bytes(c.hi),
+    bytes(c.lo),
+    bytes(c.timesMs),
+    bytes(c.audio),
+    ...views.flatMap((v) => [bytes(v.hi), bytes(v.lo)]),
+  ];
   const digest = createHash("sha256");
   for (const chunk of chunks) digest.update(chunk);
   chunks.push(digest.digest());
@@ -215,7 +229,8 @@ export function fingerprintIndexFileFromBytes(buf: Uint8Array): LoadedFingerprin
   if (!okHeader) {
     throw invalid(digest.equals(b.subarray(b.length - 32)) ? "header" : "checksum", "header fields are wrong");
   }
-  const expected = 16 + headerLength + 4 * (3 * header.frames + header.audioItems) + 32;
+  const viewColumns = version >= 3 ? 2 * FRAME_VIEWS.length : 0;
+  const expected = 16 + headerLength + 4 * ((3 + viewColumns) * header.frames + header.audioItems) + 32;
   if (b.length !== expected) throw invalid("truncated", `${b.length} bytes where the header implies ${expected}`);
   if (!digest.equals(b.subarray(b.length - 32))) throw invalid("checksum", "SHA-256 does not match the content");
   // Typed arrays need 4-byte alignment: copy when the buffer's offset does not give it.
@@ -229,9 +244,25 @@ export function fingerprintIndexFileFromBytes(buf: Uint8Array): LoadedFingerprin
   const timesMs = at(offset, header.frames);
   offset += 4 * header.frames;
   const audio = at(offset, header.audioItems);
+  offset += 4 * header.audioItems;
+  const views =
+    version >= 3
+      ? FRAME_VIEWS.map((_, k) => ({
+          hi: at(offset + 8 * k * header.frames, header.frames),
+          lo: at(offset + (8 * k + 4) * header.frames, header.frames),
+        }))
+      : undefined;
   let index: FingerprintIndex;
   try {
-    index = FingerprintIndex.fromColumns({ radius: header.radius, works: header.works, hi, lo, timesMs, audio });
+    index = FingerprintIndex.fromColumns({
+      radius: header.radius,
+      works: header.works,
+      hi,
+      lo,
+      timesMs,
+      audio,
+      ...(views ? { views } : {}),
+    });
   } catch (err) {
     throw invalid("content", err instanceof Error ? err.message : String(err), err);
   }

@@ -92,6 +92,64 @@ export function frameHashes(pixels: ArrayLike<number>): FrameHashes {
   return { hash: bitsAboveMedian(dct), mirrored: bitsAboveMedian(flipped) };
 }
 
+/**
+ * Partial views of a frame, hashed besides the whole frame (extractor version 2): the frame with its top or its bottom
+ * band of {@link VIEW_BAND_ROWS} rows (31 %) filled with the mean grey of the rest, and its centre
+ * {@link VIEW_ZOOM_SIDE}×{@link VIEW_ZOOM_SIDE} pixels (2 pixels, 6.25 %, cropped off each side)
+ * scaled back to 32×32. A caption or a ticker over the bottom of a clip, a logo or a banner over its top, change the
+ * whole frame's hash by many bits (its lowest frequencies span the frame) but not the hash of the view that masks
+ * that band on both sides; a clip cropped by about an eighth and scaled back shows what the work's zoomed view shows.
+ * The matcher compares a clip and a work view for view (and the clip's whole frame with the work's zoomed view) and
+ * keeps the view that agrees best along an alignment — one choice per alignment, not per frame.
+ */
+export const FRAME_VIEWS = ["maskTop", "maskBottom", "zoom"] as const;
+export type FrameView = (typeof FRAME_VIEWS)[number];
+export const VIEW_BAND_ROWS = 10;
+export const VIEW_ZOOM_SIDE = 28;
+
+/** The {@link FRAME_VIEWS} of a 32×32 grey frame, each hashed with its mirror image like {@link frameHashes}. */
+export function frameViewHashes(pixels: ArrayLike<number>): Record<FrameView, FrameHashes> {
+  return {
+    maskTop: frameHashes(maskRows(pixels, 0, VIEW_BAND_ROWS)),
+    maskBottom: frameHashes(maskRows(pixels, N - VIEW_BAND_ROWS, N)),
+    zoom: frameHashes(zoomCentre(pixels, VIEW_ZOOM_SIDE)),
+  };
+}
+
+/** Rows [from, to) replaced by the mean of the other rows, rounded. */
+function maskRows(pixels: ArrayLike<number>, from: number, to: number): Float64Array {
+  const out = Float64Array.from({ length: N * N }, (_, i) => pixels[i]!);
+  let sum = 0;
+  for (let i = 0; i < N * N; i++) if (Math.floor(i / N) < from || Math.floor(i / N) >= to) sum += out[i]!;
+  const mean = Math.round(sum / (N * N - (to - from) * N));
+  out.fill(mean, from * N, to * N);
+  return out;
+}
+
+/** The centre `side`×`side` pixels scaled to N×N, bilinear (pixel centres aligned, edges clamped), rounded. */
+function zoomCentre(pixels: ArrayLike<number>, side: number): Float64Array {
+  const out = new Float64Array(N * N);
+  const off = (N - side) / 2;
+  const at = (x: number, y: number): number =>
+    pixels[Math.min(N - 1, Math.max(0, y)) * N + Math.min(N - 1, Math.max(0, x))]!;
+  for (let y = 0; y < N; y++) {
+    const sy = off + ((y + 0.5) * side) / N - 0.5;
+    const y0 = Math.floor(sy);
+    const fy = sy - y0;
+    for (let x = 0; x < N; x++) {
+      const sx = off + ((x + 0.5) * side) / N - 0.5;
+      const x0 = Math.floor(sx);
+      const fx = sx - x0;
+      // Rounded to whole grey levels, as a resampled 8-bit picture would be.
+      out[y * N + x] = Math.round(
+        (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) +
+          fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1)),
+      );
+    }
+  }
+  return out;
+}
+
 /** The 64-bit DCT perceptual hash of a 32×32 grey frame. */
 export function frameHash(pixels: ArrayLike<number>): bigint {
   return frameHashes(pixels).hash;
@@ -155,7 +213,13 @@ export interface Fingerprint {
   /** Duration of the media as the container reports it, in ms (0 when unknown). */
   durationMs: number;
   /** Frame hashes, columnar: `timesMs[i]` is the presentation time of the frame hashed as `hashes[i]`. */
-  video: { timesMs: number[]; hashes: string[]; mirrored: string[] } | null;
+  video: {
+    timesMs: number[];
+    hashes: string[];
+    mirrored: string[];
+    /** The partial views' hashes, one per time (extractor version 2; absent from version-1 files). */
+    views?: Record<FrameView, { hashes: string[]; mirrored: string[] }>;
+  } | null;
   /** Presentation times (ms) of frames that start a new scene. */
   sceneCutsMs: number[];
   /** Raw Chromaprint values (unsigned 32-bit) and the time step between consecutive values in ms. */
@@ -169,8 +233,8 @@ function invalid(message: string): CrossproofError {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const isNonNegInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
-function checkKeys(where: string, value: Record<string, unknown>, keys: string[]): void {
-  const extra = Object.keys(value).filter((k) => !keys.includes(k));
+function checkKeys(where: string, value: Record<string, unknown>, keys: string[], optional: string[] = []): void {
+  const extra = Object.keys(value).filter((k) => !keys.includes(k) && !optional.includes(k));
   if (extra.length > 0) throw invalid(`${where} has unknown field(s) ${extra.join(", ")}`);
   const missing = keys.filter((k) => !(k in value));
   if (missing.length > 0) throw invalid(`${where} lacks ${missing.join(", ")}`);
@@ -225,15 +289,26 @@ export function validateFingerprint(doc: unknown): Fingerprint {
   if (doc.video !== null) {
     const v = doc.video;
     if (!isObject(v)) throw invalid("video must be an object or null");
-    checkKeys("video", v, ["timesMs", "hashes", "mirrored"]);
+    checkKeys("video", v, ["timesMs", "hashes", "mirrored"], ["views"]);
     checkIncreasing("video.timesMs", v.timesMs);
-    for (const k of ["hashes", "mirrored"] as const) {
-      const list = v[k];
-      if (!Array.isArray(list) || list.length !== v.timesMs.length) {
-        throw invalid(`video.${k} must have one entry per time`);
+    const checkHashes = (where: string, list: unknown): void => {
+      if (!Array.isArray(list) || list.length !== (v.timesMs as number[]).length) {
+        throw invalid(`${where} must have one entry per time`);
       }
       if (!list.every((h) => typeof h === "string" && /^[0-9a-f]{16}$/.test(h))) {
-        throw invalid(`video.${k} must hold 16-digit lower-case hex hashes`);
+        throw invalid(`${where} must hold 16-digit lower-case hex hashes`);
+      }
+    };
+    for (const k of ["hashes", "mirrored"] as const) checkHashes(`video.${k}`, v[k]);
+    if (v.views !== undefined) {
+      const views = v.views;
+      if (!isObject(views)) throw invalid("video.views must be an object");
+      checkKeys("video.views", views, [...FRAME_VIEWS]);
+      for (const name of FRAME_VIEWS) {
+        const view = views[name];
+        if (!isObject(view)) throw invalid(`video.views.${name} must be an object`);
+        checkKeys(`video.views.${name}`, view, ["hashes", "mirrored"]);
+        for (const k of ["hashes", "mirrored"] as const) checkHashes(`video.views.${name}.${k}`, view[k]);
       }
     }
   }

@@ -30,6 +30,7 @@ import {
   fingerprintDigest,
   isCrossproofError,
   loadFingerprint,
+  FINGERPRINT_INDEX_FILE_VERSION,
   loadFingerprintIndexFile,
   saveFingerprintIndex,
   type ClipMatch,
@@ -96,6 +97,7 @@ interface Entry {
  * Where the index came from at start: its file (`reason` "matches-database"), or the database's files, and why:
  * `missing` or `unreadable` file, the SDK's `FINGERPRINT_INDEX_INVALID` reason (`not-an-index`, `version`,
  * `truncated`, `checksum`, `header`, `content`), `no-digests` (a file that does not say which files it holds),
+ * `older-file` (an older file version: it may lack columns the current one holds, such as the frames' views),
  * `radius` (made with other matcher settings), `stale` (other works or digests than the database's), `no-file`
  * (none configured).
  */
@@ -339,6 +341,7 @@ export class WorkFingerprints {
     if (loaded !== undefined) {
       const stale = loaded.fingerprints === null ? undefined : difference(loaded.fingerprints, expected);
       if (loaded.fingerprints === null) reason = "no-digests";
+      else if (loaded.fileVersion < FINGERPRINT_INDEX_FILE_VERSION) reason = "older-file";
       else if (loaded.index.columns().radius !== this.#radius) reason = "radius";
       else if (stale !== undefined) {
         reason = "stale";

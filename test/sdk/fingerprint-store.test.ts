@@ -196,11 +196,26 @@ describe("fingerprint index on disk (fingerprint-store)", function () {
     expect(reason(() => fingerprintIndexFromBytes(sealed))).to.equal("content");
   });
 
-  it("file version 2 records each work's fingerprint digest; saved again, the same bytes", async function () {
+  it("the file (version 3) records each work's fingerprint digest and the frames' views; saved again, the same bytes", async function () {
     const digests = new Map(works.map((fp, w) => [`work-${w}`, fingerprintDigest(fp)]));
     await saveFingerprintIndex(index, `${file}.v2`, { fingerprints: digests });
     const loaded = await loadFingerprintIndexFile(`${file}.v2`);
-    expect(loaded.fileVersion).to.equal(2);
+    expect(loaded.fileVersion).to.equal(3);
+    // The frames' partial views (extractor version 2) are kept: a work with views, saved and loaded.
+    const withViews = fingerprint(next, 30, 0);
+    const view = (): { hashes: string[]; mirrored: string[] } => ({
+      hashes: withViews.video!.hashes.map(() => hashToHex((BigInt(next()) << 32n) | BigInt(next()))),
+      mirrored: withViews.video!.hashes.map(() => hashToHex((BigInt(next()) << 32n) | BigInt(next()))),
+    });
+    withViews.video!.views = { maskTop: view(), maskBottom: view(), zoom: view() };
+    const small = new FingerprintIndex({ radius: 9 });
+    small.add("with-views", withViews);
+    await saveFingerprintIndex(small, `${file}.views`);
+    const reloaded = (await loadFingerprintIndexFile(`${file}.views`)).index.columns();
+    expect(reloaded.views!.map((v) => [...v.hi, ...v.lo])).to.deep.equal(
+      small.columns().views!.map((v) => [...v.hi, ...v.lo]),
+    );
+    expect(reloaded.views![2]!.hi[7]).to.equal(parseInt(withViews.video!.views.zoom.hashes[7]!.slice(0, 8), 16));
     expect([...loaded.fingerprints!]).to.deep.equal([...digests]);
     expect(loaded.index.columns().works).to.deep.equal(index.columns().works);
     const clip = excerpt(works[7]!, 40, 80);

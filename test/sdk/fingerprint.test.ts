@@ -11,6 +11,7 @@ import {
   extractFingerprint,
   fingerprintDigest,
   frameHashes,
+  frameViewHashes,
   hammingDistance64,
   hashFromHex,
   hashToHex,
@@ -58,6 +59,83 @@ const KNOWN: [kind: "noise" | "gradient" | "disc", seed: number, hash: string, m
   ["disc", 0, "c4c43f3fc838c7c4", "95916a6a9d6d9391"],
   ["disc", 9, "9c9c636b94649b9a", "c9c13636c131cfcd"],
 ];
+
+/**
+ * Known answers for the partial views (extractor version 2), from numpy/scipy as above, with the views built
+ * independently in Python:
+ *
+ *   def mask(p, a, b): q = p.copy(); rows = [r for r in range(32) if r < a or r >= b]
+ *                      q[a:b, :] = numpy.floor(p[rows, :].mean() + 0.5); return q      # JavaScript's Math.round
+ *   def zoom(p, side=28): s = (32 - side) / 2 + (numpy.arange(32) + 0.5) * side / 32 - 0.5
+ *       out[y, x] = numpy.floor(bilinear(p at (s[x], s[y])) + 0.5), indices clamped to 0–31
+ *   maskTop = mask(p, 0, 10), maskBottom = mask(p, 22, 32), zoom = zoom(p); each hashed with phash and on p[:, ::-1]
+ *
+ * Frames whose coefficients tie at the median (the zoomed `disc` 9 and `gradient` 100: several coefficients exactly
+ * 0, the median 0) are left out: floating-point noise orders such ties differently in any two DCT implementations.
+ */
+const KNOWN_VIEWS: [
+  kind: "noise" | "gradient" | "disc",
+  seed: number,
+  maskTop: [string, string],
+  maskBottom: [string, string],
+  zoom: [string, string],
+][] = [
+  [
+    "noise",
+    1,
+    ["f600abb4c857f299", "a214fee39d0aa7c8"],
+    ["d141a3f04547f39d", "861efea71016a6ea"],
+    ["d5c82af5c867f013", "84957fa09d36a556"],
+  ],
+  [
+    "noise",
+    42,
+    ["ce91e8b74e10e89e", "9b40bde21a45b9cb"],
+    ["9cb8b03e46e0b8be", "c9e8e46a0295edea"],
+    ["dd99383746f2c892", "88e86d6213a7bdc3"],
+  ],
+  [
+    "gradient",
+    7,
+    ["94ad4a548db6aa7a", "c1f81f01d0c3fc2f"],
+    ["952b6a56156b5a96", "c07f3f03403c4fc7"],
+    ["942b5a15eaae5555", "c17e0f40ffff0801"],
+  ],
+  [
+    "disc",
+    0,
+    ["c0d83f27c858c7ec", "958d6a72950d92f5"],
+    ["c4443f3fc8b8c7c4", "95116a6a9ded9391"],
+    ["c0c43737f93bc4c8", "95956262ac6e959d"],
+  ],
+  [
+    "disc",
+    3,
+    ["cbd1342ccb53cc8d", "9e8661799e0699da"],
+    ["cb493434c3b1cdcd", "9e1e616196e69a9a"],
+    ["c9c93e3ef030cdc1", "9c9c6b6ba5659894"],
+  ],
+];
+
+describe("fingerprints: the frames' partial views", function () {
+  for (const [kind, seed, maskTop, maskBottom, zoom] of KNOWN_VIEWS) {
+    it(`match numpy/scipy on ${kind} frame ${seed}: top band masked, bottom band masked, centre zoomed`, function () {
+      const v = frameViewHashes(frame(kind, seed));
+      const hex = (h: { hash: bigint; mirrored: bigint }): [string, string] => [
+        hashToHex(h.hash),
+        hashToHex(h.mirrored),
+      ];
+      expect([hex(v.maskTop), hex(v.maskBottom), hex(v.zoom)]).to.deep.equal([maskTop, maskBottom, zoom]);
+    });
+  }
+
+  it("a caption over the bottom band changes the whole frame's hash a lot and the bottom-masked view's not at all", function () {
+    const p = frame("noise", 5);
+    const captioned = p.map((v, i) => (Math.floor(i / 32) >= 24 && i % 32 >= 2 && i % 32 < 26 ? 0 : v));
+    expect(hammingDistance64(frameHashes(p).hash, frameHashes(captioned).hash)).to.be.at.least(8);
+    expect(frameViewHashes(captioned).maskBottom.hash).to.equal(frameViewHashes(p).maskBottom.hash);
+  });
+});
 
 describe("fingerprints: the DCT frame hash", function () {
   for (const [kind, seed, hash, mirrored] of KNOWN) {

@@ -20,6 +20,8 @@ import {
   EmbeddedContentStore,
   LicenceClient,
   computeCid,
+  CLIP_FRAMES_PER_SECOND,
+  FINGERPRINT_INDEX_FILE_VERSION,
   extractFingerprint,
   fingerprintDigest,
   generateReportKey,
@@ -146,7 +148,7 @@ describe("gateway: clips matched against registered works' fingerprints (real ch
     ]);
     gen("other-trim.mp4", ["-ss", "4", "-t", "8", "-i", otherFile, ...x264]);
     for (const name of ["trim.mkv", "unregistered.mp4", "other-trim.mp4"]) {
-      clips[name] = await extractFingerprint(path.join(dir, name));
+      clips[name] = await extractFingerprint(path.join(dir, name), { framesPerSecond: CLIP_FRAMES_PER_SECOND });
     }
 
     // The works' fingerprint files go into the content store the gateway reads.
@@ -368,9 +370,21 @@ describe("gateway: clips matched against registered works' fingerprints (real ch
     const keyFile = await importKey("platform", devKey(3));
     const trim = path.join(dir, "trim.mkv");
 
-    const fp = await runCli(bundle, ["fingerprint", trim, "--out", path.join(cliDir, "trim.fp.json"), "--json"], {
-      cwd: cliDir,
-    });
+    const fp = await runCli(
+      bundle,
+      [
+        "fingerprint",
+        trim,
+        "--fps",
+        String(CLIP_FRAMES_PER_SECOND),
+        "--out",
+        path.join(cliDir, "trim.fp.json"),
+        "--json",
+      ],
+      {
+        cwd: cliDir,
+      },
+    );
     expect(fp.code, fp.stderr).to.equal(0);
     const printed = fp.json<{ digest: string; cid: string; iscc: { code: string }; frames: number }>();
     const written = decodeFingerprint(readFileSync(path.join(cliDir, "trim.fp.json")));
@@ -436,7 +450,7 @@ describe("gateway: clips matched against registered works' fingerprints (real ch
     gw = undefined;
     // Closing wrote the index with the digest of each work's file.
     const saved = await loadFingerprintIndexFile(indexFile());
-    expect(saved.fileVersion).to.equal(2);
+    expect(saved.fileVersion).to.equal(FINGERPRINT_INDEX_FILE_VERSION);
     expect([...saved.fingerprints!]).to.deep.equal([[FILM, film.digest]]);
     // An empty content store: whatever the gateway matches now comes from its own data.
     await startGateway(path.join(chain.dataDir, "store-empty"));
