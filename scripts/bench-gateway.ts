@@ -25,6 +25,7 @@
  *   BENCH_GATEWAY_ONLY    some queries only, e.g. publicProbe,verify (profiling)
  *   BENCH_PROFILE         a folder: the server process writes a V8 CPU profile there
  *   BENCH_GATEWAY_LOG     a file for the gateway's log lines (default /dev/null)
+ *   BENCH_GATEWAY_LOG_LEVEL  the gateway's log level (default info, as deployed; silent to see what the lines cost)
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
@@ -144,7 +145,7 @@ async function gatewayOn(setup: Setup, rpcUrl: string, dataDir: string): Promise
         // The benchmark measures answers, not the per-client request limit.
         rateLimit: "100000000",
         // As an operator runs it: one line per request (to /dev/null or BENCH_GATEWAY_LOG: see the fork).
-        logLevel: "info",
+        logLevel: process.env.BENCH_GATEWAY_LOG_LEVEL ?? "info",
       },
     ),
     MODULES,
