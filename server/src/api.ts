@@ -4,7 +4,7 @@
  * what the gateway accepts. A test checks that every route is documented and every documented route answers.
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from "@asteasolutions/zod-to-openapi";
-import { Router, type NextFunction, type Request, type Response } from "express";
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import { z, type ZodType, type ZodTypeAny } from "./zod";
 import type { Principal, Requirement } from "./auth/principal";
 import { Problem, ProblemTypes, problemTypeUri, PROBLEM_MEDIA_TYPE } from "./problems";
@@ -82,9 +82,63 @@ export interface RouteAuth {
   check(principal: Principal | undefined, requirement: Requirement): void;
 }
 
+/** Characters that make a path segment a pattern rather than literal text (path-to-regexp 8 syntax). */
+const PATTERN = /[:*{}()[\]?+!\\]/;
+
+/**
+ * The routes, grouped by the first two segments of their path (`/v1/public`), so that a request walks only the
+ * routes that could match it instead of every route declared before its own. Express matches paths without regard
+ * to case and with or without a trailing slash; the group key is lower-cased and ignores an empty segment, and a
+ * route whose first two segments are not literal text is put in every group (in declaration order), so each group
+ * holds, in order, exactly the routes that could match a path with its key: which route answers is unchanged.
+ */
+class RouteTable {
+  readonly #groups = new Map<string, Router>();
+  /** Routes whose key is not literal: they may match any path. */
+  readonly #anywhere: ((r: Router) => void)[] = [];
+  readonly #fallback = Router();
+
+  /** The key of a path: its first two segments, lower-cased; undefined when either is a pattern. */
+  static keyOf(path: string): string | undefined {
+    const [, first = "", second = ""] = path.split("/", 3);
+    if (PATTERN.test(first) || PATTERN.test(second)) return undefined;
+    return (second === "" ? `/${first}` : `/${first}/${second}`).toLowerCase();
+  }
+
+  add(path: string, mount: (r: Router) => void): void {
+    const key = RouteTable.keyOf(path);
+    if (key === undefined) {
+      this.#anywhere.push(mount);
+      for (const group of this.#groups.values()) mount(group);
+      mount(this.#fallback);
+      return;
+    }
+    let group = this.#groups.get(key);
+    if (group === undefined) {
+      group = Router();
+      for (const m of this.#anywhere) m(group);
+      this.#groups.set(key, group);
+    }
+    mount(group);
+  }
+
+  readonly dispatch: RequestHandler = (req, res, next) => {
+    const path = req.path;
+    const slash = path.indexOf("/", 1);
+    const end = slash === -1 ? path.length : path.indexOf("/", slash + 1);
+    // The key of the request's path, as keyOf computes a route's (a request's path has no pattern characters to
+    // speak of: they are matched literally, so a literal lookup is what the routes would do).
+    let key = (end === -1 ? path : path.slice(0, end)).toLowerCase();
+    if (key.endsWith("/") && key.length > 1) key = key.slice(0, -1);
+    (this.#groups.get(key) ?? this.#fallback)(req, res, next);
+  };
+}
+
 export class Api {
   readonly registry = new OpenAPIRegistry();
-  readonly router = Router();
+  readonly #table = new RouteTable();
+  /** Every route, as one middleware (see {@link RouteTable}): the app mounts it after its own middleware. */
+  readonly router: RequestHandler = this.#table.dispatch;
   readonly routes: RegisteredRoute[] = [];
 
   constructor(private readonly auth: RouteAuth) {
@@ -176,7 +230,7 @@ export class Api {
         next(err);
       }
     };
-    this.router[spec.method](spec.path, handler);
+    this.#table.add(spec.path, (r) => r[spec.method](spec.path, handler));
   }
 
   /** The OpenAPI 3.1 document of every route declared so far. */

@@ -3,16 +3,16 @@
  * (declared once, see api.ts), `/openapi.json`, health and metrics, the verification portal's page at `/`, and RFC 9457
  * problems for every error.
  */
-import { randomUUID } from "node:crypto";
 import express, { type Express, type RequestHandler } from "express";
-import { ipKeyGenerator, rateLimit } from "express-rate-limit";
+import { ipKeyGenerator } from "express-rate-limit";
 import helmet from "helmet";
-import { pinoHttp } from "pino-http";
 import type { Logger } from "pino";
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
 import type { Api } from "./api";
 import type { Principal } from "./auth/principal";
 import { Problem, notFoundHandler, problemHandler } from "./problems";
+import { rateLimiter } from "./rate-limit";
+import { requestLog } from "./request-log";
 import { portalRouter } from "./routes/portal";
 
 export interface AppParameters {
@@ -55,23 +55,8 @@ export function createApp(p: AppParameters & { metricsSet: GatewayMetrics }): Ex
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
-  app.use(
-    pinoHttp({
-      logger: p.log,
-      genReqId: (req, res) => {
-        const given = req.headers["x-request-id"];
-        const id = typeof given === "string" && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
-        res.setHeader("x-request-id", id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) => (err !== undefined || res.statusCode >= 500 ? "error" : "info"),
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-        // The status is what a request log needs; response headers (security headers, etags) are the same every time.
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  // Request ids, the request log and the HTTP metrics (request-log.ts).
+  app.use(requestLog(app, { log: p.log, requests: p.metricsSet.requests, duration: p.metricsSet.duration }));
   // The API's headers; the portal's page sets a Content Security Policy of its own (routes/portal.ts).
   app.use(
     helmet({
@@ -80,15 +65,6 @@ export function createApp(p: AppParameters & { metricsSet: GatewayMetrics }): Ex
       },
     }),
   );
-  app.use((req, res, next) => {
-    const end = p.metricsSet.duration.startTimer();
-    res.on("finish", () => {
-      const route = (req.route as { path?: string } | undefined)?.path ?? "unmatched";
-      p.metricsSet.requests.inc({ method: req.method, route, status: String(res.statusCode) });
-      end({ method: req.method, route });
-    });
-    next();
-  });
   // Health and metrics before the rate limit: probes must always get through.
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -106,22 +82,26 @@ export function createApp(p: AppParameters & { metricsSet: GatewayMetrics }): Ex
   });
   app.use(p.identify);
   app.use(
-    rateLimit({
+    rateLimiter({
       windowMs: 60_000,
       limit: p.rateLimit,
-      standardHeaders: "draft-8",
-      legacyHeaders: false,
-      keyGenerator: (req, res) => {
+      key: (req, res) => {
         const principal = res.locals.principal as Principal | undefined;
         if (principal?.kind === "member") return `member:${principal.memberId}`;
         return `ip:${ipKeyGenerator(req.ip ?? "0.0.0.0")}`;
       },
-      handler: (_req, _res, next) =>
+      refuse: (_req, _res, next) =>
         next(new Problem("too-many-requests", `more than ${p.rateLimit} requests a minute`)),
     }),
   );
   // The verification portal: `/` and `/portal/*` (static, not part of the API document).
-  app.use(portalRouter({ secure: p.openapi.serverUrl.startsWith("https:"), log: p.log }));
+  // Only paths it could answer enter its router (`/`, `/portal/…`; Express matches paths whatever their case).
+  const portal = portalRouter({ secure: p.openapi.serverUrl.startsWith("https:"), log: p.log });
+  app.use((req, res, next) => {
+    const path = req.path;
+    if (path === "/" || path === "//" || path.slice(0, 8).toLowerCase() === "/portal/") portal(req, res, next);
+    else next();
+  });
   app.use(express.json({ limit: p.bodyLimit, type: ["application/json", "application/*+json"] }));
   const openapi = p.api.document(p.openapi);
   app.get("/openapi.json", (_req, res) => {

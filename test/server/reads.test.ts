@@ -497,4 +497,39 @@ describe("gateway: reads and least disclosure (real chain, the demo's writes)", 
       "/v1/public/evidence/{contentHash}",
     ]);
   });
+
+  // Last: it rolls the chain back to where it started (docs/GATEWAY.md, "Answers from the index").
+  it("the index answers a probe's no, never its yes: a disclosure the index lags or the chain lost is answered no", async function () {
+    const probe = async (contentHash: string) =>
+      ((await (await fetch(`${gw.url}/v1/public/evidence/${contentHash}`)).json()) as { anchored: boolean }).anchored;
+    const snapshot = (await chain.provider.send("evm_snapshot", [])) as string;
+    const fr = chain.account(1);
+    const relayer = chain.account(0);
+    const contentHash = `0x${randomBytes(32).toString("hex")}`;
+    const signed = await evidence.signAnchorEvidence(fr, {
+      contentHash,
+      packageCid: await computeCid(new TextEncoder().encode("package disclosed, then rolled back")),
+      category: EvidenceCategory.WEB_PAGE_CAPTURE,
+      caseRef: keccakText("case rolled back"),
+      collectedAt: (await evidence.chainTime()) - 60,
+    });
+    const { recordId } = await (await evidence.anchorEvidence(signed, relayer)).wait();
+    for (const eventType of ["Collected", "Disclosed"] as const) {
+      await (
+        await evidence.submit(await evidence.signCustody(fr, { recordId, eventType, counterparty: 0 }), relayer)
+      ).wait();
+    }
+    // Disclosed on chain, not yet in the index (no poll since): no, until the next poll.
+    expect(await probe(contentHash)).to.equal(false);
+    await gw.ctx.indexer!.syncOnce();
+    expect(await probe(contentHash)).to.equal(true);
+    // The chain loses the blocks (a rollback); the index still holds the disclosure until its next poll, and the
+    // answer is already no: a yes is given only when the chain has the record and its disclosure now.
+    expect(await chain.provider.send("evm_revert", [snapshot])).to.equal(true);
+    expect(gw.ctx.indexer!.publicAnchors(contentHash)).to.have.length(1);
+    expect(await probe(contentHash)).to.equal(false);
+    await gw.ctx.indexer!.syncOnce();
+    expect(gw.ctx.indexer!.publicAnchors(contentHash)).to.have.length(0);
+    expect(await probe(contentHash)).to.equal(false);
+  });
 });

@@ -1,7 +1,10 @@
+import { createHash } from "node:crypto";
+import { Writable } from "node:stream";
 import { expect } from "chai";
+import { pino } from "pino";
 import { z } from "zod";
-import type { GatewayModule, RunningGateway } from "../../server/src/gateway";
-import { startTestChain, startTestGateway, type TestChain } from "../helpers/gateway";
+import { startGateway, type GatewayModule, type RunningGateway } from "../../server/src/gateway";
+import { startTestChain, testGatewayConfig, type TestChain } from "../helpers/gateway";
 
 /** A module with one route of each kind, to check the plumbing every route shares. */
 const probe: GatewayModule = (ctx) => {
@@ -25,16 +28,67 @@ const probe: GatewayModule = (ctx) => {
     responses: { 200: { description: "ok" } },
     handler: async () => ({ status: 200, body: { ok: true } }),
   });
+  // Routes are grouped by their first two path segments (api.ts): a route with a pattern there, declared first, must
+  // still answer before a literal route declared after it, and for paths of no group.
+  ctx.api.route({
+    method: "get",
+    path: "/v1/:anything/which",
+    summary: "Pattern",
+    tags: ["test"],
+    auth: "public",
+    params: z.object({ anything: z.string() }),
+    responses: { 200: { description: "which route answered" } },
+    handler: async () => ({ status: 200, body: { route: "pattern" } }),
+  });
+  ctx.api.route({
+    method: "get",
+    path: "/v1/order/which",
+    summary: "Literal, declared after the pattern",
+    tags: ["test"],
+    auth: "public",
+    responses: { 200: { description: "which route answered" } },
+    handler: async () => ({ status: 200, body: { route: "literal" } }),
+  });
+  ctx.api.route({
+    method: "get",
+    path: "/v1/order/first",
+    summary: "Literal only",
+    tags: ["test"],
+    auth: "public",
+    responses: { 200: { description: "which route answered" } },
+    handler: async () => ({ status: 200, body: { route: "first" } }),
+  });
+  ctx.api.route({
+    method: "get",
+    path: "/v1/boom",
+    summary: "Fails",
+    tags: ["test"],
+    auth: "public",
+    responses: { 200: { description: "never" } },
+    handler: async () => {
+      throw new Error("boom");
+    },
+  });
 };
 
 describe("gateway: the plumbing every route shares (real HTTP, real chain)", function () {
   this.timeout(120_000);
   let chain: TestChain;
   let gw: RunningGateway;
+  /** The gateway's log lines (level info, as an operator runs it). */
+  const lines: Record<string, unknown>[] = [];
 
   before(async () => {
     chain = await startTestChain();
-    gw = await startTestGateway(chain, [probe]);
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString("utf8").split("\n")) if (line !== "") lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    gw = await startGateway(testGatewayConfig(chain, { logLevel: "info", rateLimit: "1000" }), [probe], {
+      log: pino({ level: "info", base: { service: "crossproof-gateway" } }, sink),
+    });
   });
   after(async () => {
     await gw?.close();
@@ -133,5 +187,62 @@ describe("gateway: the plumbing every route shares (real HTTP, real chain)", fun
     const doc = (await (await call("/openapi.json")).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).to.equal("3.1.0");
     expect(Object.keys(doc.paths)).to.include.members(["/v1/echo/{name}", "/v1/members-only"]);
+  });
+
+  it("logs one line per request with its id, method, URL, status and time; a 5xx at error with the failure", async function () {
+    lines.length = 0;
+    await call("/healthz?x=1", { headers: { "x-request-id": "log-1" } });
+    const boom = await call("/v1/boom", { headers: { "x-request-id": "log-2" } });
+    expect(boom.status).to.equal(500);
+    const generated = (await call("/healthz", { headers: { "x-request-id": "not a token!" } })).headers.get(
+      "x-request-id",
+    );
+    expect(generated).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    await call("/healthz"); // a request after the last one: its line is written by then
+    const byId = (id: string) => lines.filter((l) => (l.req as { id?: string } | undefined)?.id === id);
+
+    const [ok] = byId("log-1");
+    expect(ok).to.include({ level: 30, service: "crossproof-gateway", msg: "request completed" });
+    expect(ok!.req).to.deep.equal({ id: "log-1", method: "GET", url: "/healthz?x=1" });
+    expect(ok!.res).to.deep.equal({ statusCode: 200 });
+    expect(ok!.responseTime).to.be.a("number");
+    expect(Object.keys(ok!)).to.deep.equal(["level", "time", "service", "req", "res", "responseTime", "msg"]);
+
+    const failed = byId("log-2");
+    expect(failed.map((l) => [l.level, l.msg])).to.deep.equal([
+      [50, "request failed"],
+      [50, "request errored"],
+    ]);
+    expect((failed[0]!.err as { message: string }).message).to.equal("boom");
+    expect((failed[1]!.err as { message: string }).message).to.equal("failed with status code 500");
+    expect(failed[1]!.res).to.deep.equal({ statusCode: 500 });
+    expect(byId(generated!)).to.have.length(1);
+  });
+
+  it("sends the rate limit's draft-8 headers, and routes without regard to case or a trailing slash", async function () {
+    const res = await call("/V1/Order/First/");
+    expect(await res.json()).to.deep.equal({ route: "first" });
+    const pk = Buffer.from(createHash("sha256").update("ip:127.0.0.1").digest("hex").slice(0, 12)).toString("base64");
+    expect(res.headers.get("ratelimit-policy")).to.equal(`"1000-in-1min"; q=1000; w=60; pk=:${pk}:`);
+    // r: requests left in this client's window; t: seconds until it ends (the window began at its first request).
+    const limit = /^"1000-in-1min"; r=(\d+); t=(\d+)$/.exec(res.headers.get("ratelimit") ?? "");
+    expect(limit, res.headers.get("ratelimit") ?? "no RateLimit header").to.not.equal(null);
+    expect(Number(limit![2])).to.be.within(1, 60);
+    const before = Number(limit![1]);
+    const next = await call("/v1/order/first");
+    expect(Number(/r=(\d+)/.exec(next.headers.get("ratelimit")!)![1])).to.equal(before - 1);
+
+    // A route with a pattern in its first segments, declared first, answers before a literal one declared after.
+    expect(await (await call("/v1/order/which")).json()).to.deep.equal({ route: "pattern" });
+    expect(await (await call("/v1/elsewhere/which")).json()).to.deep.equal({ route: "pattern" });
+    expect((await call("/v1/order/nothing")).status).to.equal(404);
+    expect((await call("/v1//order/first")).status).to.equal(404);
+    // The portal's router sees only the paths it serves: its page (with its own policy) and its assets.
+    const page = await call("/");
+    expect(page.headers.get("content-type")).to.match(/^text\/html/);
+    expect(page.headers.get("content-security-policy")).to.contain("default-src 'none'");
+    const missing = await call("/PORTAL/no-such-asset.js");
+    expect(missing.status).to.equal(404);
+    expect(missing.headers.get("content-security-policy")).to.contain("default-src 'none'");
   });
 });
