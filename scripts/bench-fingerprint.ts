@@ -38,6 +38,12 @@ const run = promisify(execFile);
 const CLIP = { framesPerSecond: CLIP_FRAMES_PER_SECOND };
 const FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 const ASC_MUSIC = "/usr/share/games/asc/music";
+/**
+ * Real footage: the ISCC test data's sample video, committed for the ISCC known answers (60 s of a live music
+ * session, 176×144 H.264 + AAC, CC-BY-4.0; test/vectors/iscc/PROVENANCE.md). Registered as one more work; every edit
+ * is applied to `realClips` clips of it at seeded offsets and reported in a table of its own.
+ */
+const REAL_VIDEO = path.resolve(__dirname, "..", "test", "vectors", "iscc", "demo.mp4");
 
 export interface BenchConfig {
   mode: string;
@@ -53,6 +59,8 @@ export interface BenchConfig {
   /** Edits applied (default: all). */
   edits?: string[];
   concurrency: number;
+  /** Clips of the real sample video per edit (0: the real video is left out). */
+  realClips: number;
   /** A folder to keep the generated media in and reuse on the next run (same seed: same files); none: a temporary one. */
   keep?: string;
   log: (line: string) => void;
@@ -68,6 +76,7 @@ export const QUICK: Omit<BenchConfig, "log"> = {
   negativeSeconds: 6,
   scaleFrames: 1_000_000,
   concurrency: 2,
+  realClips: 2,
 };
 export const FULL: Omit<BenchConfig, "log"> = {
   ...QUICK,
@@ -76,6 +85,7 @@ export const FULL: Omit<BenchConfig, "log"> = {
   workSeconds: 30,
   negatives: 2_000,
   scaleFrames: 10_000_000,
+  realClips: 4,
 };
 
 /** mulberry32. */
@@ -515,6 +525,8 @@ export interface BenchResult {
   thresholds: { video: number; audio: number };
   falseDetectionsAtDefaults: number;
   rows: EditRow[];
+  /** The real sample video registered as one more work, and its edited clips' rows. */
+  real: { file: string; seconds: number; clipsPerEdit: number; rows: EditRow[] } | null;
   latencyMs: { p50: number; p95: number; max: number; cpuMean: number };
   scale: ScaleResult | null;
   notes: string[];
@@ -674,6 +686,49 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
     queries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     log(`positives: ${queries.length} clips edited and fingerprinted (${Date.now() - t0} ms)`);
 
+    // 2b. Real footage, when the sample is there: one more work, every edit on REAL_CLIPS clips of it.
+    let realWork: { file: string; seconds: number } | null = null;
+    const realFps: (readonly [string, Fingerprint])[] = [];
+    if (config.realClips > 0 && existsSync(REAL_VIDEO)) {
+      const fp = await extractFingerprint(REAL_VIDEO);
+      const seconds = Math.floor(fp.durationMs / 1000);
+      index.add("real-0", fp);
+      realFps.push(["real-0", fp]);
+      realWork = { file: path.basename(REAL_VIDEO), seconds };
+      const rr = rng(config.seed ^ 0x7ea1);
+      const realJobs: Promise<void>[] = [];
+      for (const edit of chosen) {
+        for (let k = 0; k < config.realClips; k++) {
+          const span = config.clipSeconds * edit.speed;
+          const startS = Math.round(rr.next() * (seconds - span - 1) * 10) / 10;
+          const out = path.join(dir, `real-${k}-${edit.name.replace(/\W+/g, "_")}.${edit.ext}`);
+          const input = ["-ss", String(startS), "-t", String(span), "-i", REAL_VIDEO];
+          const args = edit.args(input, rr, config.clipSeconds);
+          realJobs.push(
+            pool.run(async () => {
+              await ffmpeg([...args, out]);
+              queries.push({
+                name: path.basename(out),
+                kind: `real: ${edit.name}`,
+                fp: await extractFingerprint(out, CLIP),
+                truth: {
+                  workId: "real-0",
+                  video: edit.video,
+                  audio: edit.audio,
+                  workStartMs: startS * 1000,
+                  workEndMs: (startS + span) * 1000,
+                },
+              });
+            }),
+          );
+        }
+      }
+      await Promise.all(realJobs);
+      queries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      log(`real footage: ${chosen.length * config.realClips} clips of ${realWork.file} (${Date.now() - t0} ms)`);
+    } else if (config.realClips > 0)
+      notes.push(`the real sample video ${REAL_VIDEO} is missing: no real footage measured`);
+
     // 3. Unregistered: long sources, fingerprinted once, sliced.
     const sourceSeconds = Math.min(240, config.negatives * config.negativeSeconds);
     const perSource = Math.floor(sourceSeconds / config.negativeSeconds);
@@ -773,7 +828,7 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
     const recognised = (det: Detection[], track: "video" | "audio"): Detection | undefined =>
       det.find((d) => d.track === track && d.correct && d.value > thresholds[track]);
     const kinds = [...chosen.map((e) => e.name), "pictures with other sound", "sound over other pictures"];
-    const rows: EditRow[] = kinds.map((kind) => {
+    const rowOf = (kind: string): EditRow => {
       const rs = results.filter((x) => x.q.kind === kind);
       const frac = (f: (x: (typeof rs)[number]) => boolean, of: typeof rs): number | null =>
         of.length ? of.filter(f).length / of.length : null;
@@ -791,7 +846,9 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
           frac((x) => recognised(x.det, "video") !== undefined || recognised(x.det, "audio") !== undefined, rs) ?? 0,
         iou: ious.length ? ious.reduce((a, b) => a + b, 0) / ious.length : null,
       };
-    });
+    };
+    const rows = kinds.map(rowOf);
+    const realRows = realWork ? chosen.map((e) => ({ ...rowOf(`real: ${e.name}`), edit: e.name })) : [];
     const negatives = {
       unregistered,
       soundOverOtherPictures: config.works,
@@ -803,7 +860,14 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
     // 5. Scale: the works plus random frames up to scaleFrames, saved and loaded, clips matched against it.
     let scale: ScaleResult | null = null;
     if (config.scaleFrames > index.size) {
-      const measured = measureScale(config, index, workFps, results, thresholds, log);
+      const measured = measureScale(
+        config,
+        index,
+        [...workFps.map((fp, w) => [`work-${w}`, fp] as const), ...realFps],
+        results,
+        thresholds,
+        log,
+      );
       scale = measured.result;
       const file = path.join(dir, "scale.cpfpidx");
       let t = Date.now();
@@ -833,6 +897,7 @@ export async function runFingerprintBench(config: BenchConfig): Promise<BenchRes
       thresholds,
       falseDetectionsAtDefaults: falseAtDefaults,
       rows,
+      real: realWork ? { ...realWork, clipsPerEdit: config.realClips, rows: realRows } : null,
       latencyMs: {
         p50: round2(percentile(latencies, 50)),
         p95: round2(percentile(latencies, 95)),
@@ -852,7 +917,7 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 function measureScale(
   config: BenchConfig,
   small: FingerprintIndex,
-  workFps: Fingerprint[],
+  works: (readonly [string, Fingerprint])[],
   results: { q: Query; det: Detection[] }[],
   thresholds: { video: number; audio: number },
   log: (line: string) => void,
@@ -860,7 +925,7 @@ function measureScale(
   const before = process.memoryUsage();
   let t = Date.now();
   const big = new FingerprintIndex({ radius: small.radius });
-  workFps.forEach((fp, w) => big.add(`work-${w}`, fp));
+  for (const [id, fp] of works) big.add(id, fp);
   // Filler: works of 600 frames (5 minutes at 2 per second) of uniformly random hashes, no sound.
   const r = rng(config.seed ^ 0x5eed);
   const per = 600;
@@ -939,7 +1004,7 @@ const pct = (x: number | null): string => (x === null ? "—" : `${Math.round(x 
 export function markdown(res: BenchResult): string {
   const lines = [
     `Measured ${res.date.slice(0, 10)} (\`npm run bench:fingerprint -- --full\`, ${res.mode} mode, ${res.machine.cpus} shared cores, load ${res.machine.load1}; ${res.ffmpeg.replace(/ Copyright.*/, "")}).`,
-    `${res.index.works} works of ${res.config.workSeconds} s (${res.index.frames.toLocaleString("en")} frame hashes, ${res.index.audioItems.toLocaleString("en")} Chromaprint values; sound: ${Object.entries(
+    `${res.config.works} generated works of ${res.config.workSeconds} s${res.real ? " and one real (below)" : ""} (${res.index.frames.toLocaleString("en")} frame hashes, ${res.index.audioItems.toLocaleString("en")} Chromaprint values; sound: ${Object.entries(
       res.sources.audioKinds,
     )
       .map(([k, v]) => `${v} ${k}`)
@@ -959,6 +1024,21 @@ export function markdown(res: BenchResult): string {
         `| ${r.edit} | ${r.clips} | ${pct(r.video)} | ${pct(r.audio)} | ${pct(r.either)} | ${r.iou === null ? "—" : r.iou.toFixed(2)} |`,
     ),
   ];
+  if (res.real) {
+    const r = res.real;
+    lines.push(
+      "",
+      `Real footage: ${r.file}, ${r.seconds} s of a live music session (176×144, the ISCC test data's sample video, CC-BY-4.0), ` +
+        `registered as one more work; each edit applied to ${r.clipsPerEdit} clips of it at seeded offsets; same index, same thresholds.`,
+      "",
+      "| edit (real footage) | clips | picture recall | sound recall | either | range IoU |",
+      "| --- | --: | --: | --: | --: | --: |",
+      ...r.rows.map(
+        (x) =>
+          `| ${x.edit} | ${x.clips} | ${pct(x.video)} | ${pct(x.audio)} | ${pct(x.either)} | ${x.iou === null ? "—" : x.iou.toFixed(2)} |`,
+      ),
+    );
+  }
   if (res.scale) {
     const s = res.scale;
     lines.push(

@@ -33,9 +33,17 @@ describe("bench:fingerprint (smallest quick mode, end to end)", function () {
       negativeSeconds: 5,
       scaleFrames: 20_000,
       edits: ["trim", "mirror", "sound only"],
+      realClips: 1,
       log: (l) => lines.push(l),
     });
-    expect(res.index).to.include({ works: 1, frames: 24 });
+    // One generated work of 24 frames, and the real sample video (60 s: 120 frames).
+    expect(res.index).to.include({ works: 2, frames: 24 + 120 });
+    expect(res.real!.rows.map((r) => [r.edit, r.clips])).to.deep.equal([
+      ["trim", 1],
+      ["mirror", 1],
+      ["sound only", 1],
+    ]);
+    expect(res.real!.rows.find((r) => r.edit === "trim")).to.include({ either: 1 });
     expect(res.negatives).to.include({ unregistered: res.negatives.total - 2 });
     expect(res.negatives.unregistered).to.be.at.least(6);
     const row = (edit: string) => res.rows.find((r) => r.edit === edit)!;
@@ -54,6 +62,7 @@ describe("bench:fingerprint (smallest quick mode, end to end)", function () {
     const md = markdown(res);
     expect(md).to.include("| trim | 1 | 100 % | 100 % | 100 % |");
     expect(md).to.include("cannot show real-world rates");
+    expect(md).to.include("| edit (real footage) |");
     const dir = mkdtempSync(path.join(tmpdir(), "crossproof-benchmd-"));
     try {
       const readme = path.join(dir, "README.md");
