@@ -63,7 +63,8 @@ const FAILURE_CODES = {
   aborted: "FILE_READ_ERROR",
 } as const satisfies Record<FingerprintFailure, string>;
 
-function failure(reason: FingerprintFailure, message: string, cause?: unknown): CrossproofError {
+/** A media extraction failure as a typed error (`details.reason`); shared with `iscc-extract.ts`. */
+export function mediaFailure(reason: FingerprintFailure, message: string, cause?: unknown): CrossproofError {
   return new CrossproofError(FAILURE_CODES[reason], message, {
     details: { reason },
     ...(cause === undefined ? {} : { cause }),
@@ -92,7 +93,7 @@ interface RunHandlers {
 function run(tool: string, args: string[], file: string, handlers: RunHandlers, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
-      reject(failure("aborted", `fingerprint of ${file} aborted`));
+      reject(mediaFailure("aborted", `fingerprint of ${file} aborted`));
       return;
     }
     const child = spawn(tool, args, { stdio: ["ignore", "pipe", "pipe"], ...(signal ? { signal } : {}) });
@@ -110,7 +111,7 @@ function run(tool: string, args: string[], file: string, handlers: RunHandlers, 
         handlers.onStdout?.(chunk);
       } catch (err) {
         child.kill("SIGKILL");
-        settle(err instanceof CrossproofError ? err : failure("undecodable", String(err), err));
+        settle(err instanceof CrossproofError ? err : mediaFailure("undecodable", String(err), err));
       }
     });
     child.stderr.setEncoding("utf8");
@@ -125,22 +126,22 @@ function run(tool: string, args: string[], file: string, handlers: RunHandlers, 
     child.on("error", (err: NodeJS.ErrnoException) => {
       if (err.code === "ENOENT") {
         settle(
-          failure(
+          mediaFailure(
             "ffmpeg-missing",
             `${tool} is not installed or not on PATH (Debian: apt-get install --no-install-recommends ffmpeg)`,
             err,
           ),
         );
-      } else if (err.name === "AbortError") settle(failure("aborted", `fingerprint of ${file} aborted`, err));
-      else settle(failure("undecodable", `${tool} failed on ${file}: ${err.message}`, err));
+      } else if (err.name === "AbortError") settle(mediaFailure("aborted", `fingerprint of ${file} aborted`, err));
+      else settle(mediaFailure("undecodable", `${tool} failed on ${file}: ${err.message}`, err));
     });
     child.on("close", (code, sig) => {
       if (partial && handlers.onStderrLine) handlers.onStderrLine(partial);
       if (code === 0) settle();
-      else if (signal?.aborted) settle(failure("aborted", `fingerprint of ${file} aborted`));
+      else if (signal?.aborted) settle(mediaFailure("aborted", `fingerprint of ${file} aborted`));
       else {
         const why = tail.toString().split("\n").slice(-3).join(" / ") || `exit ${code ?? sig}`;
-        settle(failure("undecodable", `${tool} cannot decode ${file}: ${why}`));
+        settle(mediaFailure("undecodable", `${tool} cannot decode ${file}: ${why}`));
       }
     });
   });
@@ -169,7 +170,7 @@ async function probe(ffprobe: string, file: string, signal?: AbortSignal): Promi
   try {
     doc = JSON.parse(out) as typeof doc;
   } catch (err) {
-    throw failure("undecodable", `ffprobe gave no readable answer for ${file}`, err);
+    throw mediaFailure("undecodable", `ffprobe gave no readable answer for ${file}`, err);
   }
   const types = (doc.streams ?? []).map((s) => s.codec_type);
   const seconds = Number(doc.format?.duration ?? 0);
@@ -199,14 +200,14 @@ export async function extractFingerprint(file: string, options: ExtractOptions =
   const ffprobe = options.ffprobePath ?? ffprobeNextTo(ffmpeg);
   const { signal } = options;
   try {
-    if (!(await stat(file)).isFile()) throw failure("not-found", `${file} is not a file`);
+    if (!(await stat(file)).isFile()) throw mediaFailure("not-found", `${file} is not a file`);
   } catch (err) {
     if (err instanceof CrossproofError) throw err;
-    throw failure("not-found", `cannot read ${file}: ${(err as Error).message}`, err);
+    throw mediaFailure("not-found", `cannot read ${file}: ${(err as Error).message}`, err);
   }
   const decoder = await ffmpegVersion(ffmpeg, signal);
   const info = await probe(ffprobe, file, signal);
-  if (!info.hasVideo && !info.hasAudio) throw failure("undecodable", `${file} has no video or audio stream`);
+  if (!info.hasVideo && !info.hasAudio) throw mediaFailure("undecodable", `${file} has no video or audio stream`);
 
   const extractor: FingerprintExtractor = {
     name: FINGERPRINT_EXTRACTOR_NAME,

@@ -396,6 +396,21 @@ export class FingerprintIndex {
 
   /** Rebuilds an index from {@link columns} (checked: counts, times); the tables are built at once. */
   static fromColumns(c: IndexColumns): FingerprintIndex {
+    const index = FingerprintIndex.copyColumns(c, () => true);
+    index.build();
+    return index;
+  }
+
+  /**
+   * A new index holding this one's works except `workIds`, from its columns (no fingerprint parsed; views kept); its
+   * tables are built on its first match.
+   */
+  without(workIds: ReadonlySet<string>): FingerprintIndex {
+    return FingerprintIndex.copyColumns(this.columns(), (id) => !workIds.has(id));
+  }
+
+  /** The works of `c` that `keep` accepts, added to a new index (counts and column lengths checked). */
+  private static copyColumns(c: IndexColumns, keep: (workId: string) => boolean): FingerprintIndex {
     const index = new FingerprintIndex({ radius: c.radius });
     let f = 0;
     let a = 0;
@@ -406,17 +421,18 @@ export class FingerprintIndex {
       if (f + w.frames > c.hi.length || a + w.audioItems > c.audio.length) {
         throw new CrossproofError("INVALID_ARGUMENT", `work ${w.id}: counts exceed the columns`);
       }
-      index.addColumns(w.id, {
-        hi: c.hi.subarray(f, f + w.frames),
-        lo: c.lo.subarray(f, f + w.frames),
-        timesMs: c.timesMs.subarray(f, f + w.frames),
-        frameMs: w.frameMs,
-        audio: w.audioItems > 0 ? c.audio.subarray(a, a + w.audioItems) : null,
-        itemMs: w.itemMs,
-        ...(c.views
-          ? { views: c.views.map((v) => ({ hi: v.hi.subarray(f, f + w.frames), lo: v.lo.subarray(f, f + w.frames) })) }
-          : {}),
-      });
+      if (keep(w.id)) {
+        const frames = (x: Uint32Array): Uint32Array => x.subarray(f, f + w.frames);
+        index.addColumns(w.id, {
+          hi: frames(c.hi),
+          lo: frames(c.lo),
+          timesMs: frames(c.timesMs),
+          frameMs: w.frameMs,
+          audio: w.audioItems > 0 ? c.audio.subarray(a, a + w.audioItems) : null,
+          itemMs: w.itemMs,
+          ...(c.views ? { views: c.views.map((v) => ({ hi: frames(v.hi), lo: frames(v.lo) })) } : {}),
+        });
+      }
       f += w.frames;
       a += w.audioItems;
     }
@@ -429,7 +445,6 @@ export class FingerprintIndex {
     if (f !== c.hi.length || f !== c.lo.length || f !== c.timesMs.length || a !== c.audio.length) {
       throw new CrossproofError("INVALID_ARGUMENT", "the columns hold more than the works list");
     }
-    index.build();
     return index;
   }
 

@@ -21,7 +21,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CrossproofError } from "./errors";
-import { extractFingerprint, type FingerprintFailure } from "./fingerprint-extract";
+import { extractFingerprint, mediaFailure } from "./fingerprint-extract";
 import {
   DataCodeHasher,
   InstanceCodeHasher,
@@ -51,26 +51,12 @@ export interface VideoSignatureOptions {
   signal?: AbortSignal;
 }
 
-const FAILURE_CODES = {
-  "ffmpeg-missing": "FFMPEG_MISSING",
-  undecodable: "MEDIA_UNDECODABLE",
-  "not-found": "FILE_READ_ERROR",
-  aborted: "FILE_READ_ERROR",
-} as const satisfies Record<FingerprintFailure, string>;
-
-function failure(reason: FingerprintFailure, message: string, cause?: unknown): CrossproofError {
-  return new CrossproofError(FAILURE_CODES[reason], message, {
-    details: { reason },
-    ...(cause === undefined ? {} : { cause }),
-  });
-}
-
 async function ensureFile(file: string): Promise<void> {
   try {
-    if (!(await stat(file)).isFile()) throw failure("not-found", `${file} is not a file`);
+    if (!(await stat(file)).isFile()) throw mediaFailure("not-found", `${file} is not a file`);
   } catch (err) {
     if (err instanceof CrossproofError) throw err;
-    throw failure("not-found", `cannot read ${file}: ${(err as Error).message}`, err);
+    throw mediaFailure("not-found", `cannot read ${file}: ${(err as Error).message}`, err);
   }
 }
 
@@ -87,7 +73,7 @@ function run(
   const { signal } = options;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
-      reject(failure("aborted", `ISCC of ${file} aborted`));
+      reject(mediaFailure("aborted", `ISCC of ${file} aborted`));
       return;
     }
     const child = spawn(tool, args, {
@@ -108,7 +94,7 @@ function run(
     child.stdout.on("data", (chunk: string) => {
       if (out.length + chunk.length > (options.maxStdout ?? 1 << 20)) {
         child.kill("SIGKILL");
-        settle(failure("undecodable", `${tool} wrote more than expected about ${file}`));
+        settle(mediaFailure("undecodable", `${tool} wrote more than expected about ${file}`));
       } else out += chunk;
     });
     child.stderr.setEncoding("utf8");
@@ -118,21 +104,21 @@ function run(
     child.on("error", (err: NodeJS.ErrnoException) => {
       if (err.code === "ENOENT") {
         settle(
-          failure(
+          mediaFailure(
             "ffmpeg-missing",
             `${tool} is not installed or not on PATH (Debian: apt-get install --no-install-recommends ffmpeg)`,
             err,
           ),
         );
-      } else if (err.name === "AbortError") settle(failure("aborted", `ISCC of ${file} aborted`, err));
-      else settle(failure("undecodable", `${tool} failed on ${file}: ${err.message}`, err));
+      } else if (err.name === "AbortError") settle(mediaFailure("aborted", `ISCC of ${file} aborted`, err));
+      else settle(mediaFailure("undecodable", `${tool} failed on ${file}: ${err.message}`, err));
     });
     child.on("close", (code, sig) => {
       if (code === 0) settle();
-      else if (signal?.aborted) settle(failure("aborted", `ISCC of ${file} aborted`));
+      else if (signal?.aborted) settle(mediaFailure("aborted", `ISCC of ${file} aborted`));
       else {
         const why = log.trim().split("\n").slice(-3).join(" / ") || `exit ${code ?? sig}`;
-        settle(failure("undecodable", `${tool} cannot decode ${file}: ${why}`));
+        settle(mediaFailure("undecodable", `${tool} cannot decode ${file}: ${why}`));
       }
     });
   });
@@ -163,7 +149,7 @@ export async function extractMpeg7Signature(file: string, options: VideoSignatur
     try {
       bytes = await readFile(path.join(dir, "signature.bin"));
     } catch (err) {
-      throw failure("undecodable", `ffmpeg computed no video signature for ${file} (no video frames?)`, err);
+      throw mediaFailure("undecodable", `ffmpeg computed no video signature for ${file} (no video frames?)`, err);
     }
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   } finally {
@@ -188,9 +174,9 @@ export async function extractVideoSignatures(
   try {
     signature = decodeMpeg7Signature(raw);
   } catch (err) {
-    throw failure("undecodable", `ffmpeg's video signature of ${file} cannot be read: ${(err as Error).message}`, err);
+    throw mediaFailure("undecodable", `ffmpeg's video signature of ${file} cannot be read: ${(err as Error).message}`, err);
   }
-  if (signature.frames.length === 0) throw failure("undecodable", `${file} has no video frames`);
+  if (signature.frames.length === 0) throw mediaFailure("undecodable", `${file} has no video frames`);
   return signature;
 }
 
@@ -228,7 +214,7 @@ async function probeMedia(ffprobe: string, file: string, signal?: AbortSignal): 
   try {
     doc = JSON.parse(out) as typeof doc;
   } catch (err) {
-    throw failure("undecodable", `ffprobe gave no readable answer for ${file}`, err);
+    throw mediaFailure("undecodable", `ffprobe gave no readable answer for ${file}`, err);
   }
   const streams = doc.streams ?? [];
   const tags: Record<string, string> = {};
@@ -350,8 +336,8 @@ export async function isccOfMediaFile(file: string, options: MediaIsccOptions = 
       instance.push(chunk as Buffer);
     }
   } catch (err) {
-    if ((err as Error).name === "AbortError") throw failure("aborted", `ISCC of ${file} aborted`, err);
-    throw failure("not-found", `cannot read ${file}: ${(err as Error).message}`, err);
+    if ((err as Error).name === "AbortError") throw mediaFailure("aborted", `ISCC of ${file} aborted`, err);
+    throw mediaFailure("not-found", `cannot read ${file}: ${(err as Error).message}`, err);
   }
   const inst = instance.result();
   const units = [meta?.iscc, content, data.code(), inst.iscc].filter((u): u is string => u !== undefined);

@@ -288,7 +288,7 @@ export class WorkFingerprints {
       how = "rebuilt";
       const gone = new Set(removed.map((e) => e.workId));
       const kept = new Map([...this.#entries].filter(([id]) => !gone.has(id)));
-      this.#index = withoutWorks(this.#index, gone);
+      this.#index = this.#index.without(gone);
       this.#entries = kept;
     }
     for (const w of added) {
@@ -531,29 +531,6 @@ export class WorkFingerprints {
       ? undefined
       : { workId, cid, digest, code: row.code, message: row.message, permanent: row.permanent === 1, at: row.at };
   }
-}
-
-/** A new index holding `index`'s works but `gone`, from its columns (no file parsed). */
-function withoutWorks(index: FingerprintIndex, gone: ReadonlySet<string>): FingerprintIndex {
-  const c = index.columns();
-  const next = new FingerprintIndex({ radius: c.radius });
-  let f = 0;
-  let a = 0;
-  for (const w of c.works) {
-    if (!gone.has(w.id)) {
-      next.addColumns(w.id, {
-        hi: c.hi.subarray(f, f + w.frames),
-        lo: c.lo.subarray(f, f + w.frames),
-        timesMs: c.timesMs.subarray(f, f + w.frames),
-        frameMs: w.frameMs,
-        audio: w.audioItems > 0 ? c.audio.subarray(a, a + w.audioItems) : null,
-        itemMs: w.itemMs,
-      });
-    }
-    f += w.frames;
-    a += w.audioItems;
-  }
-  return next;
 }
 
 /** How a file's works and digests differ from the database's (undefined: not at all). */

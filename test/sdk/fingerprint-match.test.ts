@@ -234,6 +234,28 @@ describe("fingerprint matching: multi-index hashing and voting (synthetic hashes
     expect(m?.matchedFrames).to.equal(14);
   });
 
+  it("an index without some works keeps the others whole, their frames' partial views included", function () {
+    const next = rng(505n);
+    const index = new FingerprintIndex({ radius: 10 });
+    for (const id of ["a", "b", "c"]) {
+      const fp = syntheticFingerprint(Array.from({ length: 30 }, () => next()));
+      const view = (): { hashes: string[]; mirrored: string[] } => ({
+        hashes: fp.video!.hashes.map(() => hashToHex(next())),
+        mirrored: fp.video!.hashes.map(() => hashToHex(next())),
+      });
+      fp.video!.views = { maskTop: view(), maskBottom: view(), zoom: view() };
+      index.add(id, fp);
+    }
+    const before = index.columns();
+    const after = index.without(new Set(["b"])).columns();
+    expect(after.works.map((w) => w.id)).to.deep.equal(["a", "c"]);
+    const keep = (x: Uint32Array): number[] => [...x.subarray(0, 30), ...x.subarray(60, 90)];
+    expect(after.views!.map((v) => [...v.hi, ...v.lo])).to.deep.equal(
+      before.views!.map((v) => [...keep(v.hi), ...keep(v.lo)]),
+    );
+    expect([...after.hi]).to.deep.equal(keep(before.hi));
+  });
+
   it("rejects a work indexed twice, a clip without video and a radius out of range", function () {
     const index = new FingerprintIndex();
     const fp = syntheticFingerprint([1n, 2n, 3n]);
