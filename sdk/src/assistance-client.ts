@@ -23,7 +23,7 @@ import {
   unixSecondsArg,
 } from "./arguments";
 import { cidToBytes } from "./cid";
-import { ContractClient, resolveContract, type RequestRoutes } from "./contract-client";
+import { ContractClient, resolveContract, preparedContract, type RequestRoutes } from "./contract-client";
 import { type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
 import { fromJurisdiction } from "./jurisdiction";
@@ -277,7 +277,12 @@ export class AssistanceClient extends ContractClient<AssistanceDeskRequests, Ass
     runner: ContractRunner & { provider: Provider | null },
   ): Promise<AssistanceClient> {
     const { provider, domain } = await resolveContract("AssistanceDesk", address, runner);
-    return new AssistanceClient(AssistanceDesk__factory.connect(address, runner), domain, provider, runner);
+    return new AssistanceClient(
+      preparedContract(AssistanceDesk__factory.connect(address, runner)),
+      domain,
+      provider,
+      runner,
+    );
   }
 
   /** The consortium's RecognitionAgreements (where deadline profiles live), found through the desk. */

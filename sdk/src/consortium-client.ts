@@ -30,7 +30,7 @@ import {
   type ProposalKindName,
 } from "./constants";
 import { AssistanceProfileId, type BuiltInProfileName } from "./assistance";
-import { ContractClient, resolveContract, type RequestRoutes } from "./contract-client";
+import { ContractClient, resolveContract, preparedContract, type RequestRoutes } from "./contract-client";
 import { toCrossproofError } from "./contract-errors";
 import { signTypedRequest, type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
@@ -241,7 +241,7 @@ export class ConsortiumClient extends ContractClient<ConsortiumRequests, Consort
     runner: ContractRunner & { provider: Provider | null },
   ): Promise<ConsortiumClient> {
     const { provider, domain } = await resolveContract("Consortium", address, runner);
-    const consortium = Consortium__factory.connect(address, runner);
+    const consortium = preparedContract(Consortium__factory.connect(address, runner));
     let governanceAddress: string, agreementsAddress: string;
     try {
       [governanceAddress, agreementsAddress] = await Promise.all([consortium.governance(), consortium.agreements()]);
@@ -254,8 +254,8 @@ export class ConsortiumClient extends ContractClient<ConsortiumRequests, Consort
     ]);
     return new ConsortiumClient(
       consortium,
-      ConsortiumGovernance__factory.connect(governanceAddress, runner),
-      RecognitionAgreements__factory.connect(agreementsAddress, runner),
+      preparedContract(ConsortiumGovernance__factory.connect(governanceAddress, runner)),
+      preparedContract(RecognitionAgreements__factory.connect(agreementsAddress, runner)),
       { consortium: domain, governance: g.domain, agreements: a.domain },
       provider,
     );

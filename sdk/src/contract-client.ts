@@ -1,9 +1,9 @@
 import {
+  BaseContract,
   Contract,
   ContractTransactionReceipt,
   LogDescription,
   TransactionReceipt,
-  type BaseContract,
   type ContractRunner,
   type EventFragment,
   type FunctionFragment,
@@ -398,6 +398,34 @@ export function toUnixSeconds(t: Date | number, name = "the time"): number {
 }
 
 // ---- Events and calls ---------------------------------------------------------------------------------------------
+
+/**
+ * Has ethers do once per contract what it otherwise does on every call. It computes each event's topic and each
+ * function's selector anew (a keccak256 of the signature) on every access — every call it encodes, every log it
+ * filters or decodes, every fragment it passes when it looks an event up by topic — and builds a new method object
+ * (with its properties defined one by one) each time a method is read off the contract. The fragments are immutable
+ * (name and inputs frozen) and the method objects stateless, so the values kept are the ones ethers would make again.
+ * A function whose name is overloaded, or shadowed by a property of the contract object, is left to ethers. Returns
+ * the contract.
+ */
+export function preparedContract<T extends BaseContract>(contract: T): T {
+  const iface = contract.interface;
+  iface.forEachEvent((f) => {
+    if (!Object.hasOwn(f, "topicHash")) Object.defineProperty(f, "topicHash", { value: f.topicHash });
+  });
+  const names = new Map<string, number>();
+  iface.forEachFunction((f) => {
+    if (!Object.hasOwn(f, "selector")) Object.defineProperty(f, "selector", { value: f.selector });
+    names.set(f.name, (names.get(f.name) ?? 0) + 1);
+  });
+  for (const [name, count] of names) {
+    // (`in` would not tell: the proxy answers true for every function of the interface.)
+    if (count !== 1 || name === "then" || name in BaseContract.prototype || Object.hasOwn(contract, name)) continue;
+    // An own property of the proxied contract: ethers' proxy answers it as it is, instead of building the method.
+    Object.defineProperty(contract, name, { value: contract.getFunction(name), enumerable: false });
+  }
+  return contract;
+}
 
 /** Event fragments by topic and topics by name, per interface (ethers hashes a fragment on every lookup). */
 const eventTables = new WeakMap<Interface, { byTopic: Map<string, EventFragment>; topicOf: Map<string, string> }>();

@@ -20,6 +20,7 @@ import { cidFromBytes, cidToBytes } from "./cid";
 import {
   ContractClient,
   resolveContract,
+  preparedContract,
   type ReceiptEvents,
   type RequestRoutes,
   type Submitted,
@@ -184,7 +185,7 @@ export class EvidenceClient extends ContractClient<EvidenceRegistryRequests, Evi
     runner: ContractRunner & { provider: Provider | null },
   ): Promise<EvidenceClient> {
     const { provider, domain } = await resolveContract("EvidenceRegistry", address, runner);
-    return new EvidenceClient(EvidenceRegistry__factory.connect(address, runner), domain, provider);
+    return new EvidenceClient(preparedContract(EvidenceRegistry__factory.connect(address, runner)), domain, provider);
   }
 
   /** The next nonce of a signing key (custody, endorsements, retractions). */

@@ -27,7 +27,7 @@ import {
   unixSecondsArg,
 } from "./arguments";
 import { cidFromBytes, cidToBytes } from "./cid";
-import { ContractClient, resolveContract, type RequestRoutes } from "./contract-client";
+import { ContractClient, resolveContract, preparedContract, type RequestRoutes } from "./contract-client";
 import { type Hex, type SignedRequest } from "./eip712";
 import { CrossproofError } from "./errors";
 import { fingerprintDigest, type Fingerprint } from "./fingerprint";
@@ -219,7 +219,7 @@ export class LicenceClient extends ContractClient<LicenseRegistryRequests, Licen
     runner: ContractRunner & { provider: Provider | null },
   ): Promise<LicenceClient> {
     const { provider, domain } = await resolveContract("LicenseRegistry", address, runner);
-    return new LicenceClient(LicenseRegistry__factory.connect(address, runner), domain, provider);
+    return new LicenceClient(preparedContract(LicenseRegistry__factory.connect(address, runner)), domain, provider);
   }
 
   /**

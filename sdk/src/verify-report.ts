@@ -168,6 +168,26 @@ export async function signReport(report: AnyVerificationReport, o: SignReportPar
 }
 
 /**
+ * A private JWK imported for signing, with its algorithm and thumbprint, kept per JWK object: a gateway signs every
+ * report with the same few keys, and importing one (and hashing it for its kid) per signature is work done again.
+ * The entry holds the JWK's members as imported; a JWK object changed since is imported again.
+ */
+const importedKeys = new WeakMap<
+  JWK,
+  { members: string; alg: ReportAlgorithm; kid: string; key: CryptoKey | KeyObject | Uint8Array }
+>();
+
+async function importedReportKey(jwk: JWK) {
+  const members = JSON.stringify([jwk.kty, jwk.crv, jwk.x, jwk.y, jwk.d]);
+  const kept = importedKeys.get(jwk);
+  if (kept !== undefined && kept.members === members) return kept;
+  const alg = algorithmOf(jwk.crv);
+  const entry = { members, alg, kid: await calculateJwkThumbprint(jwk, "sha256"), key: await importJWK(jwk, alg) };
+  importedKeys.set(jwk, entry);
+  return entry;
+}
+
+/**
  * Signs any crossproof document a member vouches for (a verification report, an authorisation answer…) as a
  * compact JWS with the member's report key: header `alg`, `kid`, `typ` (the document's kind), `iat`, and
  * {@link ISSUER_HEADER}. One signing rule for every signed document: the key checks of {@link signReport}.
@@ -182,9 +202,7 @@ export async function signMemberJws(payload: unknown, typ: string, o: SignReport
   let alg: ReportAlgorithm;
   if (o.privateJwk !== undefined) {
     if (typeof o.privateJwk.d !== "string") throw fail("INVALID_ARGUMENT", "privateJwk is not a private key");
-    alg = algorithmOf(o.privateJwk.crv);
-    kid = await calculateJwkThumbprint(o.privateJwk, "sha256");
-    key = await importJWK(o.privateJwk, alg);
+    ({ alg, kid, key } = await importedReportKey(o.privateJwk));
   } else {
     const k = o.privateKey!;
     const a = k.algorithm as { name: string; namedCurve?: string };

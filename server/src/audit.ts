@@ -11,6 +11,7 @@ import type { Request } from "express";
 import { ZeroHash } from "ethers";
 import { z } from "zod";
 import type { Principal } from "./auth/principal";
+import type { Statement, Transaction } from "better-sqlite3";
 import { migrate, type Db } from "./db";
 import type { GatewayContext, GatewayModule } from "./gateway";
 
@@ -198,6 +199,11 @@ export interface AuditRecord {
 /** The audit log of one database: appends and reads, nothing else. */
 export class AuditLog {
   static readonly #logs = new WeakMap<Db, AuditLog>();
+  /** The append's statements and transaction, prepared once per database (not per entry). */
+  readonly #lastSeq: Statement<[], { seq: number | null }>;
+  readonly #headOf: Statement<[string], { hash: string }>;
+  readonly #insert: Statement<[AuditEntry]>;
+  readonly #append: Transaction<(r: AuditRecord, at: Date) => AuditEntry>;
 
   /** The log of a database, its tables brought up to date on first use. */
   static for(db: Db): AuditLog {
@@ -230,6 +236,32 @@ export class AuditLog {
        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
          BEGIN SELECT RAISE(ABORT, '${APPEND_ONLY}'); END;`,
     ]);
+    this.#lastSeq = db.prepare("SELECT MAX(seq) AS seq FROM audit_log");
+    this.#headOf = db.prepare("SELECT hash FROM audit_log WHERE chain = ? ORDER BY seq DESC LIMIT 1");
+    this.#insert = db.prepare(
+      `INSERT INTO audit_log (seq, at, chain, member_id, person, address, action, subject, request_id, prev_hash, hash)
+       VALUES (@seq, @at, @chain, @memberId, @person, @address, @action, @subject, @requestId, @prevHash, @hash)`,
+    );
+    this.#append = db.transaction((r: AuditRecord, at: Date): AuditEntry => {
+      const chain = auditChainOf(r.memberId);
+      const last = this.#lastSeq.get()!;
+      const prev = this.#headOf.get(chain);
+      const fields: Omit<AuditEntry, "hash"> = {
+        seq: (last.seq ?? 0) + 1,
+        at: at.toISOString(),
+        chain,
+        memberId: r.memberId === null ? null : r.memberId.toString(),
+        person: r.person,
+        address: r.address,
+        action: r.action,
+        subject: r.subject,
+        requestId: r.requestId,
+        prevHash: prev?.hash ?? ZeroHash,
+      };
+      const entry: AuditEntry = { ...fields, hash: auditEntryHash(fields) };
+      this.#insert.run(entry);
+      return entry;
+    });
   }
 
   /**
@@ -237,35 +269,8 @@ export class AuditLog {
    * file append one after the other.
    */
   append(r: AuditRecord, at: Date = new Date()): AuditEntry {
-    return this.db
-      .transaction((): AuditEntry => {
-        const chain = auditChainOf(r.memberId);
-        const last = this.db.prepare("SELECT MAX(seq) AS seq FROM audit_log").get() as { seq: number | null };
-        const prev = this.db
-          .prepare("SELECT hash FROM audit_log WHERE chain = ? ORDER BY seq DESC LIMIT 1")
-          .get(chain) as { hash: string } | undefined;
-        const fields: Omit<AuditEntry, "hash"> = {
-          seq: (last.seq ?? 0) + 1,
-          at: at.toISOString(),
-          chain,
-          memberId: r.memberId === null ? null : r.memberId.toString(),
-          person: r.person,
-          address: r.address,
-          action: r.action,
-          subject: r.subject,
-          requestId: r.requestId,
-          prevHash: prev?.hash ?? ZeroHash,
-        };
-        const entry: AuditEntry = { ...fields, hash: auditEntryHash(fields) };
-        this.db
-          .prepare(
-            `INSERT INTO audit_log (seq, at, chain, member_id, person, address, action, subject, request_id, prev_hash, hash)
-             VALUES (@seq, @at, @chain, @memberId, @person, @address, @action, @subject, @requestId, @prevHash, @hash)`,
-          )
-          .run(entry);
-        return entry;
-      })
-      .immediate();
+    // Committed (the database's synchronous setting) before it returns: the caller answers only after.
+    return this.#append.immediate(r, at);
   }
 
   /** A member's entries after `after` (a `seq`), oldest first. */
@@ -279,10 +284,7 @@ export class AuditLog {
 
   /** The hash of a member's last entry (the zero hash before the first). */
   headOf(memberId: bigint): string {
-    const row = this.db
-      .prepare("SELECT hash FROM audit_log WHERE chain = ? ORDER BY seq DESC LIMIT 1")
-      .get(auditChainOf(memberId)) as { hash: string } | undefined;
-    return row?.hash ?? ZeroHash;
+    return this.#headOf.get(auditChainOf(memberId))?.hash ?? ZeroHash;
   }
 
   /** Every entry, oldest first (streamed). */

@@ -192,6 +192,17 @@ describe("signed verification reports (signReport / verifyReport)", function () 
     });
   });
 
+  it("signs with the key a JWK object holds now, even after it was changed since the last signature", async function () {
+    const jwk = { ...es256.privateJwk };
+    expect(decodeProtectedHeader(await sign({ privateJwk: jwk })).kid).to.equal(es256.kid);
+    // The same object now holds the Ed25519 key: the imported ES256 key kept for it must not sign.
+    for (const k of Object.keys(jwk)) delete (jwk as Record<string, unknown>)[k];
+    Object.assign(jwk, ed25519.privateJwk);
+    const jws = await sign({ privateJwk: jwk });
+    expect(decodeProtectedHeader(jws)).to.deep.include({ alg: "EdDSA", kid: ed25519.kid });
+    expect((await verifyReport(jws, { consortium })).kid).to.equal(ed25519.kid);
+  });
+
   describe("refusals, each with its named reason, offline and online", function () {
     it("an altered report: REPORT_SIGNATURE_INVALID", async function () {
       const jws = await sign({}, { ...report });
