@@ -174,7 +174,11 @@ export async function extractVideoSignatures(
   try {
     signature = decodeMpeg7Signature(raw);
   } catch (err) {
-    throw mediaFailure("undecodable", `ffmpeg's video signature of ${file} cannot be read: ${(err as Error).message}`, err);
+    throw mediaFailure(
+      "undecodable",
+      `ffmpeg's video signature of ${file} cannot be read: ${(err as Error).message}`,
+      err,
+    );
   }
   if (signature.frames.length === 0) throw mediaFailure("undecodable", `${file} has no video frames`);
   return signature;
