@@ -63,6 +63,19 @@ const FAILURE_CODES = {
   aborted: "FILE_READ_ERROR",
 } as const satisfies Record<FingerprintFailure, string>;
 
+/** Why a tool could not run on a file (not installed, aborted, another spawn error), as a typed error. */
+export function spawnFailure(err: NodeJS.ErrnoException, tool: string, file: string, what: string): CrossproofError {
+  if (err.code === "ENOENT") {
+    return mediaFailure(
+      "ffmpeg-missing",
+      `${tool} is not installed or not on PATH (Debian: apt-get install --no-install-recommends ffmpeg)`,
+      err,
+    );
+  }
+  if (err.name === "AbortError") return mediaFailure("aborted", `${what} of ${file} aborted`, err);
+  return mediaFailure("undecodable", `${tool} failed on ${file}: ${err.message}`, err);
+}
+
 /** A media extraction failure as a typed error (`details.reason`); shared with `iscc-extract.ts`. */
 export function mediaFailure(reason: FingerprintFailure, message: string, cause?: unknown): CrossproofError {
   return new CrossproofError(FAILURE_CODES[reason], message, {
@@ -123,18 +136,7 @@ function run(tool: string, args: string[], file: string, handlers: RunHandlers, 
       if (partial.length > 65536) partial = partial.slice(-65536);
       for (const line of lines) handlers.onStderrLine(line);
     });
-    child.on("error", (err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT") {
-        settle(
-          mediaFailure(
-            "ffmpeg-missing",
-            `${tool} is not installed or not on PATH (Debian: apt-get install --no-install-recommends ffmpeg)`,
-            err,
-          ),
-        );
-      } else if (err.name === "AbortError") settle(mediaFailure("aborted", `fingerprint of ${file} aborted`, err));
-      else settle(mediaFailure("undecodable", `${tool} failed on ${file}: ${err.message}`, err));
-    });
+    child.on("error", (err: NodeJS.ErrnoException) => settle(spawnFailure(err, tool, file, "fingerprint")));
     child.on("close", (code, sig) => {
       if (partial && handlers.onStderrLine) handlers.onStderrLine(partial);
       if (code === 0) settle();

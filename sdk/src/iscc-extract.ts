@@ -21,7 +21,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CrossproofError } from "./errors";
-import { extractFingerprint, mediaFailure } from "./fingerprint-extract";
+import { extractFingerprint, mediaFailure, spawnFailure } from "./fingerprint-extract";
 import {
   DataCodeHasher,
   InstanceCodeHasher,
@@ -101,18 +101,7 @@ function run(
     child.stderr.on("data", (chunk: string) => {
       log = (log + chunk).slice(-4000);
     });
-    child.on("error", (err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT") {
-        settle(
-          mediaFailure(
-            "ffmpeg-missing",
-            `${tool} is not installed or not on PATH (Debian: apt-get install --no-install-recommends ffmpeg)`,
-            err,
-          ),
-        );
-      } else if (err.name === "AbortError") settle(mediaFailure("aborted", `ISCC of ${file} aborted`, err));
-      else settle(mediaFailure("undecodable", `${tool} failed on ${file}: ${err.message}`, err));
-    });
+    child.on("error", (err: NodeJS.ErrnoException) => settle(spawnFailure(err, tool, file, "ISCC")));
     child.on("close", (code, sig) => {
       if (code === 0) settle();
       else if (signal?.aborted) settle(mediaFailure("aborted", `ISCC of ${file} aborted`));
