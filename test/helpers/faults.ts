@@ -92,7 +92,7 @@ export interface GatewayProcess {
   child(): ChildProcess | undefined;
   /** Everything the children printed. */
   output(): string;
-  /** Starts a child; resolves once it answers `/healthz`. */
+  /** Starts a child; resolves once it answers `readyPath` (default `/healthz`). */
   start(): Promise<ChildProcess>;
   /** SIGKILL, and wait for the exit. */
   kill(): Promise<void>;
@@ -107,6 +107,8 @@ export async function gatewayProcess(o: {
   deploymentFile: string;
   relayerKey: string;
   env?: Record<string, string>;
+  /** What the child must answer before `start` resolves: `/healthz` (up, the default) or `/readyz` (caught up). */
+  readyPath?: "/healthz" | "/readyz";
 }): Promise<GatewayProcess> {
   const url = `http://127.0.0.1:${o.port}`;
   const secret = randomBytes(32);
@@ -139,7 +141,7 @@ export async function gatewayProcess(o: {
       "the gateway to answer",
       async () => {
         if (c.exitCode !== null) throw new Error(`the gateway exited (${c.exitCode}):\n${output.slice(-3000)}`);
-        return fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
+        return fetch(`${url}${o.readyPath ?? "/healthz"}`, { signal: AbortSignal.timeout(2_000) }).then(
           (r) => (r.ok ? true : undefined),
           () => undefined,
         );

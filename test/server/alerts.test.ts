@@ -1,7 +1,6 @@
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import path from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -28,7 +27,7 @@ import { alertsOf, checkWebhookUrl, guardedLookup, type Alerts } from "../../ser
 import { authModule } from "../../server/src/auth/siwe";
 import { writeKeystore } from "../../sdk/src/cli/keystore";
 import { bundleCli, runCli } from "../helpers/cli";
-import { Sessions, type Principal } from "../../server/src/auth/principal";
+import type { Principal } from "../../server/src/auth/principal";
 import type { RunningGateway } from "../../server/src/gateway";
 import { indexerModule } from "../../server/src/indexer";
 import { addKeys } from "../../server/src/keystore";
@@ -36,6 +35,7 @@ import { Problem } from "../../server/src/problems";
 import { alertsModule } from "../../server/src/routes/alerts";
 import { authorizationsModule } from "../../server/src/routes/authorizations";
 import { verificationModule } from "../../server/src/routes/verification";
+import { gatewayProcess } from "../helpers/faults";
 import { demoWithCourtKeys, devKey, startTestChain, startTestGateway, type TestChain } from "../helpers/gateway";
 
 type Json = Record<string, unknown>;
@@ -679,72 +679,45 @@ describe("gateway: alerts (real chain, real HTTP receivers)", function () {
     // A gateway process of its own (`npm run gateway`), on this chain, with its own database.
     const dataDir = mkdtempSync(path.join(chain.dataDir, "alerts-kill-"));
     const port = await freePort();
-    const publicUrl = `http://127.0.0.1:${port}`;
-    const secret = randomBytes(32);
-    mkdirSync(path.join(dataDir, "gateway"), { recursive: true });
-    writeFileSync(path.join(dataDir, "gateway", "session.key"), secret.toString("base64url"), { mode: 0o600 });
-    const { token } = await new Sessions(secret, publicUrl, 900).issue({
+    const proc = await gatewayProcess({
+      port,
+      dataDir,
+      rpcUrl: chain.anvil.url,
+      deploymentFile: chain.deploymentFile,
+      relayerKey: devKey(9),
+      readyPath: "/readyz",
+      env: {
+        CROSSPROOF_KEYSTORE: keystore.dir,
+        CROSSPROOF_KEYSTORE_PASSWORD: keystore.password,
+        CROSSPROOF_INDEXER_POLL_MS: "100",
+        CROSSPROOF_ALERTS_POLL_MS: "100",
+        CROSSPROOF_ALERTS_RETRY_BASE_MS: "50",
+        CROSSPROOF_ALERTS_WEBHOOK_TIMEOUT_MS: "120000",
+        CROSSPROOF_ALERTS_PRIVATE_WEBHOOKS: "true",
+      },
+    });
+    const { token } = await proc.sessions.issue({
       kind: "member",
       memberId: 3n,
       roles: ["PLATFORM"],
       jurisdiction: "US",
       address: chain.account(3).address,
     });
-    let output = "";
-    let child: ChildProcess | undefined;
-    const start = async () => {
-      const c = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "server/src/main.ts"], {
-        cwd: path.resolve(__dirname, "..", ".."),
-        env: {
-          ...process.env,
-          CROSSPROOF_GATEWAY_PORT: String(port),
-          CROSSPROOF_GATEWAY_URL: publicUrl,
-          CROSSPROOF_RPC_URL: chain.anvil.url,
-          CROSSPROOF_DATA_DIR: dataDir,
-          CROSSPROOF_DEPLOYMENT: chain.deploymentFile,
-          CROSSPROOF_RELAYER_KEY: devKey(9),
-          CROSSPROOF_KEYSTORE: keystore.dir,
-          CROSSPROOF_KEYSTORE_PASSWORD: keystore.password,
-          CROSSPROOF_LOG_LEVEL: "warn",
-          CROSSPROOF_INDEXER_POLL_MS: "100",
-          CROSSPROOF_ALERTS_POLL_MS: "100",
-          CROSSPROOF_ALERTS_RETRY_BASE_MS: "50",
-          CROSSPROOF_ALERTS_WEBHOOK_TIMEOUT_MS: "120000",
-          CROSSPROOF_ALERTS_PRIVATE_WEBHOOKS: "true",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      child = c;
-      c.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-      c.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-      await until(
-        "the gateway to answer",
-        async () => {
-          if (c.exitCode !== null) throw new Error(`the gateway exited (${c.exitCode}):\n${output.slice(-3000)}`);
-          return fetch(`${publicUrl}/readyz`, { signal: AbortSignal.timeout(2_000) }).then(
-            (r) => (r.ok ? true : undefined),
-            () => undefined,
-          );
-        },
-        120_000,
-      );
-    };
     // The receiver holds the first delivery without answering: the gateway is killed while it waits.
     const receiver = await startReceiver((n) => (n === 0 ? "hang" : 200));
     try {
-      await start();
-      const gwc = new GatewayClient(publicUrl, { token });
+      await proc.start();
+      const gwc = new GatewayClient(proc.url, { token });
       const sub = await gwc.subscribeAlerts({ kinds: ["assistance.received"], webhookUrl: receiver.url });
       const inFlight = receiver.waitForRequest();
       const ids = [await issueToUs("kill 1"), await issueToUs("kill 2"), await issueToUs("kill 3")];
       await inFlight;
-      child!.kill("SIGKILL");
-      await new Promise((resolve) => child!.once("exit", resolve));
+      await proc.kill();
       const held = idOf(receiver.received[0]!);
       // Other alerts may have gone through meanwhile (deliveries run side by side); not the held one.
       expect(receiver.acknowledged()).to.not.include(held);
 
-      await start();
+      await proc.start();
       await until("every alert acknowledged after the restart", () => {
         const got = new Set(receiver.received.filter((r) => r.status === 200).map((r) => eventOf(r).data.requestId));
         return ids.every((id) => got.has(id)) ? true : undefined;
@@ -755,10 +728,7 @@ describe("gateway: alerts (real chain, real HTTP receivers)", function () {
       const log = await gwc.alertDeliveries(sub.id);
       expect(log.map((d) => d.status)).to.deep.equal(["delivered", "delivered", "delivered"]);
     } finally {
-      if (child !== undefined && child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGKILL");
-        await new Promise((resolve) => child!.once("exit", resolve));
-      }
+      await proc.kill();
       await receiver.close();
     }
   });

@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -25,7 +25,6 @@ import {
   type WireSignedRequest,
 } from "../../sdk/src";
 import { freePort } from "../../scripts/lib/anvil";
-import { Sessions } from "../../server/src/auth/principal";
 import { openDatabase } from "../../server/src/db";
 import { startGateway, type RunningGateway } from "../../server/src/gateway";
 import { Outbox } from "../../server/src/outbox";
@@ -35,9 +34,7 @@ import { submissionsModule } from "../../server/src/routes/submissions";
 import { devKey, startTestChain, testGatewayConfig, type TestChain } from "../helpers/gateway";
 import { startRpcProxy, type RpcProxy } from "../helpers/rpc-proxy";
 import { evidenceOnDisk } from "../helpers/verification";
-import { exited, pool, until } from "../helpers/faults";
-
-const root = path.resolve(__dirname, "..", "..");
+import { exited, gatewayProcess, pool, until, type GatewayProcess } from "../helpers/faults";
 
 /** The demo members that may anchor, with their keys and roles. */
 const MEMBERS = [
@@ -567,21 +564,24 @@ describe("gateway submissions: the durable outbox (real HTTP, real chain)", func
     const relayerKey = devKey(8);
     const relayer = new Wallet(relayerKey).address;
     let dataDir: string;
+    let gw: GatewayProcess;
     let child: ChildProcess | undefined;
-    let output = "";
-    let port: number;
     let publicUrl: string;
     let childTokens: string[];
 
     before(async () => {
       dataDir = mkdtempSync(path.join(tmpdir(), "crossproof-outbox-kill-"));
-      port = await freePort();
-      publicUrl = `http://127.0.0.1:${port}`;
-      // The session secret, made here so that this test can issue tokens the child accepts.
-      const secret = randomBytes(32);
-      mkdirSync(path.join(dataDir, "gateway"), { recursive: true });
-      writeFileSync(path.join(dataDir, "gateway", "session.key"), secret.toString("base64url"), { mode: 0o600 });
-      const sessions = new Sessions(secret, publicUrl, 900);
+      // `npm run gateway` (server/src/main.ts) from the environment, with a session secret its tests can issue from.
+      gw = await gatewayProcess({
+        port: await freePort(),
+        dataDir,
+        rpcUrl: chain.anvil.url,
+        deploymentFile: chain.deploymentFile,
+        relayerKey,
+        env: { CROSSPROOF_LOG_LEVEL: "info", CROSSPROOF_RATE_LIMIT: "100000" },
+      });
+      publicUrl = gw.url;
+      const sessions = gw.sessions;
       childTokens = [];
       for (const [i, m] of MEMBERS.entries()) {
         const { token } = await sessions.issue({
@@ -595,47 +595,17 @@ describe("gateway submissions: the durable outbox (real HTTP, real chain)", func
       }
     });
     afterEach(function () {
-      if (this.currentTest?.state === "failed") console.log(output.split("\n").slice(-60).join("\n"));
+      if (this.currentTest?.state === "failed") console.log(gw.output().split("\n").slice(-60).join("\n"));
     });
     after(async () => {
-      if (child !== undefined && child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGKILL");
-        await exited(child);
-      }
+      await gw.kill();
       rmSync(dataDir, { recursive: true, force: true });
     });
 
-    /** Starts `npm run gateway` (server/src/main.ts) from the environment; resolves once it answers. */
+    /** Starts the gateway process; resolves once it answers. */
     async function startChild(): Promise<ChildProcess> {
-      const c = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "server/src/main.ts"], {
-        cwd: root,
-        env: {
-          ...process.env,
-          CROSSPROOF_GATEWAY_PORT: String(port),
-          CROSSPROOF_GATEWAY_URL: publicUrl,
-          CROSSPROOF_RPC_URL: chain.anvil.url,
-          CROSSPROOF_DATA_DIR: dataDir,
-          CROSSPROOF_DEPLOYMENT: chain.deploymentFile,
-          CROSSPROOF_RELAYER_KEY: relayerKey,
-          CROSSPROOF_LOG_LEVEL: "info",
-          CROSSPROOF_RATE_LIMIT: "100000",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      child = c; // killed by `after` whatever happens next
-      c.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-      c.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-      await until(
-        "the gateway to answer",
-        async () => {
-          if (c.exitCode !== null) throw new Error(`the gateway exited (${c.exitCode}):\n${output.slice(-3000)}`);
-          return fetch(`${publicUrl}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
-            (r) => (r.ok ? true : undefined),
-            () => undefined,
-          );
-        },
-        120_000,
-      );
+      const c = await gw.start();
+      child = c;
       return c;
     }
 
@@ -750,7 +720,7 @@ describe("gateway submissions: the durable outbox (real HTTP, real chain)", func
       }
       // A clean stop.
       child.kill("SIGTERM");
-      expect(await exited(child), output.slice(-2000)).to.equal(0);
+      expect(await exited(child), gw.output().slice(-2000)).to.equal(0);
     });
   });
 });
